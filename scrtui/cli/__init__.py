@@ -1,0 +1,51 @@
+"""Command-line entry: each command group lives in its own module with a `register` function."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from scrtui import __version__
+from scrtui.cli.common import CliError, EXIT_ERROR, EXIT_REFUSED
+
+# Each module defines register(subparsers) and sets `func(args) -> int` on its parsers.
+COMMAND_MODULES = (
+    "scrtui.cli.data",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scrtui",
+        description="Run the Summary Care Record Initial Upload from a terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"scrtui {__version__}")
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="data directory (default: $SCRTUI_HOME, else $XDG_DATA_HOME/scrtui)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # the database, settings and logs hold patient data: owner only
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_REFUSED
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"scrtui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("scrtui: interrupted", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,1 @@
+"""Pure domain rules: no Textual, peewee, aiohttp or card imports (enforced by import-linter)."""

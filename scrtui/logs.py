@@ -1,0 +1,50 @@
+"""structlog to files only: JSON lines in logs/scrtui.jsonl, never the terminal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TextIO
+
+import structlog
+
+from scrtui.paths import Home, touch_private
+
+# Keys that could carry clinical content are dropped before anything is written.
+_CLINICAL_KEYS = frozenset(
+    {"medications", "medication", "allergies", "allergy", "drug", "dose", "payload", "summary"}
+)
+
+_log_file: TextIO | None = None
+
+
+def _drop_clinical(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key in _CLINICAL_KEYS & event.keys():
+        event[key] = "[withheld]"
+    return event
+
+
+def configure(home: Home, level: int = logging.INFO) -> None:
+    """Send every structlog event to the JSON log of this home (created 0600)."""
+    global _log_file
+    home.ensure()
+    touch_private(home.json_log)
+    if _log_file is not None:
+        _log_file.close()
+    _log_file = open(home.json_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_clinical,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.WriteLoggerFactory(file=_log_file),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get(name: str = "scrtui") -> Any:
+    return structlog.get_logger(name)

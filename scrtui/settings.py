@@ -1,0 +1,258 @@
+"""scrtui.toml: validated settings with defaults. A bad file is refused whole."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the key, the value and what is expected."""
+
+
+def _digits(n_min: int, n_max: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.isdigit() or not n_min <= len(value) <= n_max:
+            raise ValueError(f"a string of {n_min} to {n_max} digits")
+        return value
+
+    return check
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _float_range(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        if not low <= float(value) <= high:
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        return float(value)
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _ods(value: Any) -> str:
+    if not isinstance(value, str) or not value.isalnum() or not 3 <= len(value) <= 10:
+        raise ValueError("an ODS code of 3 to 10 letters and digits, such as A12345")
+    return value.upper()
+
+
+def _text(max_len: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_len:
+            raise ValueError(f"text of 1 to {max_len} characters")
+        return value.strip()
+
+    return check
+
+
+def _url(value: Any) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("an http:// or https:// URL such as http://127.0.0.1:8080/")
+    return value
+
+
+def _optional_file(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a file path, or \"\" for none")
+    if value and not Path(value).expanduser().is_file():
+        raise ValueError("an existing file, or \"\" for none")
+    return value
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError("one of " + ", ".join(f'"{o}"' for o in options))
+        return value
+
+    return check
+
+
+def _reader(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError('a reader name, or "" for the first reader holding a card')
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    ods_code: str = "A12345"
+    practice_name: str = "Demo Practice"
+    gp_summary_enabled: bool = True
+    sending_asid: str = "200000000001"
+    spine_asid: str = "227319907548"
+    mhs_url: str = "http://127.0.0.1:8080/"
+    wait_for_response: bool = True
+    concurrency: int = 32
+    rate_limit: float = 0.0
+    connect_timeout: float = 5.0
+    total_timeout: float = 30.0
+    ca_bundle: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    outage_after_failures: int = 8
+    card_backend: str = "pcsc"
+    card_reader: str = ""
+    update_existing_after_days: int = 14
+
+
+# (section, key) -> (attribute, validator). The file's layout, in the order it is written.
+SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
+    ("practice", "ods_code"): ("ods_code", _ods),
+    ("practice", "name"): ("practice_name", _text(80)),
+    ("practice", "gp_summary_enabled"): ("gp_summary_enabled", _bool),
+    ("spine", "sending_asid"): ("sending_asid", _digits(12, 12)),
+    ("spine", "spine_asid"): ("spine_asid", _digits(12, 12)),
+    ("spine", "mhs_url"): ("mhs_url", _url),
+    ("spine", "wait_for_response"): ("wait_for_response", _bool),
+    ("spine", "concurrency"): ("concurrency", _int_range(1, 256)),
+    ("spine", "rate_limit"): ("rate_limit", _float_range(0, 100_000)),
+    ("spine", "connect_timeout"): ("connect_timeout", _float_range(0.1, 300)),
+    ("spine", "total_timeout"): ("total_timeout", _float_range(0.1, 600)),
+    ("spine", "ca_bundle"): ("ca_bundle", _optional_file),
+    ("spine", "client_cert"): ("client_cert", _optional_file),
+    ("spine", "client_key"): ("client_key", _optional_file),
+    ("retry", "max_attempts"): ("max_attempts", _int_range(1, 20)),
+    ("retry", "backoff_base"): ("backoff_base", _float_range(0, 60)),
+    ("retry", "backoff_max"): ("backoff_max", _float_range(0, 3600)),
+    ("retry", "outage_after_failures"): ("outage_after_failures", _int_range(1, 1000)),
+    ("card", "backend"): ("card_backend", _choice("pcsc", "simulated")),
+    ("card", "reader"): ("card_reader", _reader),
+    ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
+}
+_BY_ATTR = {attr: (section, key, check) for (section, key), (attr, check) in SCHEMA.items()}
+assert set(_BY_ATTR) == {f.name for f in fields(Settings)}
+
+
+def _describe(value: Any) -> str:
+    return repr(value) if not isinstance(value, str) else f'"{value}"'
+
+
+def validate_value(attr: str, value: Any) -> Any:
+    """Check one setting by its attribute name; raises SettingsError with a clear message."""
+    section, key, check = _BY_ATTR[attr]
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise SettingsError(
+            f"[{section}] {key} = {_describe(value)}: expected {exc}"
+        ) from None
+
+
+def with_changes(settings: Settings, **changes: Any) -> Settings:
+    """A copy with validated changes, so a bad value never reaches a running upload."""
+    checked = {attr: validate_value(attr, value) for attr, value in changes.items()}
+    result = replace(settings, **checked)
+    _check_consistency(result)
+    return result
+
+
+def _check_consistency(settings: Settings) -> None:
+    if bool(settings.client_cert) != bool(settings.client_key):
+        raise SettingsError(
+            "[spine] client_cert and client_key: expected both set (mutual TLS) or both empty"
+        )
+    if settings.backoff_max < settings.backoff_base:
+        raise SettingsError(
+            f"[retry] backoff_max = {settings.backoff_max:g}: expected at least backoff_base "
+            f"({settings.backoff_base:g})"
+        )
+
+
+def parse(data: dict[str, Any], source: str = "scrtui.toml") -> Settings:
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{source}: [{section}] must be a table of settings")
+        for key, value in table.items():
+            if (section, key) not in SCHEMA:
+                known = ", ".join(f"[{s}] {k}" for s, k in SCHEMA)
+                raise SettingsError(f"{source}: unknown setting [{section}] {key}; known: {known}")
+            attr = SCHEMA[(section, key)][0]
+            try:
+                values[attr] = validate_value(attr, value)
+            except SettingsError as exc:
+                raise SettingsError(f"{source}: {exc}") from None
+    settings = Settings(**values)
+    try:
+        _check_consistency(settings)
+    except SettingsError as exc:
+        raise SettingsError(f"{source}: {exc}") from None
+    return settings
+
+
+def load(path: Path) -> Settings:
+    """Read the settings; a missing file means the defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete the file") from None
+    return parse(data, str(path))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def dumps(settings: Settings) -> str:
+    lines: list[str] = ["# scrtui settings; see README.md for what each one means."]
+    current = None
+    for (section, key), (attr, _check) in SCHEMA.items():
+        if section != current:
+            lines.extend(["", f"[{section}]"])
+            current = section
+        lines.append(f"{key} = {_toml_value(getattr(settings, attr))}")
+    return "\n".join(lines) + "\n"
+
+
+def save(path: Path, settings: Settings) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    tmp = path.with_suffix(".toml.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(dumps(settings))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

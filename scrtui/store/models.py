@@ -1,0 +1,168 @@
+"""peewee models: the practice, its users, patients, groups and the upload's state."""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class Base(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaInfo(Base):
+    version = IntegerField()
+
+
+class Practice(Base):
+    ods_code = CharField()
+    name = CharField()
+
+
+class User(Base):
+    sds_user_id = CharField(unique=True)
+    name = CharField()
+
+
+class UserRoleProfile(Base):
+    user = ForeignKeyField(User, backref="role_profiles", on_delete="CASCADE")
+    role_profile_id = CharField(unique=True)
+    job_role_code = CharField()
+    job_role_name = CharField()
+    activities = CharField()  # comma-separated B-codes
+
+
+class Patient(Base):
+    nhs_number = CharField(index=True)
+    forename = CharField()
+    surname = CharField(index=True)
+    date_of_birth = DateField()
+    gender = CharField()
+    postcode = CharField()
+    registration_status = CharField()
+    registration_date = DateField()
+    fp69 = BooleanField(default=False)
+    sensitive = BooleanField(default=False)
+    consent_code = CharField(null=True)
+    national_summary = BooleanField(default=False)
+    national_summary_date = DateField(null=True)
+    pds_linked = BooleanField(default=True)
+
+
+class Medication(Base):
+    patient = ForeignKeyField(Patient, backref="medications", on_delete="CASCADE", index=True)
+    repeat = BooleanField()
+    drug = CharField()
+    dose = CharField()
+    start = DateField()
+    last_issue = DateField(null=True)
+    review_date = DateField(null=True)
+    discontinued = DateField(null=True)
+
+
+class Allergy(Base):
+    patient = ForeignKeyField(Patient, backref="allergies", on_delete="CASCADE", index=True)
+    substance = CharField()
+    reaction = CharField()
+    kind = CharField(default="allergy")
+    recorded = DateField()
+
+
+class PatientGroup(Base):
+    name = CharField(max_length=10, unique=True)
+    description = CharField(max_length=56, default="")
+    system = BooleanField(default=False)
+
+
+class GroupMember(Base):
+    group = ForeignKeyField(PatientGroup, backref="members", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("group", "patient"), True),)
+
+
+class Upload(Base):
+    """The practice's one Initial Upload: its status survives restarts."""
+
+    status = CharField(default="idle")
+    status_reason = CharField(default="")
+    pass_number = IntegerField(default=1)
+    updated_at = DateTimeField(null=True)
+
+
+class Run(Base):
+    started_by = CharField()  # SDS user id
+    user_name = CharField()
+    role_profile_id = CharField()
+    job_role = CharField()
+    mode = CharField()
+    group_name = CharField(null=True)
+    start_at = DateTimeField(null=True)
+    stop_at = CharField(null=True)  # hh:mm
+    resume_at = CharField(null=True)  # hh:mm
+    correlation_id = CharField()
+    created_at = DateTimeField()
+    started_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
+    outcome = CharField(null=True)
+    outcome_reason = CharField(null=True)
+
+
+class PatientUpload(Base):
+    """One row per patient: the current bucket of the Initial Upload."""
+
+    patient = ForeignKeyField(Patient, unique=True, on_delete="CASCADE")
+    bucket = CharField(index=True, default="unprocessed")
+    reason_code = CharField(null=True)
+    reason_text = CharField(null=True)
+    message_id = CharField(null=True)
+    sent_message_id = CharField(null=True)  # the last accepted summary, for replacementOf
+    pass_number = IntegerField(default=0)  # the pass in which this patient was last decided
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    last_attempt_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    run = ForeignKeyField(Run, null=True, on_delete="SET NULL")
+
+
+class Attempt(Base):
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", index=True)
+    run = ForeignKeyField(Run, null=True, on_delete="SET NULL")
+    message_id = CharField()
+    at = DateTimeField()
+    http_status = IntegerField(null=True)
+    ack_code = CharField(null=True)
+    latency_ms = FloatField(null=True)
+    error = TextField(null=True)
+
+
+ALL_MODELS: tuple[type[Base], ...] = (
+    SchemaInfo,
+    Practice,
+    User,
+    UserRoleProfile,
+    Patient,
+    Medication,
+    Allergy,
+    PatientGroup,
+    GroupMember,
+    Upload,
+    Run,
+    PatientUpload,
+    Attempt,
+)

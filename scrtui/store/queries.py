@@ -1,0 +1,221 @@
+"""Read-side queries used by the commands, the engine and the UI's services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from peewee import fn
+
+from scrtui.domain.records import (
+    Allergy as AllergyRecord,
+)
+from scrtui.domain.records import (
+    Bucket,
+    PatientRecord,
+    RegistrationStatus,
+    RoleProfile,
+    UserIdentity,
+)
+from scrtui.domain.records import (
+    Medication as MedicationRecord,
+)
+from scrtui.store.models import (
+    Allergy,
+    Medication,
+    Patient,
+    PatientUpload,
+    Run,
+    Upload,
+    User,
+    UserRoleProfile,
+    database,
+)
+
+
+def find_user(sds_user_id: str) -> UserIdentity | None:
+    """The practice user with this SDS user id and their role profiles, or None."""
+    user = User.get_or_none(User.sds_user_id == sds_user_id)
+    if user is None:
+        return None
+    profiles = tuple(
+        RoleProfile(
+            role_profile_id=p.role_profile_id,
+            job_role_code=p.job_role_code,
+            job_role_name=p.job_role_name,
+            activities=frozenset(a for a in p.activities.split(",") if a),
+        )
+        for p in user.role_profiles.order_by(UserRoleProfile.id)
+    )
+    return UserIdentity(sds_user_id=user.sds_user_id, name=user.name, role_profiles=profiles)
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value  # type: ignore[return-value]
+    return date.fromisoformat(str(value)[:10])
+
+
+_PATIENT_COLUMNS = (
+    "id, nhs_number, forename, surname, date_of_birth, gender, postcode, registration_status, "
+    "registration_date, fp69, sensitive, consent_code, national_summary, national_summary_date, "
+    "pds_linked"
+)
+
+
+def _record_from_row(
+    row: tuple, meds: tuple[MedicationRecord, ...], allergies: tuple[AllergyRecord, ...]
+) -> PatientRecord:
+    return PatientRecord(
+        nhs_number=row[1],
+        forename=row[2],
+        surname=row[3],
+        date_of_birth=_as_date(row[4]),  # type: ignore[arg-type]
+        gender=row[5],
+        postcode=row[6],
+        registration_status=RegistrationStatus(row[7]),
+        registration_date=_as_date(row[8]),  # type: ignore[arg-type]
+        fp69=bool(row[9]),
+        sensitive=bool(row[10]),
+        consent_code=row[11],
+        national_summary=bool(row[12]),
+        national_summary_date=_as_date(row[13]),
+        pds_linked=bool(row[14]),
+        medications=meds,
+        allergies=allergies,
+    )
+
+
+def load_records(patient_ids: Iterable[int]) -> dict[int, PatientRecord]:
+    """Full records (with medications and allergies) for a batch of patients, in 3 queries."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    db = database.obj
+    meds: dict[int, list[MedicationRecord]] = {}
+    for pid, repeat, drug, dose, start, last, review, disc in db.execute_sql(
+        "SELECT patient_id, repeat, drug, dose, start, last_issue, review_date, discontinued "
+        f"FROM medication WHERE patient_id IN ({marks})",
+        ids,
+    ):
+        meds.setdefault(pid, []).append(
+            MedicationRecord(
+                drug=drug,
+                dose=dose,
+                repeat=bool(repeat),
+                start=_as_date(start),  # type: ignore[arg-type]
+                last_issue=_as_date(last),
+                review_date=_as_date(review),
+                discontinued=_as_date(disc),
+            )
+        )
+    allergies: dict[int, list[AllergyRecord]] = {}
+    for pid, substance, reaction, kind, recorded in db.execute_sql(
+        f"SELECT patient_id, substance, reaction, kind, recorded FROM allergy "
+        f"WHERE patient_id IN ({marks})",
+        ids,
+    ):
+        allergies.setdefault(pid, []).append(
+            AllergyRecord(substance, reaction, _as_date(recorded), kind)  # type: ignore[arg-type]
+        )
+    out: dict[int, PatientRecord] = {}
+    for row in db.execute_sql(
+        f"SELECT {_PATIENT_COLUMNS} FROM patient WHERE id IN ({marks})", ids
+    ):
+        pid = row[0]
+        out[pid] = _record_from_row(
+            row, tuple(meds.get(pid, ())), tuple(allergies.get(pid, ()))
+        )
+    return out
+
+
+def iter_patient_ids(batch: int = 1000) -> Iterator[list[int]]:
+    """Every patient id, in batches, streamed from the database."""
+    last = 0
+    while True:
+        rows = [
+            r[0]
+            for r in database.obj.execute_sql(
+                "SELECT id FROM patient WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            )
+        ]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]
+
+
+def bucket_counts() -> dict[Bucket, int]:
+    """Patients per bucket; patients with no upload row yet count as Unprocessed."""
+    counts = {bucket: 0 for bucket in Bucket}
+    for bucket, n in database.obj.execute_sql(
+        "SELECT bucket, COUNT(*) FROM patient_upload GROUP BY bucket"
+    ):
+        counts[Bucket(bucket)] = n
+    total = Patient.select(fn.COUNT(Patient.id)).scalar() or 0
+    counts[Bucket.UNPROCESSED] += total - sum(counts.values())
+    return counts
+
+
+def upload_state() -> Upload:
+    return Upload.get_by_id(1)
+
+
+def last_run() -> Run | None:
+    return Run.select().order_by(Run.id.desc()).first()
+
+
+def run_summary(run: Run | None) -> dict[str, object] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "mode": run.mode,
+        "user": run.user_name,
+        "sds_user_id": run.started_by,
+        "role_profile_id": run.role_profile_id,
+        "group": run.group_name,
+        "started_at": _iso(run.started_at),
+        "ended_at": _iso(run.ended_at),
+        "outcome": run.outcome,
+        "outcome_reason": run.outcome_reason,
+    }
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
+
+
+def status_document() -> dict[str, object]:
+    """The object `scrtui status --json` prints (and `scrtui upload --json` ends with)."""
+    counts = bucket_counts()
+    upload = upload_state()
+    return {
+        "unprocessed": counts[Bucket.UNPROCESSED],
+        "sending": counts[Bucket.SENDING],
+        "sent": counts[Bucket.SENT],
+        "failed": counts[Bucket.FAILED],
+        "not_required": counts[Bucket.NOT_REQUIRED],
+        "total": sum(counts.values()),
+        "status": upload.status if not upload.status_reason else
+        f"{upload.status}: {upload.status_reason}",
+        "last_run": run_summary(last_run()),
+    }
+
+
+def patient_upload_row(patient_id: int) -> PatientUpload | None:
+    return PatientUpload.get_or_none(PatientUpload.patient == patient_id)
+
+
+__all__ = [
+    "Allergy",
+    "Medication",
+    "bucket_counts",
+    "find_user",
+    "iter_patient_ids",
+    "load_records",
+    "status_document",
+]
