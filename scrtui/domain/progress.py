@@ -1,0 +1,86 @@
+"""Run status and the progress snapshot that watchers pull (about 10 a second)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from scrtui.domain.records import Bucket, Mode
+
+
+class RunStatus(enum.StrEnum):
+    IDLE = "Idle"
+    SCHEDULED = "Scheduled"
+    RUNNING = "Running"
+    PAUSED = "Paused"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+
+class StopReason(enum.StrEnum):
+    COMPLETED = "completed"
+    USER = "stopped by the user"
+    STOP_TIME = "stop time reached"
+    SESSION_EXPIRED = "smartcard session expired"
+    CARD_CHANGED = "a different smartcard was inserted"
+    FATAL = "fatal error"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    status: RunStatus = RunStatus.IDLE
+    reason: str = ""
+    mode: Mode | None = None
+    group: str | None = None
+    counts: dict[Bucket, int] = field(default_factory=lambda: {b: 0 for b in Bucket})
+    checked: int = 0  # patients decided this run (sent, failed or not required)
+    total: int = 0  # patients this run will check
+    queued: int = 0  # messages handed to the MHS adaptor
+    avg_seconds_per_patient: float | None = None
+    rate_per_second: float = 0.0
+    eta: timedelta | None = None
+    schedule_text: str = ""
+    next_event: datetime | None = None
+    next_event_text: str = ""
+    session_left: timedelta | None = None
+    fatal_message: str = ""
+
+
+def eta(remaining: int, rate_per_second: float) -> timedelta | None:
+    if remaining <= 0:
+        return timedelta(0)
+    if rate_per_second <= 0:
+        return None
+    return timedelta(seconds=round(remaining / rate_per_second))
+
+
+class RollingRate:
+    """Events per second over the last `window` seconds, from (time, count) samples."""
+
+    def __init__(self, window: float = 10.0) -> None:
+        self.window = window
+        self._samples: list[tuple[float, int]] = []
+
+    def add(self, at: float, total: int) -> None:
+        self._samples.append((at, total))
+        cutoff = at - self.window
+        while len(self._samples) > 2 and self._samples[0][0] < cutoff:
+            self._samples.pop(0)
+
+    def rate(self) -> float:
+        if len(self._samples) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def reset(self) -> None:
+        self._samples.clear()
+
+
+def format_duration(value: timedelta | None) -> str:
+    if value is None:
+        return "--:--:--"
+    seconds = max(0, int(value.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"

@@ -1,0 +1,118 @@
+"""Schedules as the SCR Upload window takes them: start now or at dd/mm/yyyy hh:mm, a daily
+stop time, and a daily resume time (a pause needs both)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+
+class ScheduleError(ValueError):
+    """What is wrong with a schedule field, and what to enter instead."""
+
+
+def parse_date(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise ScheduleError(f'"{text}" is not a date: enter dd/mm/yyyy, e.g. 25/12/2026') from None
+
+
+def parse_time(text: str) -> time:
+    value = text.strip().replace(".", ":")
+    try:
+        hour_text, minute_text = value.split(":")
+        if len(hour_text) != 2 or len(minute_text) != 2:
+            raise ValueError
+        return time(int(hour_text), int(minute_text))
+    except ValueError:
+        raise ScheduleError(f'"{text}" is not a time: enter hh:mm (00:00 to 23:59)') from None
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """start None means immediately; stop alone stops; stop with resume pauses daily."""
+
+    start: datetime | None = None
+    stop: time | None = None
+    resume: time | None = None
+
+    def describe(self) -> str:
+        parts = [f"Start {self.start:%d/%m/%Y %H:%M}" if self.start else "Start immediately"]
+        if self.stop and self.resume:
+            parts.append(f"pause {self.stop:%H:%M}, resume {self.resume:%H:%M} daily")
+        elif self.stop:
+            parts.append(f"stop {self.stop:%H:%M}")
+        return "; ".join(parts)
+
+
+def build_schedule(
+    now: datetime,
+    start_date: str = "",
+    start_time: str = "",
+    stop: str = "",
+    resume: str = "",
+) -> Schedule:
+    """Validate the form's fields into a Schedule; blank start fields mean immediately."""
+    start: datetime | None = None
+    if start_date.strip() or start_time.strip():
+        if not start_date.strip() or not start_time.strip():
+            raise ScheduleError("a deferred start needs both a date (dd/mm/yyyy) and a time (hh:mm)")
+        start = datetime.combine(parse_date(start_date), parse_time(start_time))
+        if start < now.replace(second=0, microsecond=0):
+            raise ScheduleError(
+                f"the start {start:%d/%m/%Y %H:%M} is in the past: enter a later date and time, "
+                "or leave it blank to start immediately"
+            )
+    stop_at = parse_time(stop) if stop.strip() else None
+    resume_at = parse_time(resume) if resume.strip() else None
+    if resume_at and not stop_at:
+        raise ScheduleError("a resume time needs a stop time: enter when to pause (hh:mm)")
+    if stop_at and resume_at and stop_at == resume_at:
+        raise ScheduleError("the stop and resume times are the same: enter different times")
+    return Schedule(start=start, stop=stop_at, resume=resume_at)
+
+
+class Window(enum.Enum):
+    WAIT_START = "scheduled"
+    OPEN = "open"
+    PAUSED = "paused"  # between the daily stop and resume times
+    STOPPED = "stopped"  # the stop time came, with no resume time
+
+
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    window: Window
+    next_event: datetime | None  # when the window next changes, if it will
+
+
+def _next_at(now: datetime, at: time) -> datetime:
+    candidate = datetime.combine(now.date(), at)
+    return candidate if candidate > now else candidate + timedelta(days=1)
+
+
+def in_daily_pause(now: datetime, stop: time, resume: time) -> bool:
+    t = now.time()
+    if stop < resume:
+        return stop <= t < resume
+    return t >= stop or t < resume  # the pause runs past midnight
+
+
+def window_at(schedule: Schedule, now: datetime, started_at: datetime | None) -> WindowState:
+    """Where a run stands at `now`. `started_at` is when it first opened (None: not yet)."""
+    if schedule.start and now < schedule.start:
+        return WindowState(Window.WAIT_START, schedule.start)
+    if schedule.stop and schedule.resume:
+        if in_daily_pause(now, schedule.stop, schedule.resume):
+            return WindowState(Window.PAUSED, _next_at(now, schedule.resume))
+        return WindowState(Window.OPEN, _next_at(now, schedule.stop))
+    if schedule.stop:
+        opened = started_at or schedule.start or now
+        deadline = datetime.combine(opened.date(), schedule.stop)
+        if deadline <= opened:
+            deadline += timedelta(days=1)
+        if now >= deadline:
+            return WindowState(Window.STOPPED, None)
+        return WindowState(Window.OPEN, deadline)
+    return WindowState(Window.OPEN, None)
