@@ -1,0 +1,234 @@
+"""`scrtui upload`: the headless Initial Upload, with the same prompt, gates and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import signal
+import sys
+from datetime import datetime
+from typing import TextIO
+
+from scrtui import logs
+from scrtui.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_STOPPED_EARLY,
+    CliError,
+    open_context,
+)
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
+from scrtui.domain.prompts import CONFIRMATION
+from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.schedule import ScheduleError, build_schedule
+from scrtui.engine.engine import Refused
+from scrtui.services import UploadRequest
+from scrtui.settings import SettingsError, with_changes
+from scrtui.store import queries
+from scrtui.wiring import AppServices, create_services
+
+PASSCODE_ENV = "SCRTUI_PASSCODE"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("upload", help="run the Initial Upload without the full-screen UI")
+    p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
+    p.add_argument("--group", metavar="NAME", help="limit the run to a patient group")
+    p.add_argument("--start", metavar='"DD/MM/YYYY HH:MM"', help="start later instead of now")
+    p.add_argument("--stop", metavar="HH:MM", help="stop at this time (pause, with --resume-at)")
+    p.add_argument("--resume-at", metavar="HH:MM", help="resume at this time each day")
+    p.add_argument("--mhs-url", metavar="URL", help="the MHS adaptor for this run")
+    p.add_argument("--card", choices=["pcsc", "simulated"], help="the card backend for this run")
+    p.add_argument("--reader", metavar="NAME", help="the card reader for this run")
+    p.add_argument("--role", metavar="ROLE_PROFILE_ID", help="the role profile to act in")
+    p.add_argument("--yes", action="store_true", help="answer yes to the confirmation prompt")
+    p.add_argument("--json", action="store_true", help="end with one JSON object of final counts")
+    p.set_defaults(func=run_upload_command)
+
+
+def run_upload_command(args: argparse.Namespace) -> int:
+    ctx = open_context(args)
+    overrides = {}
+    if args.mhs_url:
+        overrides["mhs_url"] = args.mhs_url
+    try:
+        settings = with_changes(ctx.settings, **overrides)
+    except SettingsError as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
+    mode = Mode(args.mode)
+    schedule = _schedule(args)
+    out = sys.stderr if args.json else sys.stdout
+    _confirm(mode, args.yes, out)
+    services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
+    try:
+        _login(services, args.role)
+        request = UploadRequest(mode=mode, schedule=schedule, group=args.group)
+        refusal = services.refusal(mode)
+        if refusal is None and args.group:
+            from scrtui.engine.engine import refusal as mode_refusal
+
+            refusal = mode_refusal(mode, args.group, settings)
+        if refusal:
+            raise CliError(refusal, EXIT_REFUSED)
+        try:
+            import uvloop
+
+            final = uvloop.run(_drive(services, request, out))
+        except ImportError:
+            final = asyncio.run(_drive(services, request, out))
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps(queries.status_document()))
+    return _exit_code(final)
+
+
+def _schedule(args: argparse.Namespace) -> object:
+    start_date = start_time = ""
+    if args.start:
+        parts = args.start.split()
+        if len(parts) != 2:
+            raise CliError('--start needs "DD/MM/YYYY HH:MM", e.g. "25/12/2026 18:30"', 2)
+        start_date, start_time = parts
+    try:
+        return build_schedule(
+            datetime.now(), start_date, start_time, args.stop or "", args.resume_at or ""
+        )
+    except ScheduleError as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
+
+
+def _confirm(mode: Mode, yes: bool, out: TextIO) -> None:
+    print(CONFIRMATION[mode], file=out)
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError("not confirmed: answer y at the prompt, or pass --yes", EXIT_REFUSED)
+    answer = input("Proceed? [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise CliError("not confirmed; nothing was sent", EXIT_REFUSED)
+
+
+def _passcode(prompt: str = "Smartcard passcode: ") -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    passcode = os.environ.get(PASSCODE_ENV)
+    if not passcode:
+        raise CliError(
+            f"no terminal to ask for the passcode: set {PASSCODE_ENV} or run in a terminal",
+            EXIT_REFUSED,
+        )
+    logs.get("scrtui.cli").warning("passcode_from_environment", variable=PASSCODE_ENV)
+    return passcode
+
+
+def _login(services: AppServices, role: str | None) -> None:
+    session = services.session
+    _wait_for_card(services)
+    result = session.login(_passcode())
+    if not result.ok:
+        raise CliError(result.message, EXIT_REFUSED)
+    if result.roles:
+        chosen = role or _choose_role(result.roles)
+        session.choose_role(chosen)
+
+
+def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:
+    """A card just inserted takes up to ~0.4 s to show (pcscd polls the reader)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        view = services.card_view()
+        if view.state.name == "INSERTED":
+            return
+        time.sleep(0.1)
+    view = services.card_view()
+    raise CliError(f"{view.state.value}. {view.message}".strip(), EXIT_REFUSED)
+
+
+def _choose_role(roles: tuple) -> str:
+    if not sys.stdin.isatty():
+        return roles[0].role_profile_id
+    for index, role in enumerate(roles, 1):
+        print(f"  {index}. {role.label}")
+    answer = input("Role profile number: ").strip()
+    try:
+        return roles[int(answer) - 1].role_profile_id
+    except (ValueError, IndexError):
+        raise CliError("no such role profile", EXIT_REFUSED) from None
+
+
+async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def on_signal() -> None:
+        stopping.set()
+        services.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal)
+    task = asyncio.create_task(services.run_upload(request))
+    reporter = asyncio.create_task(_report(services, out))
+    unlocker = asyncio.create_task(_unlock_when_card_returns(services, out))
+    try:
+        return await task
+    except Refused as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
+    finally:
+        reporter.cancel()
+        unlocker.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+
+
+async def _report(services: AppServices, out: TextIO) -> None:
+    while True:
+        await asyncio.sleep(1.0)
+        print(progress_line(services.snapshot()), file=out, flush=True)
+
+
+def progress_line(s: Snapshot) -> str:
+    c = s.counts
+    status = s.status.value + (f" ({s.reason})" if s.reason else "")
+    avg = f"{s.avg_seconds_per_patient * 1000:.1f} ms" if s.avg_seconds_per_patient else "-"
+    return (
+        f"{status}: checked {s.checked}/{s.total}; sent {c.get(Bucket.SENT, 0)}, failed "
+        f"{c.get(Bucket.FAILED, 0)}, not required {c.get(Bucket.NOT_REQUIRED, 0)}, sending "
+        f"{c.get(Bucket.SENDING, 0)}; queued {s.queued}; {s.rate_per_second:.0f}/s; avg {avg}; "
+        f"ETA {format_duration(s.eta)}"
+    )
+
+
+async def _unlock_when_card_returns(services: AppServices, out: TextIO) -> None:
+    """Headless unlock: the same card back plus the passcode continues a paused run."""
+    while True:
+        await asyncio.sleep(0.2)
+        if services.card_view().state.name != "INSERTED" or services.session.author() is None:
+            continue
+        print("Smartcard inserted again: enter the passcode to continue.", file=out, flush=True)
+        try:
+            passcode = await asyncio.to_thread(_passcode)
+        except CliError as exc:
+            print(f"scrtui: {exc}", file=sys.stderr)
+            services.stop()
+            return
+        result = await services.login(passcode)
+        print(result.message or "Unlocked: continuing.", file=out, flush=True)
+
+
+def _exit_code(final: Snapshot) -> int:
+    if final.status is not RunStatus.STOPPED:
+        return EXIT_ERROR
+    if final.reason == StopReason.COMPLETED.value:
+        return EXIT_OK
+    if final.reason == StopReason.FATAL.value:
+        print(f"scrtui: stopped: {final.fatal_message}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"scrtui: stopped early: {final.reason}", file=sys.stderr)
+    return EXIT_STOPPED_EARLY

@@ -1,0 +1,596 @@
+"""The upload engine: one asyncio job that sends a GP Summary for every selected patient.
+
+Pipeline: a producer streams the run's pending patients from the database in batches,
+decides eligibility, builds each message and stores its message id (bucket Sending) before
+handing it to `concurrency` senders; a writer flushes outcomes every 100 ms in one short
+transaction; a control loop applies the gates (card, schedule, pause/stop, MHS outage).
+Watchers pull `snapshot()`; nothing is pushed per patient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from scrtui import logs
+from scrtui.domain import eligibility
+from scrtui.domain.progress import RollingRate, RunStatus, Snapshot, StopReason, eta
+from scrtui.domain.records import Author, Bucket, Mode
+from scrtui.domain.schedule import Schedule, Window, window_at
+from scrtui.engine.ratelimit import RateLimiter
+from scrtui.engine.runlog import RunLog
+from scrtui.paths import Home
+from scrtui.services import UploadRequest
+from scrtui.settings import Settings
+from scrtui.spine.client import MhsClient, Outcome, SendResult
+from scrtui.spine.message import build_gp_summary, new_message_id
+from scrtui.store import queries, upload_state
+from scrtui.store.db import UploadLock
+from scrtui.store.upload_state import NO_ACK_CODE, Outcome as Recorded, WorkItem
+
+FLUSH_INTERVAL = 0.1
+TICK = 0.05
+
+
+class Gate(Protocol):
+    """What the engine needs of the card session (scrtui.card.session.CardSession)."""
+
+    def gate_open(self) -> bool: ...
+    def gate_state(self) -> Any: ...
+    def gate_reason(self) -> str: ...
+    def author(self) -> Author | None: ...
+    def time_left(self) -> timedelta | None: ...
+
+
+class Refused(RuntimeError):
+    """The run cannot start; the message says why and what to do."""
+
+
+@dataclass(slots=True)
+class Job:
+    item: WorkItem
+    message_id: str
+    payload: str
+    attempts: int = 0
+
+
+@dataclass
+class _Counters:
+    counts: dict[Bucket, int] = field(default_factory=dict)
+    checked: int = 0
+    total: int = 0
+    queued: int = 0
+    send_seconds: float = 0.0
+    sends: int = 0
+
+
+def refusal(mode: Mode, group: str | None, settings: Settings) -> str | None:
+    """Why `mode` cannot start now, or None. Card checks are the session's, not this."""
+    if not settings.gp_summary_enabled:
+        return (
+            "GP Summary is switched off for this practice: switch it on in SCR > Settings "
+            "(Enable GP Summary) before running the Initial Upload."
+        )
+    try:
+        if mode is Mode.RESUME and upload_state.pending_count(group) == 0:
+            return (
+                "There is nothing to resume: no upload was interrupted or paused. "
+                "Use Run to send to new patients, or Failed to reprocess failures."
+            )
+        if mode is Mode.FAILED and upload_state.failed_count(group) == 0:
+            return "There are no failed initial uploads to reprocess" + (
+                f' in group "{group}".' if group else "."
+            )
+        if mode is Mode.RERUN and upload_state.sent_count() == 0:
+            return "No Initial Upload has been sent yet, so there is nothing to rerun: use Run."
+    except upload_state.GroupNotFound as exc:
+        return f"{exc}: choose another group, or all patients."
+    if mode is Mode.RUN and sum(queries.bucket_counts().values()) == 0:
+        return "The practice has no patients: import or seed the practice first."
+    return None
+
+
+class UploadEngine:
+    def __init__(
+        self,
+        home: Home,
+        settings: Settings,
+        gate: Gate,
+        *,
+        clock: Callable[[], datetime] = datetime.now,
+        tick: float = TICK,
+    ) -> None:
+        self.home = home
+        self.settings = settings
+        self.gate = gate
+        self.clock = clock
+        self.tick = tick
+        self.log = logs.get("scrtui.engine")
+        self._status = RunStatus.IDLE
+        self._reason = ""
+        self._request: UploadRequest | None = None
+        self._c = _Counters(counts=queries.bucket_counts())
+        self._rate = RollingRate(10.0)
+        self._manual_pause = False
+        self._stop_reason: StopReason | None = None
+        self._fatal = ""
+        self._outage = False
+        self._failure_baseline = 0
+        self._open = asyncio.Event()
+        self._give_up = asyncio.Event()
+        self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max(64, settings.concurrency * 4))
+        self._deferred: deque[Job] = deque()
+        self._outcomes: list[Recorded] = []
+        self._inflight = 0
+        self._outstanding = 0
+        self._producer_done = False
+        self._finished = asyncio.Event()
+        self._schedule_state = None
+        self._next_event: datetime | None = None
+        self._next_event_text = ""
+        self._started_at: datetime | None = None
+        self._active_seconds = 0.0
+        self._active_since: float | None = None
+        self._run_id: int | None = None
+        self.max_flush_ms = 0.0
+        self._runlog: RunLog | None = None
+
+    # ----- intents (from the UI or the CLI) -------------------------------------------------
+
+    def pause(self) -> None:
+        if self._status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.SCHEDULED):
+            self._manual_pause = True
+            self._event("pause", "Paused by the user")
+
+    def resume(self) -> None:
+        if self._manual_pause:
+            self._manual_pause = False
+            self._event("resume", "Resumed by the user")
+
+    def stop(self, reason: StopReason = StopReason.USER) -> None:
+        if self._stop_reason is None and self._status not in (RunStatus.IDLE, RunStatus.STOPPED):
+            self._stop_reason = reason
+            self._event("stop_requested", f"Stop requested: {reason.value}")
+        self._give_up.set()
+        self._open.set()  # wake waiting senders so they see the stop
+
+    @property
+    def running(self) -> bool:
+        return self._status not in (RunStatus.IDLE, RunStatus.STOPPED)
+
+    # ----- the snapshot that watchers pull ---------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        c = self._c
+        request = self._request
+        rate = self._rate.rate()
+        active = self._active_seconds + (
+            time.monotonic() - self._active_since if self._active_since else 0.0
+        )
+        return Snapshot(
+            status=self._status,
+            reason=self._reason,
+            mode=request.mode if request else None,
+            group=request.group if request else None,
+            counts=dict(c.counts),
+            checked=c.checked,
+            total=c.total,
+            queued=c.queued,
+            avg_seconds_per_patient=(active / c.checked) if c.checked else None,
+            rate_per_second=rate,
+            eta=eta(c.total - c.checked, rate) if self._status is RunStatus.RUNNING else None,
+            schedule_text=request.schedule.describe() if request else "",
+            next_event=self._next_event,
+            next_event_text=self._next_event_text,
+            session_left=self.gate.time_left(),
+            fatal_message=self._fatal,
+        )
+
+    # ----- the run ---------------------------------------------------------------------------
+
+    def check(self, request: UploadRequest) -> Author:
+        """Refuse before anything is written when the run cannot start."""
+        reason = refusal(request.mode, request.group, self.settings)
+        if reason:
+            raise Refused(reason)
+        author = self.gate.author()
+        if author is None or not self.gate.gate_open():
+            raise Refused(self.gate.gate_reason() or "Log in with your smartcard first.")
+        return author
+
+    async def run(self, request: UploadRequest) -> Snapshot:
+        """Run to the end: completed, or stopped (by the user, the schedule, the card, an error)."""
+        author = self.check(request)
+        lock = UploadLock(self.home.db_path)
+        try:
+            lock.acquire()
+        except Exception as exc:
+            raise Refused(str(exc)) from None
+        try:
+            return await self._run_locked(request, author)
+        finally:
+            lock.release()
+
+    async def _run_locked(self, request: UploadRequest, author: Author) -> Snapshot:
+        self._request = request
+        now = self.clock()
+        correlation_id = str(uuid.uuid4()).upper()
+        run = upload_state.create_run(
+            user_id=author.sds_user_id,
+            user_name=author.name,
+            role_profile_id=author.role_profile_id,
+            job_role=author.job_role_code,
+            mode=request.mode,
+            group=request.group,
+            start_at=request.schedule.start,
+            stop_at=_hhmm(request.schedule.stop),
+            resume_at=_hhmm(request.schedule.resume),
+            correlation_id=correlation_id,
+            now=now,
+        )
+        self._run_id = run.id
+        pass_number = (
+            upload_state.next_pass() if request.mode is Mode.RERUN else upload_state.current_pass()
+        )
+        self._c.total = upload_state.enrol(request.mode, run.id, request.group, pass_number)
+        self._c.counts = queries.bucket_counts()
+        self._runlog = RunLog(self.home.upload_log, f"{author.name}, {author.job_role_code}")
+        self._event(
+            "run_created",
+            f"Initial Upload - {request.mode.label} by {author.name} (role profile "
+            f"{author.role_profile_id}, {author.job_role_code}); group "
+            f"{request.group or 'all patients'}; {request.schedule.describe()}; "
+            f"{self._c.total} patients to check",
+            run_id=run.id,
+            correlation_id=correlation_id,
+        )
+        self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
+        async with MhsClient(self.settings, correlation_id) as client:
+            await self._pipeline(client, author, request.schedule)
+        return self._finish(run.id)
+
+    async def _pipeline(self, client: MhsClient, author: Author, schedule: Schedule) -> None:
+        limiter = RateLimiter(self.settings.rate_limit)
+        tasks = [
+            asyncio.create_task(self._control(client, schedule), name="control"),
+            asyncio.create_task(self._produce(author), name="producer"),
+            asyncio.create_task(self._write(), name="writer"),
+        ]
+        senders = [
+            asyncio.create_task(self._send_loop(client, limiter), name=f"sender-{i}")
+            for i in range(self.settings.concurrency)
+        ]
+        try:
+            await self._finished.wait()
+        finally:
+            for task in tasks + senders:
+                task.cancel()
+            await asyncio.gather(*tasks, *senders, return_exceptions=True)
+            self._flush()
+
+    # ----- producer --------------------------------------------------------------------------
+
+    async def _produce(self, author: Author) -> None:
+        assert self._run_id is not None
+        batch_size = max(100, self.settings.concurrency * 4)
+        after = 0
+        try:
+            while self._stop_reason is None:
+                items = upload_state.next_batch(self._run_id, after, batch_size)
+                if not items:
+                    break
+                after = items[-1].patient_id
+                await self._prepare_batch(items, author)
+        finally:
+            self._producer_done = True
+            self._maybe_finished()
+
+    async def _prepare_batch(self, items: list[WorkItem], author: Author) -> None:
+        records = queries.load_records(i.patient_id for i in items)
+        now = self.clock()
+        today = now.date()
+        jobs: list[Job] = []
+        for item in items:
+            record = records.get(item.patient_id)
+            if record is None:
+                continue
+            decision = eligibility.decide(record, today, self.settings.update_existing_after_days)
+            if not decision.eligible:
+                assert decision.reason is not None
+                self._outstanding += 1
+                self._finalise(
+                    item, Bucket.NOT_REQUIRED, decision.reason.code, decision.reason.text, None, 0,
+                    now,
+                )
+                continue
+            message_id = item.message_id or new_message_id()
+            payload = self._build(record, author, message_id, now, today, item.sent_message_id)
+            jobs.append(Job(item, message_id, payload))
+        upload_state.mark_sending([(j.item.patient_id, j.message_id) for j in jobs], now)
+        for job in jobs:
+            if job.item.bucket is not Bucket.SENDING:
+                self._move(Bucket(job.item.bucket), Bucket.SENDING)
+        self._outstanding += len(jobs)
+        for job in jobs:
+            await self._queue.put(job)
+            if self._stop_reason is not None:
+                return
+
+    def _build(
+        self, record: Any, author: Author, message_id: str, now: datetime, today: date,
+        replaces: str | None,
+    ) -> str:
+        return build_gp_summary(
+            record,
+            author,
+            message_id=message_id,
+            sending_asid=self.settings.sending_asid,
+            spine_asid=self.settings.spine_asid,
+            now=now,
+            today=today,
+            replaces=replaces,
+        )
+
+    # ----- senders ---------------------------------------------------------------------------
+
+    async def _next_job(self) -> Job:
+        if self._deferred:
+            return self._deferred.popleft()
+        return await self._queue.get()
+
+    def _may_send(self) -> bool:
+        return self._open.is_set() and self._stop_reason is None and self.gate.gate_open()
+
+    async def _send_loop(self, client: MhsClient, limiter: RateLimiter) -> None:
+        while True:
+            if not self._may_send():
+                if self._stop_reason is not None:
+                    return
+                await self._wait_open()
+                continue
+            job = await self._next_job()
+            # The gate is checked again right before the message leaves: a card pulled while
+            # this sender waited for work must stop it.
+            while not self._may_send():
+                if self._stop_reason is not None:
+                    self._deferred.appendleft(job)
+                    return
+                await self._wait_open()
+            await limiter.acquire()
+            await self._send(client, job)
+
+    async def _wait_open(self) -> None:
+        await self._open.wait()
+        if not self.gate.gate_open() and self._stop_reason is None:
+            await asyncio.sleep(self.tick)
+
+    async def _send(self, client: MhsClient, job: Job) -> None:
+        self._inflight += 1
+        self._c.queued += 1
+        started = time.monotonic()
+        try:
+            result = await client.send(job.message_id, job.payload, give_up=self._give_up)
+        finally:
+            self._inflight -= 1
+        self._c.send_seconds += time.monotonic() - started
+        self._c.sends += 1
+        job.attempts += result.attempts
+        self._handle(client, job, result)
+
+    def _handle(self, client: MhsClient, job: Job, result: SendResult) -> None:
+        now = self.clock()
+        outcome = result.outcome
+        if outcome is Outcome.SENT:
+            self._finalise_job(job, Bucket.SENT, None, None, result, now)
+        elif outcome is Outcome.REJECTED:
+            self._finalise_job(
+                job, Bucket.FAILED, result.error_code, result.error_text, result, now
+            )
+        elif outcome is Outcome.RETRY_LIMIT and not self._outage_now(client):
+            self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
+        elif outcome is Outcome.FATAL:
+            self._deferred.appendleft(job)
+            self._fatal = result.error_text or "the MHS adaptor refused the request"
+            self._event("fatal", f"Fatal error from the MHS adaptor: {self._fatal}")
+            self.stop(StopReason.FATAL)
+        else:
+            # Interrupted by a gate, or a retry limit hit during an outage: the patient
+            # stays Sending and goes again later with the same message id.
+            self._deferred.append(job)
+        self._outage_now(client)
+
+    def _outage_now(self, client: MhsClient) -> bool:
+        failures = client.consecutive_transport_failures
+        if failures < self._failure_baseline:
+            self._failure_baseline = 0
+        if not self._outage and failures - self._failure_baseline >= (
+            self.settings.outage_after_failures
+        ):
+            self._outage = True
+            self._event("outage", "MHS unreachable: pausing until it answers its health check")
+        return self._outage
+
+    # ----- outcomes and the writer -----------------------------------------------------------
+
+    def _finalise_job(
+        self, job: Job, bucket: Bucket, code: str | None, text: str | None, result: SendResult,
+        now: datetime,
+    ) -> None:
+        self._finalise(
+            job.item, bucket, code, text, job.message_id, job.attempts, now,
+            http_status=result.http_status, ack_code=result.ack_code,
+            latency_ms=result.latency_ms,
+        )
+
+    def _finalise(
+        self, item: WorkItem, bucket: Bucket, code: str | None, text: str | None,
+        message_id: str | None, attempts: int, now: datetime, **attempt: Any,
+    ) -> None:
+        self._outcomes.append(
+            Recorded(item.patient_id, bucket, code, text, message_id, attempts, now, **attempt)
+        )
+
+    async def _write(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        assert self._run_id is not None
+        started = time.perf_counter()
+        upload_state.record_outcomes(batch, self._run_id)
+        self.max_flush_ms = max(self.max_flush_ms, (time.perf_counter() - started) * 1000)
+        # Counters move only once the database holds the outcome.
+        for o in batch:
+            self._move(Bucket.SENDING if o.message_id else Bucket.UNPROCESSED, o.bucket)
+        self._c.checked += len(batch)
+        self._outstanding -= len(batch)
+        self._rate.add(time.monotonic(), self._c.checked)
+        self._maybe_finished()
+
+    def _move(self, old: Bucket, new: Bucket) -> None:
+        counts = self._c.counts
+        counts[old] = counts.get(old, 0) - 1
+        counts[new] = counts.get(new, 0) + 1
+
+    def _maybe_finished(self) -> None:
+        if self._producer_done and self._outstanding == 0 and not self._outcomes:
+            if self._stop_reason is None:
+                self._stop_reason = StopReason.COMPLETED
+            self._finished.set()
+        elif self._stop_reason is not None and self._inflight == 0:
+            self._finished.set()
+
+    # ----- control: gates and schedule -------------------------------------------------------
+
+    async def _control(self, client: MhsClient, schedule: Schedule) -> None:
+        health_delay = 0.5
+        next_probe = 0.0
+        while True:
+            now = self.clock()
+            hold = self._gates(now, schedule)
+            if self._outage and time.monotonic() >= next_probe:
+                if await client.healthcheck():
+                    self._outage = False
+                    self._failure_baseline = client.consecutive_transport_failures
+                    health_delay = 0.5
+                    self._event("outage_over", "MHS reachable again: continuing")
+                    hold = self._gates(now, schedule)
+                else:
+                    next_probe = time.monotonic() + health_delay
+                    health_delay = min(health_delay * 2, 30.0)
+            self._apply(hold)
+            if self._stop_reason is not None:
+                self._set_status(RunStatus.STOPPING, self._stop_reason.value)
+                self._maybe_finished()
+            await asyncio.sleep(self.tick)
+
+    def _gates(self, now: datetime, schedule: Schedule) -> tuple[RunStatus, str] | None:
+        """The status to hold in, or None when sends may go."""
+        if self._stop_reason is not None:
+            return RunStatus.STOPPING, self._stop_reason.value
+        state = getattr(self.gate.gate_state(), "name", str(self.gate.gate_state()))
+        if state == "ENDED":
+            self.stop(StopReason.CARD_CHANGED)
+            return RunStatus.STOPPING, StopReason.CARD_CHANGED.value
+        if state == "EXPIRED":
+            self.stop(StopReason.SESSION_EXPIRED)
+            return RunStatus.STOPPING, StopReason.SESSION_EXPIRED.value
+        window = window_at(schedule, now, self._started_at)
+        self._next_event = window.next_event
+        self._next_event_text = _describe_next(window.window, window.next_event)
+        if window.window is Window.STOPPED:
+            self.stop(StopReason.STOP_TIME)
+            return RunStatus.STOPPING, StopReason.STOP_TIME.value
+        if window.window is Window.WAIT_START:
+            return RunStatus.SCHEDULED, f"starts {window.next_event:%d/%m/%Y %H:%M}"
+        if self._started_at is None:
+            self._started_at = now
+            assert self._run_id is not None
+            upload_state.mark_run_started(self._run_id, now)
+        if not self.gate.gate_open():
+            if state == "LOCKED":
+                return RunStatus.PAUSED, (
+                    "smartcard removed: reinsert the card and enter the passcode to continue"
+                )
+            return RunStatus.PAUSED, self.gate.gate_reason() or "smartcard session not open"
+        if window.window is Window.PAUSED:
+            return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
+        if self._manual_pause:
+            return RunStatus.PAUSED, "paused by the user: press Resume to continue"
+        if self._outage:
+            return RunStatus.PAUSED, "MHS unreachable: checking its health, will continue"
+        return None
+
+    def _apply(self, hold: tuple[RunStatus, str] | None) -> None:
+        if hold is None:
+            if not self._open.is_set():
+                self._give_up.clear()
+                self._open.set()
+            self._set_status(RunStatus.RUNNING, "")
+            return
+        if self._stop_reason is None:
+            self._open.clear()
+            self._give_up.set()
+        self._set_status(*hold)
+
+    def _set_status(self, status: RunStatus, reason: str) -> None:
+        if (status, reason) == (self._status, self._reason):
+            return
+        if status is RunStatus.RUNNING and self._active_since is None:
+            self._active_since = time.monotonic()
+        elif status is not RunStatus.RUNNING and self._active_since is not None:
+            self._active_seconds += time.monotonic() - self._active_since
+            self._active_since = None
+            self._rate.reset()
+        self._status, self._reason = status, reason
+        upload_state.set_status(status.value, reason, self.clock())
+        text = f"Status {status.value}" + (f": {reason}" if reason else "")
+        self._event("status", text, status=status.value, reason=reason)
+
+    def _event(self, event: str, text: str, **fields: Any) -> None:
+        if self._runlog is not None:
+            self._runlog.write(self.clock(), event, text, run_id=self._run_id, **fields)
+        else:
+            self.log.info(event, text=text, **fields)
+
+    def _finish(self, run_id: int) -> Snapshot:
+        reason = self._stop_reason or StopReason.USER
+        self._set_status(RunStatus.STOPPED, reason.value)
+        self._c.counts = queries.bucket_counts()
+        c = self._c.counts
+        detail = (
+            f"sent {c[Bucket.SENT]}, failed {c[Bucket.FAILED]}, not required "
+            f"{c[Bucket.NOT_REQUIRED]}, sending {c[Bucket.SENDING]}, unprocessed "
+            f"{c[Bucket.UNPROCESSED]}"
+        )
+        if self._fatal:
+            detail += f"; {self._fatal}"
+        upload_state.finish_run(run_id, self.clock(), reason.value, detail)
+        self._event("run_finished", f"Run finished ({reason.value}): {detail}")
+        return self.snapshot()
+
+
+def _hhmm(value: Any) -> str | None:
+    return value.strftime("%H:%M") if value else None
+
+
+def _describe_next(window: Window, at: datetime | None) -> str:
+    if at is None:
+        return ""
+    label = {
+        Window.WAIT_START: "start",
+        Window.OPEN: "stop",
+        Window.PAUSED: "resume",
+        Window.STOPPED: "",
+    }[window]
+    return f"next: {label} at {at:%d/%m/%Y %H:%M}" if label else ""

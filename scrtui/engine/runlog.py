@@ -1,0 +1,26 @@
+"""logs/initial-upload.log: one readable line per run event, for the administrator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from scrtui import logs
+from scrtui.paths import touch_private
+
+
+class RunLog:
+    """Writes each event to the human-readable log and to the JSON log."""
+
+    def __init__(self, path: Path, who: str = "") -> None:
+        self.path = path
+        self.who = who
+        path.parent.mkdir(parents=True, exist_ok=True)
+        touch_private(path)
+        self._json = logs.get("scrtui.upload")
+
+    def write(self, now: datetime, event: str, text: str, **fields: object) -> None:
+        who = f" [{self.who}]" if self.who else ""
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(f"{now:%d/%m/%Y %H:%M:%S}{who} {text}\n")
+        self._json.info(event, text=text, user=self.who, **fields)

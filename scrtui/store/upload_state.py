@@ -1,0 +1,258 @@
+"""The Initial Upload's state in the database: enrolling work, marking, and batched outcomes.
+
+Hot paths use raw `executemany` in short transactions: peewee's per-row query building costs
+~55 µs a statement (performance-baseline.md §3), the SQL itself ~4 µs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from scrtui.domain.records import Bucket, Mode
+from scrtui.store.models import PatientGroup, Run, Upload, database
+
+PENDING = (Bucket.UNPROCESSED.value, Bucket.SENDING.value)
+# A failure the Spine never answered: the summary may have arrived, so the id is kept.
+NO_ACK_CODE = "RETRY"
+
+
+class GroupNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    patient_id: int
+    message_id: str | None  # set: resend with this id (a retry the Spine can de-duplicate)
+    sent_message_id: str | None  # the last accepted summary, replaced by a Rerun
+    bucket: Bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    patient_id: int
+    bucket: Bucket
+    reason_code: str | None
+    reason_text: str | None
+    message_id: str | None
+    attempts: int
+    at: datetime
+    http_status: int | None = None
+    ack_code: str | None = None
+    latency_ms: float | None = None
+
+
+def _group_id(name: str | None) -> int | None:
+    if name is None:
+        return None
+    group = PatientGroup.get_or_none(PatientGroup.name == name)
+    if group is None:
+        raise GroupNotFound(f'there is no patient group called "{name}"')
+    return group.id
+
+
+def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str, list[int]]:
+    if group_id is None:
+        return "", []
+    return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [
+        group_id
+    ]
+
+
+def pending_count(group: str | None = None) -> int:
+    where, params = _group_filter(_group_id(group))
+    return database.obj.execute_sql(
+        f"SELECT COUNT(*) FROM patient_upload WHERE bucket IN (?, ?){where}", [*PENDING, *params]
+    ).fetchone()[0]
+
+
+def failed_count(group: str | None = None) -> int:
+    where, params = _group_filter(_group_id(group))
+    return database.obj.execute_sql(
+        f"SELECT COUNT(*) FROM patient_upload WHERE bucket = ?{where}",
+        [Bucket.FAILED.value, *params],
+    ).fetchone()[0]
+
+
+def sent_count() -> int:
+    return database.obj.execute_sql(
+        "SELECT COUNT(*) FROM patient_upload WHERE bucket = ?", [Bucket.SENT.value]
+    ).fetchone()[0]
+
+
+def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
+    """Put the patients a mode selects into Unprocessed for this run; returns the run's total.
+
+    Run: patients never sent (new ones, and Not Required ones re-checked). Rerun: everyone,
+    with new message ids. Failed: the failed ones; those the Spine never answered keep their
+    id. Resume: whatever is still pending, whichever run left it.
+    """
+    db = database.obj
+    group_id = _group_id(group)
+    where, params = _group_filter(group_id)
+    with db.atomic():
+        if mode in (Mode.RUN, Mode.RERUN):
+            member_where, member_params = _group_filter(group_id, "id")
+            db.execute_sql(
+                "INSERT INTO patient_upload (patient_id, bucket, pass_number, attempts) "
+                "SELECT id, 'unprocessed', 0, 0 FROM patient "
+                f"WHERE id NOT IN (SELECT patient_id FROM patient_upload){member_where}",
+                member_params,
+            )
+        if mode is Mode.RUN:
+            db.execute_sql(
+                "UPDATE patient_upload SET bucket = 'unprocessed', run_id = ?, pass_number = ? "
+                f"WHERE bucket IN ('unprocessed', 'sending', 'not_required'){where}",
+                [run_id, pass_number, *params],
+            )
+        elif mode is Mode.RERUN:
+            db.execute_sql(
+                "UPDATE patient_upload SET bucket = 'unprocessed', message_id = NULL, "
+                f"run_id = ?, pass_number = ? WHERE 1 = 1{where}",
+                [run_id, pass_number, *params],
+            )
+        elif mode is Mode.FAILED:
+            db.execute_sql(
+                "UPDATE patient_upload SET bucket = 'unprocessed', run_id = ?, pass_number = ?, "
+                "message_id = CASE WHEN reason_code = ? THEN message_id ELSE NULL END "
+                f"WHERE bucket = 'failed'{where}",
+                [run_id, pass_number, NO_ACK_CODE, *params],
+            )
+        else:
+            db.execute_sql(
+                "UPDATE patient_upload SET run_id = ? "
+                f"WHERE bucket IN ('unprocessed', 'sending'){where}",
+                [run_id, *params],
+            )
+        return db.execute_sql(
+            "SELECT COUNT(*) FROM patient_upload WHERE run_id = ? AND bucket IN (?, ?)",
+            [run_id, *PENDING],
+        ).fetchone()[0]
+
+
+def next_batch(run_id: int, after_patient_id: int, limit: int) -> list[WorkItem]:
+    """The run's pending patients after `after_patient_id`, streamed in id order."""
+    rows = database.obj.execute_sql(
+        "SELECT patient_id, message_id, sent_message_id, bucket FROM patient_upload "
+        "WHERE run_id = ? AND bucket IN (?, ?) AND patient_id > ? ORDER BY patient_id LIMIT ?",
+        [run_id, *PENDING, after_patient_id, limit],
+    ).fetchall()
+    return [WorkItem(r[0], r[1], r[2], Bucket(r[3])) for r in rows]
+
+
+def mark_sending(rows: Sequence[tuple[int, str]], at: datetime) -> None:
+    """Store each patient's message id (bucket Sending) before the message leaves."""
+    if not rows:
+        return
+    db = database.obj
+    stamp = at.isoformat(sep=" ")
+    with db.atomic():
+        db.cursor().executemany(
+            "UPDATE patient_upload SET bucket = 'sending', message_id = ?, last_attempt_at = ? "
+            "WHERE patient_id = ?",
+            [(message_id, stamp, pid) for pid, message_id in rows],
+        )
+
+
+def record_outcomes(outcomes: Sequence[Outcome], run_id: int) -> None:
+    """Write a batch of final outcomes and their attempts in one short transaction."""
+    if not outcomes:
+        return
+    db = database.obj
+    updates = []
+    attempts = []
+    for o in outcomes:
+        stamp = o.at.isoformat(sep=" ")
+        sent = o.bucket is Bucket.SENT
+        updates.append(
+            (
+                o.bucket.value,
+                o.reason_code,
+                o.reason_text,
+                o.message_id,
+                o.message_id if sent else None,
+                o.attempts,
+                o.reason_text if o.bucket is Bucket.FAILED else None,
+                stamp if o.attempts else None,
+                stamp if sent else None,
+                o.patient_id,
+            )
+        )
+        if o.message_id is not None and o.attempts:
+            attempts.append(
+                (o.patient_id, run_id, o.message_id, stamp, o.http_status, o.ack_code,
+                 o.latency_ms, o.reason_text if o.bucket is Bucket.FAILED else None)
+            )
+    with db.atomic():
+        cursor = db.cursor()
+        cursor.executemany(
+            "UPDATE patient_upload SET bucket = ?, reason_code = ?, reason_text = ?, "
+            "message_id = ?, sent_message_id = COALESCE(?, sent_message_id), "
+            "attempts = attempts + ?, last_error = ?, "
+            "last_attempt_at = COALESCE(?, last_attempt_at), sent_at = COALESCE(?, sent_at) "
+            "WHERE patient_id = ?",
+            updates,
+        )
+        if attempts:
+            cursor.executemany(
+                "INSERT INTO attempt (patient_id, run_id, message_id, at, http_status, ack_code, "
+                "latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                attempts,
+            )
+
+
+def create_run(
+    *,
+    user_id: str,
+    user_name: str,
+    role_profile_id: str,
+    job_role: str,
+    mode: Mode,
+    group: str | None,
+    start_at: datetime | None,
+    stop_at: str | None,
+    resume_at: str | None,
+    correlation_id: str,
+    now: datetime,
+) -> Run:
+    return Run.create(
+        started_by=user_id,
+        user_name=user_name,
+        role_profile_id=role_profile_id,
+        job_role=job_role,
+        mode=mode.value,
+        group_name=group,
+        start_at=start_at,
+        stop_at=stop_at,
+        resume_at=resume_at,
+        correlation_id=correlation_id,
+        created_at=now,
+    )
+
+
+def mark_run_started(run_id: int, now: datetime) -> None:
+    Run.update(started_at=now).where(Run.id == run_id, Run.started_at.is_null()).execute()
+
+
+def finish_run(run_id: int, now: datetime, outcome: str, reason: str) -> None:
+    Run.update(ended_at=now, outcome=outcome, outcome_reason=reason).where(
+        Run.id == run_id
+    ).execute()
+
+
+def set_status(status: str, reason: str, now: datetime) -> None:
+    Upload.update(status=status, status_reason=reason, updated_at=now).where(
+        Upload.id == 1
+    ).execute()
+
+
+def next_pass() -> int:
+    """A Rerun is a new pass over everyone."""
+    Upload.update(pass_number=Upload.pass_number + 1).where(Upload.id == 1).execute()
+    return Upload.get_by_id(1).pass_number
+
+
+def current_pass() -> int:
+    return Upload.get_by_id(1).pass_number
