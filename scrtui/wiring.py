@@ -147,7 +147,7 @@ class AppServices:
         backend = self.backend
         if not hasattr(backend, "insert"):
             return
-        if backend.reader_state().card_present:  # type: ignore[attr-defined]
+        if backend.reader_state().card_in_reader:  # type: ignore[attr-defined]
             backend.remove()  # type: ignore[attr-defined]
         else:
             backend.insert()  # type: ignore[attr-defined]

@@ -14,6 +14,9 @@ from scrtui.cli.common import CliError, EXIT_ERROR, EXIT_REFUSED
 # Each module defines register(subparsers) and sets `func(args) -> int` on its parsers.
 COMMAND_MODULES = (
     "scrtui.cli.data",
+    "scrtui.cli.upload",
+    "scrtui.cli.app",
+    "scrtui.cli.bench",
 )
 
 

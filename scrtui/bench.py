@@ -1,0 +1,195 @@
+"""End-to-end benchmark: the headless engine against the simulator in a second process.
+
+Prints figures; asserts nothing. The raw capacity of the same machine (a plain aiohttp client
+posting one prebuilt body at the same concurrency) is measured in the same run, so the ratio
+holds even on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from scrtui import logs
+from scrtui.domain.progress import RunStatus
+from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.schedule import Schedule
+from scrtui.paths import Home
+from scrtui.services import UploadRequest
+from scrtui.settings import Settings, with_changes
+from scrtui.store.db import open_database
+from scrtui.store.models import database
+
+RAW_REQUESTS = 20_000
+
+
+def _seed(home: Path, patients: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "scrtui", "--home", str(home), "seed", "--patients", str(patients)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _engine_run(home: Home, settings: Settings) -> dict[str, float]:
+    from scrtui.wiring import create_services
+
+    services = create_services(home, settings, card="simulated")
+    try:
+        result = await services.login("1234")
+        if not result.ok:
+            raise RuntimeError(result.message)
+        if result.roles:
+            services.choose_role(result.roles[0].role_profile_id)
+        request = UploadRequest(mode=Mode.RUN, schedule=Schedule())
+        snapshots = 0
+
+        async def watch() -> None:
+            nonlocal snapshots
+            while True:
+                services.snapshot()
+                snapshots += 1
+                await asyncio.sleep(0.1)
+
+        watcher = asyncio.create_task(watch())
+        started = time.perf_counter()
+        final = await services.run_upload(request)
+        elapsed = time.perf_counter() - started
+        watcher.cancel()
+        assert final.status is RunStatus.STOPPED, final
+        engine = services.engine
+        assert engine is not None
+        latencies = [
+            r[0]
+            for r in database.obj.execute_sql(
+                "SELECT latency_ms FROM attempt WHERE latency_ms IS NOT NULL"
+            )
+        ]
+        return {
+            "checked": final.checked,
+            "sent": final.counts.get(Bucket.SENT, 0),
+            "elapsed": elapsed,
+            "rate": final.checked / elapsed if elapsed else 0.0,
+            "p50": _percentile(latencies, 0.5),
+            "p95": _percentile(latencies, 0.95),
+            "max_flush_ms": engine.max_flush_ms,
+            "snapshots": snapshots,
+        }
+    finally:
+        services.close()
+
+
+async def _raw_capacity(url: str, concurrency: int, requests: int) -> float:
+    """A plain aiohttp client posting one prebuilt body: this machine's ceiling."""
+    import aiohttp
+    import orjson
+
+    from scrtui.domain.records import Author
+    from scrtui.spine.message import build_gp_summary, new_message_id
+    from scrtui.store.queries import load_records
+
+    record = next(iter(load_records(range(1, 50)).values()))
+    author = Author("555000000001", "Demo Administrator", "555000000011", "R0001")
+    now = datetime.now()
+    message_id = new_message_id()
+    xml = build_gp_summary(
+        record, author, message_id=message_id, sending_asid="200000000001",
+        spine_asid="227319907548", now=now, today=now.date(),
+    )
+    body = orjson.dumps({"payload": xml})
+    headers = {
+        "Content-Type": "application/json",
+        "Interaction-Id": "REPC_IN150016UK05",
+        "wait-for-response": "true",
+        "Message-Id": message_id,
+    }
+    remaining = requests
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        return requests / (time.perf_counter() - started)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from scrtui.spine.simulator import start_simulator_process
+
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
+        home = Home(Path(tmp))
+        home.ensure()
+        logs.configure(home)
+        seed_seconds = _seed(home.root, args.patients)
+        sim_args = ["--latency-ms", str(args.latency_ms)] if args.latency_ms else []
+        process, url = start_simulator_process(sim_args)
+        try:
+            open_database(home.db_path)
+            settings = with_changes(
+                Settings(), mhs_url=url, concurrency=args.concurrency, card_backend="simulated"
+            )
+            rss_before = _peak_rss_mb()
+            figures = runner(_engine_run(home, settings))
+            peak = _peak_rss_mb()
+            raw = runner(_raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients)))
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    _print(args, figures, raw, seed_seconds, rss_before, peak)
+    return 0
+
+
+def _print(
+    args: argparse.Namespace, f: dict[str, float], raw: float, seed_seconds: float,
+    rss_before: float, peak: float,
+) -> None:
+    rate = f["rate"]
+    print(f"patients                 {args.patients:,} (seeded in {seed_seconds:.1f} s)")
+    print(f"concurrency              {args.concurrency}")
+    print(f"simulated latency        {args.latency_ms:g} ms")
+    print(f"checked / sent           {int(f['checked']):,} / {int(f['sent']):,}")
+    print(f"elapsed                  {f['elapsed']:.1f} s")
+    print(f"patients per second      {rate:,.0f}")
+    print(f"average per patient      {1000 / rate if rate else 0:.3f} ms")
+    print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
+    print(f"peak memory (RSS)        {peak:.0f} MB (before the run {rss_before:.0f} MB)")
+    print(f"longest database flush   {f['max_flush_ms']:.1f} ms")
+    print(f"progress snapshots read  {int(f['snapshots'])}")
+    print(f"raw client capacity      {raw:,.0f} requests/s")
+    print(f"ratio to raw             {rate / raw if raw else 0:.2f}")
+    if args.latency_ms:
+        ideal = args.concurrency / (args.latency_ms / 1000)
+        print(f"ideal rate (C / latency) {ideal:,.0f} patients/s")
+        print(f"ratio to ideal           {rate / ideal:.2f}")

@@ -1,0 +1,74 @@
+"""`scrtui app` (the practice in the data directory) and `scrtui demo` (a demo practice)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from scrtui.cli.common import EXIT_REFUSED, CliError, Context, open_context
+from scrtui.paths import resolve_home
+from scrtui.settings import SettingsError, save, with_changes
+
+DEMO_PATIENTS = 5_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    app = sub.add_parser("app", help="open the full-screen app on this practice")
+    app.add_argument("--card", choices=["pcsc", "simulated"], help="card backend override")
+    app.add_argument("--reader", metavar="NAME", help="card reader override")
+    app.set_defaults(func=run_app_command)
+    demo = sub.add_parser(
+        "demo", help="open the app on a demo practice, the bundled simulator and a simulated card"
+    )
+    demo.add_argument("--patients", type=int, default=DEMO_PATIENTS, metavar="N")
+    demo.set_defaults(func=run_demo_command)
+
+
+def run_app_command(args: argparse.Namespace) -> int:
+    ctx = open_context(args)
+    return _run(ctx, card=args.card, reader=args.reader)
+
+
+def _run(ctx: Context, *, card: str | None = None, reader: str | None = None) -> int:
+    from scrtui.ui.app import run_app
+    from scrtui.wiring import create_services
+
+    services = create_services(ctx.home, ctx.settings, card=card, reader=reader)
+    try:
+        return run_app(services)
+    finally:
+        services.close()
+
+
+def demo_home(args: argparse.Namespace) -> Path:
+    """The demo never touches a real practice: its own home unless --home names one."""
+    if getattr(args, "home", None):
+        return Path(args.home)
+    return resolve_home(None).parent / "scrtui-demo"
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.store.queries import bucket_counts
+    from scrtui.store.seed import seed_practice
+
+    if args.patients < 1:
+        raise CliError("--patients must be at least 1", EXIT_REFUSED)
+    args.home = str(demo_home(args))
+    ctx = open_context(args)
+    if sum(bucket_counts().values()) == 0:
+        print(f"Seeding a demo practice of {args.patients} patients in {ctx.home.root} ...")
+        seed_practice(ctx.settings, args.patients, seed=1)
+    process, url = start_simulator_process()
+    try:
+        try:
+            ctx.settings = with_changes(ctx.settings, mhs_url=url, card_backend="simulated")
+        except SettingsError as exc:
+            raise CliError(str(exc), EXIT_REFUSED) from None
+        save(ctx.home.settings_path, ctx.settings)
+        os.environ.setdefault("SCRTUI_DEMO", "1")
+        return _run(ctx, card="simulated")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

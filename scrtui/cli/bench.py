@@ -1,0 +1,20 @@
+"""`scrtui bench`: end-to-end figures for this machine (see scrtui/bench.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure the end-to-end upload rate on this machine")
+    p.add_argument("--patients", type=int, default=60_000, metavar="N")
+    p.add_argument("--latency-ms", type=float, default=0.0, metavar="L")
+    p.add_argument("--concurrency", type=int, default=32, metavar="C")
+    p.add_argument("--ui", action="store_true", help="also run with the app running headless")
+    p.set_defaults(func=run_bench_command)
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    from scrtui.bench import run_bench
+
+    return run_bench(args)
