@@ -18,8 +18,14 @@ class SettingsError(ValueError):
 
 def _digits(n_min: int, n_max: int) -> Callable[[Any], str]:
     def check(value: Any) -> str:
-        if not isinstance(value, str) or not value.isdigit() or not n_min <= len(value) <= n_max:
-            raise ValueError(f"a string of {n_min} to {n_max} digits")
+        # isascii: str.isdigit() also accepts "²" and other Unicode digits.
+        if (
+            not isinstance(value, str)
+            or not (value.isascii() and value.isdigit())
+            or not n_min <= len(value) <= n_max
+        ):
+            count = f"{n_min}" if n_min == n_max else f"{n_min} to {n_max}"
+            raise ValueError(f"a string of {count} digits")
         return value
 
     return check
@@ -52,7 +58,11 @@ def _bool(value: Any) -> bool:
 
 
 def _ods(value: Any) -> str:
-    if not isinstance(value, str) or not value.isalnum() or not 3 <= len(value) <= 10:
+    if (
+        not isinstance(value, str)
+        or not (value.isascii() and value.isalnum())
+        or not 3 <= len(value) <= 10
+    ):
         raise ValueError("an ODS code of 3 to 10 letters and digits, such as A12345")
     return value.upper()
 
@@ -223,6 +233,11 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    # TOML basic strings cannot hold raw control characters (a newline in the practice name
+    # made a file that the next start refused): write them as \uXXXX escapes.
+    escaped = "".join(
+        f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in escaped
+    )
     return f'"{escaped}"'
 
 
