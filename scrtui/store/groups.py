@@ -1,0 +1,246 @@
+"""Patient groups, as in Vision: a name of up to 10 characters, a description of up to 56.
+
+Names starting with `$` are system groups (`$PAT`, `$QOF`...): they are listed and can narrow
+an upload, but the user can never create, overwrite or delete them. Writing a group is all or
+nothing: one bad NHS number and nothing changes. The CLI and the UI's services share these
+functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from scrtui.domain import nhs_number
+from scrtui.store.models import database
+
+NAME_MAX = 10
+DESCRIPTION_MAX = 56
+MAX_PROBLEMS_SHOWN = 20
+IN_USE = "The group name you have chosen is already in use."
+
+
+class GroupError(ValueError):
+    """Why a group cannot be written; `problems` lists per-line faults when there are any."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+class GroupSummary(NamedTuple):
+    name: str
+    description: str
+    members: int
+    system: bool
+
+
+class NumberLine(NamedTuple):
+    """One NHS number as written in a file, with its line number for error messages."""
+
+    line: int
+    text: str
+
+
+def is_system_name(name: str) -> bool:
+    return name.strip().startswith("$")
+
+
+def check_name(name: str) -> str:
+    """The name to store, or GroupError saying what is allowed."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise GroupError("The group name is empty: enter 1 to 10 characters.")
+    if is_system_name(cleaned):
+        raise GroupError(
+            f'"{cleaned}" is a system group name (it starts with $): system groups cannot be '
+            "created or changed; choose a name without the $."
+        )
+    if len(cleaned) > NAME_MAX:
+        raise GroupError(
+            f'The group name "{cleaned}" has {len(cleaned)} characters: use at most {NAME_MAX}.'
+        )
+    if not cleaned.isprintable():
+        raise GroupError("The group name has control characters: use letters, digits and spaces.")
+    return cleaned
+
+
+def check_description(description: str) -> str:
+    cleaned = description.strip()
+    if len(cleaned) > DESCRIPTION_MAX:
+        raise GroupError(
+            f"The description has {len(cleaned)} characters: use at most {DESCRIPTION_MAX}."
+        )
+    if not cleaned.isprintable():
+        raise GroupError("The description has control characters: use plain text on one line.")
+    return cleaned
+
+
+def parse_number_lines(text: str) -> list[NumberLine]:
+    """NHS numbers from a file's text: one per line; blank lines and `#` comments ignored."""
+    found: list[NumberLine] = []
+    for index, raw in enumerate(text.splitlines(), start=1):
+        content = raw.split("#", 1)[0].strip()
+        if content:
+            found.append(NumberLine(index, content))
+    return found
+
+
+def read_number_file(path: Path) -> list[NumberLine]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise GroupError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise GroupError(f"{path}: not a UTF-8 text file of NHS numbers") from None
+    except OSError as exc:
+        raise GroupError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_number_lines(text)
+
+
+def _find_group(name: str) -> tuple[int, str, bool] | None:
+    """(id, stored name, system) of the group with this name, ignoring case."""
+    row = database.obj.execute_sql(
+        "SELECT id, name, system FROM patient_group WHERE name = ? COLLATE NOCASE", (name,)
+    ).fetchone()
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
+def list_groups() -> list[GroupSummary]:
+    """Every group, system groups first, then by name."""
+    rows = database.obj.execute_sql(
+        "SELECT g.name, g.description, COUNT(m.id), g.system FROM patient_group g "
+        "LEFT JOIN group_member m ON m.group_id = g.id "
+        "GROUP BY g.id ORDER BY g.system DESC, g.name COLLATE NOCASE"
+    )
+    return [GroupSummary(name, desc or "", n, bool(system)) for name, desc, n, system in rows]
+
+
+def _practice_numbers() -> dict[str, int]:
+    """Valid NHS number -> patient id, for every patient of the practice."""
+    found: dict[str, int] = {}
+    for pid, number in database.obj.execute_sql("SELECT id, nhs_number FROM patient ORDER BY id"):
+        found.setdefault(nhs_number.normalise(number), pid)
+    return found
+
+
+def _as_lines(nhs_numbers: Iterable[str | NumberLine]) -> list[NumberLine]:
+    """Plain strings are numbered 1, 2, 3... so messages can still point at them."""
+    return [
+        item if isinstance(item, NumberLine) else NumberLine(index, item)
+        for index, item in enumerate(nhs_numbers, start=1)
+    ]
+
+
+def resolve_members(nhs_numbers: Iterable[str | NumberLine]) -> list[int]:
+    """Patient ids for the numbers, or GroupError listing every bad line (first 20 shown)."""
+    lines = _as_lines(nhs_numbers)
+    if not lines:
+        raise GroupError("There are no NHS numbers: give one per line.")
+    known = _practice_numbers()
+    members: list[int] = []
+    problems: list[str] = []
+    for line, text in lines:
+        number = nhs_number.normalise(text)
+        if not nhs_number.is_valid(number):
+            problems.append(
+                f'line {line}: "{text}" is not a valid NHS number (10 digits with a correct '
+                "Modulus 11 check digit)"
+            )
+        elif number not in known:
+            problems.append(
+                f"line {line}: {nhs_number.format_334(number)} is not a patient of this practice"
+            )
+        else:
+            members.append(known[number])
+    if problems:
+        raise GroupError(_problem_message(problems), problems)
+    return sorted(set(members))
+
+
+def _problem_message(problems: Sequence[str]) -> str:
+    shown = list(problems[:MAX_PROBLEMS_SHOWN])
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        shown.append(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+    return f"Nothing was saved: {len(problems)} NHS number(s) cannot be used.\n  " + "\n  ".join(
+        shown
+    )
+
+
+def create_group(
+    name: str,
+    description: str,
+    nhs_numbers: Iterable[str | NumberLine],
+    replace: bool = False,
+) -> GroupSummary:
+    """Create (or, with `replace`, overwrite) a user group from NHS numbers, all or nothing.
+
+    Duplicate numbers are accepted once. Raises GroupError for a bad name or description, a
+    name in use without `replace`, a system group, or any number that is invalid or not a
+    patient of this practice.
+    """
+    cleaned = check_name(name)
+    desc = check_description(description)
+    db = database.obj
+    with db.atomic():
+        existing = _find_group(cleaned)
+        if existing is not None and existing[2]:
+            raise GroupError(f'"{existing[1]}" is a system group: it cannot be overwritten.')
+        if existing is not None and not replace:
+            raise GroupError(
+                f'{IN_USE} Choose another name, or overwrite "{existing[1]}" '
+                "(scrtui groups import --replace)."
+            )
+        members = resolve_members(nhs_numbers)
+        if existing is not None:
+            db.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
+        group_id = db.execute_sql(
+            "INSERT INTO patient_group (name, description, system) VALUES (?, ?, 0)",
+            (cleaned, desc),
+        ).lastrowid
+        db.connection().executemany(
+            "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
+            [(group_id, pid) for pid in members],
+        )
+    return GroupSummary(cleaned, desc, len(members), False)
+
+
+def delete_group(name: str) -> None:
+    """Delete a user group and its membership (never the patients)."""
+    existing = _find_group(name.strip())
+    if existing is None:
+        raise GroupError(f'There is no group called "{name.strip()}".')
+    if existing[2]:
+        raise GroupError(f'"{existing[1]}" is a system group: it cannot be deleted.')
+    with database.obj.atomic():
+        database.obj.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
+
+
+def group_member_ids(name: str) -> list[int]:
+    """Patient ids in the group, ascending (what the engine narrows a mode by)."""
+    existing = _find_group(name.strip())
+    if existing is None:
+        raise GroupError(f'There is no group called "{name.strip()}".')
+    return [
+        row[0]
+        for row in database.obj.execute_sql(
+            "SELECT patient_id FROM group_member WHERE group_id = ? ORDER BY patient_id",
+            (existing[0],),
+        )
+    ]
+
+
+def group_members(name: str) -> list[str]:
+    """NHS numbers (as stored) of the group's patients, in NHS number order."""
+    existing = _find_group(name.strip())
+    if existing is None:
+        raise GroupError(f'There is no group called "{name.strip()}".')
+    return [
+        row[0]
+        for row in database.obj.execute_sql(
+            "SELECT p.nhs_number FROM group_member m JOIN patient p ON p.id = m.patient_id "
+            "WHERE m.group_id = ? ORDER BY p.nhs_number",
+            (existing[0],),
+        )
+    ]

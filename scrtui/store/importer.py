@@ -1,0 +1,613 @@
+"""`scrtui import FILE`: a practice extract in JSON Lines (format: docs/import-format.md).
+
+The whole file is validated before anything is written; any problem means nothing is
+imported. Then every line is written in one transaction. The file is read twice (validate,
+then write) rather than held in memory, so a large practice does not need a large machine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from scrtui.domain import nhs_number
+from scrtui.domain.records import CONSENT_CODES, GENDERS, RegistrationStatus
+from scrtui.settings import Settings
+from scrtui.store.models import database
+
+MAX_PROBLEMS_SHOWN = 20
+BATCH = 5_000  # rows per executemany: bounded memory, still fast
+
+REGISTRATION_STATUSES = tuple(status.value for status in RegistrationStatus)
+ALLERGY_KINDS = ("allergy", "adverse reaction")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    field: str  # "" when the whole line is wrong
+    what: str
+    expected: str
+
+    def __str__(self) -> str:
+        if not self.line:  # about the whole file, not one line
+            return f"{self.what} ({self.expected})"
+        where = f"line {self.line}, field {self.field}" if self.field else f"line {self.line}"
+        return f"{where}: {self.what} ({self.expected})"
+
+
+class ImportFileError(ValueError):
+    """The file cannot be imported; nothing was written. The message lists the problems."""
+
+    def __init__(self, problems: list[Problem], total: int) -> None:
+        self.problems = problems
+        self.total = total
+        shown = [str(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
+        if total > len(shown):
+            shown.append(f"and {total - len(shown)} more")
+        super().__init__(
+            f"nothing was imported: {total} problem(s) in the file\n  " + "\n  ".join(shown)
+        )
+
+
+@dataclass
+class ImportResult:
+    patients: int = 0
+    medications: int = 0
+    allergies: int = 0
+    users: int = 0
+    role_profiles: int = 0
+    invalid_nhs_numbers: int = 0  # imported, but they will be Not Required
+    seconds: float = 0.0
+
+    def line(self, source: str) -> str:
+        text = (
+            f"Imported {self.patients:,} patients ({self.medications:,} medications, "
+            f"{self.allergies:,} allergies) and {self.users:,} users from {source} "
+            f"in {self.seconds:.1f} s"
+        )
+        if self.invalid_nhs_numbers:
+            text += (
+                f"; {self.invalid_nhs_numbers:,} have an invalid or old-style NHS number and "
+                "will be Not Required"
+            )
+        return text + "."
+
+
+# --- Field checks ------------------------------------------------------------------------------
+# Each check returns the value to store or raises _Bad(what, expected).
+
+
+class _Bad(Exception):
+    def __init__(self, what: str, expected: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.expected = expected
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"{_show(value)} is not text", "a non-empty string")
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _Bad(f"{_show(value)} is not text", "a string, or null")
+    return value.strip()
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad(f"{_show(value)} is not true or false", "true or false")
+    return value
+
+
+def _date(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"{_show(value)} is not a date", "a date as YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise _Bad(f"{_show(value)} is not a date", "a real date as YYYY-MM-DD") from None
+    if len(value) != 10:  # fromisoformat also takes 20240131 and 2024-W05-3
+        raise _Bad(f"{_show(value)} is not a date", "a date as YYYY-MM-DD")
+    return parsed.isoformat()
+
+
+def _optional_date(value: Any) -> str | None:
+    return None if value is None else _date(value)
+
+
+def _choice(*options: str | None) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in options:
+            listed = ", ".join("null" if o is None else f'"{o}"' for o in options)
+            raise _Bad(f"{_show(value)} is not allowed", f"one of {listed}")
+        return value
+
+    return check
+
+
+def _digits(count: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if (
+            not isinstance(value, str)
+            or len(value) != count
+            or not value.isascii()
+            or not value.isdigit()
+        ):
+            raise _Bad(f"{_show(value)} is not an id", f"a string of {count} digits")
+        return value
+
+    return check
+
+
+# A field: (check, required, default when absent).
+Spec = dict[str, tuple[Callable[[Any], Any], bool, Any]]
+
+PATIENT_FIELDS: Spec = {
+    "type": (_choice("patient"), False, "patient"),
+    "nhs_number": (_text, True, None),
+    "forename": (_text, True, None),
+    "surname": (_text, True, None),
+    "date_of_birth": (_date, True, None),
+    "gender": (_choice(*GENDERS), True, None),
+    "postcode": (_optional_text, False, ""),
+    "registration_status": (_choice(*REGISTRATION_STATUSES), True, None),
+    "registration_date": (_date, True, None),
+    "fp69": (_bool, False, False),
+    "sensitive": (_bool, False, False),
+    "consent_code": (_choice(*CONSENT_CODES, None), False, None),
+    "national_summary": (_bool, False, False),
+    "national_summary_date": (_optional_date, False, None),
+    "pds_linked": (_bool, False, True),
+    "medications": (lambda v: v, False, []),  # checked item by item below
+    "allergies": (lambda v: v, False, []),
+}
+MEDICATION_FIELDS: Spec = {
+    "drug": (_text, True, None),
+    "dose": (_text, True, None),
+    "repeat": (_bool, True, None),
+    "start": (_date, True, None),
+    "last_issue": (_optional_date, False, None),
+    "review_date": (_optional_date, False, None),
+    "discontinued": (_optional_date, False, None),
+}
+ALLERGY_FIELDS: Spec = {
+    "substance": (_text, True, None),
+    "reaction": (_text, True, None),
+    "recorded": (_date, True, None),
+    "kind": (_choice(*ALLERGY_KINDS), False, "allergy"),
+}
+USER_FIELDS: Spec = {
+    "type": (_choice("user"), True, None),
+    "sds_user_id": (_digits(12), True, None),
+    "name": (_text, True, None),
+    "role_profiles": (lambda v: v, True, None),
+}
+ROLE_PROFILE_FIELDS: Spec = {
+    "role_profile_id": (_digits(12), True, None),
+    "job_role_code": (_text, True, None),
+    "job_role_name": (_text, True, None),
+    "activities": (lambda v: v, True, None),
+}
+
+
+def _check_object(
+    obj: Any, spec: Spec, line: int, prefix: str, problems: list[Problem]
+) -> dict[str, Any] | None:
+    """Checked values by field name (defaults where absent or wrong, so that later checks
+    can still run and report everything in one go), or None when `obj` is not an object.
+    Problems are appended; the caller compares their count to tell good from bad."""
+    if not isinstance(obj, dict):
+        problems.append(
+            Problem(line, prefix.rstrip("."), f"{_show(obj)} is not an object", "a JSON object")
+        )
+        return None
+    out: dict[str, Any] = {}
+    for key in obj:
+        if key not in spec:
+            close = difflib.get_close_matches(str(key), list(spec), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(
+                Problem(line, prefix + key, "unknown field", f"{hint}see docs/import-format.md")
+            )
+    for key, (check, required, default) in spec.items():
+        out[key] = default
+        if key not in obj:
+            if required:
+                problems.append(Problem(line, prefix + key, "missing", "a required field"))
+            continue
+        try:
+            out[key] = check(obj[key])
+        except _Bad as bad:
+            problems.append(Problem(line, prefix + key, bad.what, bad.expected))
+    return out
+
+
+def _check_list(
+    value: Any, spec: Spec, line: int, name: str, problems: list[Problem]
+) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        problems.append(Problem(line, name, f"{_show(value)} is not a list", "a JSON array"))
+        return []
+    items = []
+    for index, item in enumerate(value):
+        checked = _check_object(item, spec, line, f"{name}[{index}].", problems)
+        if checked is not None:
+            items.append(checked)
+    return items
+
+
+def _check_date_order(
+    record: dict[str, Any], line: int, problems: list[Problem], today: str
+) -> None:
+    """Dates that contradict each other or lie in the future are data errors, not choices."""
+    born = record["date_of_birth"]
+    if born > today:
+        problems.append(Problem(line, "date_of_birth", f"{born} is in the future", "a past date"))
+    if record["registration_date"] > today:
+        problems.append(
+            Problem(
+                line,
+                "registration_date",
+                f"{record['registration_date']} is in the future",
+                "a past date",
+            )
+        )
+    if record["registration_date"] < born:
+        problems.append(
+            Problem(
+                line,
+                "registration_date",
+                f"{record['registration_date']} is before birth",
+                "a date on or after date_of_birth",
+            )
+        )
+    for index, med in enumerate(record["medications"]):
+        if med["discontinued"] and med["discontinued"] < med["start"]:
+            problems.append(
+                Problem(
+                    line,
+                    f"medications[{index}].discontinued",
+                    f"{med['discontinued']} is before the start",
+                    "a date on or after start",
+                )
+            )
+
+
+@dataclass
+class _Line:
+    kind: str  # "patient" or "user"
+    values: dict[str, Any]
+    valid_number: str | None = None  # the normalised NHS number when it is valid
+    role_ids: list[str] = field(default_factory=list)
+
+
+def _check_patient(obj: dict[str, Any], line: int, problems: list[Problem], today: str) -> _Line:
+    before = len(problems)
+    record = _check_object(obj, PATIENT_FIELDS, line, "", problems) or {}
+    if record:
+        record["medications"] = _check_list(
+            record["medications"], MEDICATION_FIELDS, line, "medications", problems
+        )
+        record["allergies"] = _check_list(
+            record["allergies"], ALLERGY_FIELDS, line, "allergies", problems
+        )
+    if len(problems) == before:
+        _check_date_order(record, line, problems, today)
+    number = nhs_number.normalise(record.get("nhs_number") or "")
+    return _Line("patient", record, number if nhs_number.is_valid(number) else None)
+
+
+def _check_user(obj: dict[str, Any], line: int, problems: list[Problem]) -> _Line:
+    record = _check_object(obj, USER_FIELDS, line, "", problems) or {}
+    profiles: list[dict[str, Any]] = []
+    if record and record["role_profiles"] is not None:
+        profiles = _check_list(
+            record["role_profiles"], ROLE_PROFILE_FIELDS, line, "role_profiles", problems
+        )
+        if record["role_profiles"] == []:
+            problems.append(Problem(line, "role_profiles", "empty", "at least one role profile"))
+        for index, profile in enumerate(profiles):
+            codes = profile["activities"]
+            if codes is None:
+                continue  # reported as missing
+            if not isinstance(codes, list) or not all(
+                isinstance(c, str) and c.strip() and "," not in c for c in codes
+            ):
+                problems.append(
+                    Problem(
+                        line,
+                        f"role_profiles[{index}].activities",
+                        f"{_show(codes)} is wrong",
+                        'a list of activity codes such as ["B0062", "B0370"]',
+                    )
+                )
+        record["role_profiles"] = profiles
+    return _Line("user", record, role_ids=[p["role_profile_id"] for p in profiles])
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) for each non-blank line; text None when it is not UTF-8."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+                continue
+            if text.strip():
+                yield number, text
+
+
+def _parse(path: Path, problems: list[Problem], today: str) -> Iterator[tuple[int, _Line]]:
+    """Every line checked; problems are appended, good lines yielded."""
+    for number, text in _read_lines(path):
+        if text is None:
+            problems.append(Problem(number, "", "not UTF-8 text", "the file saved as UTF-8"))
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problems.append(
+                Problem(
+                    number,
+                    "",
+                    f"not valid JSON ({exc.msg} at column {exc.colno})",
+                    "one JSON object per line",
+                )
+            )
+            continue
+        if not isinstance(obj, dict):
+            problems.append(
+                Problem(number, "", f"{_show(obj)} is not an object", "one JSON object per line")
+            )
+            continue
+        kind = obj.get("type", "patient")
+        if kind not in ("patient", "user"):
+            problems.append(
+                Problem(number, "type", f"{_show(kind)} is not allowed", 'one of "patient", "user"')
+            )
+            continue
+        before = len(problems)
+        if kind == "user":
+            parsed = _check_user(obj, number, problems)
+        else:
+            parsed = _check_patient(obj, number, problems, today)
+        if len(problems) == before:
+            yield number, parsed
+
+
+# --- Validation and writing --------------------------------------------------------------------
+
+
+def _existing_keys() -> tuple[set[str], set[str], set[str]]:
+    """Valid NHS numbers, SDS user ids and role profile ids already in the database."""
+    db = database.obj
+    numbers = {
+        n
+        for (raw,) in db.execute_sql("SELECT nhs_number FROM patient")
+        if nhs_number.is_valid(n := nhs_number.normalise(raw))
+    }
+    users = {row[0] for row in db.execute_sql('SELECT sds_user_id FROM "user"')}
+    roles = {row[0] for row in db.execute_sql("SELECT role_profile_id FROM user_role_profile")}
+    return numbers, users, roles
+
+
+def _check_unique(
+    key: str, seen: dict[str, int], existing: set[str], where: tuple[int, str], shown: str
+) -> Problem | None:
+    """A problem if `key` is already in the database or earlier in the file."""
+    line, name = where
+    if key in existing:
+        return Problem(line, name, f"{shown} is already in the database", "each one only once")
+    if key in seen:
+        return Problem(line, name, f"{shown} is also on line {seen[key]}", "each one only once")
+    seen[key] = line
+    return None
+
+
+def _duplicates(
+    line: int,
+    parsed: _Line,
+    existing: tuple[set[str], set[str], set[str]],
+    seen: tuple[dict[str, int], dict[str, int], dict[str, int]],
+) -> list[Problem]:
+    """Valid NHS numbers, SDS user ids and role profile ids must be unique."""
+    found: list[Problem | None] = []
+    if parsed.kind == "patient" and parsed.valid_number:
+        shown = f"NHS number {nhs_number.format_334(parsed.valid_number)}"
+        found.append(
+            _check_unique(parsed.valid_number, seen[0], existing[0], (line, "nhs_number"), shown)
+        )
+    if parsed.kind == "user":
+        user_id = parsed.values["sds_user_id"]
+        found.append(
+            _check_unique(
+                user_id, seen[1], existing[1], (line, "sds_user_id"), f"SDS user id {user_id}"
+            )
+        )
+        for index, role in enumerate(parsed.role_ids):
+            where = (line, f"role_profiles[{index}].role_profile_id")
+            found.append(_check_unique(role, seen[2], existing[2], where, f"role profile {role}"))
+    return [p for p in found if p is not None]
+
+
+def validate_file(path: Path, today: date | None = None) -> int:
+    """Check the whole file against the format and the database; returns the line count.
+
+    Raises ImportFileError with every problem (the first 20 are in the message).
+    """
+    if not path.is_file():
+        raise ImportFileError([Problem(0, "", "no such file", "a JSON Lines file")], 1)
+    problems: list[Problem] = []
+    existing = _existing_keys()
+    seen: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
+    count = 0
+    iso_today = (today or date.today()).isoformat()
+    for line, parsed in _parse(path, problems, iso_today):
+        count += 1
+        problems.extend(_duplicates(line, parsed, existing, seen))
+    if count == 0 and not problems:
+        problems.append(Problem(0, "", "the file is empty", "one JSON object per line"))
+    if problems:
+        problems.sort(key=lambda p: p.line)
+        raise ImportFileError(problems[:MAX_PROBLEMS_SHOWN], len(problems))
+    return count
+
+
+_PATIENT_INSERT = (
+    "INSERT INTO patient (id, nhs_number, forename, surname, date_of_birth, gender, postcode, "
+    "registration_status, registration_date, fp69, sensitive, consent_code, national_summary, "
+    "national_summary_date, pds_linked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_MEDICATION_INSERT = (
+    "INSERT INTO medication (patient_id, repeat, drug, dose, start, last_issue, review_date, "
+    "discontinued) VALUES (?,?,?,?,?,?,?,?)"
+)
+_ALLERGY_INSERT = (
+    "INSERT INTO allergy (patient_id, substance, reaction, kind, recorded) VALUES (?,?,?,?,?)"
+)
+
+
+class _Writer:
+    """Buffers rows and flushes them in batches of executemany inside the caller's transaction."""
+
+    def __init__(self, first_patient_id: int) -> None:
+        self.next_id = first_patient_id
+        self.result = ImportResult()
+        self.patients: list[tuple] = []
+        self.medications: list[tuple] = []
+        self.allergies: list[tuple] = []
+
+    def patient(self, line: _Line) -> None:
+        v = line.values
+        pid = self.next_id
+        self.next_id += 1
+        self.patients.append(
+            (
+                pid,
+                line.valid_number or v["nhs_number"],
+                v["forename"],
+                v["surname"],
+                v["date_of_birth"],
+                v["gender"],
+                v["postcode"],
+                v["registration_status"],
+                v["registration_date"],
+                int(v["fp69"]),
+                int(v["sensitive"]),
+                v["consent_code"],
+                int(v["national_summary"]),
+                v["national_summary_date"],
+                int(v["pds_linked"]),
+            )
+        )
+        for m in v["medications"]:
+            self.medications.append(
+                (
+                    pid,
+                    int(m["repeat"]),
+                    m["drug"],
+                    m["dose"],
+                    m["start"],
+                    m["last_issue"],
+                    m["review_date"],
+                    m["discontinued"],
+                )
+            )
+        for a in v["allergies"]:
+            self.allergies.append((pid, a["substance"], a["reaction"], a["kind"], a["recorded"]))
+        self.result.patients += 1
+        self.result.medications += len(v["medications"])
+        self.result.allergies += len(v["allergies"])
+        self.result.invalid_nhs_numbers += line.valid_number is None
+        if len(self.patients) >= BATCH:
+            self.flush()
+
+    def user(self, line: _Line) -> None:
+        db = database.obj
+        v = line.values
+        user_id = db.execute_sql(
+            'INSERT INTO "user" (sds_user_id, name) VALUES (?, ?)', (v["sds_user_id"], v["name"])
+        ).lastrowid
+        db.connection().executemany(
+            "INSERT INTO user_role_profile (user_id, role_profile_id, job_role_code, "
+            "job_role_name, activities) VALUES (?,?,?,?,?)",
+            [
+                (
+                    user_id,
+                    p["role_profile_id"],
+                    p["job_role_code"],
+                    p["job_role_name"],
+                    ",".join(code.strip() for code in p["activities"]),
+                )
+                for p in v["role_profiles"]
+            ],
+        )
+        self.result.users += 1
+        self.result.role_profiles += len(v["role_profiles"])
+
+    def flush(self) -> None:
+        # Patients first: medications and allergies refer to them (foreign keys are on).
+        conn = database.obj.connection()
+        conn.executemany(_PATIENT_INSERT, self.patients)
+        conn.executemany(_MEDICATION_INSERT, self.medications)
+        conn.executemany(_ALLERGY_INSERT, self.allergies)
+        self.patients.clear()
+        self.medications.clear()
+        self.allergies.clear()
+
+
+def ensure_practice_row(settings: Settings) -> None:
+    """Imported patients belong to the practice of the settings; create its row if missing."""
+    db = database.obj
+    if db.execute_sql('SELECT COUNT(*) FROM "practice"').fetchone()[0] == 0:
+        db.execute_sql(
+            'INSERT INTO "practice" (ods_code, name) VALUES (?, ?)',
+            (settings.ods_code, settings.practice_name),
+        )
+
+
+def import_file(
+    path: Path,
+    settings: Settings,
+    today: date | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> ImportResult:
+    """Validate the whole file, then import it in one transaction (all or nothing)."""
+    started = clock()
+    db = database.obj
+    iso_today = (today or date.today()).isoformat()
+    # The write lock is taken before validating, so the duplicate check still holds at commit.
+    with db.atomic("IMMEDIATE"):
+        validate_file(path, today)
+        first_id = (db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM patient").fetchone()[0]) + 1
+        writer = _Writer(first_id)
+        ensure_practice_row(settings)
+        problems: list[Problem] = []
+        for _line, parsed in _parse(path, problems, iso_today):
+            if parsed.kind == "user":
+                writer.user(parsed)
+            else:
+                writer.patient(parsed)
+        if problems:  # the file changed between the two passes: keep nothing
+            raise ImportFileError(problems[:MAX_PROBLEMS_SHOWN], len(problems))
+        writer.flush()
+    writer.result.seconds = clock() - started
+    return writer.result

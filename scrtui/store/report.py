@@ -1,0 +1,125 @@
+"""The per-patient report (Vision's SCR Reporter): one row per patient with its bucket.
+
+Rows are streamed from a cursor, never loaded all at once, so a 50,000-patient practice can be
+written to CSV with flat memory; the UI pages through the same query with offset/limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import NamedTuple
+
+from scrtui.domain import nhs_number
+from scrtui.domain.records import Bucket
+from scrtui.store.models import database
+
+COLUMNS = ("nhs_number", "name", "bucket", "reason_code", "reason_text", "last_attempt")
+ORDERS = {
+    "nhs": "p.nhs_number, p.id",
+    # Patients with a reason first, grouped by it; then the rest, by NHS number.
+    "reason": "u.reason_code IS NULL, u.reason_code, p.nhs_number, p.id",
+    "name": "p.surname COLLATE NOCASE, p.forename COLLATE NOCASE, p.id",
+}
+
+
+class ReportRow(NamedTuple):
+    patient_id: int
+    nhs_number: str  # 3-3-4 when valid-shaped, else as recorded
+    name: str  # "Surname, Forename"
+    bucket: Bucket
+    reason_code: str | None
+    reason_text: str | None
+    last_attempt: str | None  # ISO 8601, seconds
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The report's columns (COLUMNS), with the bucket by its name (e.g. not_required)."""
+        return {
+            "nhs_number": self.nhs_number,
+            "name": self.name,
+            "bucket": self.bucket.value,
+            "reason_code": self.reason_code,
+            "reason_text": self.reason_text,
+            "last_attempt": self.last_attempt,
+        }
+
+
+def _iso(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    try:
+        return datetime.fromisoformat(str(value)).isoformat(timespec="seconds")
+    except ValueError:
+        return str(value)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(bucket: Bucket | str | None, search: str | None) -> tuple[str, list[object]]:
+    """The WHERE clause and its parameters for a bucket and a free-text search."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if bucket is not None:
+        wanted = Bucket(bucket)
+        if wanted is Bucket.UNPROCESSED:
+            # No upload row yet counts as Unprocessed, as in bucket_counts().
+            clauses.append("(u.bucket IS NULL OR u.bucket = ?)")
+        else:
+            clauses.append("u.bucket = ?")
+        params.append(wanted.value)
+    # Every word must match the NHS number (spaces ignored), the surname or the forename.
+    for word in (search or "").split():
+        pattern = f"%{_escape_like(word)}%"
+        clauses.append(
+            "(REPLACE(p.nhs_number, ' ', '') LIKE ? ESCAPE '\\' "
+            "OR p.surname LIKE ? ESCAPE '\\' OR p.forename LIKE ? ESCAPE '\\')"
+        )
+        params.extend([f"%{_escape_like(nhs_number.normalise(word))}%", pattern, pattern])
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+_FROM = " FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id"
+
+
+def count_rows(bucket: Bucket | str | None = None, search: str | None = None) -> int:
+    """How many rows report_rows would give without offset and limit."""
+    where, params = _where(bucket, search)
+    return database.obj.execute_sql(f"SELECT COUNT(*){_FROM}{where}", params).fetchone()[0]
+
+
+def report_rows(
+    bucket: Bucket | str | None = None,
+    search: str | None = None,
+    order: str = "nhs",
+    offset: int = 0,
+    limit: int | None = None,
+) -> Iterator[ReportRow]:
+    """Patients with their bucket, reason and last attempt; filtered, ordered, paged.
+
+    `bucket` is a Bucket or its name (unprocessed, sending, sent, failed, not_required);
+    `search` matches words against NHS number, surname and forename; `order` is one of
+    "nhs", "reason", "name". Raises ValueError for an unknown bucket or order.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order {order!r}: expected one of {', '.join(ORDERS)}")
+    where, params = _where(bucket, search)
+    sql = (
+        "SELECT p.id, p.nhs_number, p.forename, p.surname, COALESCE(u.bucket, 'unprocessed'), "
+        f"u.reason_code, u.reason_text, u.last_attempt_at{_FROM}{where} "
+        f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?"
+    )
+    cursor = database.obj.execute_sql(sql, [*params, -1 if limit is None else limit, offset])
+    for pid, number, forename, surname, bucket_name, code, text, last in cursor:
+        yield ReportRow(
+            patient_id=pid,
+            nhs_number=nhs_number.format_334(number),
+            name=f"{surname}, {forename}",
+            bucket=Bucket(bucket_name),
+            reason_code=code,
+            reason_text=text,
+            last_attempt=_iso(last),
+        )

@@ -1,0 +1,723 @@
+"""A deterministic synthetic practice for demos, tests and benchmarks.
+
+Every patient gets at most one "trait" (a reason to be Not Required, or a feature such as a
+recent registration), drawn from fixed shares, so the counts per reason are predictable and
+every reason of scrtui.domain.eligibility appears. The same --seed on the same day gives the
+same practice; dates are relative to `today` so the demo always looks current.
+
+Rows are written with raw executemany in one transaction: peewee builds each statement in
+about 55 µs (docs/performance-baseline.md), far too slow for hundreds of thousands of rows.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from scrtui.domain import eligibility
+from scrtui.domain.nhs_number import check_digit
+from scrtui.settings import Settings
+from scrtui.store.models import database
+
+MAX_PATIENTS = 500_000  # the test range holds ~909,000 valid numbers; keep a wide margin
+TEST_RANGE_PREFIX = "999"
+
+
+class SeedError(RuntimeError):
+    """Seeding cannot go ahead; the message says why and what to do."""
+
+
+# --- Reference data -------------------------------------------------------------------------
+
+FEMALE_NAMES = (
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Grace",
+    "Sophie",
+    "Emily",
+    "Jessica",
+    "Ruby",
+    "Charlotte",
+    "Lily",
+    "Hannah",
+    "Ellie",
+    "Chloe",
+    "Sarah",
+    "Margaret",
+    "Susan",
+    "Patricia",
+    "Jean",
+    "Helen",
+    "Deborah",
+    "Fatima",
+    "Aisha",
+    "Priya",
+    "Niamh",
+    "Aoife",
+    "Zoë",
+    "Siân",
+    "Chloë",
+    "Eilidh",
+    "Bethan",
+    "Rhiannon",
+    "Anna-Marie",
+    "Mary-Jane",
+    "Agnieszka",
+    "Zofia",
+)
+MALE_NAMES = (
+    "Oliver",
+    "George",
+    "Harry",
+    "Noah",
+    "Jack",
+    "Leo",
+    "Arthur",
+    "Muhammad",
+    "Oscar",
+    "Charlie",
+    "Thomas",
+    "James",
+    "William",
+    "David",
+    "John",
+    "Michael",
+    "Peter",
+    "Robert",
+    "Stephen",
+    "Mohammed",
+    "Arjun",
+    "Ravi",
+    "Kwame",
+    "Tomasz",
+    "Piotr",
+    "Seán",
+    "Ruairí",
+    "Dafydd",
+    "Rhys",
+    "Gethin",
+    "Jean-Paul",
+    "Jan-Erik",
+    "Callum",
+    "Euan",
+    "Hamish",
+    "Iain",
+)
+SURNAMES = (
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Robinson",
+    "Thompson",
+    "Wright",
+    "Walker",
+    "White",
+    "Edwards",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Lewis",
+    "Harris",
+    "Clarke",
+    "Patel",
+    "Jackson",
+    "Wood",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Morris",
+    "Moore",
+    "Clark",
+    "Lee",
+    "King",
+    "Baker",
+    "Harrison",
+    "Morgan",
+    "Allen",
+    "James",
+    "Scott",
+    "Phillips",
+    "Watson",
+    "Davis",
+    "Parker",
+    "Price",
+    "Bennett",
+    "Young",
+    "Griffiths",
+    "Mitchell",
+    "Kelly",
+    "Cook",
+    "Carter",
+    "Richardson",
+    "Bailey",
+    "Collins",
+    "Bell",
+    "Shaw",
+    "Murphy",
+    "Miller",
+    "Cox",
+    "Richards",
+    "Khan",
+    "Ali",
+    "Ahmed",
+    "Hussain",
+    "Begum",
+    "Singh",
+    "Kaur",
+    "Sharma",
+    "Nowak",
+    "Kowalski",
+    "Okafor",
+    "Mensah",
+    "Nguyen",
+    "Chen",
+    "Wang",
+    "O'Brien",
+    "O'Connor",
+    "O'Neill",
+    "D'Souza",
+    "O'Sullivan",
+    "Smith-Jones",
+    "Taylor-Wood",
+    "Lloyd-Webber",
+    "Ap Rhys",
+    "Müller",
+    "Gómez",
+    "Brontë",
+    "Łukasiewicz",
+    "MacDonald",
+    "McKenzie",
+    "Van der Berg",
+    "De'Ath",
+)
+# Outward codes near one practice, plus a few from elsewhere (temporary residents).
+LOCAL_OUTWARD = ("LS6", "LS7", "LS8", "LS16", "LS17", "LS2", "LS4", "LS5", "LS11", "LS12")
+OTHER_OUTWARD = ("M14", "SW1A", "B15", "EH3", "CF10", "BS8", "NE1", "BT7")
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # letters used in the inward code of a UK postcode
+
+# (drug, dose)
+REPEAT_DRUGS = (
+    ("Amlodipine 5mg tablets", "One tablet once a day"),
+    ("Atorvastatin 20mg tablets", "One tablet at night"),
+    ("Ramipril 5mg capsules", "One capsule once a day"),
+    ("Metformin 500mg tablets", "One tablet twice a day with food"),
+    ("Levothyroxine sodium 50microgram tablets", "One tablet each morning"),
+    ("Omeprazole 20mg gastro-resistant capsules", "One capsule once a day"),
+    ("Lansoprazole 30mg gastro-resistant capsules", "One capsule once a day"),
+    ("Salbutamol 100micrograms/dose inhaler", "Two puffs when required"),
+    ("Clenil Modulite 100micrograms/dose inhaler", "Two puffs twice a day"),
+    ("Sertraline 50mg tablets", "One tablet once a day"),
+    ("Citalopram 20mg tablets", "One tablet once a day"),
+    ("Bisoprolol fumarate 2.5mg tablets", "One tablet once a day"),
+    ("Furosemide 40mg tablets", "One tablet each morning"),
+    ("Simvastatin 40mg tablets", "One tablet at night"),
+    ("Lisinopril 10mg tablets", "One tablet once a day"),
+    ("Apixaban 5mg tablets", "One tablet twice a day"),
+    ("Gabapentin 300mg capsules", "One capsule three times a day"),
+    ("Mirtazapine 15mg tablets", "One tablet at night"),
+    ("Tamsulosin 400microgram modified-release capsules", "One capsule once a day"),
+    ("Losartan 50mg tablets", "One tablet once a day"),
+    ("Co-codamol 30mg/500mg tablets", "One or two tablets four times a day when required"),
+    ("Levetiracetam 500mg tablets", "One tablet twice a day"),
+)
+ACUTE_DRUGS = (
+    ("Amoxicillin 500mg capsules", "One capsule three times a day for 5 days"),
+    ("Flucloxacillin 500mg capsules", "One capsule four times a day for 7 days"),
+    ("Nitrofurantoin 100mg modified-release capsules", "One capsule twice a day for 3 days"),
+    ("Trimethoprim 200mg tablets", "One tablet twice a day for 3 days"),
+    ("Doxycycline 100mg capsules", "Two capsules on day 1 then one daily"),
+    ("Clarithromycin 500mg tablets", "One tablet twice a day for 5 days"),
+    ("Prednisolone 5mg tablets", "Six tablets each morning for 5 days"),
+    ("Naproxen 500mg tablets", "One tablet twice a day with food"),
+    ("Hydrocortisone 1% cream", "Apply thinly twice a day"),
+    ("Clotrimazole 1% cream", "Apply two or three times a day"),
+    ("Chloramphenicol 0.5% eye drops", "One drop every two hours"),
+    ("Phenoxymethylpenicillin 250mg tablets", "Two tablets four times a day"),
+    ("Diazepam 2mg tablets", "One tablet three times a day when required"),
+)
+ALLERGENS = (
+    "Penicillin",
+    "Amoxicillin",
+    "Peanut",
+    "Latex",
+    "Aspirin",
+    "Ibuprofen",
+    "Codeine",
+    "Trimethoprim",
+    "Sulfonamide",
+    "Elastoplast",
+    "Shellfish",
+    "Egg",
+    "Clarithromycin",
+)
+REACTIONS = ("Rash", "Anaphylaxis", "Urticaria", "Nausea", "Angioedema", "Wheeze", "Vomiting")
+
+# Practice users, as in the demo smartcards. (sds id, name, role profiles)
+DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    (
+        "555000000001",
+        "Demo Administrator",
+        (("555000000011", "R0001", "System Administrator", "B0062,B0370"),),
+    ),
+    (
+        "555000000002",
+        "Dr Demo Clinician",
+        (("555000000021", "R8000", "Clinical Practitioner", "B0370"),),
+    ),
+    (
+        "555000000003",
+        "Demo Two-Role User",
+        (
+            ("555000000031", "R0001", "System Administrator", "B0062,B0370"),
+            ("555000000032", "R8000", "Clinical Practitioner", "B0370"),
+        ),
+    ),
+)
+
+# --- Traits: one per patient, with their shares -----------------------------------------------
+
+# Each trait names the Not Required reason it leads to (None: eligible). Shares are fractions.
+TRAITS: dict[str, tuple[float, eligibility.Reason | None]] = {
+    "applied": (0.020, eligibility.NOT_PERMANENT),
+    "temporary": (0.015, eligibility.NOT_PERMANENT),
+    "deregistered": (0.005, eligibility.NOT_PERMANENT),
+    "bad_check_digit": (0.015, eligibility.INVALID_NHS_NUMBER),
+    "check_result_10": (0.003, eligibility.INVALID_NHS_NUMBER),
+    "old_style": (0.004, eligibility.INVALID_NHS_NUMBER),
+    "summary_recent": (0.010, eligibility.HAS_NATIONAL_SUMMARY),
+    "summary_old": (0.020, None),  # has a summary, registered long ago: it is overwritten
+    "fp69": (0.015, eligibility.FP69),
+    "sensitive": (0.010, eligibility.SENSITIVE),
+    "dissent": (0.020, eligibility.DISSENT),
+    "unlinked": (0.015, eligibility.PDS_UNLINKED),
+    "new_registration": (0.005, None),
+}
+NORMAL = "normal"
+NEWREG_DAYS = 60  # the NEWREG group: registered in the last 60 days
+FIXABLE_TRAITS = ("applied", "fp69", "unlinked")  # the CORRECTED group is drawn from these
+
+# Consent for patients who have not dissented: (code, share); the rest have none recorded.
+CONSENT_SHARES = (("9Ndl", 0.20), ("9Ndm", 0.05), ("9Ndn", 0.03))
+
+# (lowest age, highest age, weight): roughly a UK practice list.
+AGE_BANDS = ((0, 4, 6), (5, 17, 15), (18, 39, 30), (40, 64, 32), (65, 84, 14), (85, 101, 3))
+
+
+@dataclass
+class SeedResult:
+    patients: int
+    medications: int
+    allergies: int
+    users: int
+    groups: dict[str, int]
+    not_required: Counter[str] = field(default_factory=Counter)  # reason code -> patients
+    seconds: float = 0.0
+
+    def line(self, where: str) -> str:
+        nr = sum(self.not_required.values())
+        return (
+            f"Seeded {self.patients:,} patients ({self.medications:,} medications, "
+            f"{self.allergies:,} allergies), {len(self.groups)} groups and {self.users} users "
+            f"into {where} in {self.seconds:.1f} s; {nr:,} will be Not Required."
+        )
+
+
+# --- Generation --------------------------------------------------------------------------------
+
+
+class _Dates:
+    """ISO strings for days before `today`, cached: the same few thousand days recur a lot."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self._cache: dict[int, str] = {}
+
+    def ago(self, days: int) -> str:
+        text = self._cache.get(days)
+        if text is None:
+            text = (self.today - timedelta(days=days)).isoformat()
+            self._cache[days] = text
+        return text
+
+
+def _nhs_number_pools(rng: random.Random, wanted: int) -> tuple[list[str], list[str]]:
+    """Distinct 9-digit prefixes in the test range: those with a check digit, and check-10s."""
+    span = 1_000_000
+    k = min(span, wanted + wanted // 8 + 500)
+    valid: list[str] = []
+    result_10: list[str] = []
+    for middle in rng.sample(range(span), k):
+        prefix = f"{TEST_RANGE_PREFIX}{middle:06d}"
+        (valid if check_digit(prefix) is not None else result_10).append(prefix)
+    if len(valid) < wanted:
+        raise SeedError(f"cannot make {wanted:,} distinct test-range NHS numbers")
+    return valid, result_10
+
+
+def _postcode(rng: random.Random, local: bool) -> str:
+    outward = rng.choice(LOCAL_OUTWARD if local else OTHER_OUTWARD)
+    return f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+
+
+def _age_days(rng: random.Random) -> int:
+    low, high, _ = rng.choices(AGE_BANDS, weights=[b[2] for b in AGE_BANDS])[0]
+    return rng.randint(low * 365, high * 365 + 364)
+
+
+class _Builder:
+    """Turns a seed into rows. One instance per seeding; holds the running ids."""
+
+    def __init__(self, rng: random.Random, today: date, settings: Settings, first_id: int):
+        self.rng = rng
+        self.dates = _Dates(today)
+        self.recent_days = settings.update_existing_after_days
+        self.next_id = first_id
+        self.patients: list[tuple] = []
+        self.medications: list[tuple] = []
+        self.allergies: list[tuple] = []
+        self.by_trait: dict[str, list[int]] = {}
+        self.registered_days: dict[int, int] = {}
+
+    def nhs_number(self, trait: str, valid: list[str], result_10: list[str]) -> str:
+        rng = self.rng
+        if trait == "old_style":
+            letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
+            return f"{letters}{rng.randint(0, 9999):04d}"
+        if trait == "check_result_10" and result_10:
+            return result_10.pop() + str(rng.randint(0, 9))
+        prefix = valid.pop()
+        right = check_digit(prefix)
+        if trait in ("bad_check_digit", "check_result_10"):
+            return prefix + str((right + rng.randint(1, 9)) % 10)  # type: ignore[operator]
+        return prefix + str(right)
+
+    def registration(self, trait: str, age_days: int) -> tuple[str, int]:
+        """(registration status, days since registration) for a trait."""
+        rng = self.rng
+        status = trait if trait in ("applied", "temporary", "deregistered") else "permanent"
+        if trait == "summary_recent":
+            return status, rng.randint(0, min(self.recent_days, age_days))
+        if trait == "new_registration" or trait == "temporary":
+            return status, rng.randint(0, min(NEWREG_DAYS, age_days))
+        if trait == "applied":
+            return status, rng.randint(0, min(30, age_days))
+        # Everyone else joined before the NEWREG window, but after they were born.
+        earliest = NEWREG_DAYS + 1
+        if age_days <= earliest:
+            return status, age_days
+        return status, rng.randint(earliest, min(age_days, 30 * 365))
+
+    def patient(self, trait: str, valid: list[str], result_10: list[str]) -> int:
+        rng = self.rng
+        pid = self.next_id
+        self.next_id += 1
+        gender = rng.choices(("female", "male", "other", "unknown"), (505, 490, 3, 2))[0]
+        names = {"female": FEMALE_NAMES, "male": MALE_NAMES}.get(gender, FEMALE_NAMES + MALE_NAMES)
+        age_days = _age_days(rng)
+        status, registered = self.registration(trait, age_days)
+        consent = None
+        if trait == "dissent":
+            consent = "9Ndo"
+        else:
+            roll = rng.random()
+            for code, share in CONSENT_SHARES:
+                if roll < share:
+                    consent = code
+                    break
+                roll -= share
+        has_summary = trait in ("summary_recent", "summary_old")
+        self.patients.append(
+            (
+                pid,
+                self.nhs_number(trait, valid, result_10),
+                rng.choice(names),
+                rng.choice(SURNAMES),
+                self.dates.ago(age_days),
+                gender,
+                _postcode(rng, local=trait != "temporary"),
+                status,
+                self.dates.ago(registered),
+                int(trait == "fp69"),
+                int(trait == "sensitive"),
+                consent,
+                int(has_summary),
+                self.dates.ago(registered) if has_summary else None,
+                int(trait != "unlinked"),
+            )
+        )
+        self.by_trait.setdefault(trait, []).append(pid)
+        self.registered_days[pid] = registered
+        self.add_medications(pid, age_days)
+        self.add_allergies(pid, age_days)
+        return pid
+
+    def add_medications(self, pid: int, age_days: int) -> None:
+        rng = self.rng
+        years = age_days // 365
+        if years < 18:
+            count = rng.choices((0, 1, 2), (70, 25, 5))[0]
+        elif years < 40:
+            count = rng.randint(0, 3)
+        elif years < 65:
+            count = rng.randint(1, 5)
+        else:
+            count = rng.randint(2, 9)
+        span = min(730, age_days)  # the last two years, or since birth
+        for _ in range(count):
+            start = rng.randint(0, span)
+            if rng.random() < 0.6:
+                self.medications.append(self.repeat(pid, start))
+            else:
+                drug, dose = rng.choice(ACUTE_DRUGS)
+                day = self.dates.ago(start)
+                self.medications.append((pid, 0, drug, dose, day, day, None, None))
+
+    def repeat(self, pid: int, start: int) -> tuple:
+        """A repeat started `start` days ago: current, overdue for review, or discontinued."""
+        rng = self.rng
+        drug, dose = rng.choice(REPEAT_DRUGS)
+        review = start - rng.randint(90, 365)  # days ago; negative means still to come
+        if rng.random() < 0.15:
+            stopped = rng.randint(0, start)
+            issued = rng.randint(stopped, start)
+            return (
+                pid,
+                1,
+                drug,
+                dose,
+                self.dates.ago(start),
+                self.dates.ago(issued),
+                self.dates.ago(review),
+                self.dates.ago(stopped),
+            )
+        issued = rng.randint(0, min(56, start))
+        return (
+            pid,
+            1,
+            drug,
+            dose,
+            self.dates.ago(start),
+            self.dates.ago(issued),
+            self.dates.ago(review),
+            None,
+        )
+
+    def add_allergies(self, pid: int, age_days: int) -> None:
+        rng = self.rng
+        if rng.random() >= 0.25:
+            return
+        for _ in range(rng.choices((1, 2, 3), (75, 20, 5))[0]):
+            kind = "allergy" if rng.random() < 0.8 else "adverse reaction"
+            self.allergies.append(
+                (
+                    pid,
+                    rng.choice(ALLERGENS),
+                    rng.choice(REACTIONS),
+                    kind,
+                    self.dates.ago(rng.randint(0, age_days)),
+                )
+            )
+
+
+def _draw_traits(rng: random.Random, n: int) -> list[str]:
+    """Exact counts per trait (rounded shares), shuffled, so small practices still get each."""
+    traits: list[str] = []
+    for name, (share, _reason) in TRAITS.items():
+        count = round(n * share)
+        if n >= 100:
+            count = max(1, count)
+        traits.extend([name] * count)
+    traits = traits[:n]
+    traits.extend([NORMAL] * (n - len(traits)))
+    rng.shuffle(traits)
+    return traits
+
+
+# --- Writing -----------------------------------------------------------------------------------
+
+_PATIENT_INSERT = (
+    "INSERT INTO patient (id, nhs_number, forename, surname, date_of_birth, gender, postcode, "
+    "registration_status, registration_date, fp69, sensitive, consent_code, national_summary, "
+    "national_summary_date, pds_linked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_MEDICATION_INSERT = (
+    "INSERT INTO medication (patient_id, repeat, drug, dose, start, last_issue, review_date, "
+    "discontinued) VALUES (?,?,?,?,?,?,?,?)"
+)
+_ALLERGY_INSERT = (
+    "INSERT INTO allergy (patient_id, substance, reaction, kind, recorded) VALUES (?,?,?,?,?)"
+)
+
+# Tables emptied by --replace, children first so no foreign key is ever left dangling.
+_PRACTICE_TABLES = (
+    "attempt",
+    "patient_upload",
+    "run",
+    "group_member",
+    "patient_group",
+    "medication",
+    "allergy",
+    "patient",
+    "user_role_profile",
+    "user",
+    "practice",
+)
+
+
+def practice_counts() -> dict[str, int]:
+    """Rows of practice data that seeding would collide with."""
+    db = database.obj
+    return {
+        table: db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+        for table in ("patient", "user", "patient_group")
+    }
+
+
+def clear_practice() -> None:
+    """Delete every patient, user, group, run and upload outcome; reset the upload state."""
+    db = database.obj
+    for table in _PRACTICE_TABLES:
+        db.execute_sql(f'DELETE FROM "{table}"')
+    db.execute_sql(
+        "UPDATE upload SET status = 'idle', status_reason = '', pass_number = 1, updated_at = NULL"
+    )
+
+
+def write_practice_row(settings: Settings) -> None:
+    """The one practice row, from the settings (ODS code and name)."""
+    db = database.obj
+    db.execute_sql('DELETE FROM "practice"')
+    db.execute_sql(
+        'INSERT INTO "practice" (ods_code, name) VALUES (?, ?)',
+        (settings.ods_code, settings.practice_name),
+    )
+
+
+def _write_users() -> int:
+    db = database.obj
+    for sds_id, name, profiles in DEMO_USERS:
+        cursor = db.execute_sql(
+            'INSERT INTO "user" (sds_user_id, name) VALUES (?, ?)', (sds_id, name)
+        )
+        user_id = cursor.lastrowid
+        db.connection().executemany(
+            "INSERT INTO user_role_profile (user_id, role_profile_id, job_role_code, "
+            "job_role_name, activities) VALUES (?,?,?,?,?)",
+            [(user_id, *profile) for profile in profiles],
+        )
+    return len(DEMO_USERS)
+
+
+def _write_group(name: str, description: str, system: bool, patient_ids: list[int]) -> int:
+    db = database.obj
+    cursor = db.execute_sql(
+        "INSERT INTO patient_group (name, description, system) VALUES (?, ?, ?)",
+        (name, description, int(system)),
+    )
+    group_id = cursor.lastrowid
+    db.connection().executemany(
+        "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
+        [(group_id, pid) for pid in sorted(set(patient_ids))],
+    )
+    return len(set(patient_ids))
+
+
+def _groups(builder: _Builder, rng: random.Random) -> dict[str, tuple[str, bool, list[int]]]:
+    everyone = [row[0] for row in builder.patients]
+    # New permanent registrations only: applied and temporary patients are not on the list yet.
+    recent = [
+        row[0]
+        for row in builder.patients
+        if row[7] == "permanent" and builder.registered_days[row[0]] <= NEWREG_DAYS
+    ]
+    fixable = [pid for trait in FIXABLE_TRAITS for pid in builder.by_trait.get(trait, [])]
+    return {
+        "$PAT": (
+            "Patients selected in Patient Details",
+            True,
+            rng.sample(everyone, min(25, len(everyone))),
+        ),
+        "NEWREG": (f"Permanently registered in the last {NEWREG_DAYS} days", False, recent),
+        "CORRECTED": (
+            "Ineligible records corrected: rerun these",
+            False,
+            rng.sample(fixable, min(300, len(fixable))),
+        ),
+    }
+
+
+def seed_practice(
+    settings: Settings,
+    patients: int,
+    seed: int = 1,
+    today: date | None = None,
+    replace: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
+) -> SeedResult:
+    """Fill the open database with a synthetic practice of `patients` patients.
+
+    Refuses (SeedError) when the database already holds patients, users or groups, unless
+    `replace`, which first deletes all practice data and the upload's state.
+    """
+    if not 1 <= patients <= MAX_PATIENTS:
+        raise SeedError(f"--patients {patients}: expected a number from 1 to {MAX_PATIENTS:,}")
+    started = clock()
+    today = today or date.today()
+    db = database.obj
+    rng = random.Random(seed)
+    with db.atomic():
+        existing = practice_counts()
+        if any(existing.values()) and not replace:
+            raise SeedError(
+                f"the database already has {existing['patient']:,} patients, "
+                f"{existing['user']:,} users and {existing['patient_group']:,} groups; "
+                "add --replace to delete them (and all upload results) and seed again, "
+                "or use another --home"
+            )
+        if replace:
+            clear_practice()
+        builder = _Builder(rng, today, settings, first_id=1)
+        valid, result_10 = _nhs_number_pools(rng, patients)
+        for trait in _draw_traits(rng, patients):
+            builder.patient(trait, valid, result_10)
+        write_practice_row(settings)
+        conn = db.connection()
+        conn.executemany(_PATIENT_INSERT, builder.patients)
+        conn.executemany(_MEDICATION_INSERT, builder.medications)
+        conn.executemany(_ALLERGY_INSERT, builder.allergies)
+        users = _write_users()
+        groups = {
+            name: _write_group(name, description, system, members)
+            for name, (description, system, members) in _groups(builder, rng).items()
+        }
+    not_required: Counter[str] = Counter()
+    for trait, pids in builder.by_trait.items():
+        reason = TRAITS.get(trait, (0.0, None))[1]
+        if reason is not None:
+            not_required[reason.code] += len(pids)
+    return SeedResult(
+        patients=patients,
+        medications=len(builder.medications),
+        allergies=len(builder.allergies),
+        users=users,
+        groups=groups,
+        not_required=not_required,
+        seconds=clock() - started,
+    )
