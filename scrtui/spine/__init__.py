@@ -1,0 +1,1 @@
+"""The NHS side: GP Summary builder, acknowledgement parser, MHS adaptor client and simulator."""

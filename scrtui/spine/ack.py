@@ -1,0 +1,171 @@
+"""The Spine's application acknowledgement (MCCI_IN010000UK13): AA, AE or AR, and its errors.
+
+Two error forms exist (domain.md §4.5): the PSIS form under
+ControlActEvent/reason/justifyingDetectedIssueEvent/code (with a qualifier ER or WG), and the
+older acknowledgement/acknowledgementDetail/code form whose acknowledgementDetail/@typeCode is
+the qualifier. Both are read. Element names are matched without their namespace, because the
+examples in the wild use the HL7 namespace with and without a prefix, and sometimes none.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+ACK_ROOT = "MCCI_IN010000UK13"
+ACK_TYPE_CODES = frozenset({"AA", "AE", "AR"})
+
+# PSIS general categories (domain.md §4.5): the first reason is one of these, the specific
+# PSIS code follows it.
+GENERAL_CATEGORIES = frozenset({"210", "400", "401", "410", "420", "430", "502"})
+# Qualifiers that do not describe an error: a warning, or the "Continue" information detail
+# some AA acknowledgements carry.
+_NOT_ERRORS = frozenset({"WG", "W", "IF", "I"})
+
+
+class AckParseError(ValueError):
+    """The body is not an acknowledgement of the message we sent; never a success."""
+
+
+@dataclass(frozen=True)
+class AckError:
+    code: str
+    display_name: str
+    qualifier: str  # ER (error), WG (warning), or the acknowledgementDetail typeCode
+
+
+@dataclass(frozen=True)
+class Ack:
+    type_code: str  # AA / AE / AR
+    message_ref: str
+    ack_id: str
+    detail: str  # requestSuccessDetail/detail, e.g. "GP Summary upload successful"
+    errors: tuple[AckError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.type_code == "AA"
+
+    @property
+    def main_error(self) -> AckError | None:
+        """The Spine's first specific error: what a person needs to read to fix the record.
+
+        The general category (400, 420, ...) comes first in a PSIS reply; the specific PSIS
+        code after it says what is wrong. Warnings and information details come last in
+        preference; with only a general category, that is the answer.
+        """
+        if not self.errors:
+            return None
+        errors = [e for e in self.errors if e.qualifier not in _NOT_ERRORS] or list(self.errors)
+        specific = [e for e in errors if e.code not in GENERAL_CATEGORIES]
+        return (specific or errors)[0]
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    for child in element:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _children(element: ET.Element, name: str) -> Iterator[ET.Element]:
+    return (child for child in element if _local(child.tag) == name)
+
+
+def _path(element: ET.Element | None, *names: str) -> ET.Element | None:
+    for name in names:
+        if element is None:
+            return None
+        element = _child(element, name)
+    return element
+
+
+def _find_root(body: str | bytes) -> ET.Element:
+    if not body or not body.strip():
+        raise AckParseError("empty acknowledgement body")
+    # Refused outright: a reply carrying a DTD is not something the Spine sends, and entity
+    # expansion is the classic way to make a parser do harm.
+    if (b"<!DOCTYPE" if isinstance(body, bytes) else "<!DOCTYPE") in body:
+        raise AckParseError("acknowledgement carries a DOCTYPE, refused")
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise AckParseError(f"acknowledgement is not well-formed XML ({exc})") from None
+    if _local(root.tag) == ACK_ROOT:
+        return root
+    # Tolerate an envelope (SOAP, or a multipart's XML part) around exactly the ack.
+    for element in root.iter():
+        if _local(element.tag) == ACK_ROOT:
+            return element
+    raise AckParseError(f"expected an {ACK_ROOT} acknowledgement, got <{_local(root.tag)}>")
+
+
+def _qualifier(code: ET.Element) -> str:
+    """`<qualifier code="ER"/>` or `<qualifier><value code="ER"/></qualifier>`."""
+    qualifier = _child(code, "qualifier")
+    if qualifier is None:
+        return ""
+    if qualifier.get("code"):
+        return qualifier.get("code", "").strip()
+    value = _child(qualifier, "value")
+    return value.get("code", "").strip() if value is not None else ""
+
+
+def _error(code: ET.Element, qualifier: str) -> AckError:
+    return AckError(
+        code=code.get("code", "").strip(),
+        display_name=(code.get("displayName") or "").strip(),
+        qualifier=qualifier,
+    )
+
+
+def _errors(root: ET.Element, acknowledgement: ET.Element) -> tuple[AckError, ...]:
+    found: list[AckError] = []
+    event = _child(root, "ControlActEvent")
+    for reason in _children(event, "reason") if event is not None else ():
+        code = _path(reason, "justifyingDetectedIssueEvent", "code")
+        if code is not None:
+            found.append(_error(code, _qualifier(code)))
+    for detail in _children(acknowledgement, "acknowledgementDetail"):
+        code = _child(detail, "code")
+        if code is not None:
+            found.append(_error(code, detail.get("typeCode", "").strip() or _qualifier(code)))
+    return tuple(found)
+
+
+def parse_ack(body: str | bytes, expected_message_id: str) -> Ack:
+    """Read an acknowledgement and check that it is for `expected_message_id`.
+
+    Raises AckParseError, with a description fit for a log or an error column, for garbage, a
+    wrong root element, a missing or unknown typeCode, or an ack for another message.
+    """
+    root = _find_root(body)
+    acknowledgement = _child(root, "acknowledgement")
+    if acknowledgement is None:
+        raise AckParseError(f"{ACK_ROOT} has no acknowledgement element")
+    type_code = acknowledgement.get("typeCode", "").strip().upper()
+    if type_code not in ACK_TYPE_CODES:
+        raise AckParseError(f"acknowledgement typeCode {type_code!r} is not AA, AE or AR")
+    ref = _path(acknowledgement, "messageRef", "id")
+    message_ref = (ref.get("root", "") if ref is not None else "").strip()
+    if not message_ref:
+        raise AckParseError("acknowledgement has no messageRef id")
+    # UUIDs are case-insensitive; the Spine writes them upper-case but need not.
+    if message_ref.upper() != expected_message_id.strip().upper():
+        raise AckParseError(
+            f"acknowledgement is for message {message_ref}, not {expected_message_id}"
+        )
+    ack_id = _child(root, "id")
+    detail = _path(root, "ControlActEvent", "requestSuccessDetail", "detail")
+    return Ack(
+        type_code=type_code,
+        message_ref=message_ref,
+        ack_id=(ack_id.get("root", "") if ack_id is not None else "").strip(),
+        detail=(detail.text or "").strip() if detail is not None else "",
+        errors=_errors(root, acknowledgement),
+    )
