@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "scrtui.cli.upload",
     "scrtui.cli.app",
     "scrtui.cli.bench",
+    "scrtui.cli.spine",
 )
 
 

@@ -1,0 +1,358 @@
+"""The MHS adaptor client: one POST per GP Summary, retries, and a verdict per patient.
+
+Classification (docs/spine.md has the table):
+- 200 with an AA acknowledgement for our message id: SENT.
+- 200 with AE/AR: REJECTED, with the Spine's first specific error code and text.
+- 202: SENT, meaning "accepted by the MHS adaptor". With wait-for-response false the Spine's
+  acknowledgement goes to the adaptor's inbound queue, not to us; 202 is all we can know.
+- timeout, reset or refused connection, any 5xx, 429: retried with the same message id, with
+  exponential backoff and jitter (honouring Retry-After, capped at backoff_max), then
+  RETRY_LIMIT "retry limit exceeded: <last cause>". Each of these counts as a transport failure.
+- a 200 whose body is not an acknowledgement of our message (garbage, or another message's id):
+  never a success. It is retried like a transport fault, because a confused adaptor may answer
+  properly next time and the Spine's duplicate elimination makes the resend harmless; if it
+  persists the patient ends RETRY_LIMIT with the parse error as the cause. It is not counted as
+  a transport failure: the adaptor did answer.
+- 400, 404, 415 and any other 4xx or unexpected status, a TLS failure or a bad URL: FATAL. Our
+  request or configuration is wrong, so the run must stop rather than fail every patient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import random
+import ssl
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import orjson
+
+from scrtui import logs
+from scrtui.settings import Settings
+from scrtui.spine.ack import AckParseError, parse_ack
+from scrtui.spine.message import INTERACTION_ID
+
+RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+# How much of an adaptor's error body goes into error_text: enough to read the reason, short
+# enough for a table cell and a log line.
+_MAX_TEXT = 300
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    REJECTED = "rejected"
+    RETRY_LIMIT = "retry_limit"
+    FATAL = "fatal"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    http_status: int | None
+    ack_code: str | None  # AA / AE / AR when an acknowledgement was read
+    error_code: str | None  # Spine code ("30418"), or HTTP-nnn, TIMEOUT, RESET, REFUSED, ...
+    error_text: str | None
+    attempts: int
+    latency_ms: float  # whole send(): every attempt and every backoff wait
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one attempt means. `retryable` verdicts become RETRY_LIMIT when attempts run out."""
+
+    outcome: Outcome
+    retryable: bool = False
+    transport_failure: bool = False
+    ack_code: str | None = None
+    error_code: str | None = None
+    error_text: str | None = None
+
+
+def _body_text(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def classify(status: int, body: bytes, message_id: str) -> Verdict:
+    """The meaning of one HTTP answer from the MHS adaptor (a pure function, for tests)."""
+    if status == 200:
+        return _classify_ack(body, message_id)
+    if status == 202:
+        # Accepted by the MHS adaptor; the Spine's answer goes to its inbound queue.
+        return Verdict(Outcome.SENT)
+    text = _body_text(body) or f"HTTP {status}"
+    if status in RETRYABLE_STATUSES:
+        return Verdict(
+            Outcome.RETRY_LIMIT,
+            retryable=True,
+            transport_failure=True,
+            error_code=f"HTTP-{status}",
+            error_text=f"HTTP {status} from the MHS adaptor: {text}",
+        )
+    # 400/404/415 are the adaptor telling us our request or configuration is wrong; any other
+    # status is unexpected from this API and no patient's fault either.
+    return Verdict(Outcome.FATAL, error_code=f"HTTP-{status}", error_text=text)
+
+
+def _classify_ack(body: bytes, message_id: str) -> Verdict:
+    try:
+        ack = parse_ack(body, message_id)
+    except AckParseError as exc:
+        return Verdict(
+            Outcome.RETRY_LIMIT,
+            retryable=True,
+            error_code="BAD-ACK",
+            error_text=f"unusable acknowledgement: {exc}",
+        )
+    if ack.ok:
+        return Verdict(Outcome.SENT, ack_code=ack.type_code)
+    error = ack.main_error
+    if error is None:
+        return Verdict(Outcome.REJECTED, ack_code=ack.type_code, error_text="no reason given")
+    return Verdict(
+        Outcome.REJECTED,
+        ack_code=ack.type_code,
+        error_code=error.code,
+        error_text=error.display_name or error.code,
+    )
+
+
+def _transport_verdict(code: str, text: str) -> Verdict:
+    return Verdict(
+        Outcome.RETRY_LIMIT,
+        retryable=True,
+        transport_failure=True,
+        error_code=code,
+        error_text=text,
+    )
+
+
+def classify_exception(exc: BaseException, settings: Settings) -> Verdict:
+    """The meaning of an attempt that got no HTTP answer."""
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        return Verdict(Outcome.FATAL, error_code="TLS", error_text=f"TLS failure: {exc}")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return Verdict(Outcome.FATAL, error_code="BAD-URL", error_text=f"invalid MHS URL: {exc}")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return _transport_verdict("TIMEOUT", f"no connection within {settings.connect_timeout:g} s")
+    if isinstance(exc, TimeoutError):
+        return _transport_verdict("TIMEOUT", f"no answer within {settings.total_timeout:g} s")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _transport_verdict("REFUSED", f"cannot connect to the MHS adaptor: {exc.os_error}")
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        return _transport_verdict("RESET", f"connection reset by the MHS adaptor: {exc}")
+    return _transport_verdict("TRANSPORT", f"transport error: {type(exc).__name__}: {exc}")
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - current)
+
+
+def backoff_delay(
+    attempt: int, settings: Settings, retry_after: float | None, rng: random.Random
+) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based).
+
+    Exponential with "equal jitter": half the step is fixed, half random, so a burst of
+    failures from many workers does not come back in lockstep. Retry-After raises the wait but
+    never past backoff_max: one patient must not hold a worker for an hour.
+    """
+    step = min(settings.backoff_max, settings.backoff_base * 2 ** (attempt - 1))
+    delay = step / 2 + rng.uniform(0, step / 2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, settings.backoff_max)
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
+    """Verification against ca_bundle (else the system CAs), plus the client cert for mTLS."""
+    if not settings.ca_bundle and not settings.client_cert:
+        return True
+    context = ssl.create_default_context(cafile=settings.ca_bundle or None)
+    if settings.client_cert:
+        context.load_cert_chain(settings.client_cert, settings.client_key or None)
+    return context
+
+
+class MhsClient:
+    """Sends GP Summaries to the MHS adaptor; one per run, used as an async context manager."""
+
+    def __init__(self, settings: Settings, correlation_id: str) -> None:
+        self._settings = settings
+        self._correlation_id = correlation_id
+        self._url = settings.mhs_url
+        self._health_url = settings.mhs_url.rstrip("/") + "/healthcheck"
+        self._headers = {
+            "Content-Type": "application/json",
+            "Interaction-Id": INTERACTION_ID,
+            "wait-for-response": "true" if settings.wait_for_response else "false",
+            "Correlation-Id": correlation_id,
+            "from-asid": settings.sending_asid,
+            "ods-code": settings.ods_code,
+        }
+        self._session: aiohttp.ClientSession | None = None
+        self._consecutive_failures = 0
+        self._rng = random.Random()
+        self._log = logs.get("scrtui.spine").bind(correlation_id=correlation_id)
+
+    @property
+    def consecutive_transport_failures(self) -> int:
+        """Failed transport attempts in a row, over all patients: the engine's outage signal."""
+        return self._consecutive_failures
+
+    async def __aenter__(self) -> MhsClient:
+        connector = aiohttp.TCPConnector(
+            limit=self._settings.concurrency, ssl=ssl_context(self._settings)
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=self._settings.total_timeout, connect=self._settings.connect_timeout
+            ),
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def healthcheck(self) -> bool:
+        """GET <mhs_url>/healthcheck answered 200. Never raises."""
+        if self._session is None:
+            return False
+        try:
+            async with self._session.get(self._health_url, allow_redirects=False) as response:
+                await response.read()
+                return response.status == 200
+        except Exception as exc:  # noqa: BLE001 - a probe reports, it never fails the caller
+            self._log.info("mhs_healthcheck_failed", error=f"{type(exc).__name__}: {exc}")
+            return False
+
+    async def send(
+        self, message_id: str, payload: str, *, give_up: asyncio.Event | None = None
+    ) -> SendResult:
+        """POST one message, retrying transport faults with the same message id."""
+        if self._session is None:
+            raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
+        started = time.monotonic()
+        body = orjson.dumps({"payload": payload})
+        attempt = 0
+        while True:
+            attempt += 1
+            status, verdict, retry_after = await self._attempt(message_id, body)
+            self._count(verdict)
+            if not verdict.retryable:
+                self._log_final(message_id, status, verdict, attempt)
+                return self._result(verdict, verdict.outcome, status, attempt, started)
+            last_attempt = attempt >= self._settings.max_attempts
+            delay = 0.0 if last_attempt else self._delay(attempt, retry_after)
+            self._log.warning(
+                "mhs_attempt_failed",
+                message_id=message_id,
+                attempt=attempt,
+                status=status,
+                error_code=verdict.error_code,
+                cause=verdict.error_text,
+                retry_in_s=None if last_attempt else round(delay, 3),
+            )
+            if last_attempt:
+                text = f"retry limit exceeded: {verdict.error_text}"
+                return self._result(verdict, Outcome.RETRY_LIMIT, status, attempt, started, text)
+            if await self._pause(delay, give_up):
+                text = f"interrupted while waiting to retry: {verdict.error_text}"
+                return self._result(verdict, Outcome.INTERRUPTED, status, attempt, started, text)
+
+    async def _attempt(
+        self, message_id: str, body: bytes
+    ) -> tuple[int | None, Verdict, float | None]:
+        assert self._session is not None
+        headers = {**self._headers, "Message-Id": message_id}
+        try:
+            async with self._session.post(
+                self._url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                answer = await response.read()
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                return response.status, classify(response.status, answer, message_id), retry_after
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return None, classify_exception(exc, self._settings), None
+
+    def _count(self, verdict: Verdict) -> None:
+        if verdict.transport_failure:
+            self._consecutive_failures += 1
+        else:
+            self._consecutive_failures = 0
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        return backoff_delay(attempt, self._settings, retry_after, self._rng)
+
+    @staticmethod
+    async def _pause(delay: float, give_up: asyncio.Event | None) -> bool:
+        """Sleep before a retry; True when give_up was set first (or already)."""
+        if give_up is None:
+            await asyncio.sleep(delay)
+            return False
+        if give_up.is_set():
+            return True
+        try:
+            await asyncio.wait_for(give_up.wait(), delay)
+        except TimeoutError:
+            return False
+        return True
+
+    def _log_final(
+        self, message_id: str, status: int | None, verdict: Verdict, attempts: int
+    ) -> None:
+        if verdict.outcome is Outcome.SENT:
+            return
+        log: Any = self._log.error if verdict.outcome is Outcome.FATAL else self._log.info
+        log(
+            "mhs_send_" + verdict.outcome.value,
+            message_id=message_id,
+            status=status,
+            attempts=attempts,
+            error_code=verdict.error_code,
+            error=verdict.error_text,
+        )
+
+    @staticmethod
+    def _result(
+        verdict: Verdict,
+        outcome: Outcome,
+        status: int | None,
+        attempts: int,
+        started: float,
+        text: str | None = None,
+    ) -> SendResult:
+        return SendResult(
+            outcome=outcome,
+            http_status=status,
+            ack_code=verdict.ack_code,
+            error_code=verdict.error_code,
+            error_text=text if text is not None else verdict.error_text,
+            attempts=attempts,
+            latency_ms=(time.monotonic() - started) * 1000,
+        )

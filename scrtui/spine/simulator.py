@@ -1,0 +1,696 @@
+"""A stand-in for the NHS MHS adaptor's outbound API and the Spine behind it (aiohttp.web).
+
+It answers like the real adaptor (status codes and texts of domain.md §4.2) and like the Spine
+(MCCI_IN010000UK13 acknowledgements, PSIS error codes of §4.5), eliminates duplicates by
+message id, injects faults on request, and counts what it accepted so tests and demos can
+check exactly-once delivery. docs/spine.md lists its flags and control API.
+
+Order of events for POST /: outage (503) → latency → slow → 500/429 faults → the adaptor's
+checks and the Spine's judgement → reset (the connection is dropped *after* the message was
+judged, so the client's resend of the same Message-Id meets duplicate elimination, which is
+the case exactly-once delivery must survive).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import select
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from scrtui import logs
+from scrtui.domain import nhs_number
+from scrtui.spine.message import INTERACTION_ID, attr
+
+READY_PREFIX = "scrtui simulator listening on "
+SPINE_ASID = "227319907548"  # the test Spine ASID of the MHS ops walkthrough (§4.4)
+MAX_PAYLOAD_CHARS = 5_000_000  # the adaptor's request schema limit (§4.2)
+PSIS_CODE_SYSTEM = "2.16.840.1.113883.2.1.3.2.4.17.33"
+
+_HL7 = "{urn:hl7-org:v3}"
+_ROOT_TAG = f"{_HL7}REPC_IN150016UK05"
+_NS = {"hl7": "urn:hl7-org:v3"}
+_AUTHOR = "hl7:ControlActEvent/hl7:author/hl7:AgentPersonSDS"
+_AUTHOR_IDS = {
+    "role profile id": f"{_AUTHOR}/hl7:id",
+    "SDS user id": f"{_AUTHOR}/hl7:agentPersonSDS/hl7:id",
+    "job role code": f"{_AUTHOR}/hl7:part/hl7:partSDSRole/hl7:id",
+}
+_GP_SUMMARY = "hl7:ControlActEvent/hl7:subject/hl7:GPSummary"
+_NHS_NUMBER = f"{_GP_SUMMARY}/hl7:recordTarget/hl7:patient/hl7:id"
+_REPLACEMENT = f"{_GP_SUMMARY}/hl7:replacementOf"
+
+INVALID_REQUEST = ("400", "Invalid Request")
+NHS_NUMBER_ERROR = (
+    "35160",
+    "[PSIS-35160] - Invalid input message. Mandatory field NHS Number is missing or incorrect",
+)
+ACCESS_CONTROL = (
+    "420",
+    "Business condition related to access control which prevents the action being performed "
+    "by PSIS",
+)
+ACF_REFUSED = ("30418", "[PSIS-30418] - ACF does not permit access to resource")
+SUCCESS_DETAIL = "GP Summary upload successful"
+
+# The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
+_SPINE_FAULT_BODY = orjson.dumps(
+    {
+        "error_message": "Error(s) received from Spine. Contact system administrator.",
+        "process_key": "SOAP_ERROR_HANDLER0002",
+        "errors": [
+            {
+                "codeContext": "urn:nhs:names:error:tms",
+                "errorCode": "200",
+                "severity": "Error",
+                "location": "Not Supported",
+                "description": "System failure to process message - default",
+                "errorType": "soap_fault",
+            }
+        ],
+    }
+)
+_ATTACHMENT_TYPES = frozenset(
+    "text/plain text/html application/pdf text/xml application/xml text/rtf audio/basic "
+    "audio/mpeg image/png image/gif image/jpeg image/tiff video/mpeg application/msword "
+    "application/octet-stream".split()
+)
+
+
+@dataclass
+class SimulatorConfig:
+    latency_ms: float = 0
+    error_500_share: float = 0
+    reset_share: float = 0
+    slow_share: float = 0
+    slow_seconds: float = 60
+    reject_nhs_numbers: set[str] = field(default_factory=set)
+    outage: bool = False
+    seed: int | None = None
+    # Beyond the issue's list, for the client's remaining outcome classes:
+    error_429_share: float = 0  # 429 Too Many Requests (throttling)
+    bad_ack_share: float = 0  # 200 with an acknowledgement for another message id
+    retry_after: int | None = None  # Retry-After seconds on 429/500/503 answers
+    max_request_size: int = MAX_PAYLOAD_CHARS  # MHS_SPINE_REQUEST_MAX_SIZE: larger is a 400
+
+
+_SHARES = ("error_500_share", "reset_share", "slow_share", "error_429_share", "bad_ack_share")
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _optional_int(name: str, value: Any, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, or null")
+    return value
+
+
+def _nhs_list(value: Any) -> set[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("reject_nhs_numbers must be a list of NHS number strings")
+    return {nhs_number.normalise(v) for v in value}
+
+
+def config_changes(data: Any) -> dict[str, Any]:
+    """Validate a /control body into SimulatorConfig changes; ValueError names the bad key."""
+    if not isinstance(data, dict):
+        raise ValueError("control body must be a JSON object")
+    known = {f for f in SimulatorConfig.__dataclass_fields__} | {"reset_stats"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown control keys: {', '.join(unknown)}; known: {sorted(known)}")
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SHARES:
+            changes[key] = _number(key, value, 0, 1)
+        elif key in ("latency_ms", "slow_seconds"):
+            changes[key] = _number(key, value, 0, 3_600_000 if key == "latency_ms" else 3600)
+        elif key == "reject_nhs_numbers":
+            changes[key] = _nhs_list(value)
+        elif key in ("outage", "reset_stats"):
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+            changes[key] = value
+        elif key == "seed":
+            changes[key] = _optional_int(key, value, -(2**63), 2**63 - 1)
+        elif key == "retry_after":
+            changes[key] = _optional_int(key, value, 0, 86_400)
+        elif key == "max_request_size":
+            changes[key] = _optional_int(key, value, 1, MAX_PAYLOAD_CHARS)
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The Spine's judgement of one message id, kept for duplicate elimination.
+
+    Small on purpose (no XML bytes): 60,000 patients must not cost 100 MB of stored replies.
+    The reply is re-rendered from it, identical every time.
+    """
+
+    ack_id: str
+    created: str
+    type_code: str
+    errors: tuple[tuple[str, str], ...]
+    receiver_asid: str
+
+
+@dataclass
+class SimulatorState:
+    """Live configuration and counters; /control changes the first, /stats reads the second."""
+
+    config: SimulatorConfig
+    requests: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    replacements: int = 0
+    last_accept_at: float | None = None
+    faults: Counter[str] = field(default_factory=Counter)
+    replies: Counter[int] = field(default_factory=Counter)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    accepted_ids: dict[str, list[str]] = field(default_factory=dict)  # NHS number -> ids
+    accepted_at: dict[str, float] = field(default_factory=dict)  # NHS number -> last accept
+    seen_nhs: set[str] = field(default_factory=set)
+    duplicate_nhs: dict[str, None] = field(default_factory=dict)  # ordered set
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.config.seed)
+
+    def chance(self, share: float) -> bool:
+        return share > 0 and self.rng.random() < share
+
+    def apply(self, changes: Mapping[str, Any]) -> None:
+        for key, value in changes.items():
+            if key == "reset_stats":
+                if value:
+                    self.reset_stats()
+                continue
+            setattr(self.config, key, value)
+            if key == "seed":
+                self.rng = random.Random(value)
+
+    def reset_stats(self) -> None:
+        """Forget everything, including duplicate elimination: a fresh Spine."""
+        fresh = SimulatorState(self.config)
+        fresh.rng = self.rng
+        self.__dict__.update(fresh.__dict__)
+
+    def record(self, message_id: str, answer: Answer, nhs: str | None, replaces: bool) -> None:
+        self.answers[message_id] = answer
+        if nhs:
+            self.seen_nhs.add(nhs)
+        if answer.type_code != "AA":
+            self.rejected += 1
+            return
+        self.accepted += 1
+        self.replacements += replaces
+        self.last_accept_at = time.time()
+        if nhs:
+            ids = self.accepted_ids.setdefault(nhs, [])
+            ids.append(message_id)
+            if len(ids) > 1:
+                self.duplicate_nhs[nhs] = None
+            self.accepted_at[nhs] = self.last_accept_at
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "replacements": self.replacements,
+            "distinct_nhs_numbers": len(self.seen_nhs),
+            "accepted_nhs_numbers": len(self.accepted_ids),
+            "duplicate_nhs_numbers": list(self.duplicate_nhs),
+            "last_accept_at": self.last_accept_at,
+            "faults": dict(self.faults),
+            "replies": {str(status): n for status, n in sorted(self.replies.items())},
+        }
+
+    def nhs_stats(self, nhs: str) -> dict[str, Any]:
+        number = nhs_number.normalise(nhs)
+        return {
+            "nhs": number,
+            "message_ids": self.accepted_ids.get(number, []),
+            "accepted_at": self.accepted_at.get(number),
+        }
+
+    def config_view(self) -> dict[str, Any]:
+        view = asdict(self.config)
+        view["reject_nhs_numbers"] = sorted(self.config.reject_nhs_numbers)
+        return view
+
+
+STATE: web.AppKey[SimulatorState] = web.AppKey("simulator_state", SimulatorState)
+
+
+class _Refused(Exception):
+    """The adaptor refuses the request itself (HTTP 4xx), before anything reaches the Spine."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def _hl7_now() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+
+
+def build_ack(message_ref: str, answer: Answer) -> str:
+    """An MCCI_IN010000UK13 in the Spine's layout (parseSuccessResponse.xml, SCR API error.xml)."""
+    if answer.type_code == "AA":
+        body = (
+            "<hl7:requestSuccessDetail>"
+            f"<hl7:detail>{SUCCESS_DETAIL}</hl7:detail>"
+            '<hl7:id root="Not Known"/>'
+            "</hl7:requestSuccessDetail>"
+        )
+    else:
+        body = "".join(
+            '<hl7:reason typeCode="RSON">'
+            '<hl7:justifyingDetectedIssueEvent classCode="ALRT" moodCode="EVN">'
+            f'<hl7:code codeSystem="{PSIS_CODE_SYSTEM}" code="{attr(code)}"'
+            f' displayName="{attr(text)}"><hl7:qualifier code="ER"/></hl7:code>'
+            "</hl7:justifyingDetectedIssueEvent>"
+            "</hl7:reason>"
+            for code, text in answer.errors
+        )
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        '<hl7:MCCI_IN010000UK13 xmlns:hl7="urn:hl7-org:v3">'
+        f'<hl7:id root="{answer.ack_id}"/>'
+        f'<hl7:creationTime value="{answer.created}"/>'
+        '<hl7:versionCode code="V3NPfIT4.2.00"/>'
+        '<hl7:interactionId root="2.16.840.1.113883.2.1.3.2.4.12" extension="MCCI_IN010000UK13"/>'
+        '<hl7:processingCode code="P"/>'
+        '<hl7:processingModeCode code="T"/>'
+        '<hl7:acceptAckCode code="NE"/>'
+        f'<hl7:acknowledgement typeCode="{answer.type_code}">'
+        f'<hl7:messageRef><hl7:id root="{attr(message_ref)}"/></hl7:messageRef>'
+        "</hl7:acknowledgement>"
+        '<hl7:communicationFunctionRcv typeCode="RCV">'
+        '<hl7:device classCode="DEV" determinerCode="INSTANCE">'
+        f'<hl7:id root="1.2.826.0.1285.0.2.0.107" extension="{attr(answer.receiver_asid)}"/>'
+        "</hl7:device>"
+        "</hl7:communicationFunctionRcv>"
+        '<hl7:communicationFunctionSnd typeCode="SND">'
+        '<hl7:device classCode="DEV" determinerCode="INSTANCE">'
+        f'<hl7:id root="1.2.826.0.1285.0.2.0.107" extension="{SPINE_ASID}"/>'
+        "</hl7:device>"
+        "</hl7:communicationFunctionSnd>"
+        '<hl7:ControlActEvent classCode="CACT" moodCode="EVN">'
+        '<hl7:author1 typeCode="AUT">'
+        '<hl7:AgentSystemSDS classCode="AGNT">'
+        '<hl7:agentSystemSDS classCode="DEV" determinerCode="INSTANCE">'
+        f'<hl7:id root="1.2.826.0.1285.0.2.0.107" extension="{SPINE_ASID}"/>'
+        "</hl7:agentSystemSDS>"
+        "</hl7:AgentSystemSDS>"
+        "</hl7:author1>"
+        f"{body}"
+        "</hl7:ControlActEvent>"
+        "</hl7:MCCI_IN010000UK13>"
+    )
+
+
+# --- the adaptor's own checks (domain.md §4.2, in the adaptor's order) ---
+
+
+def _wait_for_response(request: web.Request) -> bool:
+    if "Interaction-Id" not in request.headers:
+        raise _Refused(404, "Required Interaction-Id header not found")
+    value = request.headers.get("wait-for-response", "")
+    if not value:
+        raise _Refused(400, "wait-for-response header missing")
+    if value.lower() not in ("true", "false"):
+        raise _Refused(400, "wait for response should be set to true or false")
+    return value.lower() == "true"
+
+
+def _check_content_type(request: web.Request) -> None:
+    content_type = request.headers.get("Content-Type")
+    if content_type is None:
+        raise _Refused(400, "Missing Content-Type header")
+    # The adaptor compares the whole header: a charset parameter is refused as well.
+    if content_type != "application/json":
+        raise _Refused(
+            415, "Unsupported content type. Only application/json request bodies are supported."
+        )
+
+
+def _schema_errors(body: Any) -> dict[str, list[str]]:
+    """The adaptor's request body schema, with marshmallow-style messages."""
+    if not isinstance(body, dict):
+        return {"_schema": ["Invalid input type."]}
+    errors: dict[str, list[str]] = {}
+    payload = body.get("payload")
+    if "payload" not in body:
+        errors["payload"] = ["Missing data for required field."]
+    elif not isinstance(payload, str):
+        errors["payload"] = ["Not a valid string."]
+    elif not 1 <= len(payload) <= MAX_PAYLOAD_CHARS:
+        errors["payload"] = [f"Length must be between 1 and {MAX_PAYLOAD_CHARS}."]
+    for key in ("attachments", "external_attachments"):
+        if key in body and not _valid_attachments(body[key], key == "attachments"):
+            errors[key] = ["Invalid attachments."]
+    for key in set(body) - {"payload", "attachments", "external_attachments"}:
+        errors[key] = ["Unknown field."]
+    return errors
+
+
+def _valid_attachments(value: Any, inline: bool) -> bool:
+    if not isinstance(value, list) or len(value) > 98:
+        return False
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("description", ""), str):
+            return False
+        if inline and (
+            not isinstance(item.get("is_base64"), bool)
+            or item.get("content_type") not in _ATTACHMENT_TYPES
+            or not isinstance(item.get("payload"), str)
+        ):
+            return False
+    return True
+
+
+def _payload(raw: bytes, max_request_size: int) -> str:
+    if not raw:
+        raise _Refused(400, "Body missing from request")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise _Refused(400, "Invalid JSON request body") from None
+    errors = _schema_errors(body)
+    if errors:
+        raise _Refused(400, f"Invalid request. Validation errors: {errors}")
+    payload: str = body["payload"]
+    if len(payload) > max_request_size:
+        raise _Refused(
+            400,
+            "Request to send to Spine is too large. "
+            f"MaxRequestSize={max_request_size} RequestSize={len(payload)}",
+        )
+    return payload
+
+
+# --- the Spine's judgement of the GP Summary ---
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    errors: tuple[tuple[str, str], ...]  # empty: accepted
+    nhs: str | None = None
+    replaces: bool = False
+
+
+def _invalid(reason: str, nhs: str | None = None) -> Judgement:
+    return Judgement(((INVALID_REQUEST[0], f"{INVALID_REQUEST[1]} - {reason}"),), nhs)
+
+
+def _extension(root: ET.Element, path: str) -> str:
+    element = root.find(path, _NS)
+    return (element.get("extension") or "").strip() if element is not None else ""
+
+
+def judge(payload: str, message_id: str, reject: set[str]) -> Judgement:
+    """What the Spine makes of a GP Summary: accepted, or the PSIS errors."""
+    try:
+        root = ET.fromstring(payload)
+    except ET.ParseError as exc:
+        return _invalid(f"payload is not well-formed XML ({exc})")
+    if root.tag != _ROOT_TAG:
+        return _invalid(f"root element is {root.tag}, expected {_ROOT_TAG}")
+    hl7_id = root.find("hl7:id", _NS)
+    hl7_root = (hl7_id.get("root") or "") if hl7_id is not None else ""
+    if hl7_root.upper() != message_id.upper():
+        return _invalid(f"Message-Id {message_id} differs from the HL7 id {hl7_root or '(none)'}")
+    missing = [name for name, path in _AUTHOR_IDS.items() if not _extension(root, path)]
+    if missing:
+        return _invalid(f"author {', '.join(missing)} missing")
+    nhs = _extension(root, _NHS_NUMBER)
+    if not nhs_number.is_valid(nhs) or nhs != nhs_number.normalise(nhs):
+        return Judgement((INVALID_REQUEST, NHS_NUMBER_ERROR), nhs or None)
+    if nhs in reject:
+        return Judgement((ACCESS_CONTROL, ACF_REFUSED), nhs)
+    return Judgement((), nhs, root.find(_REPLACEMENT, _NS) is not None)
+
+
+# --- handlers ---
+
+
+def _text(status: int, text: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
+
+
+def _retry_headers(state: SimulatorState) -> dict[str, str]:
+    seconds = state.config.retry_after
+    return {} if seconds is None else {"Retry-After": str(seconds)}
+
+
+def _drop_connection(request: web.Request) -> None:
+    """Close the socket without an answer, as a reset connection looks to the client."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    request.protocol.force_close()
+
+
+async def _injected_faults(state: SimulatorState) -> web.Response | None:
+    config = state.config
+    if config.outage:
+        state.faults["outage"] += 1
+        return _text(503, "Service unavailable (simulated outage)", _retry_headers(state))
+    if config.latency_ms > 0:
+        await asyncio.sleep(config.latency_ms / 1000)
+    if state.chance(config.slow_share):
+        state.faults["slow"] += 1
+        await asyncio.sleep(config.slow_seconds)
+    if state.chance(config.error_500_share):
+        state.faults["error_500"] += 1
+        return _text(500, _SPINE_FAULT_BODY.decode(), _retry_headers(state))
+    if state.chance(config.error_429_share):
+        state.faults["error_429"] += 1
+        return _text(429, "Too Many Requests (simulated)", _retry_headers(state))
+    return None
+
+
+def _answer_for(state: SimulatorState, payload: str, message_id: str, asid: str) -> Answer:
+    known = state.answers.get(message_id.upper())
+    if known is not None:
+        state.duplicates += 1  # duplicate elimination: same answer, not counted again
+        return known
+    judgement = judge(payload, message_id, state.config.reject_nhs_numbers)
+    if judgement.errors and judgement.errors[-1] == ACF_REFUSED:
+        state.faults["reject"] += 1
+    answer = Answer(
+        ack_id=str(uuid.uuid4()).upper(),
+        created=_hl7_now(),
+        type_code="AE" if judgement.errors else "AA",
+        errors=judgement.errors,
+        receiver_asid=asid,
+    )
+    state.record(message_id.upper(), answer, judgement.nhs, judgement.replaces)
+    return answer
+
+
+async def _mhs(request: web.Request) -> web.Response:
+    """The adaptor's checks, then the Spine's answer (or 202 when not waiting for it)."""
+    state = request.app[STATE]
+    message_id = request.headers.get("Message-Id") or str(uuid.uuid4()).upper()
+    headers = {
+        "Message-Id": message_id,
+        "Correlation-Id": request.headers.get("Correlation-Id") or str(uuid.uuid4()).upper(),
+    }
+    try:
+        wait = _wait_for_response(request)
+        _check_content_type(request)
+        payload = _payload(await request.read(), state.config.max_request_size)
+        if request.headers["Interaction-Id"] != INTERACTION_ID:
+            raise _Refused(404, f"Unknown interaction ID: {request.headers['Interaction-Id']}")
+    except _Refused as refused:
+        return _text(refused.status, refused.text, headers)
+    answer = _answer_for(state, payload, message_id, request.headers.get("from-asid", ""))
+    if not wait:
+        return web.Response(status=202, headers=headers)
+    ref = message_id
+    if state.chance(state.config.bad_ack_share):
+        state.faults["bad_ack"] += 1
+        ref = str(uuid.uuid4()).upper()
+    return web.Response(
+        status=200, text=build_ack(ref, answer), content_type="text/xml", headers=headers
+    )
+
+
+async def post_message(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.requests += 1
+    response = await _injected_faults(state) or await _mhs(request)
+    if state.chance(state.config.reset_share):
+        state.faults["reset"] += 1
+        _drop_connection(request)
+        return response  # never reaches the client: the transport is gone
+    state.replies[response.status] += 1
+    return response
+
+
+async def healthcheck(request: web.Request) -> web.Response:
+    # An outage takes the health probe down too, so the engine's probe sees the outage end.
+    if request.app[STATE].config.outage:
+        return _text(503, "Service unavailable (simulated outage)")
+    return web.Response(status=200)
+
+
+async def get_stats(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    nhs = request.query.get("nhs")
+    data = state.nhs_stats(nhs) if nhs is not None else state.stats()
+    return web.Response(body=orjson.dumps(data), content_type="application/json")
+
+
+async def control(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    if request.method == "POST":
+        try:
+            changes = config_changes(orjson.loads(await request.read() or b"{}"))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            return _text(400, f"bad control request: {exc}")
+        state.apply(changes)
+        logs.get("scrtui.simulator").info("simulator_control", **_loggable(changes))
+    return web.Response(body=orjson.dumps(state.config_view()), content_type="application/json")
+
+
+def _loggable(changes: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, set) else v for k, v in changes.items()}
+
+
+def create_app(config: SimulatorConfig) -> web.Application:
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app[STATE] = SimulatorState(config)
+    app.router.add_post("/", post_message)
+    app.router.add_get("/healthcheck", healthcheck)
+    app.router.add_get("/stats", get_stats)
+    app.router.add_route("GET", "/control", control)
+    app.router.add_route("POST", "/control", control)
+    return app
+
+
+# --- running it ---
+
+
+@dataclass
+class RunningSimulator:
+    url: str
+    state: SimulatorState
+    host: str
+    port: int
+
+
+def url_for(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}/" if ":" in host else f"{scheme}://{host}:{port}/"
+
+
+@contextlib.asynccontextmanager
+async def running_simulator(
+    config: SimulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> AsyncIterator[RunningSimulator]:
+    """Serve the simulator on this event loop until the block ends (https with ssl_context)."""
+    app = create_app(config or SimulatorConfig())
+    # handler_cancellation: a client that gives up (timeout) cancels a slow handler, so
+    # shutdown does not wait out slow_seconds.
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, handler_cancellation=True, shutdown_timeout=1
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context)
+        await site.start()
+        bound = runner.addresses[0][1]
+        url = url_for(host, bound, "https" if ssl_context else "http")
+        yield RunningSimulator(url, app[STATE], host, bound)
+    finally:
+        await runner.cleanup()
+
+
+def start_simulator_process(
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 30.0,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run the `scrtui simulator --port 0 ...` command in a child process; return it and its URL.
+
+    The child is `python -m scrtui.cli.spine simulator`: the same command and flags as
+    `python -m scrtui simulator`, without importing the other command modules, so a problem in
+    one of those cannot stop the simulator. It watches this process and exits when it dies;
+    terminate() (SIGTERM) ends it cleanly. Its logs go to the home given by SCRTUI_HOME in
+    `env` (else the default home), never to the terminal.
+    """
+    command = [
+        sys.executable, "-m", "scrtui.cli.spine", "simulator",
+        "--port", "0", "--parent-pid", str(os.getpid()), *args,
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=None if env is None else dict(env),
+        )
+        try:
+            line = _read_line(process, timeout)
+        except RuntimeError as exc:
+            process.kill()
+            process.wait()
+            stderr.seek(0)
+            detail = stderr.read().decode(errors="replace").strip()
+            raise RuntimeError(f"{exc}; stderr: {detail or '(empty)'}") from None
+    return process, line.removeprefix(READY_PREFIX)
+
+
+def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    while b"\n" not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError(f"simulator printed no ready line within {timeout:g} s")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError(f"simulator exited with code {process.wait()} before ready")
+            buffer += chunk
+    line = buffer.split(b"\n", 1)[0].decode().strip()
+    if not line.startswith(READY_PREFIX):
+        raise RuntimeError(f"unexpected first line from the simulator: {line!r}")
+    return line

@@ -1,0 +1,336 @@
+"""The MHS client over loopback against the simulator, one test per outcome class."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import web
+
+from scrtui.settings import Settings
+from scrtui.spine.client import (
+    MhsClient,
+    Outcome,
+    backoff_delay,
+    classify,
+    retry_after_seconds,
+)
+from scrtui.spine.message import new_message_id
+from scrtui.spine.simulator import RunningSimulator, config_changes
+
+from .conftest import NHS, fast_settings, make_patient, reference, wait_until
+from .test_ack import PSIS_ERROR, REF
+from .test_message import build
+
+RUN_ID = "RUN-" + str(uuid.uuid4()).upper()
+
+
+def message(**changes: Any) -> tuple[str, str]:
+    message_id = new_message_id()
+    return message_id, build(message_id=message_id, **changes)
+
+
+async def send_one(settings: Settings, **changes: Any) -> tuple[Any, MhsClient]:
+    async with MhsClient(settings, RUN_ID) as client:
+        message_id, payload = message(**changes)
+        return await client.send(message_id, payload), client
+
+
+# --- classify: the pure table ---
+
+
+def test_classify_table() -> None:
+    success = reference("parseSuccessResponse.xml").read_bytes()
+    sent = classify(200, success, "9C534C19-C587-4463-9AED-B76F715D3EA3")
+    assert (sent.outcome, sent.ack_code, sent.retryable) == (Outcome.SENT, "AA", False)
+    rejected = classify(200, PSIS_ERROR.encode(), REF)
+    assert (rejected.outcome, rejected.ack_code, rejected.error_code) == (
+        Outcome.REJECTED,
+        "AE",
+        "35160",
+    )
+    assert classify(202, b"", "X").outcome is Outcome.SENT
+    for status in (500, 502, 503, 504, 429):
+        verdict = classify(status, b"busy", "X")
+        assert verdict.retryable and verdict.transport_failure, status
+        assert verdict.error_code == f"HTTP-{status}"
+    for status in (400, 404, 415, 401, 405, 302):
+        verdict = classify(status, b"  Unsupported content type.  ", "X")
+        assert verdict.outcome is Outcome.FATAL and not verdict.retryable, status
+        assert verdict.error_text == "Unsupported content type."
+    garbage = classify(200, b"<html/>", "X")
+    assert garbage.retryable and not garbage.transport_failure
+    assert garbage.error_code == "BAD-ACK" and "MCCI_IN010000UK13" in (garbage.error_text or "")
+    other = classify(200, success, "SOMEONE-ELSE")
+    assert other.retryable and "not SOMEONE-ELSE" in (other.error_text or "")
+    long = classify(400, b"x" * 1000, "X")
+    assert long.error_text is not None and len(long.error_text) == 300
+
+
+def test_backoff_grows_is_jittered_capped_and_honours_retry_after() -> None:
+    settings = Settings(backoff_base=1.0, backoff_max=10.0)
+    rng = random.Random(3)
+    for attempt, step in ((1, 1.0), (2, 2.0), (3, 4.0), (6, 10.0)):
+        delays = {backoff_delay(attempt, settings, None, rng) for _ in range(50)}
+        assert all(step / 2 <= d <= step for d in delays), (attempt, delays)
+        assert len(delays) > 1  # jitter
+    assert backoff_delay(1, settings, 7.0, rng) == 7.0
+    assert backoff_delay(1, settings, 600.0, rng) == 10.0  # never past backoff_max
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds("12") == 12.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+
+
+# --- over loopback ---
+
+
+async def test_aa_is_sent(sim: RunningSimulator) -> None:
+    result, client = await send_one(fast_settings(sim.url))
+    assert result.outcome is Outcome.SENT and result.http_status == 200
+    assert result.ack_code == "AA" and result.error_code is None and result.attempts == 1
+    assert result.latency_ms > 0
+    assert sim.state.accepted == 1 and client.consecutive_transport_failures == 0
+
+
+async def test_202_is_sent_when_not_waiting(sim: RunningSimulator) -> None:
+    result, _ = await send_one(fast_settings(sim.url, wait_for_response=False))
+    assert (result.outcome, result.http_status, result.ack_code) == (Outcome.SENT, 202, None)
+
+
+async def test_ae_is_rejected_with_the_spines_code(sim: RunningSimulator) -> None:
+    result, _ = await send_one(fast_settings(sim.url), patient=make_patient("9446245797"))
+    assert (result.outcome, result.ack_code, result.error_code) == (Outcome.REJECTED, "AE", "35160")
+    assert result.error_text is not None and result.error_text.startswith("[PSIS-35160]")
+    sim.state.apply(config_changes({"reject_nhs_numbers": [NHS]}))
+    result, _ = await send_one(fast_settings(sim.url))
+    assert (result.outcome, result.error_code) == (Outcome.REJECTED, "30418")
+    assert result.error_text == "[PSIS-30418] - ACF does not permit access to resource"
+    assert result.attempts == 1
+
+
+async def test_500_is_retried_then_retry_limit(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"error_500_share": 1}))
+    settings = fast_settings(sim.url, max_attempts=4)
+    async with MhsClient(settings, RUN_ID) as client:
+        message_id, payload = message()
+        result = await client.send(message_id, payload)
+        assert result.outcome is Outcome.RETRY_LIMIT and result.attempts == 4
+        assert result.http_status == 500 and result.error_code == "HTTP-500"
+        assert result.error_text is not None
+        assert result.error_text.startswith("retry limit exceeded: HTTP 500 from the MHS adaptor")
+        assert client.consecutive_transport_failures == 4
+        # One good answer clears the count: the adaptor is back.
+        sim.state.config.error_500_share = 0
+        assert (await client.send(message_id, payload)).outcome is Outcome.SENT
+        assert client.consecutive_transport_failures == 0
+    assert sim.state.requests == 5 and sim.state.accepted == 1
+
+
+async def test_429_is_retried(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"error_429_share": 1, "retry_after": 0}))
+    result, client = await send_one(fast_settings(sim.url, max_attempts=2))
+    assert (result.outcome, result.error_code, result.attempts) == (
+        Outcome.RETRY_LIMIT,
+        "HTTP-429",
+        2,
+    )
+    assert client.consecutive_transport_failures == 2
+
+
+async def test_retry_after_is_honoured(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"error_500_share": 1, "retry_after": 1}))
+    settings = fast_settings(sim.url, max_attempts=2, backoff_base=0.001, backoff_max=5.0)
+    result, _ = await send_one(settings)
+    assert result.outcome is Outcome.RETRY_LIMIT
+    assert result.latency_ms >= 1000  # the backoff alone would have waited ~1 ms
+
+
+async def test_reset_then_success_reuses_the_message_id_and_is_accepted_once(
+    sim: RunningSimulator,
+) -> None:
+    # A seed whose first draw resets and whose second does not.
+    seed = next(s for s in range(1000) if (r := random.Random(s)).random() < 0.5 <= r.random())
+    sim.state.apply(config_changes({"reset_share": 0.5, "seed": seed}))
+    result, client = await send_one(fast_settings(sim.url))
+    assert result.outcome is Outcome.SENT and result.attempts == 2
+    assert client.consecutive_transport_failures == 0
+    stats = sim.state.stats()
+    assert stats["faults"] == {"reset": 1} and stats["accepted"] == 1 and stats["duplicates"] == 1
+    assert stats["duplicate_nhs_numbers"] == []
+
+
+async def test_reset_every_time_is_retry_limit(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"reset_share": 1}))
+    result, client = await send_one(fast_settings(sim.url))
+    assert (result.outcome, result.error_code, result.http_status) == (
+        Outcome.RETRY_LIMIT,
+        "RESET",
+        None,
+    )
+    assert result.error_text is not None and "connection reset" in result.error_text
+    assert client.consecutive_transport_failures == 3
+
+
+async def test_slow_answer_is_a_timeout(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"slow_share": 1, "slow_seconds": 30}))
+    result, client = await send_one(fast_settings(sim.url, total_timeout=0.2, max_attempts=2))
+    assert (result.outcome, result.error_code) == (Outcome.RETRY_LIMIT, "TIMEOUT")
+    assert result.error_text == "retry limit exceeded: no answer within 0.2 s"
+    assert client.consecutive_transport_failures == 2
+
+
+async def test_outage_and_recovery(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"outage": True}))
+    async with MhsClient(fast_settings(sim.url), RUN_ID) as client:
+        assert not await client.healthcheck()
+        first_id, payload = message()
+        result = await client.send(first_id, payload)
+        assert (result.outcome, result.http_status) == (Outcome.RETRY_LIMIT, 503)
+        second = await client.send(*message())
+        assert second.outcome is Outcome.RETRY_LIMIT
+        assert client.consecutive_transport_failures == 6
+        sim.state.apply(config_changes({"outage": False}))
+        assert await client.healthcheck()
+        assert (await client.send(first_id, payload)).outcome is Outcome.SENT
+        assert client.consecutive_transport_failures == 0
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_refused_connection_is_retryable_and_counted() -> None:
+    settings = fast_settings(f"http://127.0.0.1:{closed_port()}/")
+    async with MhsClient(settings, RUN_ID) as client:
+        assert not await client.healthcheck()
+        result = await client.send(*message())
+        assert (result.outcome, result.error_code) == (Outcome.RETRY_LIMIT, "REFUSED")
+        assert client.consecutive_transport_failures == 3
+
+
+async def test_garbage_ack_is_never_a_success(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"bad_ack_share": 1}))
+    result, client = await send_one(fast_settings(sim.url))
+    assert (result.outcome, result.error_code, result.http_status) == (
+        Outcome.RETRY_LIMIT,
+        "BAD-ACK",
+        200,
+    )
+    assert result.error_text is not None and "acknowledgement is for message" in result.error_text
+    # The adaptor answered: not a transport failure, so no outage is suspected.
+    assert client.consecutive_transport_failures == 0
+    assert sim.state.accepted == 1 and sim.state.duplicates == 2
+
+
+async def test_400_is_fatal_with_the_adaptors_message(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"max_request_size": 10}))
+    result, client = await send_one(fast_settings(sim.url))
+    assert (result.outcome, result.http_status, result.attempts) == (Outcome.FATAL, 400, 1)
+    assert result.error_text is not None
+    assert result.error_text.startswith("Request to send to Spine is too large. MaxRequestSize=10")
+    assert client.consecutive_transport_failures == 0
+
+
+async def test_404_for_a_wrong_url_is_fatal(sim: RunningSimulator) -> None:
+    result, _ = await send_one(fast_settings(sim.url + "wrong/path"))
+    assert (result.outcome, result.http_status, result.error_code) == (
+        Outcome.FATAL,
+        404,
+        "HTTP-404",
+    )
+
+
+async def test_give_up_while_waiting_to_retry_interrupts(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"error_500_share": 1}))
+    settings = fast_settings(sim.url, backoff_base=30.0, backoff_max=30.0, max_attempts=5)
+    give_up = asyncio.Event()
+    async with MhsClient(settings, RUN_ID) as client:
+        task = asyncio.create_task(client.send(*message(), give_up=give_up))
+        await wait_until(lambda: sim.state.requests == 1)
+        give_up.set()
+        result = await asyncio.wait_for(task, 5)
+        assert (result.outcome, result.attempts, result.http_status) == (
+            Outcome.INTERRUPTED,
+            1,
+            500,
+        )
+        assert result.error_text is not None and "interrupted" in result.error_text
+        # Already set: the first failure returns at once, without a wait.
+        result = await asyncio.wait_for(client.send(*message(), give_up=give_up), 5)
+        assert result.outcome is Outcome.INTERRUPTED and result.attempts == 1
+
+
+async def test_send_outside_the_context_is_a_programming_error() -> None:
+    client = MhsClient(fast_settings("http://127.0.0.1:1/"), RUN_ID)
+    with pytest.raises(RuntimeError):
+        await client.send("X", "<x/>")
+    assert not await client.healthcheck()
+
+
+async def test_pool_and_timeouts_come_from_the_settings(sim: RunningSimulator) -> None:
+    settings = fast_settings(sim.url, concurrency=3, connect_timeout=1.5, total_timeout=9.0)
+    async with MhsClient(settings, RUN_ID) as client:
+        session = client._session
+        assert session is not None
+        assert session.connector is not None and session.connector.limit == 3
+        assert (session.timeout.connect, session.timeout.total) == (1.5, 9.0)
+        # Many concurrent sends through the bounded pool all arrive, each exactly once.
+        results = await asyncio.gather(*(client.send(*message()) for _ in range(20)))
+    assert {r.outcome for r in results} == {Outcome.SENT}
+    assert sim.state.accepted == 20
+
+
+# --- the exact request (a capturing server on loopback, since the simulator keeps no headers)
+
+
+@pytest.fixture
+async def capture() -> AsyncIterator[tuple[str, list[web.Request], list[bytes]]]:
+    requests: list[web.Request] = []
+    bodies: list[bytes] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        requests.append(request)
+        bodies.append(await request.read())
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/mhs/", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}/mhs/", requests, bodies
+    await runner.cleanup()
+
+
+async def test_request_is_exactly_domain_4_2(capture) -> None:
+    url, requests, bodies = capture
+    settings = fast_settings(url, ods_code="B81001", sending_asid="200000000123")
+    async with MhsClient(settings, RUN_ID) as client:
+        first_id, payload = message()
+        await client.send(first_id, payload)
+        await client.send(*message())
+    request = requests[0]
+    assert request.method == "POST" and request.path == "/mhs/"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Interaction-Id"] == "REPC_IN150016UK05"
+    assert request.headers["wait-for-response"] == "true"
+    assert request.headers["Message-Id"] == first_id
+    assert request.headers["Correlation-Id"] == RUN_ID
+    assert request.headers["from-asid"] == "200000000123"
+    assert request.headers["ods-code"] == "B81001"
+    assert orjson.loads(bodies[0]) == {"payload": payload}
+    # One correlation id per run, a new message id per message.
+    assert requests[1].headers["Correlation-Id"] == RUN_ID
+    assert requests[1].headers["Message-Id"] != first_id
