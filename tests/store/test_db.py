@@ -1,0 +1,129 @@
+"""The database file: WAL, foreign keys, private mode, schema version, and the upload lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from peewee import IntegrityError
+
+from scrtui.paths import Home
+from scrtui.store.db import SCHEMA_VERSION, StoreError, UploadLock, close_database, open_database
+from scrtui.store.models import database
+
+
+def test_wal_and_foreign_keys_are_on(db_home: Home) -> None:
+    db = database.obj
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(IntegrityError):  # enforced, not just switched on
+        db.execute_sql(
+            "INSERT INTO medication (patient_id, repeat, drug, dose, start) "
+            "VALUES (12345, 1, 'x', 'y', '2026-01-01')"
+        )
+
+
+def test_database_and_its_wal_are_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # as a library caller might have it
+    try:
+        path = tmp_path / "scrtui.db"
+        open_database(path)
+        database.obj.execute_sql("INSERT INTO practice (ods_code, name) VALUES ('A1', 'x')")
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if candidate.exists():
+                assert stat.S_IMODE(candidate.stat().st_mode) == 0o600, candidate
+    finally:
+        close_database()
+        os.umask(old)
+
+
+def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "scrtui.db"
+    open_database(path)
+    close_database()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreError) as caught:
+        open_database(path)
+    message = str(caught.value)
+    assert f"schema version {SCHEMA_VERSION + 1}" in message
+    assert f"knows version {SCHEMA_VERSION}" in message
+    assert "upgrade scrtui" in message
+    close_database()
+
+
+def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(StoreError, match="not a scrtui database"):
+        open_database(path)
+    close_database()
+
+
+def test_reopening_keeps_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "scrtui.db"
+    open_database(path)
+    database.obj.execute_sql("INSERT INTO practice (ods_code, name) VALUES ('A1', 'x')")
+    close_database()
+    open_database(path)
+    assert database.obj.execute_sql("SELECT COUNT(*) FROM practice").fetchone()[0] == 1
+    close_database()
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from scrtui.store.db import UploadLock
+    lock = UploadLock(Path(sys.argv[1]))
+    lock.acquire()
+    print("held", flush=True)
+    sys.stdin.readline()  # hold until the test says so (or is killed)
+    lock.release()
+    """
+)
+
+
+def _holder(db_path: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def test_upload_lock_refuses_a_second_process_and_names_the_holder(tmp_path: Path) -> None:
+    db_path = tmp_path / "scrtui.db"
+    holder = _holder(db_path)
+    try:
+        with pytest.raises(StoreError) as caught:
+            UploadLock(db_path).acquire()
+        assert f"pid {holder.pid}" in str(caught.value)
+        assert "another upload is running" in str(caught.value)
+    finally:
+        holder.communicate("\n", timeout=10)
+    with UploadLock(db_path):  # released: free again
+        pass
+    assert stat.S_IMODE(Path(f"{db_path}.lock").stat().st_mode) == 0o600
+
+
+def test_upload_lock_is_freed_when_the_holder_dies(tmp_path: Path) -> None:
+    db_path = tmp_path / "scrtui.db"
+    holder = _holder(db_path)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait(timeout=10)
+    lock = UploadLock(db_path)
+    lock.acquire()
+    lock.release()
