@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "scrtui.cli.app",
     "scrtui.cli.bench",
     "scrtui.cli.spine",
+    "scrtui.cli.card",
 )
 
 
