@@ -109,8 +109,13 @@ async def _raw_capacity(url: str, concurrency: int, requests: int) -> float:
     now = datetime.now()
     message_id = new_message_id()
     xml = build_gp_summary(
-        record, author, message_id=message_id, sending_asid="200000000001",
-        spine_asid="227319907548", now=now, today=now.date(),
+        record,
+        author,
+        message_id=message_id,
+        sending_asid="200000000001",
+        spine_asid="227319907548",
+        now=now,
+        today=now.date(),
     )
     body = orjson.dumps({"payload": xml})
     headers = {
@@ -172,8 +177,12 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def _print(
-    args: argparse.Namespace, f: dict[str, float], raw: float, seed_seconds: float,
-    rss_before: float, peak: float,
+    args: argparse.Namespace,
+    f: dict[str, float],
+    raw: float,
+    seed_seconds: float,
+    rss_before: float,
+    peak: float,
 ) -> None:
     rate = f["rate"]
     print(f"patients                 {args.patients:,} (seeded in {seed_seconds:.1f} s)")

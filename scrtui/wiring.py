@@ -144,13 +144,9 @@ class AppServices:
         self.session.choose_role(role_profile_id)
 
     def toggle_simulated_card(self) -> None:
-        backend = self.backend
-        if not hasattr(backend, "insert"):
-            return
-        if backend.reader_state().card_in_reader:  # type: ignore[attr-defined]
-            backend.remove()  # type: ignore[attr-defined]
-        else:
-            backend.insert()  # type: ignore[attr-defined]
+        toggle = getattr(self.backend, "toggle", None)
+        if toggle is not None:  # only the simulated card can be moved from the keyboard
+            toggle()
 
     def close(self) -> None:
         self.backend.stop()  # type: ignore[attr-defined]

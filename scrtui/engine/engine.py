@@ -32,7 +32,8 @@ from scrtui.spine.client import MhsClient, Outcome, SendResult
 from scrtui.spine.message import build_gp_summary, new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import UploadLock
-from scrtui.store.upload_state import NO_ACK_CODE, Outcome as Recorded, WorkItem
+from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
+from scrtui.store.upload_state import Outcome as Recorded
 
 FLUSH_INTERVAL = 0.1
 TICK = 0.05
@@ -247,7 +248,6 @@ class UploadEngine:
             f"{author.role_profile_id}, {author.job_role_code}); group "
             f"{request.group or 'all patients'}; {request.schedule.describe()}; "
             f"{self._c.total} patients to check",
-            run_id=run.id,
             correlation_id=correlation_id,
         )
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
@@ -305,7 +305,12 @@ class UploadEngine:
                 assert decision.reason is not None
                 self._outstanding += 1
                 self._finalise(
-                    item, Bucket.NOT_REQUIRED, decision.reason.code, decision.reason.text, None, 0,
+                    item,
+                    Bucket.NOT_REQUIRED,
+                    decision.reason.code,
+                    decision.reason.text,
+                    None,
+                    0,
                     now,
                 )
                 continue
@@ -323,7 +328,12 @@ class UploadEngine:
                 return
 
     def _build(
-        self, record: Any, author: Author, message_id: str, now: datetime, today: date,
+        self,
+        record: Any,
+        author: Author,
+        message_id: str,
+        now: datetime,
+        today: date,
         replaces: str | None,
     ) -> str:
         return build_gp_summary(
@@ -419,18 +429,37 @@ class UploadEngine:
     # ----- outcomes and the writer -----------------------------------------------------------
 
     def _finalise_job(
-        self, job: Job, bucket: Bucket, code: str | None, text: str | None, result: SendResult,
+        self,
+        job: Job,
+        bucket: Bucket,
+        code: str | None,
+        text: str | None,
+        result: SendResult,
         now: datetime,
     ) -> None:
         self._finalise(
-            job.item, bucket, code, text, job.message_id, job.attempts, now,
-            http_status=result.http_status, ack_code=result.ack_code,
+            job.item,
+            bucket,
+            code,
+            text,
+            job.message_id,
+            job.attempts,
+            now,
+            http_status=result.http_status,
+            ack_code=result.ack_code,
             latency_ms=result.latency_ms,
         )
 
     def _finalise(
-        self, item: WorkItem, bucket: Bucket, code: str | None, text: str | None,
-        message_id: str | None, attempts: int, now: datetime, **attempt: Any,
+        self,
+        item: WorkItem,
+        bucket: Bucket,
+        code: str | None,
+        text: str | None,
+        message_id: str | None,
+        attempts: int,
+        now: datetime,
+        **attempt: Any,
     ) -> None:
         self._outcomes.append(
             Recorded(item.patient_id, bucket, code, text, message_id, attempts, now, **attempt)

@@ -56,9 +56,7 @@ def _group_id(name: str | None) -> int | None:
 def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str, list[int]]:
     if group_id is None:
         return "", []
-    return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [
-        group_id
-    ]
+    return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [group_id]
 
 
 def pending_count(group: str | None = None) -> int:
@@ -182,8 +180,16 @@ def record_outcomes(outcomes: Sequence[Outcome], run_id: int) -> None:
         )
         if o.message_id is not None and o.attempts:
             attempts.append(
-                (o.patient_id, run_id, o.message_id, stamp, o.http_status, o.ack_code,
-                 o.latency_ms, o.reason_text if o.bucket is Bucket.FAILED else None)
+                (
+                    o.patient_id,
+                    run_id,
+                    o.message_id,
+                    stamp,
+                    o.http_status,
+                    o.ack_code,
+                    o.latency_ms,
+                    o.reason_text if o.bucket is Bucket.FAILED else None,
+                )
             )
     with db.atomic():
         cursor = db.cursor()
