@@ -58,7 +58,9 @@ def build_schedule(
     start: datetime | None = None
     if start_date.strip() or start_time.strip():
         if not start_date.strip() or not start_time.strip():
-            raise ScheduleError("a deferred start needs both a date (dd/mm/yyyy) and a time (hh:mm)")
+            raise ScheduleError(
+                "a deferred start needs both a date (dd/mm/yyyy) and a time (hh:mm)"
+            )
         start = datetime.combine(parse_date(start_date), parse_time(start_time))
         if start < now.replace(second=0, microsecond=0):
             raise ScheduleError(
