@@ -56,6 +56,12 @@ def run_scrtui(
 ScrtuiRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`run_cli(home, *args)`: run_scrtui for fixtures of any scope."""
+    return run_scrtui
+
+
 @pytest.fixture
 def cli_home(tmp_path: Path) -> Path:
     """An empty data directory for one test (created by the first command)."""
