@@ -23,7 +23,8 @@ def parse_time(text: str) -> time:
     value = text.strip().replace(".", ":")
     try:
         hour_text, minute_text = value.split(":")
-        if len(hour_text) != 2 or len(minute_text) != 2:
+        # Two ASCII digits each: int() alone would also take "+1", " 1" and "٠٩".
+        if not all(len(t) == 2 and t.isascii() and t.isdigit() for t in (hour_text, minute_text)):
             raise ValueError
         return time(int(hour_text), int(minute_text))
     except ValueError:

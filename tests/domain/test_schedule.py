@@ -34,7 +34,10 @@ def test_bad_dates_say_what_to_enter(text: str) -> None:
         parse_date(text)
 
 
-@pytest.mark.parametrize("text", ["9:30", "24:00", "12:60", "0930", "", "noon", "12:3"])
+@pytest.mark.parametrize(
+    "text",
+    ["9:30", "24:00", "12:60", "0930", "", "noon", "12:3", "+1:30", "1 :30", "-0:30", "٠٩:٣٠"],
+)
 def test_bad_times_say_what_to_enter(text: str) -> None:
     with pytest.raises(ScheduleError, match="hh:mm"):
         parse_time(text)
