@@ -221,10 +221,12 @@ class MhsClient:
         connector = aiohttp.TCPConnector(
             limit=self._settings.concurrency, ssl=ssl_context(self._settings)
         )
+        # sock_connect, not connect: aiohttp's `connect` also counts the wait for a free
+        # pooled connection, and a busy pool must not look like an unreachable adaptor.
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(
-                total=self._settings.total_timeout, connect=self._settings.connect_timeout
+                total=self._settings.total_timeout, sock_connect=self._settings.connect_timeout
             ),
         )
         return self

@@ -284,7 +284,7 @@ async def test_pool_and_timeouts_come_from_the_settings(sim: RunningSimulator) -
         session = client._session
         assert session is not None
         assert session.connector is not None and session.connector.limit == 3
-        assert (session.timeout.connect, session.timeout.total) == (1.5, 9.0)
+        assert (session.timeout.sock_connect, session.timeout.total) == (1.5, 9.0)
         # Many concurrent sends through the bounded pool all arrive, each exactly once.
         results = await asyncio.gather(*(client.send(*message()) for _ in range(20)))
     assert {r.outcome for r in results} == {Outcome.SENT}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,11 +11,12 @@ import aiohttp
 import orjson
 import pytest
 
+from scrtui.domain.records import Medication
 from scrtui.spine.ack import parse_ack
 from scrtui.spine.message import new_message_id
-from scrtui.spine.simulator import RunningSimulator, config_changes
+from scrtui.spine.simulator import Judgement, RunningSimulator, config_changes, judge
 
-from .conftest import NHS, make_patient
+from .conftest import NHS, TODAY, make_patient, reference
 from .test_message import build
 
 GOOD_HEADERS = {
@@ -245,3 +248,46 @@ async def test_bad_ack_names_another_message(sim, http) -> None:
     message_id = new_message_id()
     status, text, _ = await post(http, sim, message_id=message_id)
     assert status == 200 and message_id not in text
+
+
+EXAMPLE_ID = "BDE9311B-82A2-422F-9D7E-D0C991A57816"
+
+
+@pytest.mark.parametrize(
+    ("name", "replaces"),
+    [
+        ("cleanSummaryUpdate.xml", False),
+        ("replacementOf.xml", True),
+        ("SummaryUpdateExtendedContents.xml", False),
+    ],
+)
+def test_spine_accepts_the_nhs_examples(name: str, replaces: bool) -> None:
+    judgement = judge(reference(name).read_text(), EXAMPLE_ID, set())
+    assert judgement == Judgement((), NHS, replaces)
+
+
+def test_judgement_does_not_depend_on_prefixes_or_quotes() -> None:
+    message_id = new_message_id()
+    plain = build(message_id=message_id)
+    prefixed = re.sub(r"<(/?)(\w)", r"<\1hl7:\2", plain).replace("xmlns=", "xmlns:hl7=")
+    ET.fromstring(prefixed)  # still well-formed, now with a prefix
+    assert prefixed.startswith("<hl7:REPC_IN150016UK05")
+    assert judge(prefixed, message_id, set()) == Judgement((), NHS, False)
+    single_quoted = build(message_id=message_id).replace('"', "'")
+    assert judge(single_quoted, message_id, set()) == Judgement((), NHS, False)
+
+
+def test_text_that_looks_like_an_id_is_not_taken_for_one() -> None:
+    decoy = (
+        '<id root="2.16.840.1.113883.2.1.4.1" extension="9691035456"/>'
+        ' root="1.2.826.0.1285.0.2.0.65"'
+    )
+    message_id = new_message_id()
+    patient = make_patient(medications=(Medication(decoy, "x", True, TODAY),))
+    payload = build(message_id=message_id, patient=patient)
+    assert judge(payload, message_id, set()) == Judgement((), NHS, False)
+
+
+def test_missing_message_id_header_cannot_match_the_hl7_id() -> None:
+    judgement = judge(build(), new_message_id(), set())
+    assert judgement.errors[0][1].startswith("Invalid Request - Message-Id")
