@@ -33,184 +33,37 @@ class SeedError(RuntimeError):
 
 # --- Reference data -------------------------------------------------------------------------
 
+# fmt: off
 FEMALE_NAMES = (
-    "Olivia",
-    "Amelia",
-    "Isla",
-    "Ava",
-    "Mia",
-    "Grace",
-    "Sophie",
-    "Emily",
-    "Jessica",
-    "Ruby",
-    "Charlotte",
-    "Lily",
-    "Hannah",
-    "Ellie",
-    "Chloe",
-    "Sarah",
-    "Margaret",
-    "Susan",
-    "Patricia",
-    "Jean",
-    "Helen",
-    "Deborah",
-    "Fatima",
-    "Aisha",
-    "Priya",
-    "Niamh",
-    "Aoife",
-    "Zoë",
-    "Siân",
-    "Chloë",
-    "Eilidh",
-    "Bethan",
-    "Rhiannon",
-    "Anna-Marie",
-    "Mary-Jane",
-    "Agnieszka",
-    "Zofia",
+    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Sophie", "Emily", "Jessica", "Ruby",
+    "Charlotte", "Lily", "Hannah", "Ellie", "Chloe", "Sarah", "Margaret", "Susan", "Patricia",
+    "Jean", "Helen", "Deborah", "Fatima", "Aisha", "Priya", "Niamh", "Aoife", "Zoë", "Siân",
+    "Chloë", "Eilidh", "Bethan", "Rhiannon", "Anna-Marie", "Mary-Jane", "Agnieszka", "Zofia",
 )
 MALE_NAMES = (
-    "Oliver",
-    "George",
-    "Harry",
-    "Noah",
-    "Jack",
-    "Leo",
-    "Arthur",
-    "Muhammad",
-    "Oscar",
-    "Charlie",
-    "Thomas",
-    "James",
-    "William",
-    "David",
-    "John",
-    "Michael",
-    "Peter",
-    "Robert",
-    "Stephen",
-    "Mohammed",
-    "Arjun",
-    "Ravi",
-    "Kwame",
-    "Tomasz",
-    "Piotr",
-    "Seán",
-    "Ruairí",
-    "Dafydd",
-    "Rhys",
-    "Gethin",
-    "Jean-Paul",
-    "Jan-Erik",
-    "Callum",
-    "Euan",
-    "Hamish",
-    "Iain",
+    "Oliver", "George", "Harry", "Noah", "Jack", "Leo", "Arthur", "Muhammad", "Oscar", "Charlie",
+    "Thomas", "James", "William", "David", "John", "Michael", "Peter", "Robert", "Stephen",
+    "Mohammed", "Arjun", "Ravi", "Kwame", "Tomasz", "Piotr", "Seán", "Ruairí", "Dafydd",
+    "Rhys", "Gethin", "Jean-Paul", "Jan-Erik", "Callum", "Euan", "Hamish", "Iain",
 )
 SURNAMES = (
-    "Smith",
-    "Jones",
-    "Williams",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Johnson",
-    "Roberts",
-    "Robinson",
-    "Thompson",
-    "Wright",
-    "Walker",
-    "White",
-    "Edwards",
-    "Hughes",
-    "Green",
-    "Hall",
-    "Lewis",
-    "Harris",
-    "Clarke",
-    "Patel",
-    "Jackson",
-    "Wood",
-    "Turner",
-    "Martin",
-    "Cooper",
-    "Hill",
-    "Ward",
-    "Morris",
-    "Moore",
-    "Clark",
-    "Lee",
-    "King",
-    "Baker",
-    "Harrison",
-    "Morgan",
-    "Allen",
-    "James",
-    "Scott",
-    "Phillips",
-    "Watson",
-    "Davis",
-    "Parker",
-    "Price",
-    "Bennett",
-    "Young",
-    "Griffiths",
-    "Mitchell",
-    "Kelly",
-    "Cook",
-    "Carter",
-    "Richardson",
-    "Bailey",
-    "Collins",
-    "Bell",
-    "Shaw",
-    "Murphy",
-    "Miller",
-    "Cox",
-    "Richards",
-    "Khan",
-    "Ali",
-    "Ahmed",
-    "Hussain",
-    "Begum",
-    "Singh",
-    "Kaur",
-    "Sharma",
-    "Nowak",
-    "Kowalski",
-    "Okafor",
-    "Mensah",
-    "Nguyen",
-    "Chen",
-    "Wang",
-    "O'Brien",
-    "O'Connor",
-    "O'Neill",
-    "D'Souza",
-    "O'Sullivan",
-    "Smith-Jones",
-    "Taylor-Wood",
-    "Lloyd-Webber",
-    "Ap Rhys",
-    "Müller",
-    "Gómez",
-    "Brontë",
-    "Łukasiewicz",
-    "MacDonald",
-    "McKenzie",
-    "Van der Berg",
-    "De'Ath",
+    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas",
+    "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White", "Edwards",
+    "Hughes", "Green", "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood",
+    "Turner", "Martin", "Cooper", "Hill", "Ward", "Morris", "Moore", "Clark", "Lee", "King",
+    "Baker", "Harrison", "Morgan", "Allen", "James", "Scott", "Phillips", "Watson", "Davis",
+    "Parker", "Price", "Bennett", "Young", "Griffiths", "Mitchell", "Kelly", "Cook", "Carter",
+    "Richardson", "Bailey", "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox", "Richards",
+    "Khan", "Ali", "Ahmed", "Hussain", "Begum", "Singh", "Kaur", "Sharma", "Nowak", "Kowalski",
+    "Okafor", "Mensah", "Nguyen", "Chen", "Wang", "O'Brien", "O'Connor", "O'Neill", "D'Souza",
+    "O'Sullivan", "Smith-Jones", "Taylor-Wood", "Lloyd-Webber", "Ap Rhys", "Müller", "Gómez",
+    "Brontë", "Łukasiewicz", "MacDonald", "McKenzie", "Van der Berg", "De'Ath",
 )
 # Outward codes near one practice, plus a few from elsewhere (temporary residents).
 LOCAL_OUTWARD = ("LS6", "LS7", "LS8", "LS16", "LS17", "LS2", "LS4", "LS5", "LS11", "LS12")
 OTHER_OUTWARD = ("M14", "SW1A", "B15", "EH3", "CF10", "BS8", "NE1", "BT7")
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # letters used in the inward code of a UK postcode
+# fmt: on
 
 # (drug, dose)
 REPEAT_DRUGS = (
@@ -252,22 +105,13 @@ ACUTE_DRUGS = (
     ("Phenoxymethylpenicillin 250mg tablets", "Two tablets four times a day"),
     ("Diazepam 2mg tablets", "One tablet three times a day when required"),
 )
+# fmt: off
 ALLERGENS = (
-    "Penicillin",
-    "Amoxicillin",
-    "Peanut",
-    "Latex",
-    "Aspirin",
-    "Ibuprofen",
-    "Codeine",
-    "Trimethoprim",
-    "Sulfonamide",
-    "Elastoplast",
-    "Shellfish",
-    "Egg",
-    "Clarithromycin",
+    "Penicillin", "Amoxicillin", "Peanut", "Latex", "Aspirin", "Ibuprofen", "Codeine",
+    "Trimethoprim", "Sulfonamide", "Elastoplast", "Shellfish", "Egg", "Clarithromycin",
 )
 REACTIONS = ("Rash", "Anaphylaxis", "Urticaria", "Nausea", "Angioedema", "Wheeze", "Vomiting")
+# fmt: on
 
 # Practice users, as in the demo smartcards. (sds id, name, role profiles)
 DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
@@ -494,30 +338,17 @@ class _Builder:
         rng = self.rng
         drug, dose = rng.choice(REPEAT_DRUGS)
         review = start - rng.randint(90, 365)  # days ago; negative means still to come
+        stopped: int | None = None
         if rng.random() < 0.15:
             stopped = rng.randint(0, start)
-            issued = rng.randint(stopped, start)
-            return (
-                pid,
-                1,
-                drug,
-                dose,
-                self.dates.ago(start),
-                self.dates.ago(issued),
-                self.dates.ago(review),
-                self.dates.ago(stopped),
-            )
-        issued = rng.randint(0, min(56, start))
+            issued = rng.randint(stopped, start)  # the last issue came before it was stopped
+        else:
+            issued = rng.randint(0, min(56, start))  # issued every month or two
+        ago = self.dates.ago
         return (
-            pid,
-            1,
-            drug,
-            dose,
-            self.dates.ago(start),
-            self.dates.ago(issued),
-            self.dates.ago(review),
-            None,
-        )
+            pid, 1, drug, dose, ago(start), ago(issued), ago(review),
+            None if stopped is None else ago(stopped),
+        )  # fmt: skip
 
     def add_allergies(self, pid: int, age_days: int) -> None:
         rng = self.rng
@@ -581,13 +412,8 @@ _PRACTICE_TABLES = (
 )
 
 
-def practice_counts() -> dict[str, int]:
-    """Rows of practice data that seeding would collide with."""
-    db = database.obj
-    return {
-        table: db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-        for table in ("patient", "user", "patient_group")
-    }
+def patient_count() -> int:
+    return database.obj.execute_sql("SELECT COUNT(*) FROM patient").fetchone()[0]
 
 
 def clear_practice() -> None:
@@ -611,22 +437,29 @@ def write_practice_row(settings: Settings) -> None:
 
 
 def _write_users() -> int:
+    """The demo users. A user already present (say, imported) is left exactly as it is: no
+    demo role profile is ever added to someone else's account. Returns users added."""
     db = database.obj
+    added = 0
     for sds_id, name, profiles in DEMO_USERS:
         cursor = db.execute_sql(
-            'INSERT INTO "user" (sds_user_id, name) VALUES (?, ?)', (sds_id, name)
+            'INSERT OR IGNORE INTO "user" (sds_user_id, name) VALUES (?, ?)', (sds_id, name)
         )
-        user_id = cursor.lastrowid
+        if cursor.rowcount != 1:
+            continue
         db.connection().executemany(
-            "INSERT INTO user_role_profile (user_id, role_profile_id, job_role_code, "
+            "INSERT OR IGNORE INTO user_role_profile (user_id, role_profile_id, job_role_code, "
             "job_role_name, activities) VALUES (?,?,?,?,?)",
-            [(user_id, *profile) for profile in profiles],
+            [(cursor.lastrowid, *profile) for profile in profiles],
         )
-    return len(DEMO_USERS)
+        added += 1
+    return added
 
 
 def _write_group(name: str, description: str, system: bool, patient_ids: list[int]) -> int:
     db = database.obj
+    # Seeding happens only without patients, so a group of this name is empty: replace it.
+    db.execute_sql("DELETE FROM patient_group WHERE name = ? COLLATE NOCASE", (name,))
     cursor = db.execute_sql(
         "INSERT INTO patient_group (name, description, system) VALUES (?, ?, ?)",
         (name, description, int(system)),
@@ -673,8 +506,9 @@ def seed_practice(
 ) -> SeedResult:
     """Fill the open database with a synthetic practice of `patients` patients.
 
-    Refuses (SeedError) when the database already holds patients, users or groups, unless
-    `replace`, which first deletes all practice data and the upload's state.
+    Refuses (SeedError) when the database already holds patients, unless `replace`, which
+    first deletes all practice data (patients, users, groups, runs) and the upload's state.
+    Without patients, users already there are kept and the demo users added beside them.
     """
     if not 1 <= patients <= MAX_PATIENTS:
         raise SeedError(f"--patients {patients}: expected a number from 1 to {MAX_PATIENTS:,}")
@@ -683,13 +517,12 @@ def seed_practice(
     db = database.obj
     rng = random.Random(seed)
     with db.atomic():
-        existing = practice_counts()
-        if any(existing.values()) and not replace:
+        existing = patient_count()
+        if existing and not replace:
             raise SeedError(
-                f"the database already has {existing['patient']:,} patients, "
-                f"{existing['user']:,} users and {existing['patient_group']:,} groups; "
-                "add --replace to delete them (and all upload results) and seed again, "
-                "or use another --home"
+                f"the database already has {existing:,} patients; add --replace to delete "
+                "them (with all users, groups and upload results) and seed again, or use "
+                "another --home"
             )
         if replace:
             clear_practice()

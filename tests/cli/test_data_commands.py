@@ -221,3 +221,40 @@ def test_files_are_private_and_the_log_has_events_but_no_clinical_content(
         assert drug.split()[0] not in log, drug
     for allergen in ALLERGENS:
         assert allergen not in log
+
+
+def test_status_and_report_after_a_run(run_cli, seeded: Path) -> None:
+    with sqlite3.connect(seeded / "scrtui.db") as conn:
+        conn.execute(
+            "INSERT INTO run (started_by, user_name, role_profile_id, job_role, mode, "
+            "correlation_id, created_at, started_at, ended_at, outcome, outcome_reason) VALUES "
+            "('555000000001', 'Demo Administrator', '555000000011', 'R0001', 'run', 'c-1', "
+            "'2026-11-25 09:00:00', '2026-11-25 09:00:00', '2026-11-25 09:30:00', 'stopped', "
+            "'completed')"
+        )
+        conn.execute(
+            "INSERT INTO patient_upload (patient_id, bucket, reason_code, reason_text, "
+            "pass_number, attempts) VALUES (1, 'not_required', 'NR06', 'Dissent', 1, 0), "
+            "(2, 'sent', NULL, NULL, 1, 1)"
+        )
+        conn.execute("UPDATE upload SET status = 'stopped'")
+    document = json.loads(run_cli(seeded, "status", "--json").stdout)
+    assert (document["sent"], document["not_required"], document["unprocessed"]) == (
+        1, 1, PATIENTS - 2,
+    )  # fmt: skip
+    assert document["last_run"]["user"] == "Demo Administrator"
+    human = run_cli(seeded, "status").stdout
+    assert "Last run: Run by Demo Administrator (555000000011)" in human
+    assert "ended 2026-11-25" in human and "stopped (completed)" in human
+    report = run_cli(seeded, "report", "--bucket", "not_required").stdout.splitlines()
+    assert len(report) == 2 and report[1].endswith(",not_required,NR06,Dissent,")
+
+
+def test_data_commands_refuse_while_an_upload_holds_the_lock(run_cli, seeded: Path) -> None:
+    from scrtui.store.db import UploadLock
+
+    with UploadLock(seeded / "scrtui.db"):
+        result = run_cli(seeded, "seed", "--patients", "10", "--replace")
+    assert result.returncode == 2
+    assert "another upload is running" in result.stderr
+    assert "the data was not changed" in result.stderr

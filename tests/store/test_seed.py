@@ -164,3 +164,17 @@ def test_recent_summaries_follow_the_days_setting(db_home: Home) -> None:
 def test_patient_count_is_checked(db_home: Home, count: int) -> None:
     with pytest.raises(SeedError, match="expected a number from 1"):
         seed_practice(Settings(), count)
+
+
+def test_users_without_patients_do_not_block_seeding(db_home: Home) -> None:
+    db = database.obj
+    db.execute_sql("INSERT INTO \"user\" (sds_user_id, name) VALUES ('555000000101', 'Jo')")
+    db.execute_sql("INSERT INTO \"user\" (sds_user_id, name) VALUES ('555000000001', 'Kept')")
+    db.execute_sql("INSERT INTO patient_group (name, description, system) VALUES ('newreg', '', 0)")
+    result = seed_practice(Settings(), 100, today=TODAY)
+    assert result.users == 2  # 555000000001 was already there
+    assert queries.find_user("555000000101") is not None
+    kept = queries.find_user("555000000001")
+    assert kept is not None and kept.name == "Kept"
+    assert {g.name for g in list_groups()} == {"$PAT", "NEWREG", "CORRECTED"}
+    assert kept.role_profiles == ()  # no demo role was given to an existing account
