@@ -81,10 +81,11 @@ def describe(status: ReaderStatus) -> str:
         where = f'"{status.wanted_reader}"' if status.wanted_reader else "the reader"
         return f"No smartcard in {where}: insert your card"
     if state is ReaderState.NO_APPLICATION:
-        extra = f" ({status.detail})" if status.detail else ""
+        if status.detail:  # the card did not answer the SELECT at all
+            return f'The card in "{status.reader}" cannot be used: {status.detail}'
         return (
             f'The card in "{status.reader}" is not a practice smartcard: it has no SCR '
-            f"application{extra}"
+            "application"
         )
     return f'Smartcard present in "{status.reader}" (ATR {hex_bytes(status.atr)})'
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 from dataclasses import dataclass
 
 from smartcard import scard
@@ -32,6 +33,7 @@ from scrtui.card.backend import (
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 STATUS_TIMEOUT_MS = 500
 SERVICE_RETRY_S = 0.2
+PROBE_RETRY_S = 1.0
 START_WAIT_S = 3.0
 STOP_WAIT_S = 2.0
 
@@ -85,8 +87,9 @@ class _Card:
     counter: int
     token: int
     atr: bytes
-    has_application: bool | None
+    has_application: bool | None  # None: the probe failed (it is tried again, once a second)
     detail: str = ""
+    probed_at: float = 0.0
 
 
 @dataclass
@@ -135,11 +138,15 @@ class PcscBackend:
         self._stop.set()
         with self._ctx_lock:
             if self._ctx is not None:
-                scard.SCardCancel(self._ctx)
-        if thread is not None:
+                scard.SCardCancel(self._ctx)  # wakes SCardGetStatusChange at once
+        if thread is not None and thread is not threading.current_thread():
             thread.join(STOP_WAIT_S)
-        with self._tx_lock:
-            self._close_transmit_context()
+        # A transmit to a card that never answers blocks in vpcd; do not wait for it forever.
+        if self._tx_lock.acquire(timeout=STOP_WAIT_S):
+            try:
+                self._close_transmit_context()
+            finally:
+                self._tx_lock.release()
         atexit.unregister(self.stop)
 
     def reader_state(self) -> ReaderStatus:
@@ -173,10 +180,13 @@ class PcscBackend:
             if ctx is None:
                 self._stop.wait(SERVICE_RETRY_S)
                 continue
+            watched = time.monotonic()
             try:
                 self._watch(ctx)
             except _ServiceLost as lost:
                 self._service_down(str(lost))
+                if time.monotonic() - watched < SERVICE_RETRY_S:  # lost again at once: no spin
+                    self._stop.wait(SERVICE_RETRY_S)
             except Exception as exc:  # noqa: BLE001 - the loop must outlive surprises
                 self._log.exception("card_monitor_error")
                 self._service_down(f"card monitor error: {exc}")
@@ -254,16 +264,24 @@ class PcscBackend:
         if not state & scard.SCARD_STATE_PRESENT:
             self._cards.pop(reader, None)
             return ReaderSlot(reader)
-        counter = state >> 16
+        counter = state >> 16  # pcscd's count of insertions and removals in this reader
         card = self._cards.get(reader)
-        if card is None or card.counter != counter or card.has_application is None:
+        same = card is not None and card.counter == counter
+        if not same or self._probe_again(card):
             has_app, detail = self._probe(ctx, reader)
-            token = (
-                card.token if card is not None and card.counter == counter else self._new_token()
-            )
-            card = _Card(counter, token, atr, has_app, detail)
+            token = card.token if same and card is not None else self._new_token()
+            card = _Card(counter, token, atr, has_app, detail, time.monotonic())
             self._cards[reader] = card
+        assert card is not None
         return ReaderSlot(reader, True, card.atr, card.has_application)
+
+    @staticmethod
+    def _probe_again(card: _Card | None) -> bool:
+        return (
+            card is not None
+            and card.has_application is None
+            and time.monotonic() - card.probed_at >= PROBE_RETRY_S
+        )
 
     def _new_token(self) -> int:
         self._tokens += 1
@@ -278,11 +296,14 @@ class PcscBackend:
             return None, f"the card does not answer: {pcsc_error(hresult)}"
         try:
             response = self._exchange(handle, protocol, profile.select_command())
-            return profile.parse_select(response), ""
-        except (CardError, profile.ProfileError) as exc:
+        except CardError as exc:
             return None, str(exc)
         finally:
             scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+        try:
+            return profile.parse_select(response), ""
+        except profile.ProfileError:  # another kind of card, answering something else
+            return False, ""
 
     def _choose(self, slots: tuple[ReaderSlot, ...]) -> ReaderStatus:
         base = {"slots": slots, "wanted_reader": self.reader_name}

@@ -132,17 +132,26 @@ class CardSession:
         max_events: int = MAX_EVENTS,
     ) -> None:
         self._backend = backend
+        self._simulated = bool(getattr(backend, "simulated", False))
         self._find_user = find_user
         self._clock = clock
         self._mhs_url = mhs_url
+        self._loopback = is_loopback_url(mhs_url)  # cached: the gate is polled per send
         self._lock = threading.RLock()
         self._session: _Session | None = None
         self._numbers = 0
-        self.events: deque[SessionEvent] = deque(maxlen=max_events)
+        self._events: deque[SessionEvent] = deque(maxlen=max_events)
+        self._events_lock = threading.Lock()
         self._pending: deque[SessionEvent] = deque()
         self._listeners: list[SessionListener] = []
         self._log = logs.get("scrtui.card")
         backend.add_listener(self._on_card_event)
+
+    @property
+    def events(self) -> list[SessionEvent]:
+        """The latest events (at most max_events), oldest first; a copy, safe to iterate."""
+        with self._events_lock:  # not the session lock: a login in progress does not block this
+            return list(self._events)
 
     # -- listeners and events --------------------------------------------------------------------
     def add_listener(self, callback: SessionListener) -> None:
@@ -158,14 +167,18 @@ class CardSession:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with self._lock:
-            yield
-        self._dispatch()
+        """Hold the session lock; afterwards, without it, tell the listeners what happened."""
+        try:
+            with self._lock:
+                yield
+        finally:
+            self._dispatch()
 
     def _record(self, kind: str, detail: str) -> None:
         """Call with the lock held: keep, log and queue the event for the listeners."""
         event = SessionEvent(self._clock(), kind, detail)
-        self.events.append(event)
+        with self._events_lock:
+            self._events.append(event)
         self._pending.append(event)
         s = self._session
         self._log.info(
@@ -203,12 +216,13 @@ class CardSession:
         """The settings changed: the simulated card's loopback check follows the new URL."""
         with self._locked():
             self._mhs_url = url
+            self._loopback = is_loopback_url(url)
             if self._refuses_real_spine():
                 self._record("refused_real_spine", self._real_spine_reason())
 
     @property
     def simulated(self) -> bool:
-        return bool(getattr(self._backend, "simulated", False))
+        return self._simulated
 
     @property
     def backend(self) -> CardBackend:
@@ -479,7 +493,7 @@ class CardSession:
         )
 
     def _refuses_real_spine(self) -> bool:
-        return self.simulated and not is_loopback_url(self._mhs_url)
+        return self.simulated and not self._loopback
 
     def _real_spine_reason(self) -> str:
         return (
@@ -538,26 +552,44 @@ class CardSession:
 
     # -- the UI's view -----------------------------------------------------------------------------
     def view(self) -> CardView:
-        s = self._session
         status = self._backend.reader_state()
-        state = self._gate(s, status, self._clock())
-        s = self._session  # the gate may have noted the expiry
+        gate = self._gate(self._session, status, self._clock())
+        s = self._session  # after the gate, which may have noted the expiry
         if s is None:
+            state = _reader_card_state(status)
             return CardView(
-                state=_reader_card_state(status),
-                message=self._reason(state, s, status),
+                state=state,
+                message=self._view_message(state, gate, s, status),
                 simulated=self.simulated,
             )
+        state = _session_card_state(gate, status)
         return CardView(
-            state=_session_card_state(state, status),
-            message=self._reason(state, s, status) or self._open_message(s),
+            state=state,
+            message=self._view_message(state, gate, s, status),
             simulated=self.simulated,
             user_name=s.user.name,
             role_name=role_label(s.role) if s.role else None,
             has_b0062=holds(s.role, UPLOAD_ACTIVITY) and not s.ended,
             time_left=self.time_left(),
-            needs_role_choice=state is GateState.NO_ROLE,
+            needs_role_choice=gate is GateState.NO_ROLE,
         )
+
+    def _view_message(
+        self, state: CardState, gate: GateState, s: _Session | None, status: ReaderStatus
+    ) -> str:
+        """What to do next, worded to follow the state's own label."""
+        if state is CardState.LOGGED_IN:
+            assert s is not None
+            return self._reason(gate, s, status) or self._open_message(s)
+        if state is CardState.INSERTED:
+            if s is None or s.ended:
+                return "Enter the passcode to log in"
+            return f"Enter the passcode to unlock the session of {s.user.name}"
+        if state is CardState.LOCKED:
+            return "Reinsert the same smartcard and enter the passcode to unlock the session"
+        if state in (CardState.EXPIRED, CardState.ENDED):
+            return self._reason(gate, s, status)
+        return status.message
 
     def _open_message(self, s: _Session) -> str:
         left = self.time_left() or timedelta(0)

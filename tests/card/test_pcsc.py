@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -440,3 +441,44 @@ def test_card_login_command(practice, vcards):
     wrong = scrtui(practice.root, "card", "login", env={"SCRTUI_PASSCODE": "0000"})
     assert wrong.returncode == 2 and "Wrong passcode: 2 tries left" in wrong.stderr
     assert "8642" not in practice.json_log.read_text()
+
+
+# -- a pcscd restart (opt-in: it restarts the machine's one pcscd) --------------------------------
+def _pcscd_pid() -> int | None:
+    try:
+        text = Path("/run/pcscd/pcscd.pid").read_bytes().replace(b"\0", b"").split()[0]
+    except (OSError, IndexError):
+        return None
+    pid = int(text)
+    comm = Path(f"/proc/{pid}/comm")
+    return pid if comm.exists() and comm.read_text().strip() == "pcscd" else None
+
+
+@pytest.mark.skipif(
+    os.environ.get("SCRTUI_TEST_PCSCD_RESTART") != "1",
+    reason="restarts the machine's pcscd (leaving a new one running): "
+    "opt in with SCRTUI_TEST_PCSCD_RESTART=1",
+)
+def test_the_status_loop_recovers_when_pcscd_restarts(session, pcsc_backend, vcards, tmp_path):
+    card = vcards()
+    insert(card, pcsc_backend)
+    assert session.login("1234").ok
+    pid = _pcscd_pid()
+    assert pid is not None, "no pcscd pid file"
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: pcsc_backend.reader_state().state is ReaderState.SERVICE_DOWN, 3.0)
+    assert session.gate_state() is GateState.LOCKED
+    wait_until(lambda: not Path("/run/pcscd/pcscd.comm").exists(), 3.0, "the old pcscd to go")
+    with (tmp_path / "pcscd.log").open("w") as log:
+        subprocess.Popen(
+            ["/usr/sbin/pcscd", "--foreground", "--info"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_until(lambda: pcsc_backend.reader_state().state is ReaderState.NO_CARD, 5.0, "recovery")
+    card.remove()  # pcscd dropped the card's socket when it stopped: put it in again
+    insert(card, pcsc_backend)
+    assert session.gate_state() is GateState.LOCKED  # the card could have changed meanwhile
+    assert session.login("1234").ok and session.gate_open()

@@ -16,7 +16,7 @@ from scrtui.card.backend import CardEventKind
 from scrtui.card.profile import CardIdentity
 from scrtui.card.session import CardSession, GateState, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend, SimulatedCard
-from scrtui.services import CardState
+from scrtui.services import CardState, CardView
 from scrtui.store.queries import find_user
 from tests.card.conftest import (
     ADMIN,
@@ -46,7 +46,9 @@ def session(practice, sim, clock):
 
 
 def test_the_demo_card_logs_in_the_seeded_administrator(session):
-    assert session.view().state is CardState.INSERTED
+    assert session.view() == CardView(
+        CardState.INSERTED, "Enter the passcode to log in", simulated=True
+    )
     assert session.gate_state() is GateState.NO_SESSION
     result = session.login("1234")
     assert result.ok and result.roles == ()
@@ -161,11 +163,17 @@ def test_removal_locks_at_once_and_the_same_card_with_passcode_unlocks(session, 
     sim.remove()
     assert session.gate_state() is GateState.LOCKED  # no waiting for the event
     wait_until(lambda: any(e.kind == "locked" for e in session.events), what="locked event")
-    assert session.view().state is CardState.LOCKED
+    view = session.view()
+    assert (view.state, view.user_name) == (CardState.LOCKED, "Demo Administrator")
+    assert view.message == (
+        "Reinsert the same smartcard and enter the passcode to unlock the session"
+    )
     assert "Reinsert the same card" in session.gate_reason()
     sim.insert()
     assert session.gate_state() is GateState.LOCKED
-    assert session.view().state is CardState.INSERTED
+    view = session.view()
+    assert view.state is CardState.INSERTED
+    assert view.message == "Enter the passcode to unlock the session of Demo Administrator"
     assert session.login("0000").message == "Wrong passcode: 2 tries left"
     assert session.gate_state() is GateState.LOCKED
     result = session.login("1234")
