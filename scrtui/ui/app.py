@@ -1,0 +1,292 @@
+"""ScrApp: the screens, the global keys, the live-state poll, and the upload's worker.
+
+The App, not a screen, owns the upload worker, so the run survives screen changes; a single
+Worker.StateChanged handler turns its outcome (or its error) into a message for the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from scrtui import logs
+from scrtui.domain.progress import Snapshot
+from scrtui.resources import stylesheet_path
+from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
+
+from . import text as t
+from .modals.confirm import ConfirmModal
+from .modals.login import PasscodeModal, RoleModal
+from .modals.message import MessageModal
+from .screens.front import FrontScreen
+from .screens.help import HelpScreen
+from .state import LiveHub, LiveState
+from .terminal import detect
+
+POLL_SECONDS = 0.1
+IDLE_SNAPSHOT_EVERY = 10  # with no upload running, read the (database-backed) snapshot at 1 Hz
+STOP_GRACE_SECONDS = 60.0  # how long exit waits for the engine to finish its in-flight sends
+EXIT_SIGHUP = 128 + signal.SIGHUP
+EXIT_SIGTERM = 128 + signal.SIGTERM
+
+log = logs.get("scrtui.ui")
+
+
+class ScrApp(App[None]):
+    CSS_PATH = stylesheet_path()
+    TITLE = "SCR Initial Upload"
+    BINDINGS = [
+        Binding("f1", "help", "Help", key_display="F1", priority=True),
+        Binding("f3", "login", "Log in", key_display="F3"),
+        Binding("f4", "toggle_card", "Card in/out", key_display="F4"),
+        Binding("f10", "quit", "Quit", key_display="F10", priority=True),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        environ: dict[str, str] | None = None,
+        handle_signals: bool = False,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.settings = services.settings
+        self.clock: Callable[[], datetime] = clock or datetime.now
+        traits = detect(os.environ if environ is None else environ)
+        self.ascii_only = traits.ascii_only
+        self.sixteen_colours = traits.sixteen_colours
+        self.live = LiveHub(self)
+        self._handle_signals = handle_signals
+        self._upload: Worker[Snapshot] | None = None
+        self._request: UploadRequest | None = None
+        self._roles: tuple[RoleChoice, ...] = ()
+        self._ticks = 0
+        self._quitting = False
+        if self.sixteen_colours and "TEXTUAL_THEME" not in os.environ:
+            self.theme = "ansi-dark"
+
+    # ----- start-up ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.ascii_only:
+            self.add_class("-ascii")
+        self._poll(react=False)  # the first screen shows the real card state from the start
+        self.push_screen(FrontScreen())
+        if self.live.state.card.state is CardState.INSERTED:
+            self.call_after_refresh(self.open_login)  # on top of the front screen
+        self.set_interval(POLL_SECONDS, self._poll)
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig, code in ((signal.SIGHUP, EXIT_SIGHUP), (signal.SIGTERM, EXIT_SIGTERM)):
+                loop.add_signal_handler(sig, self._on_signal, sig, code)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # The screens show patient data: no "Screenshot" (it writes an SVG to disk).
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.notify("Screenshots are turned off: the screens show patient data.")
+
+    # ----- the live state ----------------------------------------------------------------------
+
+    @property
+    def upload_running(self) -> bool:
+        return self._upload is not None and not self._upload.is_finished
+
+    def _poll(self, react: bool = True) -> None:
+        """Pull the snapshot and card view; publish them only when something changed."""
+        previous = self.live.state
+        self._ticks += 1
+        try:
+            card = self.services.card_view()
+            if previous.active or self.upload_running or self._ticks % IDLE_SNAPSHOT_EVERY == 1:
+                snapshot = self.services.snapshot()
+            else:
+                snapshot = previous.snapshot
+        except Exception as exc:  # never let a failing read kill the UI; show it instead
+            log.error("ui_poll_failed", error=str(exc))
+            return
+        state = LiveState(snapshot, card, self.upload_running, self._request)
+        if self.live.publish(state) and react:
+            self._react(previous, state)
+
+    def _react(self, before: LiveState, after: LiveState) -> None:
+        if (before.card.state, before.card.simulated) != (after.card.state, after.card.simulated):
+            self.refresh_bindings()
+            inserted = after.card.state is CardState.INSERTED
+            if inserted and before.card.state is not CardState.INSERTED:
+                self.open_login()
+            elif after.card.state is not CardState.INSERTED:
+                for screen in self.screen_stack:
+                    if isinstance(screen, PasscodeModal):  # the card went: nothing to log in to
+                        screen.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        card = self.live.state.card
+        if action == "toggle_card":
+            return card.simulated
+        if action == "login":
+            return card.state is CardState.INSERTED or card.needs_role_choice
+        return True
+
+    # ----- the upload --------------------------------------------------------------------------
+
+    def start_upload(self, request: UploadRequest) -> bool:
+        """Start the run in the App's own worker; False if one is already running."""
+        if self.upload_running or self._quitting:
+            return False
+        self._request = request
+        log.info("ui_start_upload", mode=request.mode.value, group=request.group,
+                 schedule=request.schedule.describe())
+        self._upload = self.run_worker(
+            self.services.run_upload(request),
+            name=f"upload-{request.mode.value}",
+            group="upload",
+            description=f"Initial Upload - {request.mode.label}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+        self._poll()
+        return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._upload or not event.worker.is_finished:
+            return
+        self._poll()
+        if self._quitting:
+            return
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            log.error("ui_upload_failed", error=repr(error))
+            self.push_screen(MessageModal(
+                "Upload stopped",
+                f"The upload stopped: {error}\n\nNothing already sent is lost. Fix the problem, "
+                "then choose Initial Upload > Resume. Details are in logs/scrtui.jsonl.",
+                kind="error",
+            ))
+        elif event.state is WorkerState.SUCCESS:
+            result = event.worker.result
+            snapshot = result if isinstance(result, Snapshot) else self.services.snapshot()
+            title, message = t.finished_message(snapshot)
+            self.push_screen(MessageModal(title, message, kind="info"))
+
+    # ----- the card ----------------------------------------------------------------------------
+
+    def action_login(self) -> None:
+        card = self.live.state.card
+        if card.needs_role_choice and self._roles:
+            self._ask_role()
+        elif card.state is CardState.INSERTED:
+            self.open_login()
+
+    def open_login(self) -> None:
+        if self._quitting or any(isinstance(s, PasscodeModal) for s in self.screen_stack):
+            return
+        reason = ""
+        if self.live.state.active:
+            reason = "Enter your passcode to continue the upload."
+        self.push_screen(PasscodeModal(self.services.login, reason=reason), self._logged_in)
+
+    def _logged_in(self, result: LoginResult | None) -> None:
+        self._poll()
+        if result is not None and len(result.roles) > 1:
+            self._roles = result.roles
+            self._ask_role()
+
+    def _ask_role(self) -> None:
+        if not any(isinstance(s, RoleModal) for s in self.screen_stack):
+            self.push_screen(RoleModal(self._roles), self._role_chosen)
+
+    def _role_chosen(self, role_profile_id: str | None) -> None:
+        if role_profile_id is not None:
+            self.services.choose_role(role_profile_id)
+            self._roles = ()
+        self._poll()
+
+    def action_toggle_card(self) -> None:
+        self.services.toggle_simulated_card()
+        self._poll()
+
+    # ----- help and leaving --------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HelpScreen):
+                screen.dismiss(None)
+                return
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """F10, ctrl+q and the palette's Quit all ask first (Vision's exit prompt)."""
+        if self._quitting or any(
+            isinstance(s, ConfirmModal) and s.id == "exit-confirm" for s in self.screen_stack
+        ):
+            return
+        running = self.live.state.active
+        modal = ConfirmModal(
+            "Exit", t.EXIT_QUESTION, t.EXIT_DURING_RUN if running else "", default_yes=not running
+        )
+        modal.id = "exit-confirm"
+        self.push_screen(modal, self._quit_answered)
+
+    def _quit_answered(self, yes: bool | None) -> None:
+        if yes:
+            self.shut_down(0)
+
+    def _on_signal(self, signum: int, code: int) -> None:
+        log.warning("ui_signal", signal=signal.Signals(signum).name)
+        if self.upload_running:
+            self.services.stop()  # at once: the terminal may already be gone
+        self.shut_down(code)
+
+    def shut_down(self, return_code: int) -> None:
+        """Stop the upload safely (if one runs), wait for it, then exit."""
+        if self._quitting:
+            return
+        self._quitting = True
+        if self.upload_running:
+            self.push_screen(MessageModal(
+                "Exit", "Stopping the upload safely... the application closes when it has.",
+            ))
+        self.run_worker(self._stop_then_exit(return_code), group="exit", exit_on_error=False)
+
+    async def _stop_then_exit(self, return_code: int) -> None:
+        worker = self._upload
+        if worker is not None and not worker.is_finished:
+            self.services.stop()
+            with suppress(Exception):
+                await asyncio.wait_for(worker.wait(), timeout=STOP_GRACE_SECONDS)
+        self.exit(return_code=return_code)
+
+
+def run_app(services: Services, **run_options: Any) -> int:
+    """Run the app full screen with mouse reporting off; returns the process exit code.
+
+    Extra keyword arguments go to App.run_async (e.g. headless=True, auto_pilot=... for a
+    scripted benchmark).
+    """
+    app = ScrApp(services, handle_signals=True)
+    run_options.setdefault("mouse", False)
+    coroutine = app.run_async(**run_options)
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)
+    else:
+        uvloop.run(coroutine)
+    return app.return_code or 0

@@ -1,0 +1,37 @@
+"""What every dialog shares: a bordered box in the middle, a footer of its own keys, and
+arrow keys that move between its buttons."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer
+
+T = TypeVar("T")
+
+
+class Dialog(ModalScreen[T]):
+    """Subclasses implement compose_body(); the App's priority keys (F1, F10) still work."""
+
+    BINDINGS = [
+        Binding("left", "app.focus_previous", "Previous", show=False),
+        Binding("right", "app.focus_next", "Next", show=False),
+    ]
+
+    def __init__(self, title: str, *, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self.dialog_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog") as box:
+            box.border_title = self.dialog_title
+            yield from self.compose_body()
+        # The screen below keeps its own footer; a modal shows the keys that work in it.
+        yield Footer(show_command_palette=False, compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError

@@ -1,0 +1,44 @@
+"""Yes/No questions: the option confirmations, Stop, and leaving the application."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
+
+from .base import Dialog
+
+
+class ConfirmModal(Dialog[bool]):
+    """Dismisses True for Yes; False for No or Escape."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(
+        self, title: str, question: str, detail: str = "", *, default_yes: bool = True
+    ) -> None:
+        super().__init__(title, classes="confirm")
+        self.question = question
+        self.detail = detail
+        # Focus starts on No where Yes would interrupt something (stop, exit).
+        self.AUTO_FOCUS = "#yes" if default_yes else "#no"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self.question, id="question", markup=False)
+        if self.detail:
+            yield Static(self.detail, id="detail", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("Yes", id="yes", variant="primary", compact=True)
+            yield Button("No", id="no", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

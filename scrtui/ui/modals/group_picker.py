@@ -1,0 +1,105 @@
+"""Group Name: all patients, or one patient group, found by typing part of its name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from scrtui.services import GroupInfo
+
+from .base import Dialog
+
+ALL_PATIENTS = "All patients"
+_ALL_ID = "\0all"  # cannot clash with a group name
+
+
+@dataclass(frozen=True)
+class GroupPick:
+    """The user's choice; name None means all patients (distinct from cancelling)."""
+
+    name: str | None
+
+
+def group_prompt(group: GroupInfo) -> str:
+    kind = "system" if group.system else "user"
+    members = f"{group.members:,} patient" + ("" if group.members == 1 else "s")
+    return f"{group.name:<10}  {members:>15}  {group.description} ({kind})"
+
+
+def matches(group: GroupInfo, text: str) -> bool:
+    needle = text.strip().casefold()
+    return not needle or needle in group.name.casefold() or needle in group.description.casefold()
+
+
+class GroupPickerModal(Dialog[GroupPick | None]):
+    AUTO_FOCUS = "#group-filter"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "into_list", "List", show=False),
+    ]
+
+    def __init__(self, groups: Sequence[GroupInfo], current: str | None = None) -> None:
+        super().__init__("Group Name")
+        self._groups = list(groups)
+        self._current = current
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(
+            "Type to filter, Down/Up to move, Enter to choose.", classes="hint", markup=False
+        )
+        yield Input(placeholder="filter by name or description", id="group-filter", compact=True)
+        yield OptionList(id="group-list", markup=False)
+        yield Static("", id="group-count", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        self._fill("")
+
+    def _fill(self, text: str) -> None:
+        shown = [g for g in self._groups if matches(g, text)]
+        options = [Option(ALL_PATIENTS, id=_ALL_ID)] if not text.strip() else []
+        options += [Option(group_prompt(g), id=g.name) for g in shown]
+        listing = self.query_one("#group-list", OptionList)
+        listing.set_options(options)
+        if options:
+            wanted = self._current if self._current and not text.strip() else None
+            index = next((i for i, o in enumerate(options) if o.id == wanted), 0)
+            listing.highlighted = index
+        self.query_one("#group-count", Static).update(
+            f"{len(shown)} of {len(self._groups)} groups" if text.strip() else
+            f"{len(self._groups)} groups"
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter in the filter takes the highlighted entry, so "type, Enter" is enough.
+        event.stop()
+        listing = self.query_one("#group-list", OptionList)
+        if listing.highlighted is not None:
+            self._choose(listing.get_option_at_index(listing.highlighted).id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose(event.option_id)
+
+    def _choose(self, option_id: str | None) -> None:
+        if option_id is None:
+            return
+        self.dismiss(GroupPick(None if option_id == _ALL_ID else option_id))
+
+    def action_into_list(self) -> None:
+        listing = self.query_one("#group-list", OptionList)
+        if self.focused is not listing:
+            listing.focus()
+        else:
+            listing.action_cursor_down()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,33 @@
+"""A message that waits for OK: refusals, "Process completed.", errors."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
+
+from .base import Dialog
+
+
+class MessageModal(Dialog[None]):
+    """Dismisses None on OK, Enter or Escape. kind: "info", "refusal" or "error" (styling)."""
+
+    AUTO_FOCUS = "#ok"
+    BINDINGS = [Binding("escape", "close", "OK")]
+
+    def __init__(self, title: str, text: str, *, kind: str = "info") -> None:
+        super().__init__(title, classes=f"message -{kind}")
+        self.text = text
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self.text, id="message-text", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("OK", id="ok", variant="primary", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

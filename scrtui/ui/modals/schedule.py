@@ -1,0 +1,243 @@
+"""The "SCR Upload - <Option>" window: when to start, stop and resume, and for which group.
+
+Every field is checked by scrtui.domain.schedule; a problem is shown under the fields with what
+to enter, the field is marked, and OK stays refused until the form is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+
+from scrtui.domain.records import Mode
+from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, parse_time
+from scrtui.services import GroupInfo, UploadRequest
+
+from ..text import group_label, window_title
+from .base import Dialog
+from .group_picker import GroupPick, GroupPickerModal
+
+Clock = Callable[[], datetime]
+CardCheck = Callable[[], str | None]
+GroupSource = Callable[[], Sequence[GroupInfo]]
+
+_TIME_CHARS = r"[0-9:.]*"
+_DATE_CHARS = r"[0-9/]*"
+
+
+class AsciiRadioButton(RadioButton):
+    """The Linux console font has no half blocks or bullet, and 16 colours may not tell on
+    from off: draw (*) and ( ) instead."""
+
+    @property
+    def _button(self) -> Content:
+        return Content("(*)" if self.value else "( )")
+
+
+class ScheduleModal(Dialog[UploadRequest | None]):
+    """Dismisses the UploadRequest on a valid OK, or None on Cancel/Escape."""
+
+    AUTO_FOCUS = "#start-choice"
+    BINDINGS = [
+        Binding("f2", "ok", "OK", key_display="F2"),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+g", "pick_group", "Group", key_display="^G"),
+    ]
+
+    def __init__(
+        self,
+        mode: Mode,
+        *,
+        clock: Clock,
+        groups: GroupSource,
+        card_problem: CardCheck,
+        group: str | None = None,
+        ascii_only: bool = False,
+    ) -> None:
+        super().__init__(window_title(mode), classes="schedule")
+        self.mode = mode
+        self._clock = clock
+        self._groups = groups
+        self._card_problem = card_problem
+        self.group = group
+        self._radio = AsciiRadioButton if ascii_only else RadioButton
+
+    # ----- layout ------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        now = self._clock()
+        with Horizontal(classes="field"):
+            yield Static("Start", classes="label")
+            with RadioSet(id="start-choice", compact=True):
+                yield self._radio("Immediately", value=True, id="start-now")
+                yield self._radio("At", id="start-at")
+            yield Input(
+                f"{now:%d/%m/%Y}", id="start-date", restrict=_DATE_CHARS, max_length=10,
+                compact=True, disabled=True, tooltip="dd/mm/yyyy",
+            )
+            yield Input(
+                f"{now:%H:%M}", id="start-time", restrict=_TIME_CHARS, max_length=5,
+                compact=True, disabled=True, tooltip="hh:mm",
+            )
+        with Horizontal(classes="field"):
+            yield Static("Stop", classes="label")
+            yield Input(id="stop", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5,
+                        compact=True)
+            yield Static("optional: stop at this time", classes="hint", markup=False)
+        with Horizontal(classes="field"):
+            yield Static("Resume", classes="label")
+            yield Input(id="resume", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5,
+                        compact=True)
+            yield Static("optional: with Stop, pauses daily", classes="hint",
+                         markup=False)
+        with Horizontal(classes="field"):
+            yield Static("Group Name", classes="label")
+            yield Button(self._group_button_label(), id="group", compact=True)
+            yield Static("Enter or ctrl+g to choose", classes="hint", markup=False)
+        yield Static("", id="schedule-error", classes="error", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("OK", id="ok", variant="primary", compact=True)
+            yield Button("Cancel", id="cancel", compact=True)
+
+    def _group_button_label(self) -> str:
+        return f" {group_label(self.group)} "
+
+    # ----- events ------------------------------------------------------------------------------
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        deferred = event.pressed.id == "start-at"
+        for field_id in ("#start-date", "#start-time"):
+            self.query_one(field_id, Input).disabled = not deferred
+        if not deferred:
+            self._mark({"start-date", "start-time"}, False)
+            self._show_error("")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.action_ok()
+        elif event.button.id == "cancel":
+            self.action_cancel()
+        elif event.button.id == "group":
+            self.action_pick_group()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_ok()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        # Say what is wrong as soon as the user leaves a field, not only on OK.
+        if event.input.id and not event.input.disabled:
+            self._check_field(event.input.id)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # Clear a field's mark as soon as it becomes valid again.
+        if event.input.has_class("-bad") and event.input.id:
+            self._check_field(event.input.id, quiet=True)
+
+    def action_pick_group(self) -> None:
+        self.app.push_screen(GroupPickerModal(self._groups(), self.group), self._group_chosen)
+
+    def _group_chosen(self, pick: GroupPick | None) -> None:
+        if pick is None:
+            return
+        self.group = pick.name
+        self.query_one("#group", Button).label = self._group_button_label()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_ok(self) -> None:
+        request = self.request()
+        if request is not None:
+            self.dismiss(request)
+
+    # ----- validation --------------------------------------------------------------------------
+
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value
+
+    @property
+    def deferred(self) -> bool:
+        return self.query_one("#start-at", RadioButton).value
+
+    def _field_error(self, field_id: str) -> str | None:
+        value = self._value(field_id)
+        try:
+            if field_id == "start-date":
+                parse_date(value)
+            elif field_id in ("start-time", "stop", "resume") and (
+                value.strip() or field_id == "start-time"
+            ):
+                parse_time(value)
+        except ScheduleError as exc:
+            return f"{_FIELD_NAMES[field_id]}: {exc}"
+        return None
+
+    def _check_field(self, field_id: str, *, quiet: bool = False) -> None:
+        if field_id not in _FIELD_NAMES:
+            return
+        error = self._field_error(field_id)
+        self._mark({field_id}, error is not None)
+        if error and not quiet:
+            self._show_error(error)
+        elif not error and not self.query(".-bad"):
+            self._show_error("")
+
+    def request(self) -> UploadRequest | None:
+        """The validated request, or None after showing what to fix."""
+        fields = ["stop", "resume"]
+        if self.deferred:
+            fields = ["start-date", "start-time", *fields]
+        self._mark(set(_FIELD_NAMES), False)
+        for field_id in fields:
+            error = self._field_error(field_id)
+            if error:
+                return self._refuse(error, {field_id})
+        date_text = self._value("start-date") if self.deferred else ""
+        time_text = self._value("start-time") if self.deferred else ""
+        try:
+            schedule = build_schedule(
+                self._clock(), date_text, time_text, self._value("stop"), self._value("resume")
+            )
+        except ScheduleError as exc:
+            message = str(exc)
+            blamed = {"resume"} if message.startswith("a resume") else (
+                {"stop", "resume"} if "stop and resume" in message else {"start-date", "start-time"}
+            )
+            return self._refuse(message[:1].upper() + message[1:], blamed)
+        problem = self._card_problem()
+        if problem:
+            return self._refuse(problem, set())
+        self._show_error("")
+        return UploadRequest(mode=self.mode, schedule=schedule, group=self.group)
+
+    def _refuse(self, message: str, fields: set[str]) -> None:
+        self._mark(fields, True)
+        self._show_error(message)
+        if fields:
+            first = next(f for f in _FIELD_NAMES if f in fields)
+            self.query_one(f"#{first}", Input).focus()
+        return None
+
+    def _mark(self, fields: set[str], bad: bool) -> None:
+        for field_id in fields:
+            self.query_one(f"#{field_id}", Input).set_class(bad, "-bad")
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#schedule-error", Static).update(message)
+
+
+_FIELD_NAMES = {
+    "start-date": "Start date",
+    "start-time": "Start time",
+    "stop": "Stop",
+    "resume": "Resume",
+}

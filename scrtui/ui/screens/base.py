@@ -1,0 +1,32 @@
+"""The frame every full screen shares: header and card line on top, status bar and keys below."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ..state import LiveHub
+from ..widgets.header import AppHeader
+from ..widgets.status_bar import StatusBar
+
+
+class FramedScreen(Screen[None]):
+    HEADER_TITLE = "SCR Initial Upload"
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.HEADER_TITLE)
+        with Vertical(id="body"):
+            yield from self.compose_body()
+        yield StatusBar()
+        yield Footer(show_command_palette=False, compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_screen_resume(self) -> None:
+        # Widgets here were not redrawn while another screen covered this one.
+        hub = getattr(self.app, "live", None)
+        if isinstance(hub, LiveHub):
+            hub.refresh_screen(self)

@@ -1,0 +1,183 @@
+"""GP Summary Bulk Transmission: the Initial Upload menu, the current status and counters, the
+last run, and the other bulk uploads (not available yet).
+
+Choosing an option walks the seed's steps: refusal check, confirmation, the SCR Upload form,
+then the App starts the run and this screen opens the SCR Upload window.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from scrtui.domain.records import Mode
+from scrtui.services import Overview, UploadRequest
+
+from .. import text as t
+from ..host import host
+from ..modals.confirm import ConfirmModal
+from ..modals.message import MessageModal
+from ..modals.schedule import ScheduleModal
+from ..state import LiveState, follow
+from ..widgets import set_text
+from ..widgets.counters import Counters
+from .base import FramedScreen
+from .upload import UploadScreen
+
+OPTION_HINTS = {
+    Mode.RUN: "send to every eligible patient",
+    Mode.RESUME: "continue an interrupted upload",
+    Mode.RERUN: "resend to all eligible patients",
+    Mode.FAILED: "reprocess the failed uploads",
+}
+
+
+class BulkTransmissionScreen(FramedScreen):
+    AUTO_FOCUS = "#initial-upload-menu"
+    BINDINGS = [
+        Binding("r", "choose('run')", "Run"),
+        Binding("u", "choose('resume')", "Resume"),
+        Binding("e", "choose('rerun')", "Rerun"),
+        Binding("f", "choose('failed')", "Failed"),
+        Binding("v", "view_upload", "View upload"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._overview: Overview | None = None
+        self._was_active = False
+        self._can_view = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("GP Summary Bulk Transmission", classes="screen-title")
+        with Horizontal(id="bulk-columns"):
+            with Vertical(id="bulk-left"):
+                yield Static("Initial Upload", classes="section-title")
+                yield OptionList(
+                    *(
+                        Option(f"{mode.label:<8}{OPTION_HINTS[mode]}", id=mode.value)
+                        for mode in Mode
+                    ),
+                    id="initial-upload-menu",
+                    markup=False,
+                )
+                yield Static("Other bulk uploads (not available yet)", classes="section-title")
+                yield Static(
+                    "\n".join(t.OTHER_BULK_UPLOADS), id="other-uploads", classes="unavailable",
+                    markup=False,
+                )
+            with Vertical(id="bulk-right"):
+                yield Static("Current status", classes="section-title")
+                yield Static("", id="bulk-status", markup=False)
+                yield Counters(id="bulk-counters")
+                yield Static("Last run", classes="section-title")
+                yield Static("", id="last-run", markup=False)
+
+    # ----- rendering ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._load_overview()
+        follow(self, self._render_state)
+
+    def on_screen_resume(self) -> None:
+        # Back from the SCR Upload window or a dialog: the database may have moved on.
+        self._load_overview()
+        super().on_screen_resume()
+
+    def _load_overview(self) -> None:
+        try:
+            self._overview = host(self).services.overview()
+        except Exception as exc:  # a locked or missing database: say so, keep the screen
+            self._overview = Overview(status="Unknown", reason=f"cannot read the status: {exc}")
+
+    def _render_state(self, state: LiveState) -> None:
+        if self._was_active and not state.active:
+            self._load_overview()  # the run just ended: show what the database says now
+        self._was_active = state.active
+        can_view = state.request is not None
+        if can_view != self._can_view:  # the footer is rebuilt on refresh: only when needed
+            self._can_view = can_view
+            self.refresh_bindings()
+        counters = self.query_one("#bulk-counters", Counters)
+        status = self.query_one("#bulk-status", Static)
+        if state.active:
+            set_text(status, f"Status  {t.status_line(state.snapshot)}")
+            counters.show(state.snapshot.counts)
+        elif self._overview is not None:
+            line = self._overview.status or "Idle"
+            if self._overview.reason:
+                line += f": {self._overview.reason}"
+            if not self._overview.gp_summary_enabled:
+                line += "\nGP Summary is not enabled for this practice."
+            set_text(status, f"Status  {line}")
+            counters.show(self._overview.counts)
+        last = self._overview.last_run if self._overview else None
+        set_text(self.query_one("#last-run", Static), "\n".join(t.last_run_lines(last)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "view_upload":
+            return host(self).live.state.request is not None
+        return True
+
+    # ----- the option flow ---------------------------------------------------------------------
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_id:
+            self.action_choose(event.option_id)
+
+    def action_choose(self, mode_value: str) -> None:
+        mode = Mode(mode_value)
+        app = host(self)
+        title = f"Initial Upload - {mode.label}"
+        if app.live.state.active:
+            self.app.push_screen(MessageModal(
+                title,
+                "An upload is already in progress. Press v to view it; pause or stop it there "
+                "before choosing another option.",
+                kind="refusal",
+            ))
+            return
+        refusal = app.services.refusal(mode)
+        if refusal is None:
+            refusal = t.card_problem(app.services.card_view())
+        if refusal:
+            self.app.push_screen(MessageModal(title, refusal, kind="refusal"))
+            return
+        self.app.push_screen(
+            ConfirmModal(title, t.CONFIRM_PROMPTS[mode]),
+            lambda yes: self._confirmed(mode, yes),
+        )
+
+    def _confirmed(self, mode: Mode, yes: bool | None) -> None:
+        if not yes:
+            return
+        app = host(self)
+        self.app.push_screen(
+            ScheduleModal(
+                mode,
+                clock=app.clock,
+                groups=app.services.groups,
+                card_problem=lambda: t.card_problem(app.services.card_view()),
+                ascii_only=app.ascii_only,
+            ),
+            self._scheduled,
+        )
+
+    def _scheduled(self, request: UploadRequest | None) -> None:
+        if request is None:
+            return
+        if host(self).start_upload(request):
+            self.app.push_screen(UploadScreen(request.mode))
+
+    def action_view_upload(self) -> None:
+        request = host(self).live.state.request
+        if request is not None:
+            self.app.push_screen(UploadScreen(request.mode))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

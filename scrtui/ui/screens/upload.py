@@ -1,0 +1,143 @@
+"""The "SCR Upload - <Option>" window while (and after) the upload runs.
+
+It only renders the App's published LiveState and turns keys into intents (pause, resume,
+stop); the upload itself belongs to the App's worker, so leaving this screen does not stop it.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from scrtui.domain.progress import RunStatus
+from scrtui.domain.records import Mode
+from scrtui.services import CardState
+
+from .. import text as t
+from ..host import host
+from ..modals.confirm import ConfirmModal
+from ..modals.message import MessageModal
+from ..state import LiveState, follow
+from ..widgets import set_text
+from ..widgets.counters import Counters
+from ..widgets.figures import RunFigures
+from ..widgets.progress import UploadProgress
+from .base import FramedScreen
+
+
+def alert_text(state: LiveState) -> str:
+    """The line under Status that says what, if anything, the user must do."""
+    if state.card_missing_mid_run:
+        if state.card.state is CardState.INSERTED:
+            return "Card inserted: press F3 and enter your passcode to continue the upload."
+        return t.CARD_REMOVED_HELP
+    status = state.snapshot.status
+    if status is RunStatus.STOPPED and not state.worker_running:
+        return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
+    if status is RunStatus.STOPPING:
+        return "Finishing the messages already sent; nothing new is started."
+    return ""
+
+
+class UploadScreen(FramedScreen):
+    BINDINGS = [
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
+        Binding("s", "stop", "Stop"),
+        Binding("c", "stop_and_close", "Stop & Close"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, mode: Mode) -> None:
+        super().__init__()
+        self.mode = mode
+        self._shown_status: tuple[RunStatus, bool] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="upload-window") as window:
+            window.border_title = t.window_title(self.mode)
+            yield Static("", id="upload-status", markup=False)
+            yield Static("", id="upload-alert", markup=False)
+            yield UploadProgress(ascii_only=host(self).ascii_only)
+            with Horizontal(id="upload-figures"):
+                yield Counters(id="upload-counters")
+                yield RunFigures()
+            yield Static("", id="upload-schedule", markup=False)
+            yield Static("", id="upload-group", markup=False)
+
+    def on_mount(self) -> None:
+        follow(self, self._render_state)
+
+    def _render_state(self, state: LiveState) -> None:
+        snap = state.snapshot
+        set_text(self.query_one("#upload-status", Static), f"Status    {t.status_line(snap)}")
+        alert = self.query_one("#upload-alert", Static)
+        set_text(alert, alert_text(state))
+        alert.set_class(state.card_missing_mid_run, "-warning")
+        self.query_one(UploadProgress).show(snap.checked, snap.total)
+        self.query_one(Counters).show(snap.counts)
+        self.query_one(RunFigures).show(snap)
+        schedule = t.schedule_line(snap) or "Start immediately"
+        set_text(self.query_one("#upload-schedule", Static), f"Schedule  {schedule}")
+        group = snap.group if snap.group is not None else (
+            state.request.group if state.request else None
+        )
+        set_text(self.query_one("#upload-group", Static), f"Group     {t.group_label(group)}")
+        key = (snap.status, state.active)
+        if key != self._shown_status:  # the footer's keys depend on these two only
+            self._shown_status = key
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = host(self).live.state
+        if action == "pause":
+            return state.active and state.status in (RunStatus.RUNNING, RunStatus.SCHEDULED)
+        if action == "resume":
+            return state.active and state.status is RunStatus.PAUSED
+        if action == "stop":
+            return state.active and state.status is not RunStatus.STOPPING
+        return True
+
+    # ----- intents -----------------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        # Pausing loses nothing and the same key resumes, so it needs no confirmation.
+        host(self).services.pause()
+
+    def action_resume(self) -> None:
+        app = host(self)
+        problem = t.card_problem(app.services.card_view())
+        if problem:
+            self.app.push_screen(MessageModal("Resume", problem, kind="refusal"))
+            return
+        app.services.resume()
+
+    def action_stop(self) -> None:
+        self._confirm_stop(close=False)
+
+    def action_stop_and_close(self) -> None:
+        if host(self).live.state.active:
+            self._confirm_stop(close=True)
+        else:
+            self.dismiss_window()
+
+    def _confirm_stop(self, *, close: bool) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                host(self).services.stop()
+                if close:
+                    self.dismiss_window()
+
+        self.app.push_screen(
+            ConfirmModal("Stop the upload", t.STOP_QUESTION, t.STOP_DETAIL, default_yes=False),
+            answered,
+        )
+
+    def dismiss_window(self) -> None:
+        if self.is_current:
+            self.app.pop_screen()
+
+    def action_back(self) -> None:
+        self.dismiss_window()

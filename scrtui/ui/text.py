@@ -1,0 +1,189 @@
+"""Every sentence the UI shows that must match Vision, and the small formatters for live figures.
+
+Kept free of Textual so the wording and the arithmetic can be unit-tested on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from scrtui.domain.progress import RunStatus, Snapshot, format_duration
+from scrtui.domain.records import Mode
+from scrtui.services import CardState, CardView, LastRun
+
+# domain.md §1.2: the full wording of the older Vision page (V-RUN790), quoted exactly.
+CONFIRM_PROMPTS: dict[Mode, str] = {
+    Mode.RUN: (
+        "This action will send a GP Summary Initial Upload for all eligible patients. "
+        "This should only be run at a time and date agreed with HSCIC. Do you wish to proceed?"
+    ),
+    Mode.RESUME: "Continue with the initial upload?",
+    Mode.RERUN: (
+        "Some Initial Uploads have already been sent. This operation will resend messages for "
+        "all eligible patients. Do you wish to proceed?"
+    ),
+    Mode.FAILED: (
+        "This action will reprocess all failed initial uploads. Do you wish to proceed?"
+    ),
+}
+
+EXIT_QUESTION = "Are you sure you want to exit the application?"
+EXIT_DURING_RUN = (
+    "An upload is in progress. It will stop safely (nothing already sent is lost) "
+    "and can be resumed later with Initial Upload > Resume."
+)
+PROCESS_COMPLETED = "Process completed."
+STOP_QUESTION = "Stop the upload now?"
+STOP_DETAIL = (
+    "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
+    "with Initial Upload > Resume."
+)
+CARD_REMOVED_HELP = (
+    "The smartcard was removed, so sending is paused. Reinsert the card and enter your "
+    "passcode to continue."
+)
+
+OTHER_BULK_UPLOADS = (
+    "Bulk Update",
+    "Consent Migration",
+    "Bulk Deregistration",
+    "Practice No Longer Contributing to SCR",
+)
+
+# Statuses during which an upload is under way (it may be waiting, but it is not finished).
+ACTIVE_STATUSES = frozenset(
+    {RunStatus.SCHEDULED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING}
+)
+
+
+def window_title(mode: Mode) -> str:
+    return f"SCR Upload - {mode.label}"
+
+
+def card_text(view: CardView) -> str:
+    """One line for the card status widget: the state, who, and how long the session has.
+
+    Whether the card is simulated is shown separately (right of the title), to fit 80 columns.
+    """
+    if view.state is CardState.LOGGED_IN:
+        who = view.user_name or "unknown user"
+        text = f"Logged in as {who}"
+        if view.role_name:
+            text += f" ({view.role_name})"
+        if view.time_left is not None:
+            text += f", {session_left(view.time_left)} left"
+    else:
+        text = view.state.value
+        if view.message:
+            text += f". {view.message}"
+    return text
+
+
+def card_level(view: CardView) -> str:
+    """A CSS class for the card widget: ok, attention (the user can act) or bad."""
+    if view.state is CardState.LOGGED_IN:
+        return "-ok" if view.has_b0062 else "-attention"
+    if view.state in (CardState.INSERTED, CardState.LOCKED):
+        return "-attention"
+    return "-bad"
+
+
+def session_left(value: timedelta) -> str:
+    minutes = max(0, int(value.total_seconds()) // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def card_problem(view: CardView) -> str | None:
+    """What is missing before an upload may start or resume, or None when the card is ready."""
+    if view.state is not CardState.LOGGED_IN:
+        if view.state is CardState.INSERTED:
+            return (
+                "Your smartcard is inserted but you are not logged in: press F3 and enter "
+                "your passcode."
+            )
+        if view.state is CardState.EXPIRED:
+            return (
+                "Your smartcard session has expired (10 hours): remove and reinsert the card, "
+                "then log in again."
+            )
+        detail = f" ({view.message})" if view.message else ""
+        return (
+            f"No smartcard session: {view.state.value}{detail}. Insert your smartcard and log "
+            "in with your passcode before starting the upload."
+        )
+    if view.needs_role_choice:
+        return "Choose your role profile first: press F3."
+    if not view.has_b0062:
+        role = view.role_name or "your current role"
+        return (
+            f"{role} does not include RBAC activity B0062 (Schedule, manually start, manually "
+            "stop and manually restart bulk uploads, including the initial upload). Log in with "
+            "a System Administrator role profile that has it."
+        )
+    return None
+
+
+def status_line(snapshot: Snapshot) -> str:
+    """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"."""
+    if snapshot.reason:
+        return f"{snapshot.status.value}: {snapshot.reason}"
+    return snapshot.status.value
+
+
+def schedule_line(snapshot: Snapshot) -> str:
+    parts = [snapshot.schedule_text] if snapshot.schedule_text else []
+    if snapshot.next_event_text:
+        parts.append(f"next: {snapshot.next_event_text}")
+    return "; ".join(parts)
+
+
+def average_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    return format_duration(timedelta(seconds=seconds))
+
+
+def rate(per_second: float) -> str:
+    if per_second <= 0:
+        return "-"
+    if per_second < 1:
+        return f"{per_second * 60:.1f} patients/min"
+    return f"{per_second:.1f} patients/s"
+
+
+def eta(value: timedelta | None) -> str:
+    return format_duration(value)
+
+
+def group_label(group: str | None) -> str:
+    return group if group else "All patients"
+
+
+def when(value: datetime | None) -> str:
+    return f"{value:%d/%m/%Y %H:%M}" if value else "-"
+
+
+def last_run_lines(last: LastRun | None) -> list[str]:
+    if last is None:
+        return ["No initial upload has been run yet."]
+    return [
+        f"{last.mode.label} by {last.user_name} ({last.role})",
+        f"Started {when(last.started_at)}",
+        f"Ended   {when(last.ended_at)}",
+        f"Outcome {last.outcome}",
+    ]
+
+
+def finished_message(snapshot: Snapshot) -> tuple[str, str]:
+    """(title, text) of the message shown when the upload's worker returns."""
+    if snapshot.fatal_message:
+        return ("Upload stopped", snapshot.fatal_message)
+    if snapshot.reason in ("", "completed"):
+        return ("SCR Upload", PROCESS_COMPLETED)
+    return (
+        "Upload stopped",
+        f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
+        "later with Initial Upload > Resume.",
+    )

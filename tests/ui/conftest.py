@@ -1,0 +1,50 @@
+"""Shared set-up for the UI tests: a fixed clock and terminal, no blinking cursor, and a helper
+that waits for a condition instead of sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from scrtui.services import Services
+from scrtui.ui.app import ScrApp
+
+FIXED_NOW = datetime(2026, 5, 1, 9, 30)
+XTERM = {"TERM": "xterm-256color"}
+LINUX_CONSOLE = {"TERM": "linux"}
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A blinking cursor makes screenshots differ from run to run.
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+def make_app(services: Services, *, environ: dict[str, str] | None = None) -> ScrApp:
+    return ScrApp(services, clock=lambda: FIXED_NOW, environ=environ or XTERM)
+
+
+async def wait_for(
+    pilot: Pilot, condition: Callable[[], bool], *, timeout: float = 10.0, what: str = ""
+) -> None:
+    """Pump the app until `condition()` holds; fail after `timeout` seconds."""
+    loop_time = pilot.app._loop.time if pilot.app._loop else None  # noqa: SLF001
+    assert loop_time is not None
+    deadline = loop_time() + timeout
+    while not condition():
+        if loop_time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: ScrApp) -> str:
+    """The text of every Static on the screens in the stack (dialogs included)."""
+    parts: list[str] = []
+    for screen in app.screen_stack:
+        for widget in screen.query(Static):
+            parts.append(str(widget.content))
+    return "\n".join(parts)

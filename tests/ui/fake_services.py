@@ -1,0 +1,316 @@
+"""An in-memory Services for UI tests: honest about the protocol, small and predictable.
+
+A "run" really moves patients through Unprocessed -> Sending -> Sent/Failed/Not Required over
+time; pause, stop and resume change the status; the simulated card can be inserted and removed,
+and logs in with passcode 1234. `fixed` freezes snapshot() for deterministic screenshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason, eta
+from scrtui.domain.records import Bucket, Mode
+from scrtui.services import (
+    CardState,
+    CardView,
+    GroupInfo,
+    LastRun,
+    LoginResult,
+    Overview,
+    RoleChoice,
+    UploadRequest,
+)
+from scrtui.settings import Settings
+
+PASSCODE = "1234"
+ADMIN = RoleChoice("555000000011", "R8000 System Administrator (555000000011)")
+GP = RoleChoice("555000000012", "R0260 General Medical Practitioner (555000000012)")
+ROLE_NAMES = {ADMIN.role_profile_id: "System Administrator",
+              GP.role_profile_id: "General Medical Practitioner"}
+B0062_ROLES = {ADMIN.role_profile_id}
+
+GROUPS = (
+    GroupInfo("$AUD", "Audit work group", 40, True),
+    GroupInfo("DIABETES", "Patients on the diabetes register", 100, False),
+    GroupInfo("FIXED0526", "Corrected after the May run", 12, False),
+    GroupInfo("NEWREG", "New registrations since go-live", 25, False),
+)
+
+
+def outcome(index: int) -> Bucket:
+    """Every 11th patient is ineligible, every 23rd fails; the rest are sent."""
+    if index % 11 == 0:
+        return Bucket.NOT_REQUIRED
+    if index % 23 == 0:
+        return Bucket.FAILED
+    return Bucket.SENT
+
+
+def group_members(name: str, patients: int) -> list[int]:
+    size = next((g.members for g in GROUPS if g.name == name), 0)
+    return list(range(0, patients, max(1, patients // max(size, 1))))[:size]
+
+
+@dataclass
+class FakeCard:
+    state: CardState = CardState.LOGGED_IN
+    roles: tuple[RoleChoice, ...] = (ADMIN,)
+    role_id: str | None = ADMIN.role_profile_id
+    tries_left: int = 3
+    awaiting_role: bool = False  # passcode accepted, role profile not chosen yet
+    simulated: bool = True
+    time_left: timedelta = timedelta(hours=9, minutes=58)
+
+    def view(self) -> CardView:
+        logged_in = self.state is CardState.LOGGED_IN
+        return CardView(
+            state=self.state,
+            message=_CARD_MESSAGES.get(self.state, ""),
+            simulated=self.simulated,
+            user_name="Dr Ann Smith" if logged_in else None,
+            role_name=ROLE_NAMES.get(self.role_id or "") if logged_in else None,
+            has_b0062=logged_in and self.role_id in B0062_ROLES,
+            time_left=self.time_left if logged_in else None,
+            needs_role_choice=self.awaiting_role,
+        )
+
+
+_CARD_MESSAGES = {
+    CardState.NO_CARD: "Insert your smartcard",
+    CardState.INSERTED: "",
+    CardState.LOCKED: "Reinsert the card and enter your passcode",
+}
+
+
+@dataclass
+class FakeServices:
+    patients: int = 300
+    step_delay: float = 0.004  # seconds per batch: a 300-patient run takes about 0.25 s
+    batch: int = 5
+    hold: bool = False  # run_upload waits (status Running) without processing, until stopped
+    fail_after: int | None = None  # raise from run_upload after this many patients
+    card: FakeCard = field(default_factory=FakeCard)
+    settings: Settings = field(default_factory=lambda: Settings(card_backend="simulated"))
+    fixed: Snapshot | None = None  # snapshot() returns this, whatever happens
+    last_run: LastRun | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.buckets = [Bucket.UNPROCESSED] * self.patients
+        self.status = RunStatus.IDLE
+        self.reason = ""
+        self.request: UploadRequest | None = None
+        self.total = 0
+        self.checked = 0
+        self.queued = 0
+        self.interrupted = False
+        self.running = False
+        self._paused = False
+        self._stop = False
+        self._started = 0.0
+        self._wake = asyncio.Event()
+
+    # ----- the upload --------------------------------------------------------------------------
+
+    def counts(self) -> dict[Bucket, int]:
+        counts = {b: 0 for b in Bucket}
+        for bucket in self.buckets:
+            counts[bucket] += 1
+        return counts
+
+    def overview(self) -> Overview:
+        return Overview(
+            status=self.status.value, reason=self.reason, counts=self.counts(),
+            last_run=self.last_run, gp_summary_enabled=self.settings.gp_summary_enabled,
+        )
+
+    def groups(self) -> list[GroupInfo]:
+        return list(GROUPS)
+
+    def refusal(self, mode: Mode) -> str | None:
+        if self.running:
+            return "An upload is already running: pause or stop it first."
+        if mode is Mode.RESUME and not self.interrupted:
+            return "There is no interrupted upload to resume: choose Run to start one."
+        if mode is Mode.FAILED and Bucket.FAILED not in self.buckets:
+            return "No initial uploads have failed, so there is nothing to reprocess."
+        if self.card.state is not CardState.LOGGED_IN:
+            return "Log in with your smartcard first (insert the card and enter your passcode)."
+        return None
+
+    def _select(self, request: UploadRequest) -> list[int]:
+        everyone = range(self.patients)
+        if request.group:
+            everyone = group_members(request.group, self.patients)  # type: ignore[assignment]
+        if request.mode is Mode.RUN or request.mode is Mode.RESUME:
+            wanted = {Bucket.UNPROCESSED, Bucket.SENDING}
+        elif request.mode is Mode.FAILED:
+            wanted = {Bucket.FAILED}
+        else:
+            wanted = {Bucket.UNPROCESSED, Bucket.SENDING, Bucket.SENT, Bucket.FAILED}
+        chosen = [i for i in everyone if self.buckets[i] in wanted]
+        for i in chosen:
+            self.buckets[i] = Bucket.UNPROCESSED
+        return chosen
+
+    def _gate(self) -> str | None:
+        if self._paused:
+            return "paused by the user: press Resume to continue"
+        if self.card.state is not CardState.LOGGED_IN:
+            return "the smartcard was removed"
+        return None
+
+    async def run_upload(self, request: UploadRequest) -> Snapshot:
+        self.calls.append(f"run_upload:{request.mode.value}")
+        if self.card.state is not CardState.LOGGED_IN:
+            raise RuntimeError("Log in with your smartcard first.")
+        self.request, self.running, self._stop, self._paused = request, True, False, False
+        self.checked = self.queued = 0
+        chosen = self._select(request)
+        self.total = len(chosen)
+        try:
+            if request.schedule.start is not None:
+                self.status, self.reason = RunStatus.SCHEDULED, (
+                    f"starts {request.schedule.start:%d/%m/%Y %H:%M}"
+                )
+                while not self._stop and not self._wake.is_set():
+                    await asyncio.sleep(0.01)
+            self._started = time.monotonic()
+            position = 0
+            while position < len(chosen) and not self._stop:
+                reason = self._gate()
+                if reason or self.hold:
+                    self.status, self.reason = (
+                        (RunStatus.PAUSED, reason) if reason else (RunStatus.RUNNING, "")
+                    )
+                    await asyncio.sleep(0.01)
+                    continue
+                self.status, self.reason = RunStatus.RUNNING, ""
+                part = chosen[position:position + self.batch]
+                for i in part:
+                    self.buckets[i] = Bucket.SENDING
+                await asyncio.sleep(self.step_delay)
+                for i in part:
+                    self.buckets[i] = outcome(i)
+                    self.queued += self.buckets[i] is not Bucket.NOT_REQUIRED
+                position += len(part)
+                self.checked = position
+                if self.fail_after is not None and self.checked >= self.fail_after:
+                    raise RuntimeError("the MHS adaptor answered 415 Unsupported Media Type")
+            completed = position >= len(chosen) and not self._stop
+            self.interrupted = not completed
+            self.status = RunStatus.STOPPED
+            self.reason = (StopReason.COMPLETED if completed else StopReason.USER).value
+            self.last_run = LastRun(
+                user_name="Dr Ann Smith", role="System Administrator", mode=request.mode,
+                started_at=datetime(2026, 5, 1, 9, 30), ended_at=datetime(2026, 5, 1, 9, 35),
+                outcome=self.reason,
+            )
+            return self.snapshot()
+        except BaseException:
+            self.interrupted = True
+            self.status, self.reason = RunStatus.STOPPED, StopReason.FATAL.value
+            raise
+        finally:
+            self.running = False
+
+    def start_scheduled_now(self) -> None:
+        """Test helper: the deferred start time has come."""
+        self._wake.set()
+
+    def snapshot(self) -> Snapshot:
+        if self.fixed is not None:
+            return self.fixed
+        elapsed = time.monotonic() - self._started if self._started else 0.0
+        rate = self.checked / elapsed if elapsed > 0 and self.checked else 0.0
+        return Snapshot(
+            status=self.status,
+            reason=self.reason,
+            mode=self.request.mode if self.request else None,
+            group=self.request.group if self.request else None,
+            counts=self.counts(),
+            checked=self.checked,
+            total=self.total,
+            queued=self.queued,
+            avg_seconds_per_patient=(elapsed / self.checked) if self.checked else None,
+            rate_per_second=rate,
+            eta=eta(self.total - self.checked, rate) if self.status is RunStatus.RUNNING else None,
+            schedule_text=self.request.schedule.describe() if self.request else "",
+        )
+
+    def pause(self) -> None:
+        self.calls.append("pause")
+        self._paused = True
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+        self._paused = False
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+        if self.running:
+            self._stop = True
+            self.status, self.reason = RunStatus.STOPPING, StopReason.USER.value
+
+    # ----- the card ----------------------------------------------------------------------------
+
+    def card_view(self) -> CardView:
+        return self.card.view()
+
+    async def login(self, passcode: str) -> LoginResult:
+        self.calls.append("login")
+        await asyncio.sleep(0)
+        card = self.card
+        if card.state is not CardState.INSERTED:
+            return LoginResult(ok=False, message="Insert your smartcard first.")
+        if passcode != PASSCODE:
+            card.tries_left -= 1
+            return LoginResult(ok=False, message=f"Wrong passcode: {card.tries_left} tries left")
+        card.tries_left = 3
+        if len(card.roles) > 1:
+            card.role_id = None
+            card.awaiting_role = True
+            return LoginResult(ok=True, message="", roles=card.roles)
+        card.role_id = card.roles[0].role_profile_id
+        card.state = CardState.LOGGED_IN
+        return LoginResult(ok=True, message="", roles=card.roles)
+
+    def choose_role(self, role_profile_id: str) -> None:
+        self.calls.append(f"choose_role:{role_profile_id}")
+        self.card.role_id = role_profile_id
+        self.card.awaiting_role = False
+        self.card.state = CardState.LOGGED_IN
+
+    def toggle_simulated_card(self) -> None:
+        self.calls.append("toggle_card")
+        card = self.card
+        if card.state in (CardState.INSERTED, CardState.LOGGED_IN):
+            was_in = card.state is CardState.LOGGED_IN
+            card.state = CardState.LOCKED if was_in else CardState.NO_CARD
+        else:
+            card.state = CardState.INSERTED
+            card.tries_left = 3
+            card.awaiting_role = False
+
+
+def fixed_snapshot(**changes: object) -> Snapshot:
+    """A mid-run snapshot with round numbers, for screenshots."""
+    base = Snapshot(
+        status=RunStatus.RUNNING,
+        mode=Mode.RUN,
+        counts={Bucket.UNPROCESSED: 162, Bucket.SENDING: 3, Bucket.SENT: 112,
+                Bucket.FAILED: 5, Bucket.NOT_REQUIRED: 18},
+        checked=135,
+        total=300,
+        queued=117,
+        avg_seconds_per_patient=0.42,
+        rate_per_second=2.4,
+        eta=timedelta(minutes=1, seconds=9),
+        schedule_text="Start immediately; pause 18:00, resume 08:00 daily",
+        next_event_text="pause at 18:00",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
