@@ -1,0 +1,138 @@
+"""`scrtui upload` as a user runs it: the prompt, the exit codes, and the final JSON."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+
+import pytest
+
+from tests.conftest import cli_env, scrtui_executable
+
+
+def upload(home, *args: str, passcode: str | None = "1234", timeout: float = 120):
+    env = cli_env()
+    if passcode is not None:
+        env["SCRTUI_PASSCODE"] = passcode
+    return subprocess.run(
+        [scrtui_executable(), "--home", str(home), "upload", "--card", "simulated", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def simulator_url():
+    from scrtui.spine.simulator import start_simulator_process
+
+    process, url = start_simulator_process()
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def practice(tmp_path, run_cli):
+    home = tmp_path / "home"
+    assert run_cli(home, "seed", "--patients", "200").returncode == 0
+    return home
+
+
+def test_completed_run_exits_0_and_ends_with_the_status_keys(practice, simulator_url):
+    result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(document) == {
+        "unprocessed",
+        "sending",
+        "sent",
+        "failed",
+        "not_required",
+        "total",
+        "status",
+        "last_run",
+    }
+    assert document["sent"] > 0 and document["unprocessed"] == 0
+    assert document["last_run"]["outcome"] == "completed"
+    # The confirmation prompt is the full wording, shown before anything is sent.
+    assert "This should only be run at a time and date agreed with HSCIC" in result.stderr
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_sent(practice, simulator_url):
+    result = upload(practice, "--mode", "run", "--mhs-url", simulator_url)
+    assert result.returncode == 2
+    assert "--yes" in result.stderr
+
+
+def test_a_wrong_passcode_is_refused_with_tries_left(practice, simulator_url):
+    result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", passcode="9999")
+    assert result.returncode == 2
+    assert "tries left" in result.stderr
+
+
+def test_bad_arguments_are_refused_with_what_to_enter(practice, simulator_url):
+    result = upload(
+        practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--resume-at", "18:00"
+    )
+    assert result.returncode == 2 and "needs a stop time" in result.stderr
+    result = upload(practice, "--mode", "run", "--mhs-url", "ftp://x", "--yes")
+    assert result.returncode == 2 and "mhs_url" in result.stderr
+
+
+def test_resume_with_nothing_to_resume_is_refused(practice, simulator_url):
+    result = upload(practice, "--mode", "resume", "--mhs-url", simulator_url, "--yes")
+    assert result.returncode == 2 and "nothing to resume" in result.stderr
+
+
+def test_a_simulated_card_never_reaches_a_real_spine(practice):
+    result = upload(practice, "--mode", "run", "--mhs-url", "https://msg.spine.example/", "--yes")
+    assert result.returncode == 2
+    assert "loopback" in result.stderr
+
+
+def test_sigterm_stops_safely_with_exit_3_and_resume_finishes(practice):
+    from scrtui.spine.simulator import start_simulator_process
+
+    # One message at a time, 50 ms each: the run lasts about ten seconds.
+    (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n")
+    process, slow_url = start_simulator_process(["--latency-ms", "50"])
+    env = {**cli_env(), "SCRTUI_PASSCODE": "1234"}
+    try:
+        child = subprocess.Popen(
+            [
+                scrtui_executable(),
+                "--home",
+                str(practice),
+                "upload",
+                "--card",
+                "simulated",
+                "--mode",
+                "run",
+                "--mhs-url",
+                slow_url,
+                "--yes",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        line = child.stdout.readline()  # the prompt, then a progress line each second
+        while line and "checked" not in line:
+            line = child.stdout.readline()
+        assert "Running" in line, line
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=30)
+        assert child.returncode == 3, err
+        assert "stopped by the user" in err
+        resumed = upload(practice, "--mode", "resume", "--mhs-url", slow_url, "--yes", "--json")
+        assert resumed.returncode == 0, resumed.stderr
+        assert json.loads(resumed.stdout.strip().splitlines()[-1])["unprocessed"] == 0
+    finally:
+        process.terminate()
+        process.wait(10)
