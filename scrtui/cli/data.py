@@ -198,6 +198,7 @@ def _output(target: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     fd = os.open(target, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_TRUNC
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         yield handle
 
