@@ -84,8 +84,7 @@ def describe(status: ReaderStatus) -> str:
         if status.detail:  # the card did not answer the SELECT at all
             return f'The card in "{status.reader}" cannot be used: {status.detail}'
         return (
-            f'The card in "{status.reader}" is not a practice smartcard: it has no SCR '
-            "application"
+            f'The card in "{status.reader}" is not a practice smartcard: it has no SCR application'
         )
     return f'Smartcard present in "{status.reader}" (ATR {hex_bytes(status.atr)})'
 

@@ -355,9 +355,9 @@ class PcscBackend:
             readers=list(new.readers),
             detail=new.detail,
         )
-        self._first_status.set()
         for event in changes(old, new):
             self._listeners.emit(event)
+        self._first_status.set()  # after the events: start() returns with them delivered
 
     # -- APDU exchange --------------------------------------------------------------------------
     def _connection(self, status: ReaderStatus) -> _Connection:

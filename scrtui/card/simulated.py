@@ -120,7 +120,7 @@ class SimulatedBackend:
         self._insertions = 0
         self._status = ReaderStatus(ReaderState.STARTING)
         self._present = inserted
-        self._queue: queue.SimpleQueue[CardEvent | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[CardEvent | threading.Event | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     # -- CardBackend -------------------------------------------------------------------------
@@ -133,6 +133,7 @@ class SimulatedBackend:
         self._thread.start()
         with self._lock:
             self._publish()
+        self.flush()  # like the PC/SC loop: the first events are out when start() returns
 
     def stop(self) -> None:
         thread, self._thread = self._thread, None
@@ -213,9 +214,20 @@ class SimulatedBackend:
         for event in changes(old, new):
             self._queue.put(event)
 
+    def flush(self, timeout: float = 2.0) -> bool:
+        """Wait until the listeners have had every event so far (False on timeout)."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
     def _dispatch(self) -> None:
         while True:
-            event = self._queue.get()
-            if event is None:
+            item = self._queue.get()
+            if item is None:
                 return
-            self._listeners.emit(event)
+            if isinstance(item, threading.Event):
+                item.set()
+            else:
+                self._listeners.emit(item)

@@ -63,16 +63,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_REFUSED
 
 
-def _started_backend(args: argparse.Namespace, with_db: bool) -> tuple[CardBackend, Context]:
+def _backend(args: argparse.Namespace, with_db: bool) -> tuple[CardBackend, Context]:
     context = open_context(args, with_db=with_db)
-    backend = make_backend(context.settings, kind=args.card, reader=args.reader)
-    backend.start()
-    return backend, context
+    return make_backend(context.settings, kind=args.card, reader=args.reader), context
 
 
 # -- status ---------------------------------------------------------------------------------------
 def run_status(args: argparse.Namespace) -> int:
-    backend, _context = _started_backend(args, with_db=False)
+    backend, _context = _backend(args, with_db=False)
+    backend.start()
     try:
         status = backend.reader_state()
         print("\n".join(status_lines(status, simulated=backend.simulated)))
@@ -128,12 +127,13 @@ def read_passcode() -> str:
 def run_login(args: argparse.Namespace) -> int:
     from scrtui.store.queries import find_user
 
-    backend, context = _started_backend(args, with_db=True)
+    backend, context = _backend(args, with_db=True)
+    session = CardSession(backend, find_user, mhs_url=context.settings.mhs_url)
+    backend.start()
     try:
         status = backend.reader_state()
         if not status.usable:
             raise CliError(status.message, EXIT_REFUSED)
-        session = CardSession(backend, find_user, mhs_url=context.settings.mhs_url)
         result = session.login(read_passcode())
         if not result.ok:
             raise CliError(result.message, EXIT_REFUSED)

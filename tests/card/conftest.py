@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,7 +51,7 @@ USERS: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
 }
 
 VPCD_LOCK = Path("/tmp/scrtui-vpcd.lock")
-VPCD_LOCK_WAIT_S = 120.0
+VPCD_LOCK_WAIT_S = 120.0  # per test: another run's card test rarely takes more than 5 s
 
 
 class FakeClock:
@@ -145,11 +146,16 @@ def wait_readers_empty(timeout: float = 3.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def pcscd() -> Iterator[None]:
-    """pcscd with the two vpcd readers, held for this process (one test run at a time)."""
+def pcscd() -> None:
+    """pcscd with the two vpcd readers, or a skip that says why not."""
     problem = pcscd_problem()
     if problem:
         pytest.skip(problem)
+
+
+@contextmanager
+def vpcd_readers() -> Iterator[None]:
+    """Exclusive use of the vpcd readers across processes (two test runs on one machine)."""
     with VPCD_LOCK.open("a") as lock:
         deadline = time.monotonic() + VPCD_LOCK_WAIT_S
         while True:
@@ -158,11 +164,13 @@ def pcscd() -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    pytest.skip(f"another test run holds {VPCD_LOCK} (the vpcd readers)")
-                time.sleep(0.1)
-        wait_readers_empty()
-        yield
-        fcntl.flock(lock, fcntl.LOCK_UN)
+                    pytest.skip(f"another test run kept {VPCD_LOCK} (the vpcd readers) too long")
+                time.sleep(0.05)
+        try:
+            wait_readers_empty()
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class Cards:
@@ -191,10 +199,14 @@ class Cards:
 
 @pytest.fixture
 def vcards(pcscd: None) -> Iterator[Cards]:
-    cards = Cards()
-    yield cards
-    cards.remove_all()
-    wait_readers_empty()
+    """A virtual card factory; the vpcd readers are this test's alone until it ends."""
+    with vpcd_readers():
+        cards = Cards()
+        try:
+            yield cards
+        finally:
+            cards.remove_all()
+            wait_readers_empty()
 
 
 @pytest.fixture

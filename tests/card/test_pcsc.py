@@ -332,6 +332,8 @@ def test_no_reader_at_all(tmp_path):
     """A private pcscd with no reader configured, in a mount namespace of its own."""
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs root and unshare to run a second pcscd privately")
+    if not Path("/usr/sbin/pcscd").exists():
+        pytest.skip("pcscd is not installed")
     conf = tmp_path / "reader.conf.d"
     conf.mkdir()
     script = f"""
@@ -347,8 +349,14 @@ def test_no_reader_at_all(tmp_path):
         exit $rc
     """
     Path("/run/pcscd").mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "PCSCLITE_CSOCK_NAME"}
     result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=20, cwd=ROOT
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=ROOT,
+        env=env,
     )
     if "unshare failed" in result.stderr or "mount:" in result.stderr:
         pytest.skip(f"cannot make a private mount namespace here: {result.stderr.strip()}")
