@@ -41,6 +41,7 @@ RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 # How much of an adaptor's error body goes into error_text: enough to read the reason, short
 # enough for a table cell and a log line.
 _MAX_TEXT = 300
+_PROBE_TIMEOUT_S = 10.0
 
 
 class Outcome(enum.StrEnum):
@@ -245,8 +246,15 @@ class MhsClient:
         """GET <mhs_url>/healthcheck answered 200. Never raises."""
         if self._session is None:
             return False
+        # A probe answers quickly or not at all: never wait out a long total_timeout.
+        timeout = aiohttp.ClientTimeout(
+            total=min(self._settings.total_timeout, _PROBE_TIMEOUT_S),
+            sock_connect=self._settings.connect_timeout,
+        )
         try:
-            async with self._session.get(self._health_url, allow_redirects=False) as response:
+            async with self._session.get(
+                self._health_url, allow_redirects=False, timeout=timeout
+            ) as response:
                 await response.read()
                 return response.status == 200
         except Exception as exc:  # noqa: BLE001 - a probe reports, it never fails the caller
