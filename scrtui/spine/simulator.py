@@ -613,7 +613,9 @@ async def _mhs(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.requests += 1
-    response = await _injected_faults(state) or await _mhs(request)
+    response = await _injected_faults(state)
+    if response is None:
+        response = await _mhs(request)
     if state.chance(state.config.reset_share):
         state.faults["reset"] += 1
         _drop_connection(request)
