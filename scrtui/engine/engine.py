@@ -365,14 +365,14 @@ class UploadEngine:
                 await self._wait_open()
                 continue
             job = await self._next_job()
+            await limiter.acquire()
             # The gate is checked again right before the message leaves: a card pulled while
-            # this sender waited for work must stop it.
+            # this sender waited for work or for the rate limit must stop it.
             while not self._may_send():
                 if self._stop_reason is not None:
                     self._deferred.appendleft(job)
                     return
                 await self._wait_open()
-            await limiter.acquire()
             await self._send(client, job)
 
     async def _wait_open(self) -> None:
