@@ -12,10 +12,18 @@ from peewee import SqliteDatabase
 from scrtui.paths import touch_private
 from scrtui.store.models import ALL_MODELS, SchemaInfo, Upload, database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _index_run_patient(db: SqliteDatabase) -> None:
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS patient_upload_run_id_patient_id "
+        "ON patient_upload (run_id, patient_id)"
+    )
+
 
 # version -> function that upgrades a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {}
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {1: _index_run_patient}
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -139,6 +139,11 @@ class PatientUpload(Base):
     sent_at = DateTimeField(null=True)
     run = ForeignKeyField(Run, null=True, on_delete="SET NULL")
 
+    class Meta:
+        # The engine streams a run's work in patient order: without this index every batch
+        # sorted the whole run (2.8 ms a batch at 20,000 patients).
+        indexes = ((("run", "patient"), False),)
+
 
 class Attempt(Base):
     patient = ForeignKeyField(Patient, on_delete="CASCADE", index=True)

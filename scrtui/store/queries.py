@@ -120,13 +120,9 @@ def load_records(patient_ids: Iterable[int]) -> dict[int, PatientRecord]:
             AllergyRecord(substance, reaction, _as_date(recorded), kind)  # type: ignore[arg-type]
         )
     out: dict[int, PatientRecord] = {}
-    for row in db.execute_sql(
-        f"SELECT {_PATIENT_COLUMNS} FROM patient WHERE id IN ({marks})", ids
-    ):
+    for row in db.execute_sql(f"SELECT {_PATIENT_COLUMNS} FROM patient WHERE id IN ({marks})", ids):
         pid = row[0]
-        out[pid] = _record_from_row(
-            row, tuple(meds.get(pid, ())), tuple(allergies.get(pid, ()))
-        )
+        out[pid] = _record_from_row(row, tuple(meds.get(pid, ())), tuple(allergies.get(pid, ())))
     return out
 
 
@@ -200,8 +196,9 @@ def status_document() -> dict[str, object]:
         "failed": counts[Bucket.FAILED],
         "not_required": counts[Bucket.NOT_REQUIRED],
         "total": sum(counts.values()),
-        "status": upload.status if not upload.status_reason else
-        f"{upload.status}: {upload.status_reason}",
+        "status": upload.status
+        if not upload.status_reason
+        else f"{upload.status}: {upload.status_reason}",
         "last_run": run_summary(last_run()),
     }
 

@@ -127,3 +127,20 @@ def test_upload_lock_is_freed_when_the_holder_dies(tmp_path: Path) -> None:
     lock = UploadLock(db_path)
     lock.acquire()
     lock.release()
+
+
+def test_an_older_schema_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "scrtui.db"
+    open_database(path)
+    close_database()
+    with sqlite3.connect(path) as conn:  # a version 1 database: no run/patient index yet
+        conn.execute("DROP INDEX patient_upload_run_id_patient_id")
+        conn.execute("UPDATE schema_info SET version = 1")
+    open_database(path)
+    try:
+        db = database.obj
+        assert db.execute_sql("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION
+        names = {r[1] for r in db.execute_sql("PRAGMA index_list(patient_upload)")}
+        assert "patient_upload_run_id_patient_id" in names
+    finally:
+        close_database()
