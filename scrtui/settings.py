@@ -85,9 +85,9 @@ def _url(value: Any) -> str:
 
 def _optional_file(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError("a file path, or \"\" for none")
+        raise ValueError('a file path, or "" for none')
     if value and not Path(value).expanduser().is_file():
-        raise ValueError("an existing file, or \"\" for none")
+        raise ValueError('an existing file, or "" for none')
     return value
 
 
@@ -169,9 +169,7 @@ def validate_value(attr: str, value: Any) -> Any:
     try:
         return check(value)
     except ValueError as exc:
-        raise SettingsError(
-            f"[{section}] {key} = {_describe(value)}: expected {exc}"
-        ) from None
+        raise SettingsError(f"[{section}] {key} = {_describe(value)}: expected {exc}") from None
 
 
 def with_changes(settings: Settings, **changes: Any) -> Settings:
