@@ -105,6 +105,21 @@ class UploadLock:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
+    @classmethod
+    def is_held(cls, db_path: Path) -> bool:
+        """True while some process (this one included) runs an upload on this database."""
+        lock_path = Path(str(db_path) + ".lock")
+        if not lock_path.exists():
+            return False
+        fd = os.open(lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 from peewee import fn
 
@@ -20,6 +21,7 @@ from scrtui.domain.records import (
 from scrtui.domain.records import (
     Medication as MedicationRecord,
 )
+from scrtui.store.db import UploadLock
 from scrtui.store.models import (
     Allergy,
     Medication,
@@ -154,8 +156,17 @@ def bucket_counts() -> dict[Bucket, int]:
     return counts
 
 
+ACTIVE_STATUSES = frozenset({"Scheduled", "Running", "Paused", "Stopping"})
+INTERRUPTED = "interrupted: the process running it ended; use Resume to continue"
+
+
 def upload_state() -> Upload:
-    return Upload.get_by_id(1)
+    """The upload's status; an active status that no process holds was interrupted (a crash,
+    a power cut, a kill), and says so rather than claiming to run."""
+    upload = Upload.get_by_id(1)
+    if upload.status in ACTIVE_STATUSES and not UploadLock.is_held(Path(database.obj.database)):
+        upload.status, upload.status_reason = "Stopped", INTERRUPTED
+    return upload
 
 
 def last_run() -> Run | None:

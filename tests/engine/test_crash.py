@@ -73,6 +73,10 @@ def test_sigkill_at_random_moments_then_resume_sends_everyone_once(tmp_path):
                 child.send_signal(signal.SIGKILL)
             child.wait(10)
             mode = "resume"
+        # A killed upload says so instead of claiming to run.
+        out, _err = scrtui(home, "status", "--json").communicate(timeout=30)
+        if json.loads(out)["unprocessed"] + json.loads(out)["sending"]:
+            assert "interrupted" in json.loads(out)["status"]
         # The last child may have finished before its kill: then there is nothing to resume.
         child = scrtui(home, *upload, "--mode", "resume", "--json", env=env)
         out, err = child.communicate(timeout=120)
