@@ -88,6 +88,25 @@ class UploadRequest:
     group: str | None = None
 
 
+class ServiceError(Exception):
+    """A request the program refuses; the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient_id: int
+    nhs_number: str  # 3-3-4
+    name: str  # "Surname, Forename"
+    bucket: Bucket
+    reason_code: str | None
+    reason_text: str | None
+    attempts: int
+    last_attempt: str | None  # ISO 8601
+
+
+REPORT_ORDERS = ("nhs", "reason", "name")
+
+
 class Services(Protocol):
     settings: Settings
 
@@ -111,3 +130,32 @@ class Services(Protocol):
     def choose_role(self, role_profile_id: str) -> None: ...
     def toggle_simulated_card(self) -> None:
         """Demo only: insert or remove the simulated card."""
+
+    # SCR Reporter
+    def report_count(self, bucket: Bucket | None, search: str = "") -> int: ...
+    def report_page(
+        self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
+    ) -> list[PatientRow]: ...
+    def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+        """Write the view to CSV in the data directory; returns the file's path."""
+
+    # Patient groups (ServiceError for anything refused)
+    def group_exists(self, name: str) -> bool: ...
+    def save_group(
+        self, name: str, description: str, patient_ids: list[int], *, how: str = "new"
+    ) -> GroupInfo:
+        """how: "new" (refused if the name is taken), "replace" or "add" (to its members)."""
+
+    def import_group_file(
+        self, name: str, description: str, path: str, *, replace: bool = False
+    ) -> GroupInfo: ...
+    def group_members(self, name: str) -> list[PatientRow]: ...
+    def delete_group(self, name: str) -> None: ...
+
+    # Settings (need the card session with B0062; every change is logged)
+    def settings_refusal(self) -> str | None: ...
+    def update_settings(self, **changes: object) -> Settings: ...
+
+    # The run log
+    def upload_log_path(self) -> str: ...
+    def upload_log_tail(self, max_lines: int = 500) -> list[str]: ...

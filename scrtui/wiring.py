@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from scrtui.card.session import CardSession
 from scrtui.domain.progress import RunStatus, Snapshot
-from scrtui.domain.records import Mode
+from scrtui.domain.records import Bucket, Mode
 from scrtui.engine.engine import Refused, UploadEngine, refusal
+from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.services import (
     CardView,
@@ -17,11 +19,13 @@ from scrtui.services import (
     LastRun,
     LoginResult,
     Overview,
+    PatientRow,
+    ServiceError,
     UploadRequest,
 )
-from scrtui.settings import Settings
+from scrtui.settings import Settings, SettingsError, save, with_changes
 from scrtui.store import groups as group_store
-from scrtui.store import queries
+from scrtui.store import queries, report
 from scrtui.store.db import open_database
 
 UPLOAD_ACTIVITY = "B0062"
@@ -82,10 +86,7 @@ class AppServices:
         )
 
     def groups(self) -> list[GroupInfo]:
-        return [
-            GroupInfo(name=g.name, description=g.description, members=g.members, system=g.system)
-            for g in group_store.list_groups()
-        ]
+        return [_group_info(g) for g in group_store.list_groups()]
 
     def refusal(self, mode: Mode) -> str | None:
         if self.engine is not None and self.engine.running:
@@ -148,8 +149,161 @@ class AppServices:
         if toggle is not None:  # only the simulated card can be moved from the keyboard
             toggle()
 
+    # ----- SCR Reporter ----------------------------------------------------------------------
+
+    def report_count(self, bucket: Bucket | None, search: str = "") -> int:
+        return report.count_rows(bucket, search or None)
+
+    def report_page(
+        self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
+    ) -> list[PatientRow]:
+        return [
+            _patient_row(r)
+            for r in report.report_rows(bucket, search or None, order, offset, limit)
+        ]
+
+    def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+        exports = self.home.root / "exports"
+        exports.mkdir(mode=0o700, exist_ok=True)
+        label = bucket.value if bucket else "all"
+        path = exports / f"scr-report-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        try:
+            rows = report.export_csv(path, bucket, search or None, order)
+        except OSError as exc:
+            raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
+        self._note("report_exported", f"Exported {rows} rows ({label}) to {path}", rows=rows)
+        return str(path)
+
+    # ----- patient groups --------------------------------------------------------------------
+
+    def group_exists(self, name: str) -> bool:
+        wanted = name.strip().lower()
+        return any(g.name.lower() == wanted for g in group_store.list_groups())
+
+    def save_group(
+        self, name: str, description: str, patient_ids: list[int], *, how: str = "new"
+    ) -> GroupInfo:
+        try:
+            saved = group_store.save_group_ids(name, description, patient_ids, how)
+        except group_store.GroupError as exc:
+            raise ServiceError(str(exc)) from None
+        self._note("group_saved", f'Group "{saved.name}" saved ({how}), {saved.members} members')
+        return _group_info(saved)
+
+    def import_group_file(
+        self, name: str, description: str, path: str, *, replace: bool = False
+    ) -> GroupInfo:
+        try:
+            lines = group_store.read_number_file(Path(path).expanduser())
+            saved = group_store.create_group(name, description, lines, replace=replace)
+        except group_store.GroupError as exc:
+            raise ServiceError(str(exc)) from None
+        except OSError as exc:
+            raise ServiceError(f"Cannot read {path}: {exc.strerror}") from None
+        self._note("group_imported", f'Group "{saved.name}" imported, {saved.members} members')
+        return _group_info(saved)
+
+    def group_members(self, name: str) -> list[PatientRow]:
+        try:
+            ids = group_store.group_member_ids(name)
+        except group_store.GroupError as exc:
+            raise ServiceError(str(exc)) from None
+        rows: list[PatientRow] = []
+        for start in range(0, len(ids), 500):
+            chunk = set(ids[start : start + 500])
+            rows.extend(_patient_row(r) for r in report.rows_for_ids(chunk))
+        return rows
+
+    def delete_group(self, name: str) -> None:
+        try:
+            group_store.delete_group(name)
+        except group_store.GroupError as exc:
+            raise ServiceError(str(exc)) from None
+        self._note("group_deleted", f'Group "{name.strip()}" deleted')
+
+    # ----- settings --------------------------------------------------------------------------
+
+    def settings_refusal(self) -> str | None:
+        if self.engine is not None and self.engine.running:
+            return "An upload is running: stop it before changing the settings."
+        if self.session.author() is None:
+            return "Changing settings needs your smartcard session: log in first (F4)."
+        try:
+            self.session.require(UPLOAD_ACTIVITY, action="Changing the SCR settings")
+        except Exception as exc:  # NotAuthorised names the activity and the role
+            return str(exc)
+        return None
+
+    def update_settings(self, **changes: object) -> Settings:
+        refusal = self.settings_refusal()
+        if refusal:
+            raise ServiceError(refusal)
+        try:
+            updated = with_changes(self.settings, **changes)
+        except SettingsError as exc:
+            raise ServiceError(str(exc)) from None
+        save(self.home.settings_path, updated)
+        for key, new in changes.items():
+            old = getattr(self.settings, key)
+            if old != getattr(updated, key):
+                self._note(
+                    "setting_changed",
+                    f"Setting {key} changed from {old!r} to {new!r}",
+                    key=key,
+                )
+        self.settings = updated
+        self.session.set_mhs_url(updated.mhs_url)
+        return updated
+
+    # ----- the run log -----------------------------------------------------------------------
+
+    def upload_log_path(self) -> str:
+        return str(self.home.upload_log)
+
+    def upload_log_tail(self, max_lines: int = 500) -> list[str]:
+        return tail_lines(self.home.upload_log, max_lines)
+
+    def _note(self, event: str, text: str, **fields: object) -> None:
+        """Administrative changes go to the run log and the JSON log, with who did them."""
+        author = self.session.author()
+        who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
+        RunLog(self.home.upload_log, who).write(self.clock(), event, text, **fields)
+
     def close(self) -> None:
         self.backend.stop()  # type: ignore[attr-defined]
+
+
+def _patient_row(row: report.ReportRow) -> PatientRow:
+    return PatientRow(
+        patient_id=row.patient_id,
+        nhs_number=row.nhs_number,
+        name=row.name,
+        bucket=row.bucket,
+        reason_code=row.reason_code,
+        reason_text=row.reason_text,
+        attempts=row.attempts,
+        last_attempt=row.last_attempt,
+    )
+
+
+def _group_info(g: group_store.GroupSummary) -> GroupInfo:
+    return GroupInfo(name=g.name, description=g.description, members=g.members, system=g.system)
+
+
+def tail_lines(path: Path, max_lines: int) -> list[str]:
+    """The last lines of a file without reading all of it (the run log grows for years)."""
+    if not path.exists():
+        return []
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        block = min(size, max(4096, max_lines * 200))
+        handle.seek(size - block)
+        data = handle.read()
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if block < size:
+        lines = lines[1:]  # the first line read is probably cut
+    return lines[-max_lines:]
 
 
 def create_services(

@@ -7,7 +7,6 @@ and returns an exit code: 0 done, 1 error, 2 refused (bad input; nothing was cha
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -203,16 +202,6 @@ def _output(target: str | None) -> Iterator[TextIO]:
         yield handle
 
 
-def _write_csv(rows: Iterator[report.ReportRow], out: TextIO) -> int:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(report.COLUMNS)
-    count = 0
-    for row in rows:
-        writer.writerow(row.as_dict().values())
-        count += 1
-    return count
-
-
 def _write_json(rows: Iterator[report.ReportRow], out: TextIO) -> int:
     """A JSON array written row by row, so memory stays flat for any practice size."""
     count = 0
@@ -227,7 +216,7 @@ def _write_json(rows: Iterator[report.ReportRow], out: TextIO) -> int:
 
 def _report(args: argparse.Namespace, _context: Context) -> int:
     rows = report.report_rows(bucket=args.bucket, search=args.search, order=args.order)
-    write = _write_json if args.format == "json" else _write_csv
+    write = _write_json if args.format == "json" else report.write_csv
     try:
         with _output(args.output) as out:
             count = write(rows, out)

@@ -182,28 +182,75 @@ def create_group(
     """
     cleaned = check_name(name)
     desc = check_description(description)
-    db = database.obj
-    with db.atomic():
-        existing = _find_group(cleaned)
-        if existing is not None and existing[2]:
-            raise GroupError(f'"{existing[1]}" is a system group: it cannot be overwritten.')
-        if existing is not None and not replace:
-            raise GroupError(
-                f'{IN_USE} Choose another name, or overwrite "{existing[1]}" '
-                "(scrtui groups import --replace)."
+    with database.obj.atomic():
+        existing = _writable(cleaned, replace, "scrtui groups import --replace")
+        return _write_group(existing, cleaned, desc, resolve_members(nhs_numbers))
+
+
+def save_group_ids(
+    name: str, description: str, patient_ids: Iterable[int], how: str = "new"
+) -> GroupSummary:
+    """A group from selected patients (the SCR Reporter's marks), by patient id so that
+    patients with an invalid NHS number can be grouped too, to fix and resend them.
+
+    how: "new" (refused if the name is taken), "replace" (overwrite) or "add" (to the
+    existing members, keeping its description when none is given).
+    """
+    cleaned = check_name(name)
+    ids = sorted(set(patient_ids))
+    if not ids:
+        raise GroupError("No patients are selected: mark some first.")
+    with database.obj.atomic():
+        existing = _writable(cleaned, how in ("replace", "add"), "overwrite it")
+        if how == "add" and existing is not None:
+            ids = sorted(set(ids) | set(group_member_ids(existing[1])))
+            if not description.strip():
+                description = _description_of(existing[0])
+        known = {
+            row[0]
+            for row in database.obj.execute_sql(
+                f"SELECT id FROM patient WHERE id IN ({','.join('?' * len(ids))})", ids
             )
-        members = resolve_members(nhs_numbers)
-        if existing is not None:
-            db.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
-        group_id = db.execute_sql(
-            "INSERT INTO patient_group (name, description, system) VALUES (?, ?, 0)",
-            (cleaned, desc),
-        ).lastrowid
-        db.connection().executemany(
-            "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
-            [(group_id, pid) for pid in members],
+        }
+        if len(known) != len(ids):
+            raise GroupError("Some selected patients are no longer in the practice: refresh.")
+        return _write_group(existing, cleaned, check_description(description), ids)
+
+
+def _description_of(group_id: int) -> str:
+    row = database.obj.execute_sql(
+        "SELECT description FROM patient_group WHERE id = ?", (group_id,)
+    ).fetchone()
+    return row[0] or "" if row else ""
+
+
+def _writable(name: str, replace: bool, how_to_overwrite: str) -> tuple[int, str, bool] | None:
+    """The existing group of this name if it may be overwritten, or None; else GroupError."""
+    existing = _find_group(name)
+    if existing is not None and existing[2]:
+        raise GroupError(f'"{existing[1]}" is a system group: it cannot be overwritten.')
+    if existing is not None and not replace:
+        raise GroupError(
+            f'{IN_USE} Choose another name, or overwrite "{existing[1]}" ({how_to_overwrite}).'
         )
-    return GroupSummary(cleaned, desc, len(members), False)
+    return existing
+
+
+def _write_group(
+    existing: tuple[int, str, bool] | None, name: str, description: str, members: list[int]
+) -> GroupSummary:
+    db = database.obj
+    if existing is not None:
+        db.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
+    group_id = db.execute_sql(
+        "INSERT INTO patient_group (name, description, system) VALUES (?, ?, 0)",
+        (name, description),
+    ).lastrowid
+    db.connection().executemany(
+        "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
+        [(group_id, pid) for pid in members],
+    )
+    return GroupSummary(name, description, len(members), False)
 
 
 def delete_group(name: str) -> None:

@@ -6,9 +6,12 @@ written to CSV with flat memory; the UI pages through the same query with offset
 
 from __future__ import annotations
 
+import csv
+import os
 from collections.abc import Iterator
 from datetime import datetime
-from typing import NamedTuple
+from pathlib import Path
+from typing import NamedTuple, TextIO
 
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
@@ -31,6 +34,7 @@ class ReportRow(NamedTuple):
     reason_code: str | None
     reason_text: str | None
     last_attempt: str | None  # ISO 8601, seconds
+    attempts: int = 0
 
     def as_dict(self) -> dict[str, str | None]:
         """The report's columns (COLUMNS), with the bucket by its name (e.g. not_required)."""
@@ -107,13 +111,19 @@ def report_rows(
     if order not in ORDERS:
         raise ValueError(f"order {order!r}: expected one of {', '.join(ORDERS)}")
     where, params = _where(bucket, search)
+    return _rows(where, params, order, offset, limit)
+
+
+def _rows(
+    where: str, params: list[object], order: str, offset: int, limit: int | None
+) -> Iterator[ReportRow]:
     sql = (
         "SELECT p.id, p.nhs_number, p.forename, p.surname, COALESCE(u.bucket, 'unprocessed'), "
-        f"u.reason_code, u.reason_text, u.last_attempt_at{_FROM}{where} "
+        f"u.reason_code, u.reason_text, u.last_attempt_at, u.attempts{_FROM}{where} "
         f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?"
     )
     cursor = database.obj.execute_sql(sql, [*params, -1 if limit is None else limit, offset])
-    for pid, number, forename, surname, bucket_name, code, text, last in cursor:
+    for pid, number, forename, surname, bucket_name, code, text, last, attempts in cursor:
         yield ReportRow(
             patient_id=pid,
             nhs_number=nhs_number.format_334(number),
@@ -122,4 +132,41 @@ def report_rows(
             reason_code=code,
             reason_text=text,
             last_attempt=_iso(last),
+            attempts=attempts or 0,
         )
+
+
+def rows_for_ids(patient_ids: set[int]) -> Iterator[ReportRow]:
+    """Report rows for these patients (a group's members), in NHS number order."""
+    if not patient_ids:
+        return iter(())
+    marks = ",".join("?" * len(patient_ids))
+    return _rows(f" WHERE p.id IN ({marks})", list(patient_ids), "nhs", 0, None)
+
+
+def write_csv(rows: Iterator[ReportRow], out: TextIO) -> int:
+    """The report's columns as CSV; returns the number of rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(row.as_dict().values())
+        count += 1
+    return count
+
+
+def export_csv(
+    path: Path, bucket: Bucket | str | None = None, search: str | None = None, order: str = "nhs"
+) -> int:
+    """Write a view of the report to a new file readable by its owner only (it lists
+    patients); a half-written file is never left behind."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            count = write_csv(report_rows(bucket, search, order), handle)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
