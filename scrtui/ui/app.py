@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from scrtui import logs
-from scrtui.domain.progress import Snapshot
+from scrtui.domain.progress import RunStatus, Snapshot
 from scrtui.resources import stylesheet_path
 from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
 
@@ -48,7 +48,7 @@ class ScrApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", key_display="F1", priority=True),
         Binding("f3", "login", "Log in", key_display="F3"),
-        Binding("f4", "toggle_card", "Card in/out", key_display="F4"),
+        Binding("f4", "toggle_card", "Card", key_display="F4"),
         Binding("f10", "quit", "Quit", key_display="F10", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -74,6 +74,7 @@ class ScrApp(App[None]):
         self._request: UploadRequest | None = None
         self._roles: tuple[RoleChoice, ...] = ()
         self._ticks = 0
+        self._upload_started = False  # the engine left Idle: an error is "stopped", not "refused"
         self._quitting = False
         if self.sixteen_colours and "TEXTUAL_THEME" not in os.environ:
             self.theme = "ansi-dark"
@@ -121,6 +122,8 @@ class ScrApp(App[None]):
         except Exception as exc:  # never let a failing read kill the UI; show it instead
             log.error("ui_poll_failed", error=str(exc))
             return
+        if self.upload_running and snapshot.status is not RunStatus.IDLE:
+            self._upload_started = True
         state = LiveState(snapshot, card, self.upload_running, self._request)
         if self.live.publish(state) and react:
             self._react(previous, state)
@@ -132,9 +135,9 @@ class ScrApp(App[None]):
             if inserted and before.card.state is not CardState.INSERTED:
                 self.open_login()
             elif after.card.state is not CardState.INSERTED:
-                for screen in self.screen_stack:
-                    if isinstance(screen, PasscodeModal):  # the card went: nothing to log in to
-                        screen.dismiss(None)
+                top = self.screen
+                if isinstance(top, PasscodeModal) and after.card.state is not CardState.LOGGED_IN:
+                    top.close(None)  # the card went: nothing to log in to
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         card = self.live.state.card
@@ -151,8 +154,13 @@ class ScrApp(App[None]):
         if self.upload_running or self._quitting:
             return False
         self._request = request
-        log.info("ui_start_upload", mode=request.mode.value, group=request.group,
-                 schedule=request.schedule.describe())
+        self._upload_started = False
+        log.info(
+            "ui_start_upload",
+            mode=request.mode.value,
+            group=request.group,
+            schedule=request.schedule.describe(),
+        )
         self._upload = self.run_worker(
             self.services.run_upload(request),
             name=f"upload-{request.mode.value}",
@@ -172,13 +180,9 @@ class ScrApp(App[None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            log.error("ui_upload_failed", error=repr(error))
-            self.push_screen(MessageModal(
-                "Upload stopped",
-                f"The upload stopped: {error}\n\nNothing already sent is lost. Fix the problem, "
-                "then choose Initial Upload > Resume. Details are in logs/scrtui.jsonl.",
-                kind="error",
-            ))
+            log.error("ui_upload_failed", error=repr(error), started=self._upload_started)
+            title, message = t.worker_error_message(error, started=self._upload_started)
+            self.push_screen(MessageModal(title, message, kind="error"))
         elif event.state is WorkerState.SUCCESS:
             result = event.worker.result
             snapshot = result if isinstance(result, Snapshot) else self.services.snapshot()
@@ -225,11 +229,10 @@ class ScrApp(App[None]):
     # ----- help and leaving --------------------------------------------------------------------
 
     def action_help(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, HelpScreen):
-                screen.dismiss(None)
-                return
-        self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            self.screen.close(None)
+        elif not any(isinstance(s, HelpScreen) for s in self.screen_stack):
+            self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
         """F10, ctrl+q and the palette's Quit all ask first (Vision's exit prompt)."""
@@ -260,9 +263,12 @@ class ScrApp(App[None]):
             return
         self._quitting = True
         if self.upload_running:
-            self.push_screen(MessageModal(
-                "Exit", "Stopping the upload safely... the application closes when it has.",
-            ))
+            self.push_screen(
+                MessageModal(
+                    "Exit",
+                    "Stopping the upload safely... the application closes when it has.",
+                )
+            )
         self.run_worker(self._stop_then_exit(return_code), group="exit", exit_on_error=False)
 
     async def _stop_then_exit(self, return_code: int) -> None:

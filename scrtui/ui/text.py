@@ -7,32 +7,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scrtui.domain.progress import RunStatus, Snapshot, format_duration
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
+from scrtui.domain.prompts import CONFIRMATION, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Mode
 from scrtui.services import CardState, CardView, LastRun
 
-# domain.md §1.2: the full wording of the older Vision page (V-RUN790), quoted exactly.
-CONFIRM_PROMPTS: dict[Mode, str] = {
-    Mode.RUN: (
-        "This action will send a GP Summary Initial Upload for all eligible patients. "
-        "This should only be run at a time and date agreed with HSCIC. Do you wish to proceed?"
-    ),
-    Mode.RESUME: "Continue with the initial upload?",
-    Mode.RERUN: (
-        "Some Initial Uploads have already been sent. This operation will resend messages for "
-        "all eligible patients. Do you wish to proceed?"
-    ),
-    Mode.FAILED: (
-        "This action will reprocess all failed initial uploads. Do you wish to proceed?"
-    ),
-}
-
-EXIT_QUESTION = "Are you sure you want to exit the application?"
+# domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
+# one copy, in scrtui.domain.prompts, shared with the headless commands.
+CONFIRM_PROMPTS: dict[Mode, str] = CONFIRMATION
+__all__ = ["CONFIRM_PROMPTS", "EXIT_QUESTION", "PROCESS_COMPLETED"]  # re-exported for screens
 EXIT_DURING_RUN = (
     "An upload is in progress. It will stop safely (nothing already sent is lost) "
     "and can be resumed later with Initial Upload > Resume."
 )
-PROCESS_COMPLETED = "Process completed."
 STOP_QUESTION = "Stop the upload now?"
 STOP_DETAIL = (
     "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
@@ -60,23 +47,22 @@ def window_title(mode: Mode) -> str:
     return f"SCR Upload - {mode.label}"
 
 
-def card_text(view: CardView) -> str:
+def card_text(view: CardView, width: int = 0) -> str:
     """One line for the card status widget: the state, who, and how long the session has.
 
-    Whether the card is simulated is shown separately (right of the title), to fit 80 columns.
+    With a width, a logged-in line is shortened (never the time left) until it fits. Whether
+    the card is simulated is shown separately (right of the title), to fit 80 columns.
     """
-    if view.state is CardState.LOGGED_IN:
-        who = view.user_name or "unknown user"
-        text = f"Logged in as {who}"
-        if view.role_name:
-            text += f" ({view.role_name})"
-        if view.time_left is not None:
-            text += f", {session_left(view.time_left)} left"
-    else:
-        text = view.state.value
-        if view.message:
-            text += f". {view.message}"
-    return text
+    if view.state is not CardState.LOGGED_IN:
+        return f"{view.state.value}. {view.message}" if view.message else view.state.value
+    who = view.user_name or "unknown user"
+    left = f", {session_left(view.time_left)} left" if view.time_left is not None else ""
+    role = f" ({view.role_name})" if view.role_name else ""
+    candidates = (f"Logged in as {who}{role}{left}", f"{who}{role}{left}", f"{who}{left}")
+    for text in candidates:
+        if not width or len(text) <= width:
+            return text
+    return candidates[-1]
 
 
 def card_level(view: CardView) -> str:
@@ -140,6 +126,10 @@ def schedule_line(snapshot: Snapshot) -> str:
 def average_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 0.001:
+        return "<1 ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 10:
         return f"{seconds:.2f} s"
     return format_duration(timedelta(seconds=seconds))
@@ -150,7 +140,9 @@ def rate(per_second: float) -> str:
         return "-"
     if per_second < 1:
         return f"{per_second * 60:.1f} patients/min"
-    return f"{per_second:.1f} patients/s"
+    if per_second < 100:
+        return f"{per_second:.1f} patients/s"
+    return f"{per_second:,.0f} patients/s"
 
 
 def eta(value: timedelta | None) -> str:
@@ -176,11 +168,22 @@ def last_run_lines(last: LastRun | None) -> list[str]:
     ]
 
 
+def worker_error_message(error: BaseException | None, *, started: bool) -> tuple[str, str]:
+    """(title, text) when the upload's worker raised instead of returning a snapshot."""
+    if not started:
+        return ("Upload not started", f"The upload did not start: {error}")
+    return (
+        "Upload stopped",
+        f"The upload stopped: {error}\n\nNothing already sent is lost. Fix the problem, then "
+        "choose Initial Upload > Resume. Details are in logs/scrtui.jsonl.",
+    )
+
+
 def finished_message(snapshot: Snapshot) -> tuple[str, str]:
     """(title, text) of the message shown when the upload's worker returns."""
     if snapshot.fatal_message:
         return ("Upload stopped", snapshot.fatal_message)
-    if snapshot.reason in ("", "completed"):
+    if snapshot.reason in ("", StopReason.COMPLETED.value):
         return ("SCR Upload", PROCESS_COMPLETED)
     return (
         "Upload stopped",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -24,8 +25,21 @@ def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
-def make_app(services: Services, *, environ: dict[str, str] | None = None) -> ScrApp:
-    return ScrApp(services, clock=lambda: FIXED_NOW, environ=environ or XTERM)
+def make_app(
+    services: Services,
+    *,
+    environ: dict[str, str] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> ScrApp:
+    """The app at a fixed time (the fake services) or real time (clock=datetime.now)."""
+    return ScrApp(services, clock=clock or (lambda: FIXED_NOW), environ=environ or XTERM)
+
+
+@pytest.fixture(scope="session")
+def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .real_services import seed_template
+
+    return seed_template(tmp_path_factory.mktemp("ui-seed"))
 
 
 async def wait_for(

@@ -29,8 +29,10 @@ from scrtui.settings import Settings
 PASSCODE = "1234"
 ADMIN = RoleChoice("555000000011", "R8000 System Administrator (555000000011)")
 GP = RoleChoice("555000000012", "R0260 General Medical Practitioner (555000000012)")
-ROLE_NAMES = {ADMIN.role_profile_id: "System Administrator",
-              GP.role_profile_id: "General Medical Practitioner"}
+ROLE_NAMES = {
+    ADMIN.role_profile_id: "System Administrator",
+    GP.role_profile_id: "General Medical Practitioner",
+}
 B0062_ROLES = {ADMIN.role_profile_id}
 
 GROUPS = (
@@ -124,8 +126,11 @@ class FakeServices:
 
     def overview(self) -> Overview:
         return Overview(
-            status=self.status.value, reason=self.reason, counts=self.counts(),
-            last_run=self.last_run, gp_summary_enabled=self.settings.gp_summary_enabled,
+            status=self.status.value,
+            reason=self.reason,
+            counts=self.counts(),
+            last_run=self.last_run,
+            gp_summary_enabled=self.settings.gp_summary_enabled,
         )
 
     def groups(self) -> list[GroupInfo]:
@@ -174,8 +179,9 @@ class FakeServices:
         self.total = len(chosen)
         try:
             if request.schedule.start is not None:
-                self.status, self.reason = RunStatus.SCHEDULED, (
-                    f"starts {request.schedule.start:%d/%m/%Y %H:%M}"
+                self.status, self.reason = (
+                    RunStatus.SCHEDULED,
+                    (f"starts {request.schedule.start:%d/%m/%Y %H:%M}"),
                 )
                 while not self._stop and not self._wake.is_set():
                     await asyncio.sleep(0.01)
@@ -190,7 +196,7 @@ class FakeServices:
                     await asyncio.sleep(0.01)
                     continue
                 self.status, self.reason = RunStatus.RUNNING, ""
-                part = chosen[position:position + self.batch]
+                part = chosen[position : position + self.batch]
                 for i in part:
                     self.buckets[i] = Bucket.SENDING
                 await asyncio.sleep(self.step_delay)
@@ -206,8 +212,11 @@ class FakeServices:
             self.status = RunStatus.STOPPED
             self.reason = (StopReason.COMPLETED if completed else StopReason.USER).value
             self.last_run = LastRun(
-                user_name="Dr Ann Smith", role="System Administrator", mode=request.mode,
-                started_at=datetime(2026, 5, 1, 9, 30), ended_at=datetime(2026, 5, 1, 9, 35),
+                user_name="Dr Ann Smith",
+                role="System Administrator",
+                mode=request.mode,
+                started_at=datetime(2026, 5, 1, 9, 30),
+                ended_at=datetime(2026, 5, 1, 9, 35),
                 outcome=self.reason,
             )
             return self.snapshot()
@@ -302,8 +311,13 @@ def fixed_snapshot(**changes: object) -> Snapshot:
     base = Snapshot(
         status=RunStatus.RUNNING,
         mode=Mode.RUN,
-        counts={Bucket.UNPROCESSED: 162, Bucket.SENDING: 3, Bucket.SENT: 112,
-                Bucket.FAILED: 5, Bucket.NOT_REQUIRED: 18},
+        counts={
+            Bucket.UNPROCESSED: 162,
+            Bucket.SENDING: 3,
+            Bucket.SENT: 112,
+            Bucket.FAILED: 5,
+            Bucket.NOT_REQUIRED: 18,
+        },
         checked=135,
         total=300,
         queued=117,

@@ -25,6 +25,19 @@ class Dialog(ModalScreen[T]):
     def __init__(self, title: str, *, classes: str = "") -> None:
         super().__init__(classes=classes)
         self.dialog_title = title
+        self._result_sent = False
+
+    def close(self, result: T | None = None) -> bool:
+        """Dismiss with `result` once, and only while this dialog is the top screen.
+
+        Screen.dismiss pops whatever screen is on top, so a second dismiss (or one from
+        outside while another dialog covers this one) would close the wrong screen.
+        """
+        if self._result_sent or not self.is_attached or self.app.screen is not self:
+            return False
+        self._result_sent = True
+        self.dismiss(result)
+        return True
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog") as box:

@@ -25,10 +25,14 @@ class GroupPick:
     name: str | None
 
 
-def group_prompt(group: GroupInfo) -> str:
-    kind = "system" if group.system else "user"
+PROMPT_WIDTH = 64  # one line inside the 72-column dialog, scrollbar included
+
+
+def group_prompt(group: GroupInfo, width: int = PROMPT_WIDTH) -> str:
+    """One line: name, member count, description (cut to fit, so the list never wraps)."""
     members = f"{group.members:,} patient" + ("" if group.members == 1 else "s")
-    return f"{group.name:<10}  {members:>15}  {group.description} ({kind})"
+    text = f"{group.name:<10}  {members:>15}  {group.description}"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def matches(group: GroupInfo, text: str) -> bool:
@@ -70,8 +74,9 @@ class GroupPickerModal(Dialog[GroupPick | None]):
             index = next((i for i, o in enumerate(options) if o.id == wanted), 0)
             listing.highlighted = index
         self.query_one("#group-count", Static).update(
-            f"{len(shown)} of {len(self._groups)} groups" if text.strip() else
-            f"{len(self._groups)} groups"
+            f"{len(shown)} of {len(self._groups)} groups"
+            if text.strip()
+            else f"{len(self._groups)} groups"
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -92,7 +97,7 @@ class GroupPickerModal(Dialog[GroupPick | None]):
     def _choose(self, option_id: str | None) -> None:
         if option_id is None:
             return
-        self.dismiss(GroupPick(None if option_id == _ALL_ID else option_id))
+        self.close(GroupPick(None if option_id == _ALL_ID else option_id))
 
     def action_into_list(self) -> None:
         listing = self.query_one("#group-list", OptionList)
@@ -102,4 +107,4 @@ class GroupPickerModal(Dialog[GroupPick | None]):
             listing.action_cursor_down()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)

@@ -59,7 +59,7 @@ class PasscodeModal(Dialog[LoginResult | None]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
     def action_submit(self) -> None:
         passcode = self.query_one("#passcode", Input).value
@@ -81,7 +81,7 @@ class PasscodeModal(Dialog[LoginResult | None]):
         finally:
             self._busy = False
         if result.ok:
-            self.dismiss(result)
+            self.close(result)
             return
         field = self.query_one("#passcode", Input)
         field.value = ""
@@ -116,7 +116,7 @@ class RoleModal(Dialog[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option_id)
+        self.close(event.option_id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)

@@ -27,7 +27,7 @@ class MessageModal(Dialog[None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(None)
+        self.close(None)
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.close(None)

@@ -78,24 +78,35 @@ class ScheduleModal(Dialog[UploadRequest | None]):
                 yield self._radio("Immediately", value=True, id="start-now")
                 yield self._radio("At", id="start-at")
             yield Input(
-                f"{now:%d/%m/%Y}", id="start-date", restrict=_DATE_CHARS, max_length=10,
-                compact=True, disabled=True, tooltip="dd/mm/yyyy",
+                f"{now:%d/%m/%Y}",
+                id="start-date",
+                restrict=_DATE_CHARS,
+                max_length=10,
+                compact=True,
+                disabled=True,
+                tooltip="dd/mm/yyyy",
             )
             yield Input(
-                f"{now:%H:%M}", id="start-time", restrict=_TIME_CHARS, max_length=5,
-                compact=True, disabled=True, tooltip="hh:mm",
+                f"{now:%H:%M}",
+                id="start-time",
+                restrict=_TIME_CHARS,
+                max_length=5,
+                compact=True,
+                disabled=True,
+                tooltip="hh:mm",
             )
         with Horizontal(classes="field"):
             yield Static("Stop", classes="label")
-            yield Input(id="stop", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5,
-                        compact=True)
+            yield Input(
+                id="stop", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5, compact=True
+            )
             yield Static("optional: stop at this time", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Resume", classes="label")
-            yield Input(id="resume", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5,
-                        compact=True)
-            yield Static("optional: with Stop, pauses daily", classes="hint",
-                         markup=False)
+            yield Input(
+                id="resume", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5, compact=True
+            )
+            yield Static("optional: with Stop, pauses daily", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Group Name", classes="label")
             yield Button(self._group_button_label(), id="group", compact=True)
@@ -152,12 +163,12 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         self.query_one("#group", Button).label = self._group_button_label()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
     def action_ok(self) -> None:
         request = self.request()
         if request is not None:
-            self.dismiss(request)
+            self.close(request)
 
     # ----- validation --------------------------------------------------------------------------
 
@@ -209,8 +220,14 @@ class ScheduleModal(Dialog[UploadRequest | None]):
             )
         except ScheduleError as exc:
             message = str(exc)
-            blamed = {"resume"} if message.startswith("a resume") else (
-                {"stop", "resume"} if "stop and resume" in message else {"start-date", "start-time"}
+            blamed = (
+                {"resume"}
+                if message.startswith("a resume")
+                else (
+                    {"stop", "resume"}
+                    if "stop and resume" in message
+                    else {"start-date", "start-time"}
+                )
             )
             return self._refuse(message[:1].upper() + message[1:], blamed)
         problem = self._card_problem()

@@ -42,7 +42,7 @@ class BulkTransmissionScreen(FramedScreen):
         Binding("u", "choose('resume')", "Resume"),
         Binding("e", "choose('rerun')", "Rerun"),
         Binding("f", "choose('failed')", "Failed"),
-        Binding("v", "view_upload", "View upload"),
+        Binding("v", "view_upload", "View"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -67,7 +67,9 @@ class BulkTransmissionScreen(FramedScreen):
                 )
                 yield Static("Other bulk uploads (not available yet)", classes="section-title")
                 yield Static(
-                    "\n".join(t.OTHER_BULK_UPLOADS), id="other-uploads", classes="unavailable",
+                    "\n".join(t.OTHER_BULK_UPLOADS),
+                    id="other-uploads",
+                    classes="unavailable",
                     markup=False,
                 )
             with Vertical(id="bulk-right"):
@@ -109,6 +111,7 @@ class BulkTransmissionScreen(FramedScreen):
             counters.show(state.snapshot.counts)
         elif self._overview is not None:
             line = self._overview.status or "Idle"
+            line = line[:1].upper() + line[1:]  # the store keeps "idle", the screen says "Idle"
             if self._overview.reason:
                 line += f": {self._overview.reason}"
             if not self._overview.gp_summary_enabled:
@@ -135,12 +138,14 @@ class BulkTransmissionScreen(FramedScreen):
         app = host(self)
         title = f"Initial Upload - {mode.label}"
         if app.live.state.active:
-            self.app.push_screen(MessageModal(
-                title,
-                "An upload is already in progress. Press v to view it; pause or stop it there "
-                "before choosing another option.",
-                kind="refusal",
-            ))
+            self.app.push_screen(
+                MessageModal(
+                    title,
+                    "An upload is already in progress. Press v to view it; pause or stop it there "
+                    "before choosing another option.",
+                    kind="refusal",
+                )
+            )
             return
         refusal = app.services.refusal(mode)
         if refusal is None:

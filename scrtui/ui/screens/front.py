@@ -24,9 +24,7 @@ class MenuEntry:
 # The SCR tab's tools. The next issue adds SCR Reporter, Patient Groups, Settings and a Log
 # viewer here; an entry is listed only once its screen exists, so the menu never offers a
 # dead end.
-SCR_MENU: tuple[MenuEntry, ...] = (
-    MenuEntry("g", "GP Summary Bulk Uploads", "bulk_uploads"),
-)
+SCR_MENU: tuple[MenuEntry, ...] = (MenuEntry("g", "GP Summary Bulk Uploads", "bulk_uploads"),)
 
 
 class FrontScreen(FramedScreen):

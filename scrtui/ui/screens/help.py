@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -13,7 +15,22 @@ from ..modals.base import Dialog
 KEY_WIDTH = 16
 
 
+def help_table() -> Table:
+    """Keys in one column, what they do in the other (wrapped under itself, not the key)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=KEY_WIDTH + 2, no_wrap=True)
+    table.add_column(ratio=1)
+    for index, (title, rows) in enumerate(KEY_SECTIONS):
+        if index:
+            table.add_row("", "")
+        table.add_row(Text(title, style="bold underline"), "")
+        for key, what in rows:
+            table.add_row(Text(f"  {key}", style="bold"), what)
+    return table
+
+
 def help_text() -> str:
+    """The same content as plain text (for tests and docs/keys.md)."""
     lines: list[str] = []
     for title, rows in KEY_SECTIONS:
         if lines:
@@ -30,11 +47,11 @@ class HelpScreen(Dialog[None]):
     ]  # F1 again also closes it: the App's F1 toggles this screen
 
     def __init__(self) -> None:
-        super().__init__("Keys", classes="help")
+        super().__init__("Keys (Up/Down/PgUp/PgDn to scroll)", classes="help")
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="help-scroll", can_focus=True):
-            yield Static(help_text(), id="help-text", markup=False)
+            yield Static(help_table(), id="help-text")
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.close(None)

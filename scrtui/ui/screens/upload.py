@@ -9,9 +9,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
-from scrtui.domain.progress import RunStatus
+from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
 from scrtui.services import CardState
 
@@ -32,13 +33,22 @@ def alert_text(state: LiveState) -> str:
     if state.card_missing_mid_run:
         if state.card.state is CardState.INSERTED:
             return "Card inserted: press F3 and enter your passcode to continue the upload."
-        return t.CARD_REMOVED_HELP
+        return t.CARD_REMOVED_HELP  # at once, before the engine's own status catches up
     status = state.snapshot.status
     if status is RunStatus.STOPPED and not state.worker_running:
-        return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
+        if state.snapshot.reason == StopReason.COMPLETED.value:
+            return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
+        return "Press c to close. Initial Upload > Resume continues from here."
     if status is RunStatus.STOPPING:
         return "Finishing the messages already sent; nothing new is started."
     return ""
+
+
+def _row(label: str, value: Widget, *, row_id: str | None = None) -> ComposeResult:
+    """A label column and its value; a value that wraps stays right of the label."""
+    with Horizontal(classes="row", id=row_id):
+        yield Static(label, classes="row-label", markup=False)
+        yield value
 
 
 class UploadScreen(FramedScreen):
@@ -58,21 +68,23 @@ class UploadScreen(FramedScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="upload-window") as window:
             window.border_title = t.window_title(self.mode)
-            yield Static("", id="upload-status", markup=False)
+            yield from _row("Status", Static("", id="upload-status", markup=False))
             yield Static("", id="upload-alert", markup=False)
-            yield UploadProgress(ascii_only=host(self).ascii_only)
+            yield from _row(
+                "Checked", UploadProgress(ascii_only=host(self).ascii_only), row_id="progress-row"
+            )
             with Horizontal(id="upload-figures"):
                 yield Counters(id="upload-counters")
                 yield RunFigures()
-            yield Static("", id="upload-schedule", markup=False)
-            yield Static("", id="upload-group", markup=False)
+            yield from _row("Schedule", Static("", id="upload-schedule", markup=False))
+            yield from _row("Group", Static("", id="upload-group", markup=False))
 
     def on_mount(self) -> None:
         follow(self, self._render_state)
 
     def _render_state(self, state: LiveState) -> None:
         snap = state.snapshot
-        set_text(self.query_one("#upload-status", Static), f"Status    {t.status_line(snap)}")
+        set_text(self.query_one("#upload-status", Static), t.status_line(snap))
         alert = self.query_one("#upload-alert", Static)
         set_text(alert, alert_text(state))
         alert.set_class(state.card_missing_mid_run, "-warning")
@@ -80,11 +92,13 @@ class UploadScreen(FramedScreen):
         self.query_one(Counters).show(snap.counts)
         self.query_one(RunFigures).show(snap)
         schedule = t.schedule_line(snap) or "Start immediately"
-        set_text(self.query_one("#upload-schedule", Static), f"Schedule  {schedule}")
-        group = snap.group if snap.group is not None else (
-            state.request.group if state.request else None
+        set_text(self.query_one("#upload-schedule", Static), schedule)
+        group = (
+            snap.group
+            if snap.group is not None
+            else (state.request.group if state.request else None)
         )
-        set_text(self.query_one("#upload-group", Static), f"Group     {t.group_label(group)}")
+        set_text(self.query_one("#upload-group", Static), t.group_label(group))
         key = (snap.status, state.active)
         if key != self._shown_status:  # the footer's keys depend on these two only
             self._shown_status = key
@@ -136,7 +150,7 @@ class UploadScreen(FramedScreen):
         )
 
     def dismiss_window(self) -> None:
-        if self.is_current:
+        if self.app.screen is self:  # never pop a dialog that happens to be on top
             self.app.pop_screen()
 
     def action_back(self) -> None:

@@ -26,11 +26,16 @@ class CardStatus(Static):
     def _render_state(self, state: LiveState) -> None:
         self.show(state.card)
 
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            set_text(self, card_text(self._shown, self.content_size.width), layout=False)
+
     def show(self, view: CardView) -> None:
         if view == self._shown:
             return
         self._shown = view
-        set_text(self, f"Card: {card_text(view)}", layout=False)
+        width = self.content_size.width or self.app.size.width - 2
+        set_text(self, card_text(view, width), layout=False)
         level = card_level(view)
         for name in _LEVELS:
             self.set_class(name == level, name)

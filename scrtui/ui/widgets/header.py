@@ -33,11 +33,12 @@ class AppHeader(Vertical):
 
     def compose(self) -> ComposeResult:
         settings = getattr(self.app, "settings", None)
-        practice = (
-            f"{settings.practice_name} ({settings.ods_code})" if settings is not None else ""
-        )
+        practice = f"{settings.practice_name} ({settings.ods_code})" if settings is not None else ""
         with Horizontal(id="title-line"):
-            yield Static(f"{self._title} - {practice}" if practice else self._title,
-                         id="app-title", markup=False)
+            yield Static(
+                f"{self._title} - {practice}" if practice else self._title,
+                id="app-title",
+                markup=False,
+            )
             yield CardKind()
         yield CardStatus()

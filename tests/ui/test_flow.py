@@ -1,0 +1,402 @@
+"""The seed's steps, driven by keys, against the real services: the wiring, the upload engine,
+the store (300 seeded patients in a temporary home), the bundled MHS simulator and the
+simulated smartcard. Each test waits on a condition, never a fixed sleep.
+
+tests/ui/test_flow_fake.py covers what needs a state the real practice cannot reach on demand
+(a crashing worker, several role profiles, a role without B0062) with the in-memory services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from textual.widgets import Input, OptionList, Static
+
+from scrtui.domain.progress import RunStatus
+from scrtui.domain.records import Bucket, Mode
+from scrtui.services import CardState
+from scrtui.store import queries
+from scrtui.ui import text as t
+from scrtui.ui.modals.confirm import ConfirmModal
+from scrtui.ui.modals.group_picker import GroupPickerModal
+from scrtui.ui.modals.login import PasscodeModal
+from scrtui.ui.modals.message import MessageModal
+from scrtui.ui.modals.schedule import ScheduleModal
+from scrtui.ui.screens.bulk import BulkTransmissionScreen
+from scrtui.ui.screens.front import FrontScreen
+from scrtui.ui.screens.help import HelpScreen
+from scrtui.ui.screens.upload import UploadScreen
+
+from .conftest import make_app, screen_text, wait_for
+from .real_services import PATIENTS, real_services
+
+SLOW = {"latency_ms": 40, "concurrency": 2}  # about 50 patients a second: time to press keys
+
+
+def real_app(services):
+    return make_app(services, clock=datetime.now)
+
+
+def on(app, screen_type) -> bool:
+    return isinstance(app.screen, screen_type)
+
+
+def in_stack(app, screen_type) -> bool:
+    return any(isinstance(s, screen_type) for s in app.screen_stack)
+
+
+def passcode_ready(app) -> bool:
+    return on(app, PasscodeModal) and bool(app.screen.query("#passcode"))
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def open_bulk(pilot) -> None:
+    await wait_for(pilot, lambda: on(pilot.app, FrontScreen), what="front screen")
+    await pilot.press("g")
+    await wait_for(pilot, lambda: on(pilot.app, BulkTransmissionScreen), what="bulk screen")
+
+
+async def start_run(pilot, key: str = "r", *, before_ok=None) -> None:
+    """From Bulk Transmission: the option, Yes, (form edits), F2; until the window is open."""
+    app = pilot.app
+    await pilot.press(key)
+    await wait_for(pilot, lambda: on(app, ConfirmModal), what="confirmation")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: on(app, ScheduleModal), what="SCR Upload form")
+    if before_ok is not None:
+        await before_ok(pilot)
+    await pilot.press("f2")
+    await wait_for(pilot, lambda: in_stack(app, UploadScreen), what="SCR Upload window")
+
+
+async def finish(pilot) -> None:
+    """Wait for the run's end message; OK it."""
+    app = pilot.app
+    await wait_for(pilot, lambda: not app.upload_running and on(app, MessageModal), timeout=60)
+
+
+# ----- 1-2: front screen and Bulk Transmission ------------------------------------------------
+
+
+async def test_front_screen_tabs_and_bulk_transmission(seeded_home: Path, tmp_path: Path) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await wait_for(pilot, lambda: on(app, FrontScreen))
+            menu = app.screen.query_one("#scr-menu", OptionList)
+            assert app.focused is menu
+            assert menu.option_count == 1
+            assert str(menu.get_option_at_index(0).prompt) == "GP Summary Bulk Uploads"
+            await pilot.press("shift+tab", "right")
+            await wait_for(
+                pilot, lambda: app.screen.query_one("#front-tabs").active == "tab-practice"
+            )
+            assert services.settings.ods_code in text_of(app, "#practice-info")
+            await pilot.press("left", "tab", "enter")
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            text = screen_text(app)
+            assert "Status  Idle" in text
+            assert f"{'Unprocessed':<14}{PATIENTS:>8,}" in text
+            assert "Other bulk uploads (not available yet)" in text
+            for other in t.OTHER_BULK_UPLOADS:
+                assert other in text
+            assert "No initial upload has been run yet." in text
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: on(app, FrontScreen))
+
+
+# ----- refusals -------------------------------------------------------------------------------
+
+
+async def test_resume_failed_and_rerun_with_nothing_to_do_say_why(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            for key, expected in (
+                ("u", "There is nothing to resume"),
+                ("f", "There are no failed initial uploads to reprocess"),
+                ("e", "nothing to rerun"),
+            ):
+                await pilot.press(key)
+                await wait_for(pilot, lambda: on(app, MessageModal))
+                assert expected in app.screen.text
+                assert app.screen.has_class("-refusal")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            assert services.engine is None  # nothing was started
+
+
+async def test_starting_without_a_card_session_explains_what_is_missing(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path, logged_in=False) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await wait_for(pilot, lambda: passcode_ready(app))  # the card is in the reader
+            await pilot.press("escape")
+            await open_bulk(pilot)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: on(app, MessageModal))
+            assert "smartcard" in app.screen.text.lower()
+            assert services.engine is None
+
+
+# ----- 3-6: confirmation, form, running, completion ------------------------------------------
+
+
+async def test_run_to_completion_process_completed_counters_stay_stop_and_close(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            assert app.screen.question == t.CONFIRM_PROMPTS[Mode.RUN]
+            await pilot.press("escape")  # No: back to the menu, nothing started
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            assert services.engine is None
+            await start_run(pilot)
+            await finish(pilot)
+            assert app.screen.text == "Process completed."
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: on(app, UploadScreen))
+            counts = queries.bucket_counts()
+            assert counts[Bucket.UNPROCESSED] == 0 and counts[Bucket.SENDING] == 0
+            assert text_of(app, "#upload-status") == "Stopped: completed"
+            assert f"{PATIENTS:,} of {PATIENTS:,} checked" in screen_text(app)
+            assert f"{'Sent':<14}{counts[Bucket.SENT]:>8,}" in screen_text(app)
+            await pilot.press("c")  # Stop & Close
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            last = text_of(app, "#last-run")
+            assert last.startswith("Run by ") and "Outcome completed" in last
+
+
+async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_path: Path) -> None:
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot)
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await pilot.press("p")
+            await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
+            assert "paused by the user" in text_of(app, "#upload-status")
+            await pilot.press("p")  # the same key resumes
+            await wait_for(pilot, lambda: app.live.state.status is RunStatus.RUNNING)
+            checked = app.live.state.snapshot.checked
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > checked)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            assert app.screen.question == t.STOP_QUESTION
+            await pilot.press("n")  # declined: still running
+            await wait_for(pilot, lambda: on(app, UploadScreen))
+            assert app.upload_running
+            await pilot.press("s")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            await pilot.press("y")
+            await finish(pilot)
+            assert "stopped by the user" in app.screen.text
+            await pilot.press("enter")
+            assert text_of(app, "#upload-status") == "Stopped: stopped by the user"
+            await pilot.press("c")
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            await pilot.press("u")  # now there is something to resume
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            assert app.screen.question == "Continue with the initial upload?"
+            await pilot.press("y")
+            await wait_for(pilot, lambda: on(app, ScheduleModal))
+            assert app.screen.dialog_title == "SCR Upload - Resume"
+
+
+async def test_the_run_survives_leaving_its_window(seeded_home: Path, tmp_path: Path) -> None:
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: on(app, FrontScreen))
+            assert app.upload_running
+            await pilot.press("g")
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            await wait_for(pilot, lambda: text_of(app, "#bulk-status") == "Status  Running")
+            await pilot.press("r")  # another option while one runs: refused, with the way back
+            await wait_for(pilot, lambda: on(app, MessageModal))
+            assert "already in progress" in app.screen.text
+            await pilot.press("escape", "v")
+            await wait_for(pilot, lambda: on(app, UploadScreen))
+            checked = app.live.state.snapshot.checked
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > checked)
+
+
+async def test_group_picker_lists_real_groups_and_the_run_uses_the_group(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        groups = services.groups()
+        assert groups, "the seed makes patient groups"
+        chosen = groups[0]
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+
+            async def pick(pilot) -> None:
+                form = app.screen
+                await pilot.press("ctrl+g")
+                await wait_for(pilot, lambda: on(app, GroupPickerModal))
+                listing = app.screen.query_one("#group-list", OptionList)
+                assert listing.option_count == len(groups) + 1  # and "All patients"
+                await pilot.press(*chosen.name.lower())
+                await wait_for(pilot, lambda: listing.option_count >= 1)
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: app.screen is form)
+                assert form.group == chosen.name
+
+            await start_run(pilot, before_ok=pick)
+            await finish(pilot)
+            await pilot.press("enter")
+            assert text_of(app, "#upload-group") == chosen.name
+            assert f"{chosen.members:,} checked" in screen_text(app)
+
+
+async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        tomorrow = datetime.now() + timedelta(days=1)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+
+            async def defer(pilot) -> None:
+                form = app.screen
+                form.query_one("#start-choice").focus()
+                await pilot.press("right", "enter")
+                await wait_for(pilot, lambda: not form.query_one("#start-date", Input).disabled)
+                form.query_one("#start-date", Input).value = f"{tomorrow:%d/%m/%Y}"
+                form.query_one("#start-time", Input).value = "02:00"
+                form.query_one("#stop", Input).value = "07:00"
+                form.query_one("#resume", Input).value = "19:00"
+
+            await start_run(pilot, before_ok=defer)
+            await wait_for(pilot, lambda: app.live.state.status is RunStatus.SCHEDULED)
+            when = f"{tomorrow:%d/%m/%Y} 02:00"
+            assert when in text_of(app, "#upload-status")
+            schedule = text_of(app, "#upload-schedule")
+            assert f"Start {when}" in schedule and "pause 07:00, resume 19:00" in schedule
+            assert f"Start {when}" in text_of(app, "#status-bar")
+            await pilot.press("s")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            await pilot.press("y")
+            await finish(pilot)
+
+
+# ----- the card --------------------------------------------------------------------------------
+
+
+async def test_card_removed_mid_run_pauses_at_once_and_reinserting_continues(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot)
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await pilot.press("f4")  # remove the simulated card
+            await wait_for(pilot, lambda: text_of(app, "#upload-alert") == t.CARD_REMOVED_HELP)
+            assert text_of(app, "#card-status").startswith(CardState.LOCKED.value)
+            await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
+            await pilot.pause(0.5)  # let the requests already on the wire come back
+            frozen = app.live.state.snapshot.checked
+            await pilot.pause(0.5)
+            assert app.live.state.snapshot.checked == frozen  # nothing leaves without a card
+            await pilot.press("f4")  # reinsert: the passcode dialog opens by itself
+            await wait_for(pilot, lambda: passcode_ready(app))
+            await pilot.press("9", "9", "9", "9", "enter")
+            await wait_for(pilot, lambda: "Wrong passcode" in text_of(app, "#login-error"))
+            assert app.screen.query_one("#passcode", Input).value == ""
+            await pilot.press("1", "2", "3", "4", "enter")
+            await wait_for(pilot, lambda: on(app, UploadScreen))
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > frozen)
+            assert app.live.state.card.state is CardState.LOGGED_IN
+
+
+# ----- 7: leaving, signals, help ---------------------------------------------------------------
+
+
+async def test_exit_asks_no_stays_yes_leaves(seeded_home: Path, tmp_path: Path) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await wait_for(pilot, lambda: on(app, FrontScreen))
+            await pilot.press("f10")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            assert app.screen.question == "Are you sure you want to exit the application?"
+            assert app.screen.detail == ""
+            await pilot.press("n")
+            await wait_for(pilot, lambda: on(app, FrontScreen))
+            await pilot.press("ctrl+q")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not app.is_running)
+        assert app.return_code == 0
+
+
+async def test_exit_during_a_run_says_it_stops_safely_and_does(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot)
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await pilot.press("f10")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            assert "will stop safely" in app.screen.detail
+            assert "can be resumed" in app.screen.detail
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not app.is_running, timeout=60)
+        assert app.return_code == 0
+        snapshot = services.snapshot()
+        assert snapshot.status is RunStatus.STOPPED
+        assert services.refusal(Mode.RESUME) is None  # Resume has something to continue
+        counts = queries.bucket_counts()
+        assert counts[Bucket.UNPROCESSED] > 0  # stopped part-way, resumable
+
+
+async def test_sighup_stops_the_run_safely_and_exits_129(seeded_home: Path, tmp_path: Path) -> None:
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot)
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            app._on_signal(1, 129)  # what the SIGHUP handler runs  # noqa: SLF001
+            await wait_for(pilot, lambda: not app.is_running, timeout=60)
+        assert app.return_code == 129
+        assert services.snapshot().status is RunStatus.STOPPED
+
+
+async def test_f1_help_and_no_screenshot_command(seeded_home: Path, tmp_path: Path) -> None:
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: on(app, HelpScreen))
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: on(app, FrontScreen))
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert "Screenshot" not in titles and "Quit" in titles

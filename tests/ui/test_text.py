@@ -1,0 +1,116 @@
+"""The wording and formatting helpers behind the screens (no Textual needed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scrtui.domain.progress import RunStatus, Snapshot
+from scrtui.services import CardState, CardView, GroupInfo
+from scrtui.ui import text as t
+from scrtui.ui.modals.group_picker import group_prompt, matches
+from scrtui.ui.terminal import detect
+
+
+def logged_in(**changes) -> CardView:
+    values = dict(
+        state=CardState.LOGGED_IN,
+        user_name="Dr Ann Smith",
+        role_name="R8000 System Administrator",
+        has_b0062=True,
+        time_left=timedelta(hours=9, minutes=58, seconds=40),
+    )
+    values.update(changes)
+    return CardView(**values)
+
+
+def test_card_text_logged_in_shortens_to_fit_but_keeps_the_time_left() -> None:
+    view = logged_in()
+    full = "Logged in as Dr Ann Smith (R8000 System Administrator), 9h 58m left"
+    assert t.card_text(view) == full
+    assert t.card_text(view, width=len(full)) == full
+    assert t.card_text(view, width=60) == "Dr Ann Smith (R8000 System Administrator), 9h 58m left"
+    assert t.card_text(view, width=30) == "Dr Ann Smith, 9h 58m left"
+
+
+def test_card_text_other_states_say_what_to_do() -> None:
+    view = CardView(state=CardState.LOCKED, message="Reinsert the card")
+    assert t.card_text(view) == "Card removed: session locked. Reinsert the card"
+    assert t.card_text(CardView(state=CardState.NO_SERVICE)) == "PC/SC service not running"
+    assert t.card_level(view) == "-attention"
+    assert t.card_level(CardView(state=CardState.NO_READER)) == "-bad"
+    assert t.card_level(logged_in()) == "-ok"
+    assert t.card_level(logged_in(has_b0062=False)) == "-attention"
+
+
+def test_card_problem_names_what_is_missing() -> None:
+    assert t.card_problem(logged_in()) is None
+    assert "B0062" in (t.card_problem(logged_in(has_b0062=False)) or "")
+    assert "press F3" in (t.card_problem(CardView(state=CardState.INSERTED)) or "")
+    assert "expired" in (t.card_problem(CardView(state=CardState.EXPIRED)) or "")
+    assert "No smartcard session" in (t.card_problem(CardView(state=CardState.NO_CARD)) or "")
+    assert "role" in (t.card_problem(logged_in(needs_role_choice=True)) or "")
+
+
+def test_figures() -> None:
+    assert t.average_time(None) == "-"
+    assert t.average_time(0.0004) == "<1 ms"
+    assert t.average_time(0.042) == "42 ms"
+    assert t.average_time(2.5) == "2.50 s"
+    assert t.average_time(75) == "00:01:15"
+    assert t.rate(0) == "-"
+    assert t.rate(0.5) == "30.0 patients/min"
+    assert t.rate(12.34) == "12.3 patients/s"
+    assert t.rate(2559.5) == "2,560 patients/s"
+    assert t.eta(None) == "--:--:--"
+    assert t.session_left(timedelta(minutes=61, seconds=59)) == "1h 01m"
+
+
+def test_status_and_schedule_lines() -> None:
+    snap = Snapshot(
+        status=RunStatus.PAUSED,
+        reason="the smartcard was removed",
+        schedule_text="Start immediately",
+        next_event_text="resume at 08:00",
+    )
+    assert t.status_line(snap) == "Paused: the smartcard was removed"
+    assert t.schedule_line(snap) == "Start immediately; next: resume at 08:00"
+    assert t.status_line(Snapshot()) == "Idle"
+
+
+def test_end_of_run_messages() -> None:
+    done = Snapshot(status=RunStatus.STOPPED, reason="completed")
+    assert t.finished_message(done) == ("SCR Upload", "Process completed.")
+    stopped = Snapshot(status=RunStatus.STOPPED, reason="stopped by the user")
+    assert "Resume" in t.finished_message(stopped)[1]
+    fatal = Snapshot(status=RunStatus.STOPPED, reason="fatal error", fatal_message="404 from MHS")
+    assert t.finished_message(fatal) == ("Upload stopped", "404 from MHS")
+    assert t.worker_error_message(ValueError("no"), started=False) == (
+        "Upload not started",
+        "The upload did not start: no",
+    )
+    assert t.worker_error_message(ValueError("boom"), started=True)[0] == "Upload stopped"
+
+
+def test_exit_and_window_wording() -> None:
+    assert t.EXIT_QUESTION == "Are you sure you want to exit the application?"
+    assert t.PROCESS_COMPLETED == "Process completed."
+    assert t.window_title(t.Mode.FAILED) == "SCR Upload - Failed"
+
+
+def test_group_prompt_fits_one_line_and_filter_matches_name_or_description() -> None:
+    group = GroupInfo("DIABETES", "Patients on the diabetes register " * 3, 1234, False)
+    prompt = group_prompt(group)
+    assert len(prompt) <= 64 and prompt.endswith("...")
+    assert prompt.startswith("DIABETES     1,234 patients  Patients on")
+    assert matches(group, "diab") and matches(group, "REGISTER") and not matches(group, "asthma")
+    assert matches(group, "  ")
+
+
+def test_terminal_traits() -> None:
+    assert detect({"TERM": "linux"}).ascii_only
+    assert detect({"TERM": "linux"}).sixteen_colours
+    assert detect({"TERM": "screen"}).sixteen_colours
+    assert not detect({"TERM": "screen"}).ascii_only
+    assert not detect({"TERM": "tmux-256color"}).sixteen_colours
+    assert not detect({"TERM": "xterm-256color"}).sixteen_colours
+    assert detect({"TERM": "xterm-256color", "TEXTUAL_COLOR_SYSTEM": "standard"}).sixteen_colours
