@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,6 +141,77 @@ async def _raw_capacity(url: str, concurrency: int, requests: int) -> float:
         return requests / (time.perf_counter() - started)
 
 
+async def _ui_run(home: Home, settings: Settings) -> dict[str, float]:
+    """The same run with the app running headless at 80x24, a key pressed every 100 ms."""
+    from textual.binding import Binding
+
+    from scrtui.ui.app import ScrApp
+    from scrtui.wiring import create_services
+
+    pings: list[float] = []
+
+    class BenchApp(ScrApp):
+        BINDINGS = [*ScrApp.BINDINGS, Binding("f12", "bench_ping", show=False, priority=True)]
+
+        def action_bench_ping(self) -> None:
+            pings.append(time.perf_counter())
+
+    services = create_services(home, settings, card="simulated")
+    try:
+        result = await services.login("1234")
+        if not result.ok:
+            raise RuntimeError(result.message)
+        app = BenchApp(services)
+        latencies: list[float] = []
+        async with app.run_test(size=(80, 24)):
+            cpu = time.process_time()
+            started = time.perf_counter()
+            app.start_upload(UploadRequest(mode=Mode.RUN, schedule=Schedule()))
+            while app.upload_running:
+                latency = await _press(app, pings)
+                if latency is not None:
+                    latencies.append(latency)
+                await asyncio.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            final = services.snapshot()
+        return {
+            "elapsed": elapsed,
+            "cpu": cpu,
+            "rate": final.checked / elapsed if elapsed else 0.0,
+            "p50": _percentile(latencies, 0.5),
+            "p95": _percentile(latencies, 0.95),
+            "max": max(latencies, default=0.0),
+            "keys": len(latencies),
+        }
+    finally:
+        services.close()
+
+
+async def _press(app: object, pings: list[float]) -> float | None:
+    """Send F12 the way a terminal does (through the driver) and time its handler, in ms."""
+    from textual import events
+
+    before = len(pings)
+    key = events.Key("f12", None)
+    key.set_sender(app)  # type: ignore[arg-type]
+    pressed = time.perf_counter()
+    app._driver.send_message(key)  # type: ignore[attr-defined]
+    deadline = pressed + 2.0
+    while len(pings) == before and time.perf_counter() < deadline:
+        await asyncio.sleep(0.001)
+    return (pings[-1] - pressed) * 1000 if len(pings) > before else None
+
+
+def _second_home(home: Home, template: Path) -> Home:
+    """A copy of the freshly seeded practice, so both runs send the same patients."""
+    second = Home(home.root / "with-ui")
+    second.ensure()
+    shutil.copyfile(template, second.db_path)
+    open_database(second.db_path)
+    return second
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -161,19 +233,44 @@ def run_bench(args: argparse.Namespace) -> int:
         sim_args = ["--latency-ms", str(args.latency_ms)] if args.latency_ms else []
         process, url = start_simulator_process(sim_args)
         try:
+            template = home.root / "seeded.db"
+            shutil.copyfile(home.db_path, template)
             open_database(home.db_path)
             settings = with_changes(
                 Settings(), mhs_url=url, concurrency=args.concurrency, card_backend="simulated"
             )
             rss_before = _peak_rss_mb()
+            cpu = time.process_time()
             figures = runner(_engine_run(home, settings))
+            figures["cpu"] = time.process_time() - cpu
             peak = _peak_rss_mb()
             raw = runner(_raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients)))
+            ui = None
+            if args.ui:
+                ui = runner(_ui_run(_second_home(home, template), settings))
         finally:
             process.terminate()
             process.wait(timeout=10)
     _print(args, figures, raw, seed_seconds, rss_before, peak)
+    if ui is not None:
+        _print_ui(figures, ui)
     return 0
+
+
+def _print_ui(plain: dict[str, float], ui: dict[str, float]) -> None:
+    # The same patients go through both runs: the extra CPU is the UI's.
+    share = max(0.0, ui["cpu"] - plain["cpu"]) / ui["elapsed"] if ui["elapsed"] else 0.0
+    print("with the app running headless (80x24):")
+    print(f"  patients per second    {ui['rate']:,.0f} (without the UI {plain['rate']:,.0f})")
+    print(f"  ratio with/without UI  {ui['rate'] / plain['rate'] if plain['rate'] else 0:.2f}")
+    print(
+        f"  UI share of a core     {share * 100:.1f} % (CPU {ui['cpu']:.1f} s with the UI, "
+        f"{plain['cpu']:.1f} s without, for the same patients)"
+    )
+    print(
+        f"  key to handler         p50 {ui['p50']:.1f} ms, p95 {ui['p95']:.1f} ms, "
+        f"max {ui['max']:.1f} ms over {int(ui['keys'])} keys"
+    )
 
 
 def _print(
