@@ -19,6 +19,7 @@ from typing import Any
 from scrtui.domain import nhs_number
 from scrtui.domain.records import CONSENT_CODES, GENDERS, RegistrationStatus
 from scrtui.settings import Settings
+from scrtui.store.bulk_sql import ALLERGY_INSERT, MEDICATION_INSERT, PATIENT_INSERT
 from scrtui.store.models import database
 
 MAX_PROBLEMS_SHOWN = 20
@@ -471,20 +472,6 @@ def validate_file(path: Path, today: date | None = None) -> int:
     return count
 
 
-_PATIENT_INSERT = (
-    "INSERT INTO patient (id, nhs_number, forename, surname, date_of_birth, gender, postcode, "
-    "registration_status, registration_date, fp69, sensitive, consent_code, national_summary, "
-    "national_summary_date, pds_linked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
-_MEDICATION_INSERT = (
-    "INSERT INTO medication (patient_id, repeat, drug, dose, start, last_issue, review_date, "
-    "discontinued) VALUES (?,?,?,?,?,?,?,?)"
-)
-_ALLERGY_INSERT = (
-    "INSERT INTO allergy (patient_id, substance, reaction, kind, recorded) VALUES (?,?,?,?,?)"
-)
-
-
 class _Writer:
     """Buffers rows and flushes them in batches of executemany inside the caller's transaction."""
 
@@ -566,9 +553,9 @@ class _Writer:
     def flush(self) -> None:
         # Patients first: medications and allergies refer to them (foreign keys are on).
         conn = database.obj.connection()
-        conn.executemany(_PATIENT_INSERT, self.patients)
-        conn.executemany(_MEDICATION_INSERT, self.medications)
-        conn.executemany(_ALLERGY_INSERT, self.allergies)
+        conn.executemany(PATIENT_INSERT, self.patients)
+        conn.executemany(MEDICATION_INSERT, self.medications)
+        conn.executemany(ALLERGY_INSERT, self.allergies)
         self.patients.clear()
         self.medications.clear()
         self.allergies.clear()

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from scrtui.domain import eligibility
 from scrtui.domain.nhs_number import check_digit
 from scrtui.settings import Settings
+from scrtui.store.bulk_sql import ALLERGY_INSERT, MEDICATION_INSERT, PATIENT_INSERT
 from scrtui.store.models import database
 
 MAX_PATIENTS = 500_000  # the test range holds ~909,000 valid numbers; keep a wide margin
@@ -383,18 +384,6 @@ def _draw_traits(rng: random.Random, n: int) -> list[str]:
 
 # --- Writing -----------------------------------------------------------------------------------
 
-_PATIENT_INSERT = (
-    "INSERT INTO patient (id, nhs_number, forename, surname, date_of_birth, gender, postcode, "
-    "registration_status, registration_date, fp69, sensitive, consent_code, national_summary, "
-    "national_summary_date, pds_linked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
-_MEDICATION_INSERT = (
-    "INSERT INTO medication (patient_id, repeat, drug, dose, start, last_issue, review_date, "
-    "discontinued) VALUES (?,?,?,?,?,?,?,?)"
-)
-_ALLERGY_INSERT = (
-    "INSERT INTO allergy (patient_id, substance, reaction, kind, recorded) VALUES (?,?,?,?,?)"
-)
 
 # Tables emptied by --replace, children first so no foreign key is ever left dangling.
 _PRACTICE_TABLES = (
@@ -532,9 +521,9 @@ def seed_practice(
             builder.patient(trait, valid, result_10)
         write_practice_row(settings)
         conn = db.connection()
-        conn.executemany(_PATIENT_INSERT, builder.patients)
-        conn.executemany(_MEDICATION_INSERT, builder.medications)
-        conn.executemany(_ALLERGY_INSERT, builder.allergies)
+        conn.executemany(PATIENT_INSERT, builder.patients)
+        conn.executemany(MEDICATION_INSERT, builder.medications)
+        conn.executemany(ALLERGY_INSERT, builder.allergies)
         users = _write_users()
         groups = {
             name: _write_group(name, description, system, members)
