@@ -41,6 +41,13 @@ def buckets_by_nhs() -> dict[str, tuple[str, str | None, str | None]]:
     return {nhs: (bucket, code, mid) for nhs, bucket, code, mid in rows}
 
 
+async def started(services, at_least: int) -> asyncio.Task:
+    """A Run under way, with some patients already sent."""
+    task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
+    await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= at_least, what="some sent")
+    return task
+
+
 def run(mode: Mode, group: str | None = None, schedule: Schedule | None = None) -> UploadRequest:
     return UploadRequest(mode=mode, schedule=schedule or Schedule(), group=group)
 
@@ -109,8 +116,7 @@ async def test_injected_faults_still_send_everyone_exactly_once(seeded, sim):
 async def test_an_outage_pauses_the_run_and_it_completes_with_nobody_failed(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=200))
     try:
-        task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
-        await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 20, what="some sent")
+        task = await started(services, at_least=20)
         await sim.control(outage=True)
         await wait_for(
             lambda: services.snapshot().reason.startswith("MHS unreachable"), what="outage pause"
@@ -141,8 +147,7 @@ async def test_a_configuration_error_stops_the_run_with_the_adaptors_message(see
 async def test_stop_then_resume_finishes_without_sending_anyone_twice(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
     try:
-        task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
-        await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 30, what="some sent")
+        task = await started(services, at_least=30)
         services.pause()
         await wait_for(lambda: services.snapshot().status is RunStatus.PAUSED, what="paused")
         await wait_for(lambda: services.engine._inflight == 0, what="in-flight finished")
@@ -207,8 +212,7 @@ async def test_resume_and_failed_refuse_when_there_is_nothing_to_do(seeded, sim)
 async def test_card_removal_pauses_at_once_and_the_passcode_continues(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
     try:
-        task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
-        await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 20, what="some sent")
+        task = await started(services, at_least=20)
         services.toggle_simulated_card()
         await wait_for(lambda: services.snapshot().status is RunStatus.PAUSED, what="paused")
         assert "smartcard removed" in services.snapshot().reason
@@ -229,8 +233,7 @@ async def test_a_different_card_stops_the_run(seeded, sim):
 
     services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
     try:
-        task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
-        await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 10, what="some sent")
+        task = await started(services, at_least=10)
         services.backend.insert(CardIdentity("555000000002", "Dr Demo Clinician", "SIM-0002"))
         await wait_for(lambda: services.snapshot().status is RunStatus.PAUSED, what="paused")
         # Only the passcode lets the card say who it belongs to.
@@ -247,8 +250,7 @@ async def test_session_expiry_at_ten_hours_stops_the_run(seeded, sim):
     settings = fast_settings(sim.url, concurrency=2, rate_limit=300)
     services = await logged_in(seeded, settings, clock=clock)
     try:
-        task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
-        await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 10, what="some sent")
+        task = await started(services, at_least=10)
         clock.advance(hours=10, seconds=1)
         final = await asyncio.wait_for(task, 20)
     finally:
