@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from scrtui import logs
-from scrtui.domain.progress import RunStatus, Snapshot
+from scrtui.domain.progress import Snapshot
 from scrtui.resources import stylesheet_path
 from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
 
@@ -74,7 +74,10 @@ class ScrApp(App[None]):
         self._request: UploadRequest | None = None
         self._roles: tuple[RoleChoice, ...] = ()
         self._ticks = 0
-        self._upload_started = False  # the engine left Idle: an error is "stopped", not "refused"
+        # Whether the engine moved since the worker started: an error is then "stopped", not
+        # "did not start" (the engine refuses before it changes anything).
+        self._upload_started = False
+        self._before_start: Snapshot | None = None
         self._quitting = False
         if self.sixteen_colours and "TEXTUAL_THEME" not in os.environ:
             self.theme = "ansi-dark"
@@ -122,7 +125,7 @@ class ScrApp(App[None]):
         except Exception as exc:  # never let a failing read kill the UI; show it instead
             log.error("ui_poll_failed", error=str(exc))
             return
-        if self.upload_running and snapshot.status is not RunStatus.IDLE:
+        if self.upload_running and snapshot != self._before_start:
             self._upload_started = True
         state = LiveState(snapshot, card, self.upload_running, self._request)
         if self.live.publish(state) and react:
@@ -155,6 +158,7 @@ class ScrApp(App[None]):
             return False
         self._request = request
         self._upload_started = False
+        self._before_start = self.services.snapshot()
         log.info(
             "ui_start_upload",
             mode=request.mode.value,
@@ -180,8 +184,9 @@ class ScrApp(App[None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            log.error("ui_upload_failed", error=repr(error), started=self._upload_started)
-            title, message = t.worker_error_message(error, started=self._upload_started)
+            started = self._upload_started or self.services.snapshot() != self._before_start
+            log.error("ui_upload_failed", error=repr(error), started=started)
+            title, message = t.worker_error_message(error, started=started)
             self.push_screen(MessageModal(title, message, kind="error"))
         elif event.state is WorkerState.SUCCESS:
             result = event.worker.result

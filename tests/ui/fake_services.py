@@ -97,7 +97,7 @@ class FakeServices:
     fail_after: int | None = None  # raise from run_upload after this many patients
     card: FakeCard = field(default_factory=FakeCard)
     settings: Settings = field(default_factory=lambda: Settings(card_backend="simulated"))
-    fixed: Snapshot | None = None  # snapshot() returns this, whatever happens
+    fixed: Snapshot | None = None  # once a run starts, snapshot() returns this, whatever happens
     last_run: LastRun | None = None
     calls: list[str] = field(default_factory=list)
 
@@ -232,7 +232,7 @@ class FakeServices:
         self._wake.set()
 
     def snapshot(self) -> Snapshot:
-        if self.fixed is not None:
+        if self.fixed is not None and self.request is not None:
             return self.fixed
         elapsed = time.monotonic() - self._started if self._started else 0.0
         rate = self.checked / elapsed if elapsed > 0 and self.checked else 0.0

@@ -16,18 +16,35 @@ from textual.widgets import ProgressBar, Static
 from . import set_text
 
 
-class AsciiBarRenderable(BarRenderable):
+class WholeCellBar(BarRenderable):
+    """Textual's bar, drawn in whole cells: the half-cell end glyph depended on whether the
+    width was known when the value arrived, so the same progress could draw two ways."""
+
+    DONE = "━"
+    TO_DO = "━"
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = self.width or options.max_width
         done = max(0, min(width, int(self.highlight_range[1])))
         text = Text(end="")
-        text.append("#" * done, style=console.get_style(self.highlight_style))
-        text.append("-" * (width - done), style=console.get_style(self.background_style))
+        text.append(self.DONE * done, style=console.get_style(self.highlight_style))
+        text.append(self.TO_DO * (width - done), style=console.get_style(self.background_style))
         yield text
 
 
+class AsciiBar(WholeCellBar):
+    """For the Linux console font: "#" done, "-" to do (colour alone may not tell them apart)."""
+
+    DONE = "#"
+    TO_DO = "-"
+
+
+class CellProgressBar(ProgressBar):
+    BAR_RENDERABLE = WholeCellBar
+
+
 class AsciiProgressBar(ProgressBar):
-    BAR_RENDERABLE = AsciiBarRenderable
+    BAR_RENDERABLE = AsciiBar
 
 
 class UploadProgress(Horizontal):
@@ -39,7 +56,7 @@ class UploadProgress(Horizontal):
         self._shown: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
-        bar_class = AsciiProgressBar if self._ascii_only else ProgressBar
+        bar_class = AsciiProgressBar if self._ascii_only else CellProgressBar
         # Our ETA comes from the engine's rolling rate, so the widget's own estimate is hidden.
         yield bar_class(total=1, show_eta=False, id="progress-bar")
         yield Static("", id="progress-count", markup=False)
