@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
-from scrtui.domain.prompts import CONFIRMATION, EXIT_QUESTION, PROCESS_COMPLETED
+from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Mode
 from scrtui.services import CardState, CardView, LastRun
 
@@ -190,3 +190,113 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
         "later with Initial Upload > Resume.",
     )
+
+
+# ----- after the upload: SCR Reporter, Patient Groups, Settings, the run log ---------------------
+
+# Vision's patient-group question (domain.md §1.4; the store's IN_USE plus Vision's question).
+GROUP_IN_USE = "The group name you have chosen is already in use."
+OVERWRITE_QUESTION = f"{GROUP_IN_USE} Do you wish to overwrite it?"
+GROUP_NAME_MAX = 10
+GROUP_DESCRIPTION_MAX = 56
+SYSTEM_GROUP_REFUSAL = (
+    "System groups (names starting with $) are kept by the clinical system: they can be "
+    "viewed and used to narrow an upload, but not changed or deleted."
+)
+
+# domain.md §1.10, in order: the first with a Continue button, the second with Confirm.
+ENABLE_CONTINUE, ENABLE_CONFIRM = ENABLE_PROMPTS
+# Step 3 (log out and back in) is Vision's: it reads the setting at login. scrtui reads it each
+# time an upload is chosen, so the change applies at once; the user is told both.
+GP_SUMMARY_ON_DONE = (
+    "GP Summary messaging is now ON for this practice.\n\n"
+    "In Vision the change takes effect when each user next logs in. scrtui applies it at once: "
+    "the Initial Upload can be run now from GP Summary Bulk Uploads, without logging out."
+)
+GP_SUMMARY_OFF_QUESTION = "Turn GP Summary messaging OFF?"
+GP_SUMMARY_OFF_DETAIL = (
+    "No Initial Upload can be run, and no GP Summary is sent, until it is switched on again."
+)
+GP_SUMMARY_OFF_DONE = (
+    "GP Summary messaging is now OFF for this practice. The Initial Upload cannot be run until "
+    "it is switched on again (SCR > Settings)."
+)
+
+MARK_ALL_LIMIT = 5_000
+LOG_FOLLOW_SECONDS = 0.5
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}"
+
+
+def patients(n: int) -> str:
+    return f"{n:,} patient" + ("" if n == 1 else "s")
+
+
+def short_time(iso: str | None) -> str:
+    """The last attempt in the table, e.g. 01/05 09:30 (the year is in the detail line)."""
+    if not iso:
+        return ""
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso[:11]
+    return f"{value:%d/%m %H:%M}"
+
+
+def long_time(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{value:%d/%m/%Y %H:%M:%S}"
+
+
+def reason_line(code: str | None, text: str | None) -> str:
+    """The reason as one string: "30418 Business condition..." (code first), or ""."""
+    return " ".join(part for part in (code, text) if part)
+
+
+def clip(text: str, width: int, *, ascii_only: bool = False) -> str:
+    """Cut `text` to `width` characters, marking the cut ("…", or "~" on the Linux console)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    return text[: width - 1] + ("~" if ascii_only else "…")
+
+
+def mark_all_message(marked: int, total: int) -> str:
+    if total > MARK_ALL_LIMIT:
+        return (
+            f"Marked the first {marked:,} of {total:,} patients in this view ({MARK_ALL_LIMIT:,} "
+            "is the most one key marks). Narrow the view with a search or another bucket, "
+            "then mark again."
+        )
+    return f"Marked {patients(marked)} in this view."
+
+
+def group_saved_message(name: str, members: int) -> str:
+    return (
+        f'Group "{name}" now has {patients(members)}.\n\n'
+        "To resend to just them: GP Summary Bulk Uploads > Failed (or Rerun), and choose "
+        f'"{name}" as the Group Name.'
+    )
+
+
+def export_message(path: str, rows: int | None = None) -> str:
+    count = f"{patients(rows)} " if rows is not None else ""
+    return (
+        f"The current view {count}was written to:\n{path}\n\n"
+        "The file lists patients: it is readable by you only. Delete it when done."
+    )
+
+
+def delete_group_question(name: str, members: int) -> str:
+    return f'Delete the patient group "{name}" ({patients(members)})?'
+
+
+DELETE_GROUP_DETAIL = "Only the group is deleted: the patients and their records do not change."

@@ -20,6 +20,9 @@ class Dialog(ModalScreen[T]):
     BINDINGS = [
         Binding("left", "app.focus_previous", "Previous", show=False),
         Binding("right", "app.focus_next", "Next", show=False),
+        # The App's priority keys work over a dialog but a modal's footer would not list them.
+        Binding("f1", "app.help", "Help", key_display="F1"),
+        Binding("f10", "app.quit", "Quit", key_display="F10"),
     ]
 
     def __init__(self, title: str, *, classes: str = "") -> None:
