@@ -87,6 +87,8 @@ class ScrApp(App[None]):
     def on_mount(self) -> None:
         if self.ascii_only:
             self.add_class("-ascii")
+        if self.sixteen_colours:
+            self.add_class("-sixteen")
         self._poll(react=False)  # the first screen shows the real card state from the start
         self.push_screen(FrontScreen())
         if self.live.state.card.state is CardState.INSERTED:

@@ -13,6 +13,13 @@ from textual.widgets import Footer
 
 T = TypeVar("T")
 
+# The App's F1 and F10 are priority keys, so they work over a dialog, but a modal's footer only
+# lists the modal's own bindings: each dialog repeats them (last, after its own keys).
+GLOBAL_KEYS = [
+    Binding("f1", "app.help", "Help", key_display="F1"),
+    Binding("f10", "app.quit", "Quit", key_display="F10"),
+]
+
 
 class Dialog(ModalScreen[T]):
     """Subclasses implement compose_body(); the App's priority keys (F1, F10) still work."""
@@ -20,9 +27,6 @@ class Dialog(ModalScreen[T]):
     BINDINGS = [
         Binding("left", "app.focus_previous", "Previous", show=False),
         Binding("right", "app.focus_next", "Next", show=False),
-        # The App's priority keys work over a dialog but a modal's footer would not list them.
-        Binding("f1", "app.help", "Help", key_display="F1"),
-        Binding("f10", "app.quit", "Quit", key_display="F10"),
     ]
 
     def __init__(self, title: str, *, classes: str = "") -> None:

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 
 
 class ConfirmModal(Dialog[bool]):
@@ -17,6 +17,7 @@ class ConfirmModal(Dialog[bool]):
         Binding("y", "answer(True)", "Yes"),
         Binding("n", "answer(False)", "No"),
         Binding("escape", "answer(False)", "No", show=False),
+        *GLOBAL_KEYS,
     ]
 
     def __init__(

@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from scrtui.services import GroupInfo
 
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 
 ALL_PATIENTS = "All patients"
 _ALL_ID = "\0all"  # cannot clash with a group name
@@ -45,6 +45,7 @@ class GroupPickerModal(Dialog[GroupPick | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("down", "into_list", "List", show=False),
+        *GLOBAL_KEYS,
     ]
 
     def __init__(self, groups: Sequence[GroupInfo], current: str | None = None) -> None:

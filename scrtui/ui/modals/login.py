@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from scrtui.services import LoginResult, RoleChoice
 
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 
 Login = Callable[[str], Awaitable[LoginResult]]
 
@@ -25,6 +25,7 @@ class PasscodeModal(Dialog[LoginResult | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("f2", "submit", "OK", key_display="F2"),
+        *GLOBAL_KEYS,
     ]
 
     def __init__(self, login: Login, *, reason: str = "") -> None:
@@ -41,7 +42,9 @@ class PasscodeModal(Dialog[LoginResult | None]):
         )
         with Horizontal(classes="field"):
             yield Static("Passcode", classes="label")
-            yield Input(password=True, id="passcode", max_length=16, compact=True)
+            yield Input(
+                password=True, id="passcode", max_length=16, compact=True, placeholder="digits"
+            )
         yield Static("", id="login-error", classes="error", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("OK", id="ok", variant="primary", compact=True)
@@ -96,7 +99,7 @@ class RoleModal(Dialog[str | None]):
     """Choose one of the user's role profiles; dismisses its id, or None on Escape."""
 
     AUTO_FOCUS = "#roles"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), *GLOBAL_KEYS]
 
     def __init__(self, roles: Sequence[RoleChoice]) -> None:
         super().__init__("Choose your role")

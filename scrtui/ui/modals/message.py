@@ -7,14 +7,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 
 
 class MessageModal(Dialog[None]):
     """Dismisses None on OK, Enter or Escape. kind: "info", "refusal" or "error" (styling)."""
 
     AUTO_FOCUS = "#ok"
-    BINDINGS = [Binding("escape", "close", "OK")]
+    BINDINGS = [Binding("escape", "close", "OK"), *GLOBAL_KEYS]
 
     def __init__(self, title: str, text: str, *, kind: str = "info") -> None:
         super().__init__(title, classes=f"message -{kind}")

@@ -20,7 +20,7 @@ from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, pa
 from scrtui.services import GroupInfo, UploadRequest
 
 from ..text import group_label, window_title
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 from .group_picker import GroupPick, GroupPickerModal
 
 Clock = Callable[[], datetime]
@@ -48,6 +48,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         Binding("f2", "ok", "OK", key_display="F2"),
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+g", "pick_group", "Group", key_display="^G"),
+        *GLOBAL_KEYS,
     ]
 
     def __init__(

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..keys import KEY_SECTIONS
-from ..modals.base import Dialog
+from ..modals.base import GLOBAL_KEYS, Dialog
 
 KEY_WIDTH = 16
 
@@ -44,6 +44,7 @@ class HelpScreen(Dialog[None]):
     AUTO_FOCUS = "#help-scroll"
     BINDINGS = [
         Binding("escape", "close", "Close"),
+        *GLOBAL_KEYS,
     ]  # F1 again also closes it: the App's F1 toggles this screen
 
     def __init__(self) -> None:

@@ -1,0 +1,358 @@
+"""SCR Reporter: who was not sent, and why; mark them, save them to a patient group, export.
+
+The patients of one bucket (Failed first) in a table filled page by page; the search box
+narrows it as you type (after a short pause, not per key); the order is NHS number, reason or
+name. Space marks a patient, `a` marks the whole view (up to MARK_ALL_LIMIT), `g` saves the
+marked patients to a new or existing group: Initial Upload > Failed (or Rerun) with that group
+then resends to just them.
+
+Letters act only while the table has focus (the search box takes letters as text); the bucket,
+order and search keys are F-keys and ctrl chords, so they also work while typing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from scrtui.domain.records import Bucket
+from scrtui.services import REPORT_ORDERS, GroupInfo, PatientRow, ServiceError
+
+from .. import text as t
+from ..host import host
+from ..modals.group_form import GroupFormModal
+from ..modals.message import MessageModal
+from ..widgets import set_text
+from ..widgets.patient_table import REPORT_COLUMNS, PatientTable
+from .tool import ToolScreen
+
+ALL = "all"
+# Vision's order on the results screen's follow-up: the ones to fix first.
+BUCKET_KEYS: tuple[tuple[str, str], ...] = (
+    ("f5", Bucket.FAILED.value),
+    ("f6", Bucket.NOT_REQUIRED.value),
+    ("f7", Bucket.SENDING.value),
+    ("f8", Bucket.UNPROCESSED.value),
+    ("f9", Bucket.SENT.value),
+    ("f12", ALL),
+)
+ORDER_NAMES = {"nhs": "NHS number", "reason": "reason", "name": "name"}
+SEARCH_DEBOUNCE = 0.25
+
+
+def bucket_label(value: str) -> str:
+    return "All patients" if value == ALL else Bucket(value).label
+
+
+def bucket_of(value: str) -> Bucket | None:
+    return None if value == ALL else Bucket(value)
+
+
+class ReporterScreen(ToolScreen):
+    HEADER_TITLE = "SCR Reporter"
+    AUTO_FOCUS = "#report-table"
+    BINDINGS = [
+        Binding("f5", "bucket('failed')", "Bucket", key_display="F5-F9,F12"),
+        Binding("f6", "bucket('not_required')", "Not Required", show=False),
+        Binding("f7", "bucket('sending')", "Sending", show=False),
+        Binding("f8", "bucket('unprocessed')", "Unprocessed", show=False),
+        Binding("f9", "bucket('sent')", "Sent", show=False),
+        Binding("f12", "bucket('all')", "All patients", show=False),
+        Binding("ctrl+o", "sort", "Sort", key_display="^O"),
+        Binding("/", "search", "Search"),
+        Binding("ctrl+f", "search", "Search", show=False),
+        Binding("space", "mark", "Mark", key_display="Space"),
+        Binding("a", "mark_all", "Mark all"),
+        Binding("u", "unmark_all", "Unmark all"),
+        Binding("g", "save_group", "Save to group"),
+        Binding("x", "export", "Export CSV"),
+        Binding("ctrl+r", "reload", "Reload", key_display="^R"),
+        Binding("escape", "back", "Back"),
+        Binding("down", "into_table", "Results", show=False),
+    ]
+
+    def __init__(self, bucket: str = Bucket.FAILED.value) -> None:
+        super().__init__()
+        self.bucket = bucket
+        self.search = ""
+        self.order = "nhs"
+        self.marks: set[int] = set()
+        self._search_timer: Timer | None = None
+        self._note = ""  # a one-off message under the table (export, marking, an error)
+        self._note_kind = ""
+
+    # ----- layout ------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("SCR Reporter", classes="tool-title")
+        yield Static("", id="bucket-bar", markup=False)
+        with Horizontal(id="search-row"):
+            yield Static("Search", classes="label")
+            yield Input(placeholder="NHS number or name", id="report-search", compact=True)
+            yield Static("", id="report-order", classes="hint", markup=False)
+        yield PatientTable(
+            REPORT_COLUMNS, marks=self.marks, ascii_only=host(self).ascii_only, id="report-table"
+        )
+        yield Static("", id="report-detail", markup=False)
+        yield Static("", id="report-info", markup=False)
+
+    def on_mount(self) -> None:
+        self._render_bar()
+        self._load()
+
+    @property
+    def table(self) -> PatientTable:
+        return self.query_one("#report-table", PatientTable)
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#report-search", Input)
+
+    def _render_bar(self) -> None:
+        bar = Text(no_wrap=True, overflow="crop")
+        for index, (key, value) in enumerate(BUCKET_KEYS):
+            if index:
+                bar.append("  ")
+            style = "reverse bold" if value == self.bucket else ""
+            bar.append(f"{key.upper()} {bucket_label(value)}", style)
+        self.query_one("#bucket-bar", Static).update(bar)
+        set_text(self.query_one("#report-order", Static), f"sorted by {ORDER_NAMES[self.order]}")
+
+    # ----- the view ----------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        services = host(self).services
+        bucket, search, order = bucket_of(self.bucket), self.search, self.order
+        self._note = ""
+        self.table.show_view(
+            lambda: services.report_count(bucket, search),
+            lambda offset, limit: services.report_page(bucket, search, order, offset, limit),
+        )
+        self._render_info()
+
+    def on_patient_table_loaded(self, event: PatientTable.Loaded) -> None:
+        event.stop()
+        self._render_info()
+        self._render_detail()
+
+    def on_patient_table_failed(self, event: PatientTable.Failed) -> None:
+        event.stop()
+        self._set_note(f"Cannot read the report: {event.error}", "error")
+
+    def on_data_table_row_highlighted(self, event: PatientTable.RowHighlighted) -> None:
+        self._render_detail()
+
+    def _render_info(self) -> None:
+        table = self.table
+        info = self.query_one("#report-info", Static)
+        if self._note:
+            set_text(info, self._note)
+            info.set_class(self._note_kind == "error", "-error")
+            info.set_class(self._note_kind == "warning", "-warning")
+            return
+        info.remove_class("-error", "-warning")
+        if table.view_pending:
+            set_text(info, "Searching..." if self.search else "Loading...")
+            return
+        parts = [f"{bucket_label(self.bucket)}: {t.patients(table.total)}"]
+        if self.search:
+            parts[0] += f' matching "{self.search}"'
+        if not table.all_loaded:
+            parts.append(f"{len(table.rows_loaded):,} loaded (more as you scroll)")
+        parts.append(f"{len(self.marks):,} marked" if self.marks else "none marked")
+        set_text(info, "; ".join(parts))
+
+    def _render_detail(self) -> None:
+        row = self.table.current
+        detail = self.query_one("#report-detail", Static)
+        if row is None:
+            empty = "" if self.table.view_pending else "No patients in this view."
+            set_text(detail, empty)
+            return
+        set_text(detail, detail_text(row))
+
+    def _set_note(self, message: str, kind: str = "") -> None:
+        self._note, self._note_kind = message, kind
+        self._render_info()
+
+    # ----- keys --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typing = isinstance(self.focused, Input)
+        if action in ("mark", "mark_all", "save_group", "export", "search"):
+            return not typing  # letters are text in the search box
+        if action == "unmark_all":
+            return not typing and bool(self.marks)
+        return True
+
+    def action_bucket(self, value: str) -> None:
+        if value != self.bucket:
+            self.bucket = value
+            self._render_bar()
+        self._load()
+
+    def action_sort(self) -> None:
+        self.order = REPORT_ORDERS[(REPORT_ORDERS.index(self.order) + 1) % len(REPORT_ORDERS)]
+        self._render_bar()
+        self._load()
+
+    def action_search(self) -> None:
+        self.search_box.focus()
+
+    def action_reload(self) -> None:
+        self._load()
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.table.focus()
+        else:
+            self.app.pop_screen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._apply_search)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._apply_search()
+        self.table.focus()
+
+    def action_into_table(self) -> None:
+        # Down from the search box goes to the results (the table binds Down itself).
+        self._apply_search()
+        self.table.focus()
+
+    def _apply_search(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        wanted = self.search_box.value.strip()
+        if wanted != self.search:
+            self.search = wanted
+            self._load()
+
+    # ----- marking -----------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        if row.patient_id in self.marks:
+            self.marks.discard(row.patient_id)
+        else:
+            self.marks.add(row.patient_id)
+        self.table.refresh_mark(row.patient_id)
+        self._after_marks_changed()
+        self.table.action_cursor_down()
+
+    def action_unmark_all(self) -> None:
+        self.marks.clear()
+        self.table.refresh_marks()
+        self._after_marks_changed()
+
+    def _after_marks_changed(self) -> None:
+        self._note = ""
+        self._render_info()
+        self.refresh_bindings()
+
+    def action_mark_all(self) -> None:
+        if self.table.view_pending:
+            return
+        self._set_note("Marking...")
+        self._mark_view(bucket_of(self.bucket), self.search, self.order)
+
+    @work(exclusive=True, group="mark-all", exit_on_error=False)
+    async def _mark_view(self, bucket: Bucket | None, search: str, order: str) -> None:
+        services = host(self).services
+        try:
+            total = await asyncio.to_thread(services.report_count, bucket, search)
+            rows = await asyncio.to_thread(
+                services.report_page, bucket, search, order, 0, t.MARK_ALL_LIMIT
+            )
+        except Exception as exc:
+            self._set_note(f"Cannot read the view: {exc}", "error")
+            return
+        self.marks.update(row.patient_id for row in rows)
+        self.table.refresh_marks()
+        self._note = ""
+        self._after_marks_changed()
+        self._set_note(
+            t.mark_all_message(len(rows), total), "warning" if total > t.MARK_ALL_LIMIT else ""
+        )
+
+    # ----- saving to a group, exporting --------------------------------------------------------
+
+    def action_save_group(self) -> None:
+        if not self.marks:
+            self.app.push_screen(
+                MessageModal(
+                    "Save to a patient group",
+                    "No patients are marked. Space marks the highlighted patient; a marks every "
+                    "patient in this view.",
+                    kind="refusal",
+                )
+            )
+            return
+        services = host(self).services
+        chosen = sorted(self.marks)
+
+        def save(name: str, description: str, _path: str, how: str) -> GroupInfo:
+            return services.save_group(name, description, chosen, how=how)
+
+        self.app.push_screen(
+            GroupFormModal(
+                "Save to a patient group",
+                f"Save the {t.patients(len(chosen))} marked to a patient group.",
+                exists=services.group_exists,
+                save=save,
+                can_add=True,
+            ),
+            self._group_saved,
+        )
+
+    def _group_saved(self, group: GroupInfo | None) -> None:
+        if group is None:
+            return
+        self.marks.clear()
+        self.table.refresh_marks()
+        self._after_marks_changed()
+        self.app.push_screen(
+            MessageModal("Patient group saved", t.group_saved_message(group.name, group.members))
+        )
+
+    def action_export(self) -> None:
+        self._set_note("Exporting...")
+        self._export(bucket_of(self.bucket), self.search, self.order)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def _export(self, bucket: Bucket | None, search: str, order: str) -> None:
+        services = host(self).services
+        try:
+            path = await asyncio.to_thread(services.export_report, bucket, search, order)
+        except ServiceError as exc:
+            self._set_note(str(exc), "error")
+            return
+        except Exception as exc:
+            self._set_note(f"The export failed: {exc}", "error")
+            return
+        self._set_note(f"Exported to {path}")
+        self.app.push_screen(MessageModal("Export to CSV", t.export_message(path)))
+
+
+def detail_text(row: PatientRow) -> str:
+    """Two lines about the highlighted patient: who and where, then the whole reason."""
+    tries = f"{row.attempts} tr{'y' if row.attempts == 1 else 'ies'}" if row.attempts else "no tries"
+    first = f"{row.nhs_number}  {row.name}  {row.bucket.label}, {tries}"
+    if row.last_attempt:
+        first += f", last {t.long_time(row.last_attempt)}"
+    reason = t.reason_line(row.reason_code, row.reason_text) or "No reason recorded."
+    return f"{first}\n{reason}"
