@@ -182,7 +182,11 @@ def worker_error_message(error: BaseException | None, *, started: bool) -> tuple
 def finished_message(snapshot: Snapshot) -> tuple[str, str]:
     """(title, text) of the message shown when the upload's worker returns."""
     if snapshot.fatal_message:
-        return ("Upload stopped", snapshot.fatal_message)
+        return (
+            "Upload stopped",
+            f"{snapshot.fatal_message}\n\nNothing already sent is lost. Fix the cause (the "
+            "settings or the MHS adaptor), then choose Initial Upload > Resume.",
+        )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
         return ("SCR Upload", PROCESS_COMPLETED)
     return (
@@ -203,6 +207,7 @@ SYSTEM_GROUP_REFUSAL = (
     "System groups (names starting with $) are kept by the clinical system: they can be "
     "viewed and used to narrow an upload, but not changed or deleted."
 )
+SYSTEM_GROUP_NOTE = "A system group: it can be viewed and used for an upload, not changed."
 
 # domain.md §1.10, in order: the first with a Continue button, the second with Confirm.
 ENABLE_CONTINUE, ENABLE_CONFIRM = ENABLE_PROMPTS

@@ -36,15 +36,17 @@ async def real_services(
     root: Path,
     *,
     logged_in: bool = True,
+    simulator: SimulatorConfig | None = None,
     latency_ms: float = 0,
     **settings_changes: Any,
 ) -> AsyncIterator[AppServices]:
     home = root / "home"
     shutil.copytree(template, home)
-    async with running_simulator(SimulatorConfig(latency_ms=latency_ms)) as simulator:
+    config = simulator or SimulatorConfig(latency_ms=latency_ms)
+    async with running_simulator(config) as running:
         settings = with_changes(
             load(home / "scrtui.toml"),
-            mhs_url=simulator.url,
+            mhs_url=running.url,
             card_backend="simulated",
             **settings_changes,
         )

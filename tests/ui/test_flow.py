@@ -16,6 +16,7 @@ from textual.widgets import Input, OptionList, Static
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.services import CardState
+from scrtui.spine.simulator import SimulatorConfig
 from scrtui.store import queries
 from scrtui.ui import text as t
 from scrtui.ui.modals.confirm import ConfirmModal
@@ -300,6 +301,29 @@ async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
             await wait_for(pilot, lambda: on(app, ConfirmModal))
             await pilot.press("y")
             await finish(pilot)
+
+
+async def test_a_fatal_mhs_answer_ends_the_run_with_its_message(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    # Every request is too large for this adaptor (400): our request or configuration is
+    # wrong, so the engine stops the run rather than failing every patient.
+    broken = SimulatorConfig(max_request_size=10)
+    async with real_services(seeded_home, tmp_path, simulator=broken) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot)
+            await finish(pilot)
+            assert app.is_running
+            assert app.screen.dialog_title == "Upload stopped"
+            assert "too large" in app.screen.text  # the adaptor's own words
+            assert "Initial Upload > Resume" in app.screen.text
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: on(app, UploadScreen))
+            assert text_of(app, "#upload-status").startswith("Stopped")
+            await pilot.press("c")
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
 
 
 # ----- the card --------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def test_end_of_run_messages() -> None:
     stopped = Snapshot(status=RunStatus.STOPPED, reason="stopped by the user")
     assert "Resume" in t.finished_message(stopped)[1]
     fatal = Snapshot(status=RunStatus.STOPPED, reason="fatal error", fatal_message="404 from MHS")
-    assert t.finished_message(fatal) == ("Upload stopped", "404 from MHS")
+    title, message = t.finished_message(fatal)
+    assert title == "Upload stopped" and message.startswith("404 from MHS\n\n")
     assert t.worker_error_message(ValueError("no"), started=False) == (
         "Upload not started",
         "The upload did not start: no",

@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from .. import text as t
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 
 
 class _Prompt(Dialog[bool]):
@@ -49,6 +49,7 @@ class ContinueModal(_Prompt):
         Binding("y", "answer(True)", "Continue"),
         Binding("n", "answer(False)", "Cancel"),
         Binding("escape", "answer(False)", "Cancel", show=False),
+        *GLOBAL_KEYS,
     ]
 
 
@@ -60,6 +61,7 @@ class ConfirmOnModal(_Prompt):
         Binding("y", "answer(True)", "Confirm"),
         Binding("n", "answer(False)", "Cancel"),
         Binding("escape", "answer(False)", "Cancel", show=False),
+        *GLOBAL_KEYS,
     ]
 
 
@@ -72,6 +74,7 @@ class OverwriteModal(Dialog[str | None]):
         Binding("a", "answer('add')", "Add to it"),
         Binding("n", "answer('')", "No"),
         Binding("escape", "answer('')", "No", show=False),
+        *GLOBAL_KEYS,
     ]
 
     def __init__(self, name: str, *, can_add: bool) -> None:

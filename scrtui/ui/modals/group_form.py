@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Static
 from scrtui.services import GroupInfo, ServiceError
 
 from .. import text as t
-from .base import Dialog
+from .base import GLOBAL_KEYS, Dialog
 from .choices import OverwriteModal
 
 Exists = Callable[[str], bool]
@@ -34,6 +34,7 @@ class GroupFormModal(Dialog[GroupInfo | None]):
     BINDINGS = [
         Binding("f2", "ok", "Save", key_display="F2"),
         Binding("escape", "cancel", "Cancel"),
+        *GLOBAL_KEYS,
     ]
 
     def __init__(

@@ -12,6 +12,10 @@ from textual.widgets.option_list import Option
 from ..host import host
 from .base import FramedScreen
 from .bulk import BulkTransmissionScreen
+from .groups import GroupsScreen
+from .log_viewer import LogScreen
+from .reporter import ReporterScreen
+from .settings import SettingsScreen
 
 
 @dataclass(frozen=True)
@@ -19,17 +23,23 @@ class MenuEntry:
     key: str
     label: str
     action: str  # an action of FrontScreen
+    short: str = ""  # the footer's label, so five entries and the global keys fit 80 columns
 
 
-# The SCR tab's tools. The next issue adds SCR Reporter, Patient Groups, Settings and a Log
-# viewer here; an entry is listed only once its screen exists, so the menu never offers a
-# dead end.
-SCR_MENU: tuple[MenuEntry, ...] = (MenuEntry("g", "GP Summary Bulk Uploads", "bulk_uploads"),)
+# The SCR tab's tools; an entry is listed only once its screen exists, so the menu never
+# offers a dead end.
+SCR_MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("g", "GP Summary Bulk Uploads", "bulk_uploads", "Bulk uploads"),
+    MenuEntry("r", "SCR Reporter", "reporter", "Reporter"),
+    MenuEntry("p", "Patient Groups", "patient_groups", "Groups"),
+    MenuEntry("s", "Settings", "settings", "Settings"),
+    MenuEntry("l", "Upload log", "upload_log", "Log"),
+)
 
 
 class FrontScreen(FramedScreen):
     AUTO_FOCUS = "#scr-menu"
-    BINDINGS = [Binding(entry.key, entry.action, entry.label) for entry in SCR_MENU]
+    BINDINGS = [Binding(entry.key, entry.action, entry.short or entry.label) for entry in SCR_MENU]
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="front-tabs"):
@@ -70,3 +80,22 @@ class FrontScreen(FramedScreen):
 
     def action_bulk_uploads(self) -> None:
         self.app.push_screen(BulkTransmissionScreen())
+
+    def action_reporter(self) -> None:
+        self.app.push_screen(ReporterScreen())
+
+    def action_patient_groups(self) -> None:
+        self.app.push_screen(GroupsScreen())
+
+    def action_settings(self) -> None:
+        self.app.push_screen(SettingsScreen())
+
+    def action_upload_log(self) -> None:
+        self.app.push_screen(LogScreen())
+
+    def on_screen_resume(self) -> None:
+        # Settings may have changed (GP Summary, the MHS URL): show them as they are now.
+        # (FramedScreen.on_screen_resume runs too: Textual calls the handler of every class.)
+        info = self.query("#practice-info")
+        if info:
+            info.first(Static).update(self._practice_text())

@@ -27,10 +27,9 @@ DESCRIPTION_WIDTH = 44
 
 
 class GroupsScreen(ToolScreen):
-    HEADER_TITLE = "Patient Groups"
     AUTO_FOCUS = "#groups-table"
     BINDINGS = [
-        Binding("enter", "view", "View members", key_display="Enter"),
+        Binding("v", "view", "View members"),
         Binding("n", "new", "New from file"),
         Binding("d", "delete", "Delete"),
         Binding("ctrl+r", "reload", "Reload", key_display="^R"),
@@ -104,7 +103,7 @@ class GroupsScreen(ToolScreen):
             return
         lines = [f"{group.name}: {t.patients(group.members)}. {group.description}".rstrip()]
         if group.system:
-            lines.append(t.SYSTEM_GROUP_REFUSAL)
+            lines.append(t.SYSTEM_GROUP_NOTE)
         else:
             lines.append(
                 "To resend to just these patients: GP Summary Bulk Uploads > Failed (or Rerun), "
@@ -185,7 +184,6 @@ class GroupsScreen(ToolScreen):
 class GroupMembersScreen(ToolScreen):
     """A group's members with their upload state, loaded page by page."""
 
-    HEADER_TITLE = "Patient Groups"
     AUTO_FOCUS = "#members-table"
     BINDINGS = [Binding("escape", "back", "Back")]
 

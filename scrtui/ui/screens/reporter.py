@@ -47,8 +47,10 @@ ORDER_NAMES = {"nhs": "NHS number", "reason": "reason", "name": "name"}
 SEARCH_DEBOUNCE = 0.25
 
 
-def bucket_label(value: str) -> str:
-    return "All patients" if value == ALL else Bucket(value).label
+def bucket_label(value: str, *, short: bool = False) -> str:
+    if value == ALL:
+        return "All" if short else "All patients"
+    return Bucket(value).label
 
 
 def bucket_of(value: str) -> Bucket | None:
@@ -56,7 +58,6 @@ def bucket_of(value: str) -> Bucket | None:
 
 
 class ReporterScreen(ToolScreen):
-    HEADER_TITLE = "SCR Reporter"
     AUTO_FOCUS = "#report-table"
     BINDINGS = [
         Binding("f5", "bucket('failed')", "Bucket", key_display="F5-F9,F12"),
@@ -121,7 +122,7 @@ class ReporterScreen(ToolScreen):
             if index:
                 bar.append("  ")
             style = "reverse bold" if value == self.bucket else ""
-            bar.append(f"{key.upper()} {bucket_label(value)}", style)
+            bar.append(f"{key.upper()} {bucket_label(value, short=True)}", style)
         self.query_one("#bucket-bar", Static).update(bar)
         set_text(self.query_one("#report-order", Static), f"sorted by {ORDER_NAMES[self.order]}")
 
@@ -311,7 +312,7 @@ class ReporterScreen(ToolScreen):
         self.app.push_screen(
             GroupFormModal(
                 "Save to a patient group",
-                f"Save the {t.patients(len(chosen))} marked to a patient group.",
+                f"Save the {t.patients(len(chosen))} you marked to a patient group.",
                 exists=services.group_exists,
                 save=save,
                 can_add=True,
@@ -350,7 +351,9 @@ class ReporterScreen(ToolScreen):
 
 def detail_text(row: PatientRow) -> str:
     """Two lines about the highlighted patient: who and where, then the whole reason."""
-    tries = f"{row.attempts} tr{'y' if row.attempts == 1 else 'ies'}" if row.attempts else "no tries"
+    tries = (
+        f"{row.attempts} tr{'y' if row.attempts == 1 else 'ies'}" if row.attempts else "no tries"
+    )
     first = f"{row.nhs_number}  {row.name}  {row.bucket.label}, {tries}"
     if row.last_attempt:
         first += f", last {t.long_time(row.last_attempt)}"

@@ -20,3 +20,12 @@ class ToolScreen(FramedScreen):
             yield from self.compose_body()
         yield StatusBar()
         yield KeyBar()
+
+    def on_screen_suspend(self) -> None:
+        # A dialog on top shows its own keys on the last line: the second line of this
+        # screen's keys would show through above it, listing keys that do not work there.
+        self.query_one(KeyBar).display = False
+
+    def on_screen_resume(self) -> None:
+        # (Textual also calls FramedScreen.on_screen_resume: handlers run for every class.)
+        self.query_one(KeyBar).display = True

@@ -38,6 +38,8 @@ def alert_text(state: LiveState) -> str:
     if status is RunStatus.STOPPED and not state.worker_running:
         if state.snapshot.reason == StopReason.COMPLETED.value:
             return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
+        if state.snapshot.reason == StopReason.FATAL.value:
+            return "Fix the cause, then Initial Upload > Resume continues from here (c to close)."
         return "Press c to close. Initial Upload > Resume continues from here."
     if status is RunStatus.STOPPING:
         return "Finishing the messages already sent; nothing new is started."

@@ -1,0 +1,242 @@
+"""Settings (SCR tab): Enable GP Summary with Vision's two prompts, the "update existing
+summaries" days, the MHS adaptor URL, the ASIDs, concurrency and rate limit.
+
+Changing anything needs the smartcard session with B0062 (the services refuse otherwise, and
+the screen says why before you type); every change is checked by the services, which name the
+key, the value and what is expected, shown under the fields; the services log each change with
+the user and role.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
+
+from scrtui.services import ServiceError
+from scrtui.settings import Settings
+
+from .. import text as t
+from ..host import host
+from ..modals.choices import ConfirmOnModal, ContinueModal
+from ..modals.confirm import ConfirmModal
+from ..modals.message import MessageModal
+from ..state import LiveState, follow
+from ..widgets import set_text
+from .tool import ToolScreen
+
+# (setting, input id, label, hint); the days field sits inside Vision's sentence instead.
+FIELDS: tuple[tuple[str, str, str, str], ...] = (
+    ("update_existing_after_days", "days", "", "days (0 to 99)"),
+    ("mhs_url", "mhs-url", "MHS adaptor", "URL"),
+    ("sending_asid", "sending-asid", "Sending ASID", "12 digits: this practice's system"),
+    ("spine_asid", "spine-asid", "Spine ASID", "12 digits"),
+    ("concurrency", "concurrency", "Concurrency", "messages at a time (1 to 256)"),
+    ("rate_limit", "rate-limit", "Rate limit", "messages a second (0: no limit)"),
+)
+INTEGER = {"update_existing_after_days", "concurrency"}
+DECIMAL = {"rate_limit"}
+
+
+def shown(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def typed(attr: str, text: str) -> object:
+    """The typed text as the setting's type when it reads as one; else the text, so the
+    services' check names the bad value (e.g. [spine] concurrency = "lots": expected ...)."""
+    value = text.strip()
+    try:
+        if attr in INTEGER:
+            return int(value)
+        if attr in DECIMAL:
+            return float(value)
+    except ValueError:
+        return value
+    return value
+
+
+class SettingsScreen(ToolScreen):
+    AUTO_FOCUS = "#days"
+    BINDINGS = [
+        Binding("f2", "save", "Save", key_display="F2"),
+        Binding("f5", "toggle_gp_summary", "GP Summary on/off", key_display="F5"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._refusal: str | None = ""
+        self._saved = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Settings", classes="tool-title")
+        yield Static("", id="settings-refusal", classes="refusal", markup=False)
+        with Horizontal(classes="field"):
+            yield Static("GP Summary", classes="label")
+            yield Static("", id="gp-summary", markup=False)
+        yield Static(
+            "Update existing summaries during the initial upload for patients",
+            id="days-question",
+            markup=False,
+        )
+        with Horizontal(id="days-row"):
+            yield Static("registered for more than ", markup=False)
+            yield Input(id="days", max_length=2, restrict=r"[0-9]*", compact=True)
+            yield Static(" days (0 to 99)", markup=False)
+        for attr, field_id, label, hint in FIELDS[1:]:
+            with Horizontal(classes="field setting"):
+                yield Static(label, classes="label")
+                yield Input(id=field_id, compact=True, classes=f"-{attr}")
+                yield Static(hint, classes="hint", markup=False)
+        yield Static("", id="settings-error", classes="error", markup=False)
+        yield Static("", id="settings-saved", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        self._fill(host(self).services.settings)
+        follow(self, self._render_state)
+
+    def _fill(self, settings: Settings) -> None:
+        for attr, field_id, _label, _hint in FIELDS:
+            self.query_one(f"#{field_id}", Input).value = shown(getattr(settings, attr))
+        self._fill_gp(settings)
+
+    def _render_state(self, state: LiveState) -> None:
+        # The card may have been logged in (F3) or removed while this screen is open.
+        refusal = host(self).services.settings_refusal()
+        if refusal == self._refusal:
+            return
+        self._refusal = refusal
+        banner = self.query_one("#settings-refusal", Static)
+        set_text(banner, f"Read only. {refusal}" if refusal else "")
+        banner.display = bool(refusal)
+        for _attr, field_id, _label, _hint in FIELDS:
+            self.query_one(f"#{field_id}", Input).disabled = bool(refusal)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("save", "toggle_gp_summary"):
+            return None if self._refusal else True
+        return True
+
+    # ----- saving ------------------------------------------------------------------------------
+
+    def changes(self) -> dict[str, object]:
+        """What the user changed, as the settings' types (unchanged fields are left out)."""
+        current = host(self).services.settings
+        found: dict[str, object] = {}
+        for attr, field_id, _label, _hint in FIELDS:
+            text = self.query_one(f"#{field_id}", Input).value
+            if text.strip() != shown(getattr(current, attr)):
+                found[attr] = typed(attr, text)
+        return found
+
+    def action_save(self) -> None:
+        changes = self.changes()
+        if not changes:
+            self._show("", "Nothing to save: no setting was changed.")
+            return
+        services = host(self).services
+        before = services.settings
+        try:
+            updated = services.update_settings(**changes)
+        except ServiceError as exc:
+            self._show(str(exc), "", blame=str(exc))
+            return
+        if hasattr(self.app, "settings"):
+            self.app.settings = updated  # type: ignore[attr-defined]
+        done = ", ".join(
+            f"{attr} {shown(getattr(before, attr))} -> {shown(getattr(updated, attr))}"
+            for attr in changes
+        )
+        self._fill(updated)
+        self._show("", f"Saved: {done}. The change is logged with your name and role.")
+
+    def _show(self, error: str, saved: str, *, blame: str = "") -> None:
+        set_text(self.query_one("#settings-error", Static), error)
+        set_text(self.query_one("#settings-saved", Static), saved)
+        for attr, field_id, _label, _hint in FIELDS:
+            bad = bool(blame) and f"] {attr} =" in blame
+            field = self.query_one(f"#{field_id}", Input)
+            field.set_class(bad, "-bad")
+            if bad:
+                field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    # ----- Enable GP Summary (domain.md §1.10) -------------------------------------------------
+
+    def action_toggle_gp_summary(self) -> None:
+        services = host(self).services
+        refusal = services.settings_refusal()
+        if refusal:
+            self.app.push_screen(MessageModal("Enable GP Summary", refusal, kind="refusal"))
+            return
+        if services.settings.gp_summary_enabled:
+            self.app.push_screen(
+                ConfirmModal(
+                    "GP Summary",
+                    t.GP_SUMMARY_OFF_QUESTION,
+                    t.GP_SUMMARY_OFF_DETAIL,
+                    default_yes=False,
+                ),
+                lambda yes: self._set_gp_summary(False) if yes else None,
+            )
+            return
+        self.app.push_screen(ContinueModal("Enable GP Summary", t.ENABLE_CONTINUE), self._continued)
+
+    def _continued(self, yes: bool | None) -> None:
+        if yes:
+            self.app.push_screen(
+                ConfirmOnModal("Enable GP Summary", t.ENABLE_CONFIRM),
+                lambda sure: self._set_gp_summary(True) if sure else None,
+            )
+
+    def _set_gp_summary(self, on: bool) -> None:
+        services = host(self).services
+        try:
+            updated = services.update_settings(gp_summary_enabled=on)
+        except ServiceError as exc:
+            self.app.push_screen(MessageModal("Enable GP Summary", str(exc), kind="refusal"))
+            return
+        if hasattr(self.app, "settings"):
+            self.app.settings = updated  # type: ignore[attr-defined]
+        self._fill_gp(updated)
+        self.app.push_screen(
+            MessageModal(
+                "GP Summary", t.GP_SUMMARY_ON_DONE if on else t.GP_SUMMARY_OFF_DONE, kind="info"
+            )
+        )
+
+    def _fill_gp(self, settings: Settings) -> None:
+        # Only the GP Summary line: what the user typed in the other fields stays.
+        on = settings.gp_summary_enabled
+        gp = self.query_one("#gp-summary", Static)
+        set_text(
+            gp,
+            "ON: GP Summaries may be sent (F5 switches it off)"
+            if on
+            else "OFF: the Initial Upload cannot run (F5 switches it on)",
+        )
+        gp.set_class(not on, "-off")
+
+    # ----- leaving -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if not self.changes() or self._refusal:
+            self.app.pop_screen()
+            return
+        self.app.push_screen(
+            ConfirmModal(
+                "Settings",
+                "Leave without saving your changes?",
+                "F2 saves them; Yes throws them away.",
+                default_yes=False,
+            ),
+            lambda yes: self.app.pop_screen() if yes else None,
+        )
