@@ -227,7 +227,7 @@ class AppServices:
         if self.engine is not None and self.engine.running:
             return "An upload is running: stop it before changing the settings."
         if self.session.author() is None:
-            return "Changing settings needs your smartcard session: log in first (F4)."
+            return "Changing settings needs your smartcard session: log in first (F3 in the app)."
         try:
             self.session.require(UPLOAD_ACTIVITY, action="Changing the SCR settings")
         except Exception as exc:  # NotAuthorised names the activity and the role

@@ -106,8 +106,7 @@ class GroupsScreen(ToolScreen):
             lines.append(t.SYSTEM_GROUP_NOTE)
         else:
             lines.append(
-                "To resend to just these patients: GP Summary Bulk Uploads > Failed (or Rerun), "
-                f'Group Name "{group.name}".'
+                f'To resend to them: Bulk Uploads > Failed (or Rerun), Group Name "{group.name}".'
             )
         set_text(detail, "\n".join(lines))
 

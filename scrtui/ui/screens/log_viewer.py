@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import Log, Static
+from textual.widgets import RichLog, Static
 
 from .. import text as t
 from ..host import host
@@ -58,7 +59,16 @@ class LogScreen(ToolScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Upload log", classes="tool-title")
         yield Static("", id="log-path", classes="hint", markup=False)
-        yield Log(id="upload-log", max_lines=KEEP_LINES, auto_scroll=True)
+        # Wrapped, so a long line (a Spine error, a settings change) reads in 80 columns.
+        yield RichLog(
+            id="upload-log",
+            max_lines=KEEP_LINES,
+            auto_scroll=True,
+            wrap=True,
+            markup=False,
+            highlight=False,
+            min_width=20,  # the default (78) is wider than the log's own width at 80 columns
+        )
         yield Static("", id="log-info", markup=False)
 
     def on_mount(self) -> None:
@@ -95,14 +105,14 @@ class LogScreen(ToolScreen):
         self.show(lines)
 
     def show(self, lines: list[str]) -> None:
-        log = self.query_one("#upload-log", Log)
+        log = self.query_one("#upload-log", RichLog)
         added = new_lines(self._lines, lines)
         if added is None:
             log.clear()
             added = lines
         self._lines = lines
-        if added:
-            log.write_lines(added, scroll_end=self.follow)
+        for line in added:
+            log.write(Text(line), scroll_end=self.follow)
         self._render_info()
 
     def _render_info(self) -> None:
@@ -120,7 +130,7 @@ class LogScreen(ToolScreen):
 
     def action_follow(self) -> None:
         self.follow = not self.follow
-        log = self.query_one("#upload-log", Log)
+        log = self.query_one("#upload-log", RichLog)
         log.auto_scroll = self.follow
         if self.follow:
             log.scroll_end(animate=False)

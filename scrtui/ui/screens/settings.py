@@ -29,7 +29,7 @@ from .tool import ToolScreen
 # (setting, input id, label, hint); the days field sits inside Vision's sentence instead.
 FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("update_existing_after_days", "days", "", "days (0 to 99)"),
-    ("mhs_url", "mhs-url", "MHS adaptor", "URL"),
+    ("mhs_url", "mhs-url", "MHS URL", "http:// or https://"),
     ("sending_asid", "sending-asid", "Sending ASID", "12 digits: this practice's system"),
     ("spine_asid", "spine-asid", "Spine ASID", "12 digits"),
     ("concurrency", "concurrency", "Concurrency", "messages at a time (1 to 256)"),
@@ -75,7 +75,7 @@ class SettingsScreen(ToolScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Settings", classes="tool-title")
         yield Static("", id="settings-refusal", classes="refusal", markup=False)
-        with Horizontal(classes="field"):
+        with Horizontal(classes="setting", id="gp-row"):
             yield Static("GP Summary", classes="label")
             yield Static("", id="gp-summary", markup=False)
         yield Static(
@@ -87,8 +87,9 @@ class SettingsScreen(ToolScreen):
             yield Static("registered for more than ", markup=False)
             yield Input(id="days", max_length=2, restrict=r"[0-9]*", compact=True)
             yield Static(" days (0 to 99)", markup=False)
+        yield Static("", classes="gap")
         for attr, field_id, label, hint in FIELDS[1:]:
-            with Horizontal(classes="field setting"):
+            with Horizontal(classes="setting"):
                 yield Static(label, classes="label")
                 yield Input(id=field_id, compact=True, classes=f"-{attr}")
                 yield Static(hint, classes="hint", markup=False)
@@ -115,6 +116,8 @@ class SettingsScreen(ToolScreen):
         banner.display = bool(refusal)
         for _attr, field_id, _label, _hint in FIELDS:
             self.query_one(f"#{field_id}", Input).disabled = bool(refusal)
+        if not refusal and self.focused is None:
+            self.query_one("#days", Input).focus()
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -53,6 +54,13 @@ MEMBER_COLUMNS = (
 
 
 class PatientTable(DataTable[Text]):
+    # A row table: Home/End go to the first/last row loaded (DataTable scrolls sideways);
+    # End near the last row loads the next page, so End, End... walks to the end.
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
+
     class Loaded(Message):
         """A page arrived: `first` when it is the first page of a new view."""
 
