@@ -26,6 +26,10 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
         (
             ("Left, Right", "Switch tab (SCR, Practice) when the tab bar has focus"),
             ("g", "GP Summary Bulk Uploads"),
+            ("r", "SCR Reporter"),
+            ("p", "Patient Groups"),
+            ("s", "Settings"),
+            ("l", "Upload log"),
         ),
     ),
     (
@@ -59,11 +63,60 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
         ),
     ),
     (
+        "SCR Reporter",
+        (
+            ("F5", "Failed patients"),
+            ("F6", "Not Required patients"),
+            ("F7", "Sending patients"),
+            ("F8", "Unprocessed patients"),
+            ("F9", "Sent patients"),
+            ("F12", "All patients"),
+            ("ctrl+o", "Sort: NHS number, reason, name (in turn)"),
+            ("/, ctrl+f", "Search by NHS number or name (the list follows as you type)"),
+            ("Enter, Down", "In the search box: back to the list"),
+            ("Space", "Mark or unmark the highlighted patient (list only)"),
+            ("a", "Mark every patient in the view (up to 5,000)"),
+            ("u", "Unmark all"),
+            ("g", "Save the marked patients to a new or existing patient group"),
+            ("x", "Export the view to CSV in the data directory (the path is shown)"),
+            ("Home, End", "First or last row loaded; End again loads more"),
+            ("ctrl+r", "Reload the view"),
+            ("Escape", "Search box: back to the list; list: back to the front screen"),
+        ),
+    ),
+    (
+        "Patient Groups",
+        (
+            ("v, Enter", "View the highlighted group's members"),
+            ("n", "New group from a file of NHS numbers (all or nothing)"),
+            ("d", "Delete the highlighted group (asks first; not system groups)"),
+            ("ctrl+r", "Reload the list"),
+            ("Escape", "Back (from the members: to the groups)"),
+        ),
+    ),
+    (
+        "Settings",
+        (
+            ("F2, Enter", "Save the changed settings (needs your card session with B0062)"),
+            ("F5", "Switch GP Summary on (two prompts) or off (asks first)"),
+            ("Escape", "Back (asks first if there are unsaved changes)"),
+        ),
+    ),
+    (
+        "Upload log",
+        (
+            ("f", "Follow new lines, or stop following to read back"),
+            ("Up, Down", "Scroll; PgUp/PgDn, Home/End also work"),
+            ("Escape", "Back to the front screen"),
+        ),
+    ),
+    (
         "Dialogs",
         (
             ("y, n", "Yes or No in a question"),
             ("Escape", "No, Cancel or OK: closes the dialog"),
-            ("F2", "OK in the passcode dialog"),
+            ("F2", "OK in the passcode dialog; Save in the patient group dialog"),
+            ("a", "Group name in use: add the marked patients to it"),
             ("Type, Down", "Group Name: filter, then move into the list"),
         ),
     ),
