@@ -25,7 +25,7 @@ from scrtui.ui.modals.login import PasscodeModal
 from scrtui.ui.modals.message import MessageModal
 from scrtui.ui.modals.schedule import ScheduleModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
-from scrtui.ui.screens.front import FrontScreen
+from scrtui.ui.screens.front import SCR_MENU, FrontScreen
 from scrtui.ui.screens.help import HelpScreen
 from scrtui.ui.screens.upload import UploadScreen
 
@@ -90,8 +90,9 @@ async def test_front_screen_tabs_and_bulk_transmission(seeded_home: Path, tmp_pa
             await wait_for(pilot, lambda: on(app, FrontScreen))
             menu = app.screen.query_one("#scr-menu", OptionList)
             assert app.focused is menu
-            assert menu.option_count == 1
-            assert str(menu.get_option_at_index(0).prompt) == "GP Summary Bulk Uploads"
+            prompts = [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)]
+            assert prompts == [entry.label for entry in SCR_MENU]
+            assert prompts[0] == "GP Summary Bulk Uploads"  # highlighted: Enter opens it
             await pilot.press("shift+tab", "right")
             await wait_for(
                 pilot, lambda: app.screen.query_one("#front-tabs").active == "tab-practice"
