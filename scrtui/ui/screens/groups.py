@@ -20,7 +20,7 @@ from ..modals.confirm import ConfirmModal
 from ..modals.group_form import GroupFormModal
 from ..modals.message import MessageModal
 from ..widgets import set_text
-from ..widgets.patient_table import MEMBER_COLUMNS, PatientTable
+from ..widgets.patient_table import MEMBER_COLUMNS, PatientTable, RowTable
 from .tool import ToolScreen
 
 DESCRIPTION_WIDTH = 44
@@ -42,7 +42,7 @@ class GroupsScreen(ToolScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Patient Groups", classes="tool-title")
-        yield DataTable(id="groups-table", cursor_type="row")
+        yield RowTable(id="groups-table")
         yield Static("", id="groups-detail", markup=False)
 
     def on_mount(self) -> None:

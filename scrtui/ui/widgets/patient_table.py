@@ -53,13 +53,22 @@ MEMBER_COLUMNS = (
 )
 
 
-class PatientTable(DataTable[Text]):
-    # A row table: Home/End go to the first/last row loaded (DataTable scrolls sideways);
-    # End near the last row loads the next page, so End, End... walks to the end.
+class RowTable(DataTable[Text]):
+    """A table whose cursor is a row: Home/End go to the first/last row (DataTable's own
+    Home/End scroll sideways, which a row table never needs)."""
+
     BINDINGS = [
         Binding("home", "scroll_top", "First row", show=False),
         Binding("end", "scroll_bottom", "Last row", show=False),
     ]
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(cursor_type="row", id=id)
+
+
+class PatientTable(RowTable):
+    """Patients, a page at a time; End near the last row loads the next page, so End, End...
+    walks to the end of any view."""
 
     class Loaded(Message):
         """A page arrived: `first` when it is the first page of a new view."""
@@ -83,7 +92,7 @@ class PatientTable(DataTable[Text]):
         ascii_only: bool = False,
         id: str | None = None,  # noqa: A002 - Textual's name
     ) -> None:
-        super().__init__(cursor_type="row", id=id)
+        super().__init__(id=id)
         self.columns_spec = tuple(columns)
         self.marks = marks if marks is not None else set()
         self.ascii_only = ascii_only

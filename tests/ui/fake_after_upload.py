@@ -1,0 +1,194 @@
+"""In-memory services for screenshots of the after-upload screens: FakeServices plus a fixed
+report (names, NHS numbers, reasons and times that never change), patient groups, settings
+checked by the real validation, and a fixed run log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scrtui.domain.records import Bucket
+from scrtui.services import GroupInfo, PatientRow, ServiceError
+from scrtui.settings import SettingsError, with_changes
+
+from .fake_services import FakeServices, outcome
+
+SURNAMES = ("Smith", "Jones", "Kaur", "Okafor", "Williams", "Brown", "Taylor", "Nowak", "Evans")
+FORENAMES = ("Ann", "Bethan", "Callum", "Deborah", "Euan", "Fatima", "George", "Harry", "Isla")
+FAILED_REASON = ("30418", "[PSIS-30418] - ACF does not permit access to resource")
+NOT_REQUIRED_REASONS = (
+    ("NR04", "Active FP69 flag"),
+    ("NR06", "Patient has dissented from an SCR (9Ndo)"),
+    ("NR01", "Not permanently registered"),
+)
+EXPORT_PATH = "/home/admin/.local/share/scrtui/exports/scr-report-failed-20260501-093000.csv"
+LOG_LINES = [
+    "01/05/2026 09:00:00 [Dr Ann Smith, R8000] Initial Upload - Run by Dr Ann Smith; group all "
+    "patients; Start immediately; 300 patients to check",
+    "01/05/2026 09:00:00 [Dr Ann Smith, R8000] Status Running",
+    "01/05/2026 09:04:12 [Dr Ann Smith, R8000] Status Stopped: completed",
+    "01/05/2026 09:04:12 [Dr Ann Smith, R8000] Run finished (completed): sent 258, failed 14, "
+    "not required 28, sending 0, unprocessed 0",
+    '01/05/2026 09:20:41 [Dr Ann Smith, R8000] Group "FIXED0501" saved (new), 14 members',
+]
+BAD_FILE_PROBLEMS = (
+    "Nothing was saved: 2 NHS number(s) cannot be used.\n"
+    '  line 3: "123 456 7890" is not a valid NHS number (10 digits with a correct Modulus 11 '
+    "check digit)\n"
+    "  line 7: 943 476 5919 is not a patient of this practice"
+)
+
+
+def check_digit_number(index: int) -> str:
+    """A 3-3-4 number that looks real (the fake never validates it)."""
+    digits = f"99900{index:05d}"
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+def fixed_row(index: int, bucket: Bucket) -> PatientRow:
+    code = text = last = None
+    attempts = 0
+    if bucket is Bucket.FAILED:
+        code, text = FAILED_REASON
+        attempts = 1 + index % 3
+        last = f"2026-05-01T09:{index % 60:02d}:{(index * 7) % 60:02d}"
+    elif bucket is Bucket.NOT_REQUIRED:
+        code, text = NOT_REQUIRED_REASONS[index % len(NOT_REQUIRED_REASONS)]
+    elif bucket is Bucket.SENT:
+        attempts = 1
+        last = f"2026-05-01T09:{index % 60:02d}:{(index * 7) % 60:02d}"
+    surname = SURNAMES[(index * 5) % len(SURNAMES)]
+    forename = FORENAMES[index % len(FORENAMES)]
+    return PatientRow(
+        patient_id=index + 1,
+        nhs_number=check_digit_number(index),
+        name=f"{surname}, {forename}",
+        bucket=bucket,
+        reason_code=code,
+        reason_text=text,
+        attempts=attempts,
+        last_attempt=last,
+    )
+
+
+@dataclass
+class FakeAfterUpload(FakeServices):
+    """The practice after a completed run: every patient in its final bucket."""
+
+    log_lines: list[str] = field(default_factory=lambda: list(LOG_LINES))
+    user_groups: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.buckets = [outcome(i) for i in range(self.patients)]
+        self.user_groups.setdefault("FIXED0501", ("Corrected after the May run", [8, 24, 47]))
+        self.saved: list[tuple[str, str, list[int], str]] = []
+        self.exports: list[tuple[Bucket | None, str, str]] = []
+
+    # ----- SCR Reporter ------------------------------------------------------------------------
+
+    def rows(self) -> list[PatientRow]:
+        return [fixed_row(i, bucket) for i, bucket in enumerate(self.buckets)]
+
+    def _view(self, bucket: Bucket | None, search: str, order: str) -> list[PatientRow]:
+        rows = [r for r in self.rows() if bucket is None or r.bucket is bucket]
+        for word in search.lower().split():
+            rows = [
+                r
+                for r in rows
+                if word.replace(" ", "") in r.nhs_number.replace(" ", "") or word in r.name.lower()
+            ]
+        if order == "reason":
+            rows.sort(key=lambda r: (r.reason_code is None, r.reason_code or "", r.nhs_number))
+        elif order == "name":
+            rows.sort(key=lambda r: (r.name.lower(), r.patient_id))
+        return rows
+
+    def report_count(self, bucket: Bucket | None, search: str = "") -> int:
+        return len(self._view(bucket, search, "nhs"))
+
+    def report_page(
+        self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
+    ) -> list[PatientRow]:
+        return self._view(bucket, search, order)[offset : offset + limit]
+
+    def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+        self.exports.append((bucket, search, order))
+        return EXPORT_PATH
+
+    # ----- patient groups ----------------------------------------------------------------------
+
+    def groups(self) -> list[GroupInfo]:
+        system = [g for g in super().groups() if g.system]
+        users = [
+            GroupInfo(name, description, len(members), False)
+            for name, (description, members) in sorted(self.user_groups.items())
+        ]
+        return system + users
+
+    def group_exists(self, name: str) -> bool:
+        return any(g.name.lower() == name.strip().lower() for g in self.groups())
+
+    def save_group(
+        self, name: str, description: str, patient_ids: list[int], *, how: str = "new"
+    ) -> GroupInfo:
+        if name.startswith("$"):
+            raise ServiceError(f'"{name}" is a system group: it cannot be overwritten.')
+        if how == "new" and self.group_exists(name):
+            raise ServiceError("The group name you have chosen is already in use.")
+        members = set(patient_ids)
+        if how == "add" and name in self.user_groups:
+            old_description, old = self.user_groups[name]
+            members |= set(old)
+            description = description or old_description
+        self.user_groups[name] = (description, sorted(members))
+        self.saved.append((name, description, sorted(patient_ids), how))
+        return GroupInfo(name, description, len(members), False)
+
+    def import_group_file(
+        self, name: str, description: str, path: str, *, replace: bool = False
+    ) -> GroupInfo:
+        if path.endswith("bad.txt"):
+            raise ServiceError(BAD_FILE_PROBLEMS)
+        return self.save_group(name, description, [1, 2, 3, 4], how="replace" if replace else "new")
+
+    def group_members(self, name: str) -> list[PatientRow]:
+        if name in self.user_groups:
+            ids = self.user_groups[name][1]
+        else:
+            ids = [i + 1 for i in range(min(40, self.patients))]
+        rows = self.rows()
+        return [rows[i - 1] for i in ids]
+
+    def delete_group(self, name: str) -> None:
+        if name.startswith("$"):
+            raise ServiceError(f'"{name}" is a system group: it cannot be deleted.')
+        self.user_groups.pop(name, None)
+
+    # ----- settings and the log ----------------------------------------------------------------
+
+    def settings_refusal(self) -> str | None:
+        view = self.card.view()
+        if view.user_name is None:
+            return "Changing settings needs your smartcard session: log in first (F3 in the app)."
+        if not view.has_b0062:
+            return (
+                f"Changing the SCR settings needs RBAC activity B0062, which {view.role_name} "
+                "does not have."
+            )
+        return None
+
+    def update_settings(self, **changes: object) -> object:
+        refusal = self.settings_refusal()
+        if refusal:
+            raise ServiceError(refusal)
+        try:
+            self.settings = with_changes(self.settings, **changes)
+        except SettingsError as exc:
+            raise ServiceError(str(exc)) from None
+        return self.settings
+
+    def upload_log_path(self) -> str:
+        return "/home/admin/.local/share/scrtui/logs/initial-upload.log"
+
+    def upload_log_tail(self, max_lines: int = 500) -> list[str]:
+        return self.log_lines[-max_lines:]
