@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from scrtui.card.session import CardSession
-from scrtui.domain.progress import RunStatus, Snapshot
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.engine.engine import Refused, UploadEngine, refusal
 from scrtui.engine.runlog import RunLog
@@ -128,9 +128,9 @@ class AppServices:
         if self.engine is not None:
             self.engine.resume()
 
-    def stop(self) -> None:
+    def stop(self, reason: StopReason = StopReason.USER) -> None:
         if self.engine is not None:
-            self.engine.stop()
+            self.engine.stop(reason)
 
     # ----- the card --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from scrtui import __version__
-from scrtui.cli.common import CliError, EXIT_ERROR, EXIT_REFUSED
+from scrtui.cli.common import EXIT_ERROR, EXIT_REFUSED, CliError
 
 # Each module defines register(subparsers) and sets `func(args) -> int` on its parsers.
 COMMAND_MODULES = (

@@ -169,7 +169,7 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
 
     def on_signal() -> None:
         stopping.set()
-        services.stop()
+        services.stop(StopReason.SIGNAL)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal)

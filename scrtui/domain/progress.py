@@ -21,6 +21,8 @@ class RunStatus(enum.StrEnum):
 class StopReason(enum.StrEnum):
     COMPLETED = "completed"
     USER = "stopped by the user"
+    SIGNAL = "stopped: the terminal closed or the process was asked to end"
+    EXIT = "stopped because the application was closed"
     STOP_TIME = "stop time reached"
     SESSION_EXPIRED = "smartcard session expired"
     CARD_CHANGED = "a different smartcard was inserted"

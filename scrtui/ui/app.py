@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from scrtui import logs
-from scrtui.domain.progress import Snapshot
+from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.resources import stylesheet_path
 from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
 
@@ -261,7 +261,7 @@ class ScrApp(App[None]):
     def _on_signal(self, signum: int, code: int) -> None:
         log.warning("ui_signal", signal=signal.Signals(signum).name)
         if self.upload_running:
-            self.services.stop()  # at once: the terminal may already be gone
+            self.services.stop(StopReason.SIGNAL)  # at once: the terminal may already be gone
         self.shut_down(code)
 
     def shut_down(self, return_code: int) -> None:
@@ -281,7 +281,7 @@ class ScrApp(App[None]):
     async def _stop_then_exit(self, return_code: int) -> None:
         worker = self._upload
         if worker is not None and not worker.is_finished:
-            self.services.stop()
+            self.services.stop(StopReason.EXIT)
             with suppress(Exception):
                 await asyncio.wait_for(worker.wait(), timeout=STOP_GRACE_SECONDS)
         self.exit(return_code=return_code)

@@ -129,7 +129,7 @@ def test_sigterm_stops_safely_with_exit_3_and_resume_finishes(practice):
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=30)
         assert child.returncode == 3, err
-        assert "stopped by the user" in err
+        assert "the process was asked to end" in err
         resumed = upload(practice, "--mode", "resume", "--mhs-url", slow_url, "--yes", "--json")
         assert resumed.returncode == 0, resumed.stderr
         assert json.loads(resumed.stdout.strip().splitlines()[-1])["unprocessed"] == 0

@@ -259,11 +259,11 @@ class FakeServices:
         self.calls.append("resume")
         self._paused = False
 
-    def stop(self) -> None:
+    def stop(self, reason: StopReason = StopReason.USER) -> None:
         self.calls.append("stop")
         if self.running:
             self._stop = True
-            self.status, self.reason = RunStatus.STOPPING, StopReason.USER.value
+            self.status, self.reason = RunStatus.STOPPING, reason.value
 
     # ----- the card ----------------------------------------------------------------------------
 

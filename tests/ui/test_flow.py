@@ -413,6 +413,7 @@ async def test_sighup_stops_the_run_safely_and_exits_129(seeded_home: Path, tmp_
             await wait_for(pilot, lambda: not app.is_running, timeout=60)
         assert app.return_code == 129
         assert services.snapshot().status is RunStatus.STOPPED
+        assert "terminal closed" in services.snapshot().reason  # the log says why, too
 
 
 async def test_f1_help_and_no_screenshot_command(seeded_home: Path, tmp_path: Path) -> None:
