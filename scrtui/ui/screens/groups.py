@@ -219,7 +219,7 @@ class GroupMembersScreen(ToolScreen):
         table = event.table
         text = t.patients(table.total)
         if not table.all_loaded:
-            text += f"; {len(table.rows_loaded):,} loaded (more as you scroll)"
+            text += f"; {len(table.rows_loaded):,} loaded so far (more as you scroll)"
         set_text(self.query_one("#members-info", Static), text)
 
     def on_patient_table_failed(self, event: PatientTable.Failed) -> None:

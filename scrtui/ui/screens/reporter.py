@@ -149,6 +149,8 @@ class ReporterScreen(ToolScreen):
 
     def on_data_table_row_highlighted(self, event: PatientTable.RowHighlighted) -> None:
         self._render_detail()
+        if not self._note:
+            self._render_info()
 
     def _render_info(self) -> None:
         table = self.table
@@ -162,12 +164,14 @@ class ReporterScreen(ToolScreen):
         if table.view_pending:
             set_text(info, "Searching..." if self.search else "Loading...")
             return
-        parts = [f"{bucket_label(self.bucket)}: {t.patients(table.total)}"]
+        first = f"{bucket_label(self.bucket)}: {t.patients(table.total)}"
         if self.search:
-            parts[0] += f' matching "{self.search}"'
+            first += f' matching "{self.search}"'
+        parts = [first, f"{len(self.marks):,} marked" if self.marks else "none marked"]
+        if table.rows_loaded:
+            parts.append(f"row {table.cursor_row + 1:,}")  # where you are, scrollbar or not
         if not table.all_loaded:
-            parts.append(f"{len(table.rows_loaded):,} loaded (more as you scroll)")
-        parts.append(f"{len(self.marks):,} marked" if self.marks else "none marked")
+            parts.append(f"{len(table.rows_loaded):,} loaded so far")
         set_text(info, "; ".join(parts))
 
     def _render_detail(self) -> None:
