@@ -132,9 +132,9 @@ class SettingsScreen(ToolScreen):
         current = host(self).services.settings
         found: dict[str, object] = {}
         for attr, field_id, _label, _hint in FIELDS:
-            text = self.query_one(f"#{field_id}", Input).value
-            if text.strip() != shown(getattr(current, attr)):
-                found[attr] = typed(attr, text)
+            value = typed(attr, self.query_one(f"#{field_id}", Input).value)
+            if value != getattr(current, attr):  # "0.0" for a rate of 0 is no change
+                found[attr] = value
         return found
 
     def action_save(self) -> None:
