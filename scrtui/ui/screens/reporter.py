@@ -355,11 +355,12 @@ class ReporterScreen(ToolScreen):
 
 def detail_text(row: PatientRow) -> str:
     """Two lines about the highlighted patient: who and where, then the whole reason."""
-    tries = (
-        f"{row.attempts} tr{'y' if row.attempts == 1 else 'ies'}" if row.attempts else "no tries"
-    )
-    first = f"{row.nhs_number}  {row.name}  {row.bucket.label}, {tries}"
+    first = f"{row.nhs_number}  {row.name}  {row.bucket.label}"
+    if row.attempts:
+        first += f", {row.attempts} tr{'y' if row.attempts == 1 else 'ies'}"
     if row.last_attempt:
         first += f", last {t.long_time(row.last_attempt)}"
+    elif not row.attempts:
+        first += ", no tries"
     reason = t.reason_line(row.reason_code, row.reason_text) or "No reason recorded."
     return f"{first}\n{reason}"
