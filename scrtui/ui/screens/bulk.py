@@ -87,8 +87,8 @@ class BulkTransmissionScreen(FramedScreen):
 
     def on_screen_resume(self) -> None:
         # Back from the SCR Upload window or a dialog: the database may have moved on.
+        # (FramedScreen.on_screen_resume runs too: Textual calls the handler of every class.)
         self._load_overview()
-        super().on_screen_resume()
 
     def _load_overview(self) -> None:
         try:
