@@ -147,8 +147,10 @@ class Services(Protocol):
         """how: "new" (refused if the name is taken), "replace" or "add" (to its members)."""
 
     def import_group_file(
-        self, name: str, description: str, path: str, *, replace: bool = False
-    ) -> GroupInfo: ...
+        self, name: str, description: str, path: str, *, how: str = "new"
+    ) -> GroupInfo:
+        """Members from a file of NHS numbers, all or nothing; how as for save_group."""
+
     def group_members(self, name: str) -> list[PatientRow]: ...
     def delete_group(self, name: str) -> None: ...
 

@@ -191,16 +191,20 @@ class AppServices:
         return _group_info(saved)
 
     def import_group_file(
-        self, name: str, description: str, path: str, *, replace: bool = False
+        self, name: str, description: str, path: str, *, how: str = "new"
     ) -> GroupInfo:
         try:
             lines = group_store.read_number_file(Path(path).expanduser())
-            saved = group_store.create_group(name, description, lines, replace=replace)
+            # All or nothing: every number is checked before anything is written.
+            ids = group_store.resolve_members(lines)
+            saved = group_store.save_group_ids(name, description, ids, how)
         except group_store.GroupError as exc:
             raise ServiceError(str(exc)) from None
         except OSError as exc:
             raise ServiceError(f"Cannot read {path}: {exc.strerror}") from None
-        self._note("group_imported", f'Group "{saved.name}" imported, {saved.members} members')
+        self._note(
+            "group_imported", f'Group "{saved.name}" from {path} ({how}), {saved.members} members'
+        )
         return _group_info(saved)
 
     def group_members(self, name: str) -> list[PatientRow]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
 from scrtui.services import ServiceError, UploadRequest
@@ -118,3 +119,28 @@ def test_tail_reads_only_the_end(tmp_path):
     path.write_text("".join(f"line {i}\n" for i in range(100_000)))
     assert tail_lines(path, 3) == ["line 99997", "line 99998", "line 99999"]
     assert tail_lines(tmp_path / "missing", 3) == []
+
+
+async def test_members_from_a_file_new_add_and_all_or_nothing(seeded, sim, tmp_path):
+    services = await logged_in(seeded, fast_settings(sim.url))
+    try:
+        numbers = [
+            r.nhs_number
+            for r in services.report_page(Bucket.UNPROCESSED, "", "nhs", 0, 400)
+            if not r.nhs_number.startswith("ABC") and r.nhs_number.replace(" ", "").isdigit()
+        ]
+        valid = [n for n in numbers if nhs_number.is_valid(n)]
+        first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+        first.write_text("# from the practice list\n" + "\n".join(valid[:3]) + "\n")
+        second.write_text("\n".join(valid[3:5]) + "\n")
+        assert services.import_group_file("FILE", "from a file", str(first)).members == 3
+        with pytest.raises(ServiceError, match="already in use"):
+            services.import_group_file("FILE", "", str(second))
+        assert services.import_group_file("FILE", "", str(second), how="add").members == 5
+        bad = tmp_path / "bad.txt"
+        bad.write_text(valid[5] + "\n999 999 9999\n")
+        with pytest.raises(ServiceError, match="line 2"):
+            services.import_group_file("FILE", "", str(bad), how="add")
+        assert len(services.group_members("FILE")) == 5  # nothing half-written
+    finally:
+        services.close()

@@ -145,11 +145,11 @@ class FakeAfterUpload(FakeServices):
         return GroupInfo(name, description, len(members), False)
 
     def import_group_file(
-        self, name: str, description: str, path: str, *, replace: bool = False
+        self, name: str, description: str, path: str, *, how: str = "new"
     ) -> GroupInfo:
         if path.endswith("bad.txt"):
             raise ServiceError(BAD_FILE_PROBLEMS)
-        return self.save_group(name, description, [1, 2, 3, 4], how="replace" if replace else "new")
+        return self.save_group(name, description, [1, 2, 3, 4], how=how)
 
     def group_members(self, name: str) -> list[PatientRow]:
         if name in self.user_groups:

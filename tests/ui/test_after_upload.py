@@ -452,14 +452,19 @@ async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Pa
             await wait_for(pilot, lambda: on(app, GroupsScreen))
             assert app.screen.current.name == "FILEGRP"  # the new group is highlighted
 
-            await pilot.press("n")  # the same name from a file: overwrite or not, no "add"
+            bad.write_text(f"{numbers[0].nhs_number}\n123 456 7890\n")
+            await pilot.press("n")  # the same name again: overwrite, add to it, or not
             await wait_for(pilot, lambda: on(app, GroupFormModal))
             await pilot.press(*"FILEGRP", "tab", "tab", *str(bad), "f2")
             await wait_for(pilot, lambda: on(app, OverwriteModal))
-            assert not app.screen.query("#add")
-            await pilot.press("a")  # not offered: nothing happens
-            assert on(app, OverwriteModal)
-            await pilot.press("n", "escape")
+            assert app.screen.query("#add")
+            await pilot.press("a")  # add the bad file's numbers: all or nothing, so refused
+            await wait_for(
+                pilot,
+                lambda: on(app, GroupFormModal)
+                and app.screen.query_one("#group-file").has_class("-bad"),
+            )
+            await pilot.press("escape")
             await wait_for(pilot, lambda: on(app, GroupsScreen))
 
             await pilot.press("v")

@@ -121,7 +121,7 @@ class GroupsScreen(ToolScreen):
         services = host(self).services
 
         def save(name: str, description: str, path: str, how: str) -> GroupInfo:
-            return services.import_group_file(name, description, path, replace=how == "replace")
+            return services.import_group_file(name, description, path, how=how)
 
         self.app.push_screen(
             GroupFormModal(
@@ -132,6 +132,7 @@ class GroupsScreen(ToolScreen):
                 exists=services.group_exists,
                 save=save,
                 with_file=True,
+                can_add=True,
             ),
             self._created,
         )
