@@ -177,8 +177,7 @@ class AppServices:
     # ----- patient groups --------------------------------------------------------------------
 
     def group_exists(self, name: str) -> bool:
-        wanted = name.strip().lower()
-        return any(g.name.lower() == wanted for g in group_store.list_groups())
+        return group_store.find_group(name.strip()) is not None
 
     def save_group(
         self, name: str, description: str, patient_ids: list[int], *, how: str = "new"

@@ -67,8 +67,6 @@ class _Counters:
     checked: int = 0
     total: int = 0
     queued: int = 0
-    send_seconds: float = 0.0
-    sends: int = 0
 
 
 def refusal(mode: Mode, group: str | None, settings: Settings) -> str | None:
@@ -132,7 +130,6 @@ class UploadEngine:
         self._outstanding = 0
         self._producer_done = False
         self._finished = asyncio.Event()
-        self._schedule_state = None
         self._next_event: datetime | None = None
         self._next_event_text = ""
         self._started_at: datetime | None = None
@@ -258,21 +255,41 @@ class UploadEngine:
     async def _pipeline(self, client: MhsClient, author: Author, schedule: Schedule) -> None:
         limiter = RateLimiter(self.settings.rate_limit)
         tasks = [
-            asyncio.create_task(self._control(client, schedule), name="control"),
-            asyncio.create_task(self._produce(author), name="producer"),
-            asyncio.create_task(self._write(), name="writer"),
-        ]
-        senders = [
-            asyncio.create_task(self._send_loop(client, limiter), name=f"sender-{i}")
+            self._task(self._control(client, schedule), "control"),
+            self._task(self._produce(author), "producer"),
+            self._task(self._write(), "writer"),
+        ] + [
+            self._task(self._send_loop(client, limiter), f"sender-{i}")
             for i in range(self.settings.concurrency)
         ]
         try:
             await self._finished.wait()
         finally:
-            for task in tasks + senders:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, *senders, return_exceptions=True)
-            self._flush()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                self._flush()
+            except Exception as exc:  # the patients stay Sending: Resume sends them again
+                self.log.error("engine_final_flush_failed", error=repr(exc))
+                self._fatal = self._fatal or f"the last outcomes could not be saved: {exc}"
+
+    def _task(self, coroutine: Any, name: str) -> asyncio.Task[None]:
+        """A pipeline task whose failure stops the run with the reason, never silently."""
+        task = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self.log.error("engine_task_failed", task=task.get_name(), error=repr(exc))
+        if not self._fatal:
+            self._fatal = f"internal error in the {task.get_name()}: {exc}"
+            self._event("fatal", f"Stopping: {self._fatal}")
+        self.stop(StopReason.FATAL)
+        self._finished.set()
 
     # ----- producer --------------------------------------------------------------------------
 
@@ -280,16 +297,15 @@ class UploadEngine:
         assert self._run_id is not None
         batch_size = max(100, self.settings.concurrency * 4)
         after = 0
-        try:
-            while self._stop_reason is None:
-                items = upload_state.next_batch(self._run_id, after, batch_size)
-                if not items:
-                    break
-                after = items[-1].patient_id
-                await self._prepare_batch(items, author)
-        finally:
-            self._producer_done = True
-            self._maybe_finished()
+        while self._stop_reason is None:
+            items = upload_state.next_batch(self._run_id, after, batch_size)
+            if not items:
+                break
+            after = items[-1].patient_id
+            await self._prepare_batch(items, author)
+        # Only a producer that got to the end may let the run count as completed.
+        self._producer_done = True
+        self._maybe_finished()
 
     async def _prepare_batch(self, items: list[WorkItem], author: Author) -> None:
         records = queries.load_records(i.patient_id for i in items)
@@ -304,14 +320,16 @@ class UploadEngine:
             if not decision.eligible:
                 assert decision.reason is not None
                 self._outstanding += 1
+                # A patient left in Sending keeps its message id: the Spine may hold it.
                 self._finalise(
                     item,
                     Bucket.NOT_REQUIRED,
                     decision.reason.code,
                     decision.reason.text,
-                    None,
+                    item.message_id,
                     0,
                     now,
+                    previous=item.bucket,
                 )
                 continue
             message_id = item.message_id or new_message_id()
@@ -320,7 +338,7 @@ class UploadEngine:
         upload_state.mark_sending([(j.item.patient_id, j.message_id) for j in jobs], now)
         for job in jobs:
             if job.item.bucket is not Bucket.SENDING:
-                self._move(Bucket(job.item.bucket), Bucket.SENDING)
+                self._move(job.item.bucket, Bucket.SENDING)
         self._outstanding += len(jobs)
         for job in jobs:
             await self._queue.put(job)
@@ -383,13 +401,10 @@ class UploadEngine:
     async def _send(self, client: MhsClient, job: Job) -> None:
         self._inflight += 1
         self._c.queued += 1
-        started = time.monotonic()
         try:
             result = await client.send(job.message_id, job.payload, give_up=self._give_up)
         finally:
             self._inflight -= 1
-        self._c.send_seconds += time.monotonic() - started
-        self._c.sends += 1
         job.attempts += result.attempts
         self._handle(client, job, result)
 
@@ -459,10 +474,21 @@ class UploadEngine:
         message_id: str | None,
         attempts: int,
         now: datetime,
+        previous: Bucket = Bucket.SENDING,
         **attempt: Any,
     ) -> None:
         self._outcomes.append(
-            Recorded(item.patient_id, bucket, code, text, message_id, attempts, now, **attempt)
+            Recorded(
+                item.patient_id,
+                bucket,
+                code,
+                text,
+                message_id,
+                attempts,
+                now,
+                previous=previous,
+                **attempt,
+            )
         )
 
     async def _write(self) -> None:
@@ -473,14 +499,16 @@ class UploadEngine:
     def _flush(self) -> None:
         if not self._outcomes:
             return
-        batch, self._outcomes = self._outcomes, []
+        batch = self._outcomes
         assert self._run_id is not None
         started = time.perf_counter()
+        # Raises with the batch still held: nothing is dropped if the write fails.
         upload_state.record_outcomes(batch, self._run_id)
+        self._outcomes = []
         self.max_flush_ms = max(self.max_flush_ms, (time.perf_counter() - started) * 1000)
         # Counters move only once the database holds the outcome.
         for o in batch:
-            self._move(Bucket.SENDING if o.message_id else Bucket.UNPROCESSED, o.bucket)
+            self._move(o.previous, o.bucket)
         self._c.checked += len(batch)
         self._outstanding -= len(batch)
         self._rate.add(time.monotonic(), self._c.checked)
@@ -507,7 +535,7 @@ class UploadEngine:
         while True:
             now = self.clock()
             hold = self._gates(now, schedule)
-            if self._outage and time.monotonic() >= next_probe:
+            if self._outage and self._stop_reason is None and time.monotonic() >= next_probe:
                 if await client.healthcheck():
                     self._outage = False
                     self._failure_baseline = client.consecutive_transport_failures

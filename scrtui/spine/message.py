@@ -137,7 +137,10 @@ def build_gp_summary(
         "</author>"
         '<subject typeCode="SUBJ" contextConductionInd="false">'
         '<GPSummary classCode="COMPOSITION" moodCode="EVN">'
-        f'<id root="{new_message_id()}"/>'
+        # The summary's id is the message id (as the NHS SCRWebService example does): a Rerun's
+        # replacementOf names our previous message id, so it must be the summary it replaces,
+        # and a resend after a crash carries the very same summary.
+        f'<id root="{attr(message_id)}"/>'
         '<code code="196981000000101" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"'
         ' displayName="General Practice Summary"/>'
         f'<effectiveTime value="{stamp}"/>'

@@ -99,7 +99,7 @@ def read_number_file(path: Path) -> list[NumberLine]:
     return parse_number_lines(text)
 
 
-def _find_group(name: str) -> tuple[int, str, bool] | None:
+def find_group(name: str) -> tuple[int, str, bool] | None:
     """(id, stored name, system) of the group with this name, ignoring case."""
     row = database.obj.execute_sql(
         "SELECT id, name, system FROM patient_group WHERE name = ? COLLATE NOCASE", (name,)
@@ -226,7 +226,7 @@ def _description_of(group_id: int) -> str:
 
 def _writable(name: str, replace: bool, how_to_overwrite: str) -> tuple[int, str, bool] | None:
     """The existing group of this name if it may be overwritten, or None; else GroupError."""
-    existing = _find_group(name)
+    existing = find_group(name)
     if existing is not None and existing[2]:
         raise GroupError(f'"{existing[1]}" is a system group: it cannot be overwritten.')
     if existing is not None and not replace:
@@ -263,7 +263,7 @@ def delete_group(name: str) -> None:
 
 
 def _require_group(name: str) -> tuple[int, str, bool]:
-    existing = _find_group(name.strip())
+    existing = find_group(name.strip())
     if existing is None:
         raise GroupError(f'There is no group called "{name.strip()}".')
     return existing

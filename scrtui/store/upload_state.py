@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scrtui.domain.records import Bucket, Mode
-from scrtui.store.models import PatientGroup, Run, Upload, database
+from scrtui.store.groups import find_group
+from scrtui.store.models import Run, Upload, database
 
 PENDING = (Bucket.UNPROCESSED.value, Bucket.SENDING.value)
 # A failure the Spine never answered: the summary may have arrived, so the id is kept.
@@ -42,15 +43,17 @@ class Outcome:
     http_status: int | None = None
     ack_code: str | None = None
     latency_ms: float | None = None
+    previous: Bucket = Bucket.SENDING  # the bucket the patient leaves (for live counters)
 
 
 def _group_id(name: str | None) -> int | None:
+    """The group's id, found as the group commands find it (case and spaces ignored)."""
     if name is None:
         return None
-    group = PatientGroup.get_or_none(PatientGroup.name == name)
+    group = find_group(name.strip())
     if group is None:
-        raise GroupNotFound(f'there is no patient group called "{name}"')
-    return group.id
+        raise GroupNotFound(f'there is no patient group called "{name.strip()}"')
+    return group[0]
 
 
 def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str, list[int]]:

@@ -295,3 +295,56 @@ async def test_stop_time_stops_and_a_daily_window_pauses_then_continues(seeded, 
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value
+
+
+async def test_live_counters_match_the_database_while_paused(seeded, sim):
+    services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
+    try:
+        task = await started(services, at_least=30)
+        services.pause()
+        await wait_for(lambda: services.snapshot().status is RunStatus.PAUSED, what="paused")
+        await wait_for(lambda: services.engine._inflight == 0, what="in-flight finished")
+        # Let the writer flush what the last sends returned, then compare with the database.
+        await wait_for(
+            lambda: services.snapshot().counts == queries.bucket_counts(), what="counters = db"
+        )
+        services.stop()
+        await asyncio.wait_for(task, 20)
+    finally:
+        services.close()
+
+
+async def test_a_database_failure_stops_the_run_and_nothing_is_lost(seeded, sim):
+    import sqlite3
+
+    services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
+    blocker = sqlite3.connect(seeded.db_path, timeout=0)
+    try:
+        task = await started(services, at_least=20)
+        blocker.execute("BEGIN EXCLUSIVE")  # another program holds the database
+        await wait_for(lambda: services.snapshot().fatal_message, timeout=30, what="fatal")
+        blocker.rollback()
+        final = await asyncio.wait_for(task, 30)
+        assert final.reason == StopReason.FATAL.value
+        assert "locked" in final.fatal_message
+        assert final.reason != StopReason.COMPLETED.value
+        resumed = await services.run_upload(run(Mode.RESUME))
+    finally:
+        blocker.close()
+        services.close()
+    eligible, _ = expected_split(date.today())
+    assert resumed.reason == StopReason.COMPLETED.value
+    stats = await sim.stats()
+    assert stats["accepted"] == len(eligible) and stats["duplicate_nhs_numbers"] == []
+
+
+async def test_a_group_name_is_found_whatever_its_case(seeded, sim):
+    from scrtui.store.models import PatientGroup
+
+    group = PatientGroup.select().where(~PatientGroup.system).first()
+    services = await logged_in(seeded, fast_settings(sim.url))
+    try:
+        final = await services.run_upload(run(Mode.RUN, group=f" {group.name.lower()} "))
+    finally:
+        services.close()
+    assert final.reason == StopReason.COMPLETED.value
