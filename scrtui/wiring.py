@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from scrtui.card.session import CardSession
+from scrtui.card.session import UPLOAD_ACTIVITY, CardSession, NotAuthorised
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.engine.engine import Refused, UploadEngine, refusal
@@ -27,8 +27,6 @@ from scrtui.settings import Settings, SettingsError, save, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries, report
 from scrtui.store.db import open_database
-
-UPLOAD_ACTIVITY = "B0062"
 
 
 def make_backend(settings: Settings, card: str | None = None, reader: str | None = None) -> object:
@@ -99,11 +97,10 @@ class AppServices:
     def _card_refusal(self) -> str | None:
         if self.session.author() is None:
             return "Log in with your smartcard first (insert the card and enter your passcode)."
-        if not self.session.has_activity(UPLOAD_ACTIVITY):
-            try:
-                self.session.require(UPLOAD_ACTIVITY)
-            except Exception as exc:  # NotAuthorised: its message names activity and role
-                return str(exc)
+        try:
+            self.session.require(UPLOAD_ACTIVITY)
+        except NotAuthorised as exc:  # its message names the activity and the role
+            return str(exc)
         if not self.session.gate_open():
             return self.session.gate_reason()
         return None
@@ -208,14 +205,9 @@ class AppServices:
 
     def group_members(self, name: str) -> list[PatientRow]:
         try:
-            ids = group_store.group_member_ids(name)
+            return [_patient_row(r) for r in report.group_rows(name)]
         except group_store.GroupError as exc:
             raise ServiceError(str(exc)) from None
-        rows: list[PatientRow] = []
-        for start in range(0, len(ids), 500):
-            chunk = set(ids[start : start + 500])
-            rows.extend(_patient_row(r) for r in report.rows_for_ids(chunk))
-        return rows
 
     def delete_group(self, name: str) -> None:
         try:
@@ -233,7 +225,7 @@ class AppServices:
             return "Changing settings needs your smartcard session: log in first (F3 in the app)."
         try:
             self.session.require(UPLOAD_ACTIVITY, action="Changing the SCR settings")
-        except Exception as exc:  # NotAuthorised names the activity and the role
+        except NotAuthorised as exc:  # its message names the activity and the role
             return str(exc)
         return None
 

@@ -26,6 +26,7 @@ from scrtui.card.backend import (
     ReaderStatus,
 )
 from scrtui.card.profile import CardIdentity, VerifyOutcome
+from scrtui.domain.progress import whole_minutes
 from scrtui.domain.records import Author, RoleProfile, UserIdentity
 from scrtui.services import CardState, CardView, LoginResult, RoleChoice
 from scrtui.settings import is_loopback_url
@@ -570,7 +571,7 @@ class CardSession:
             user_name=s.user.name,
             role_name=role_label(s.role) if s.role else None,
             has_b0062=holds(s.role, UPLOAD_ACTIVITY) and not s.ended,
-            time_left=self.time_left(),
+            time_left=whole_minutes(self.time_left()),
             needs_role_choice=gate is GateState.NO_ROLE,
         )
 

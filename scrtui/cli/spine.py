@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from aiohttp import web
 from scrtui import logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, open_context
 from scrtui.domain import nhs_number
+from scrtui.settings import is_loopback_host
 from scrtui.spine.simulator import READY_PREFIX, SimulatorConfig, create_app, url_for
 
 # How often the child checks that the process that started it is still there.
@@ -88,15 +88,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_simulator)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     return SimulatorConfig(
         latency_ms=args.latency_ms,
@@ -114,7 +105,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
 
 
 def run_simulator(args: argparse.Namespace) -> int:
-    if not args.public and not _is_loopback(args.host):
+    if not args.public and not is_loopback_host(args.host):
         raise CliError(
             f"refusing to listen on {args.host}: it is not a loopback address, so other machines "
             "could reach the simulator; pass --public if that is what you want",

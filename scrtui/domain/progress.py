@@ -80,6 +80,14 @@ class RollingRate:
         self._samples.clear()
 
 
+def whole_minutes(value: timedelta | None) -> timedelta | None:
+    """Rounded up to the minute, as screens show it; views that hold it then compare equal
+    between two polls a tenth of a second apart, so the UI redraws only on real change."""
+    if value is None:
+        return None
+    return timedelta(minutes=-(-value // timedelta(minutes=1)))
+
+
 def format_duration(value: timedelta | None) -> str:
     if value is None:
         return "--:--:--"

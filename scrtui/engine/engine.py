@@ -20,7 +20,14 @@ from typing import Any, Protocol
 
 from scrtui import logs
 from scrtui.domain import eligibility
-from scrtui.domain.progress import RollingRate, RunStatus, Snapshot, StopReason, eta
+from scrtui.domain.progress import (
+    RollingRate,
+    RunStatus,
+    Snapshot,
+    StopReason,
+    eta,
+    whole_minutes,
+)
 from scrtui.domain.records import Author, Bucket, Mode
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.engine.ratelimit import RateLimiter
@@ -186,7 +193,7 @@ class UploadEngine:
             schedule_text=request.schedule.describe() if request else "",
             next_event=self._next_event,
             next_event_text=self._next_event_text,
-            session_left=self.gate.time_left(),
+            session_left=whole_minutes(self.gate.time_left()),
             fatal_message=self._fatal,
         )
 

@@ -255,14 +255,14 @@ def _write_group(
 
 def delete_group(name: str) -> None:
     """Delete a user group and its membership (never the patients)."""
-    existing = _require_group(name)
+    existing = require_group(name)
     if existing[2]:
         raise GroupError(f'"{existing[1]}" is a system group: it cannot be deleted.')
     with database.obj.atomic():
         database.obj.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
 
 
-def _require_group(name: str) -> tuple[int, str, bool]:
+def require_group(name: str) -> tuple[int, str, bool]:
     existing = find_group(name.strip())
     if existing is None:
         raise GroupError(f'There is no group called "{name.strip()}".')
@@ -271,7 +271,7 @@ def _require_group(name: str) -> tuple[int, str, bool]:
 
 def group_member_ids(name: str) -> list[int]:
     """Patient ids in the group, ascending (what the engine narrows a mode by)."""
-    existing = _require_group(name)
+    existing = require_group(name)
     return [
         row[0]
         for row in database.obj.execute_sql(
@@ -283,7 +283,7 @@ def group_member_ids(name: str) -> list[int]:
 
 def group_members(name: str) -> list[str]:
     """NHS numbers (as stored) of the group's patients, in NHS number order."""
-    existing = _require_group(name)
+    existing = require_group(name)
     return [
         row[0]
         for row in database.obj.execute_sql(

@@ -26,7 +26,6 @@ from scrtui.store.models import (
     Allergy,
     Medication,
     Patient,
-    PatientUpload,
     Run,
     Upload,
     User,
@@ -212,10 +211,6 @@ def status_document() -> dict[str, object]:
         else f"{upload.status}: {upload.status_reason}",
         "last_run": run_summary(last_run()),
     }
-
-
-def patient_upload_row(patient_id: int) -> PatientUpload | None:
-    return PatientUpload.get_or_none(PatientUpload.patient == patient_id)
 
 
 __all__ = [

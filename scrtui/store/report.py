@@ -15,6 +15,7 @@ from typing import NamedTuple, TextIO
 
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
+from scrtui.store.groups import require_group
 from scrtui.store.models import database
 
 COLUMNS = ("nhs_number", "name", "bucket", "reason_code", "reason_text", "last_attempt")
@@ -136,12 +137,11 @@ def _rows(
         )
 
 
-def rows_for_ids(patient_ids: set[int]) -> Iterator[ReportRow]:
-    """Report rows for these patients (a group's members), in NHS number order."""
-    if not patient_ids:
-        return iter(())
-    marks = ",".join("?" * len(patient_ids))
-    return _rows(f" WHERE p.id IN ({marks})", list(patient_ids), "nhs", 0, None)
+def group_rows(name: str) -> Iterator[ReportRow]:
+    """Report rows for a group's members, in NHS number order (GroupError if no such group)."""
+    group_id = require_group(name)[0]
+    where = " WHERE p.id IN (SELECT patient_id FROM group_member WHERE group_id = ?)"
+    return _rows(where, [group_id], "nhs", 0, None)
 
 
 def write_csv(rows: Iterator[ReportRow], out: TextIO) -> int:

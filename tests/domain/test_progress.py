@@ -72,3 +72,15 @@ def test_every_mode_has_its_confirmation() -> None:
     assert all(text.endswith("?") for text in CONFIRMATION.values())
     assert "resend messages for all eligible patients" in CONFIRMATION[Mode.RERUN]
     assert PROCESS_COMPLETED == "Process completed."
+
+
+def test_session_time_is_shown_in_whole_minutes_rounded_up() -> None:
+    from datetime import timedelta
+
+    from scrtui.domain.progress import whole_minutes
+
+    assert whole_minutes(timedelta(seconds=1)) == timedelta(minutes=1)
+    assert whole_minutes(timedelta(hours=9, minutes=59, seconds=59)) == timedelta(hours=10)
+    assert whole_minutes(timedelta(minutes=5)) == timedelta(minutes=5)
+    assert whole_minutes(timedelta(0)) == timedelta(0)
+    assert whole_minutes(None) is None

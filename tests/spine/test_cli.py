@@ -15,7 +15,7 @@ import aiohttp
 import psutil
 import pytest
 
-from scrtui.cli.spine import _is_loopback
+from scrtui.settings import is_loopback_host
 from scrtui.spine.simulator import start_simulator_process
 
 from .conftest import NHS
@@ -127,8 +127,10 @@ def test_start_failure_reports_stderr(env) -> None:
 
 
 def test_loopback_hosts() -> None:
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
-    assert not _is_loopback("0.0.0.0") and not _is_loopback("example.org")
+    assert (
+        is_loopback_host("127.0.0.1") and is_loopback_host("::1") and is_loopback_host("localhost")
+    )
+    assert not is_loopback_host("0.0.0.0") and not is_loopback_host("example.org")
 
 
 def test_simulator_is_a_scrtui_command() -> None:

@@ -29,17 +29,6 @@ def help_table() -> Table:
     return table
 
 
-def help_text() -> str:
-    """The same content as plain text (for tests and docs/keys.md)."""
-    lines: list[str] = []
-    for title, rows in KEY_SECTIONS:
-        if lines:
-            lines.append("")
-        lines.append(title)
-        lines.extend(f"  {key:<{KEY_WIDTH}}{what}" for key, what in rows)
-    return "\n".join(lines)
-
-
 class HelpScreen(Dialog[None]):
     AUTO_FOCUS = "#help-scroll"
     BINDINGS = [
