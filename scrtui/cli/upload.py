@@ -9,6 +9,9 @@ import json
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import TextIO
 
@@ -165,10 +168,8 @@ def _choose_role(roles: tuple) -> str:
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
     loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
 
     def on_signal() -> None:
-        stopping.set()
         services.stop(StopReason.SIGNAL)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -213,13 +214,40 @@ async def _unlock_when_card_returns(services: AppServices, out: TextIO) -> None:
             continue
         print("Smartcard inserted again: enter the passcode to continue.", file=out, flush=True)
         try:
-            passcode = await asyncio.to_thread(_passcode)
+            passcode = await _in_daemon_thread(_passcode)
         except CliError as exc:
             print(f"scrtui: {exc}", file=sys.stderr)
             services.stop()
             return
         result = await services.login(passcode)
         print(result.message or "Unlocked: continuing.", file=out, flush=True)
+
+
+def _in_daemon_thread(ask: Callable[[], str]) -> asyncio.Future[str]:
+    """Run a blocking prompt where it cannot keep the process alive: if the run ends while
+    the prompt waits (SIGTERM, expiry), the command exits instead of waiting for Enter
+    (asyncio.to_thread's worker would be joined at shutdown)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or "")
+
+    def run() -> None:
+        try:
+            outcome: tuple[str | None, BaseException | None] = (ask(), None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            outcome = (None, exc)
+        with suppress(RuntimeError):  # the run ended and its loop closed: nobody waits
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name="scrtui-passcode", daemon=True).start()
+    return future
 
 
 def _exit_code(final: Snapshot) -> int:
