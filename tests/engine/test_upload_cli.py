@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from tests.cli.test_data_commands import STATUS_KEYS
 from tests.conftest import cli_env, scrtui_executable
 
 
@@ -46,16 +47,7 @@ def test_completed_run_exits_0_and_ends_with_the_status_keys(practice, simulator
     result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(document) == {
-        "unprocessed",
-        "sending",
-        "sent",
-        "failed",
-        "not_required",
-        "total",
-        "status",
-        "last_run",
-    }
+    assert set(document) == STATUS_KEYS  # the same object as `scrtui status --json`
     assert document["sent"] > 0 and document["unprocessed"] == 0
     assert document["last_run"]["outcome"] == "completed"
     # The confirmation prompt is the full wording, shown before anything is sent.
