@@ -9,9 +9,11 @@ examples in the wild use the HL7 namespace with and without a prefix, and someti
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from xml.parsers import expat
 
 ACK_ROOT = "MCCI_IN010000UK13"
 ACK_TYPE_CODES = frozenset({"AA", "AE", "AR"})
@@ -138,12 +140,68 @@ def _errors(root: ET.Element, acknowledgement: ET.Element) -> tuple[AckError, ..
     return tuple(found)
 
 
+_P = r"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix, or none
+_PLAIN_AA = re.compile(
+    rf"<{_P}acknowledgement\s+typeCode=\"AA\"\s*>\s*<{_P}messageRef\s*>\s*"
+    rf"<{_P}id\s+root=\"([0-9A-Fa-f-]{{36}})\"\s*/>"
+)
+_ROOT = re.compile(rf"^\s*(?:<\?xml[^>]*\?>\s*)?<{_P}{ACK_ROOT}[\s>]")
+# Comments and CDATA could hide a second, different acknowledgement from the pattern.
+_NOT_PLAIN = (
+    "acknowledgementDetail",
+    "justifyingDetectedIssueEvent",
+    "<!DOCTYPE",
+    "<!ENTITY",
+    "<!--",
+    "<![CDATA[",
+)
+_DETAIL = re.compile(rf"<{_P}requestSuccessDetail\s*>\s*<{_P}detail\s*>([^<]*)<")
+_ACK_ID = re.compile(rf"<{_P}{ACK_ROOT}[^>]*>\s*<{_P}id\s+root=\"([^\"]*)\"")
+
+
+def _plain_success(body: str, expected_message_id: str) -> Ack | None:
+    """The common answer, a plain AA for our message, read without building a tree (about
+    3x cheaper: it is on every patient's path). Anything else returns None and goes to the
+    full reader; the body is still checked to be well-formed XML by expat."""
+    if any(marker in body for marker in _NOT_PLAIN) or not _ROOT.match(body):
+        return None
+    found = _PLAIN_AA.findall(body)
+    if (
+        len(found) != 1
+        or body.count("acknowledgement ") != 1
+        or found[0].upper() != expected_message_id.strip().upper()
+    ):
+        return None
+    try:
+        expat.ParserCreate().Parse(body, True)
+    except expat.ExpatError:
+        return None
+    detail = _DETAIL.search(body)
+    ack_id = _ACK_ID.search(body)
+    return Ack(
+        type_code="AA",
+        message_ref=found[0],
+        ack_id=ack_id.group(1).strip() if ack_id else "",
+        detail=detail.group(1).strip() if detail else "",
+        errors=(),
+    )
+
+
 def parse_ack(body: str | bytes, expected_message_id: str) -> Ack:
     """Read an acknowledgement and check that it is for `expected_message_id`.
 
     Raises AckParseError, with a description fit for a log or an error column, for garbage, a
     wrong root element, a missing or unknown typeCode, or an ack for another message.
     """
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    plain = _plain_success(text, expected_message_id)
+    if plain is not None:
+        return plain
+    return parse_ack_tree(body, expected_message_id)
+
+
+def parse_ack_tree(body: str | bytes, expected_message_id: str) -> Ack:
+    """The full reader: every form and every error, with precise descriptions."""
     root = _find_root(body)
     acknowledgement = _child(root, "acknowledgement")
     if acknowledgement is None:

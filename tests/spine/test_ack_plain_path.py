@@ -1,0 +1,58 @@
+"""The cheap reader for plain successes must agree with the full reader, and must hand
+everything that is not a plain AA for our message to the full reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scrtui.spine.ack import AckParseError, _plain_success, parse_ack, parse_ack_tree
+from scrtui.spine.simulator import Answer, build_ack
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "nhs-mhs"
+MESSAGE_ID = "9C534C19-C587-4463-9AED-B76F715D3EA3"
+
+
+def nhs_example() -> str:
+    return (REFERENCE / "parseSuccessResponse.xml").read_text()
+
+
+def test_both_readers_agree_on_the_nhs_example():
+    body = nhs_example()
+    assert _plain_success(body, MESSAGE_ID) == parse_ack_tree(body, MESSAGE_ID)
+    assert parse_ack(body.encode(), MESSAGE_ID.lower()).ok
+
+
+def test_both_readers_agree_on_the_simulators_success():
+    answer = Answer("ACK-1", "20261125120000", "AA", (), "227319907548")
+    body = build_ack(MESSAGE_ID, answer)
+    assert _plain_success(body, MESSAGE_ID) == parse_ack_tree(body, MESSAGE_ID)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.replace('typeCode="AA"', 'typeCode="AE"'),
+        lambda b: b.replace(MESSAGE_ID, "00000000-0000-0000-0000-000000000000"),
+        lambda b: b[: len(b) - 40],  # truncated: not well-formed
+        lambda b: b.replace("MCCI_IN010000UK13", "MCCI_IN999999UK13"),
+        lambda b: b.replace(
+            '<hl7:acknowledgement typeCode="AA">',
+            '<!-- <hl7:acknowledgement typeCode="AA"> --><hl7:acknowledgement typeCode="AA">',
+        ),
+        lambda b: b.replace(
+            "</hl7:acknowledgement>",
+            '<hl7:acknowledgementDetail typeCode="ER"><hl7:code code="1"/>'
+            "</hl7:acknowledgementDetail></hl7:acknowledgement>",
+        ),
+    ],
+)
+def test_anything_but_a_plain_success_goes_to_the_full_reader(mutate):
+    body = mutate(nhs_example())
+    assert _plain_success(body, MESSAGE_ID) is None
+    try:
+        ack = parse_ack(body, MESSAGE_ID)
+    except AckParseError:
+        return  # garbage, or another message: an error, never a success
+    assert ack == parse_ack_tree(body, MESSAGE_ID)
