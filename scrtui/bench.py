@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import shutil
 import subprocess
@@ -231,7 +232,9 @@ def run_bench(args: argparse.Namespace) -> int:
         logs.configure(home)
         seed_seconds = _seed(home.root, args.patients)
         sim_args = ["--latency-ms", str(args.latency_ms)] if args.latency_ms else []
-        process, url = start_simulator_process(sim_args)
+        process, url = start_simulator_process(
+            sim_args, env={**os.environ, "SCRTUI_HOME": str(home.root)}
+        )
         try:
             template = home.root / "seeded.db"
             shutil.copyfile(home.db_path, template)

@@ -60,7 +60,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if sum(bucket_counts().values()) == 0:
         print(f"Seeding a demo practice of {args.patients} patients in {ctx.home.root} ...")
         seed_practice(ctx.settings, args.patients, seed=1)
-    process, url = start_simulator_process()
+    # The simulator logs into the demo's own home, never the real practice's.
+    process, url = start_simulator_process(env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)})
     try:
         try:
             ctx.settings = with_changes(ctx.settings, mhs_url=url, card_backend="simulated")

@@ -92,3 +92,4 @@ def test_run_to_process_completed_in_a_real_terminal(tmp_path: Path, term: str) 
     document = json.loads(status.stdout)
     assert document["unprocessed"] == 0 and document["sending"] == 0
     assert document["sent"] > 0
+    assert (home / "logs" / "simulator.log").exists()  # the demo's simulator logs there too
