@@ -61,6 +61,13 @@ async def open_bulk(pilot) -> None:
     await wait_for(pilot, lambda: on(pilot.app, BulkTransmissionScreen), what="bulk screen")
 
 
+async def run_under_way(pilot) -> None:
+    """From the front screen: a Run started, with some patients already checked."""
+    await open_bulk(pilot)
+    await start_run(pilot)
+    await wait_for(pilot, lambda: pilot.app.live.state.snapshot.checked > 0, what="progress")
+
+
 async def start_run(pilot, key: str = "r", *, before_ok=None) -> None:
     """From Bulk Transmission: the option, Yes, (form edits), F2; until the window is open."""
     app = pilot.app
@@ -186,9 +193,7 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
     async with real_services(seeded_home, tmp_path, **SLOW) as services:
         app = real_app(services)
         async with app.run_test() as pilot:
-            await open_bulk(pilot)
-            await start_run(pilot)
-            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await run_under_way(pilot)
             await pilot.press("p")
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
             assert "paused by the user" in text_of(app, "#upload-status")
@@ -336,9 +341,7 @@ async def test_card_removed_mid_run_pauses_at_once_and_reinserting_continues(
     async with real_services(seeded_home, tmp_path, **SLOW) as services:
         app = real_app(services)
         async with app.run_test() as pilot:
-            await open_bulk(pilot)
-            await start_run(pilot)
-            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await run_under_way(pilot)
             await pilot.press("f4")  # remove the simulated card
             await wait_for(pilot, lambda: text_of(app, "#upload-alert") == t.CARD_REMOVED_HELP)
             assert text_of(app, "#card-status").startswith(CardState.LOCKED.value)
@@ -385,9 +388,7 @@ async def test_exit_during_a_run_says_it_stops_safely_and_does(
     async with real_services(seeded_home, tmp_path, **SLOW) as services:
         app = real_app(services)
         async with app.run_test() as pilot:
-            await open_bulk(pilot)
-            await start_run(pilot)
-            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await run_under_way(pilot)
             await pilot.press("f10")
             await wait_for(pilot, lambda: on(app, ConfirmModal))
             assert "will stop safely" in app.screen.detail
@@ -406,9 +407,7 @@ async def test_sighup_stops_the_run_safely_and_exits_129(seeded_home: Path, tmp_
     async with real_services(seeded_home, tmp_path, **SLOW) as services:
         app = real_app(services)
         async with app.run_test() as pilot:
-            await open_bulk(pilot)
-            await start_run(pilot)
-            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0)
+            await run_under_way(pilot)
             app._on_signal(1, 129)  # what the SIGHUP handler runs  # noqa: SLF001
             await wait_for(pilot, lambda: not app.is_running, timeout=60)
         assert app.return_code == 129
