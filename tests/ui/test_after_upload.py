@@ -121,6 +121,21 @@ async def run_with_rejections(services, count: int = 12) -> list[str]:
 # ----- the SCR tab ---------------------------------------------------------------------------
 
 
+async def wait_for_the_end(pilot) -> None:
+    """Until the run has finished and its closing message is up."""
+    app = pilot.app
+    await wait_for(pilot, lambda: not app.upload_running and on(app, MessageModal), timeout=60)
+
+
+async def stop_and_close(pilot) -> None:
+    """OK on the closing message, Stop & Close, then back to the front screen."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: on(pilot.app, UploadScreen))
+    await pilot.press("c")
+    await wait_for(pilot, lambda: on(pilot.app, BulkTransmissionScreen))
+    await pilot.press("escape")
+
+
 async def test_the_scr_tab_lists_every_tool_and_each_opens(seeded_home: Path, tmp_path: Path):
     async with real_services(seeded_home, tmp_path) as services:
         app = real_app(services)
@@ -351,14 +366,8 @@ async def test_fix_and_resend_loop_through_the_ui(seeded_home: Path, tmp_path: P
             await pilot.press("y")
             await wait_for(pilot, lambda: on(app, ScheduleModal))
             await pilot.press("f2")
-            await wait_for(
-                pilot, lambda: not app.upload_running and on(app, MessageModal), timeout=60
-            )
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: on(app, UploadScreen))
-            await pilot.press("c")
-            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
-            await pilot.press("escape")
+            await wait_for_the_end(pilot)
+            await stop_and_close(pilot)
 
             # SCR Reporter: the Failed ones, all marked, saved to a group.
             await open_tool(pilot, "r", ReporterScreen)
@@ -393,18 +402,12 @@ async def test_fix_and_resend_loop_through_the_ui(seeded_home: Path, tmp_path: P
             await pilot.press(*"FIXED", "enter")
             await wait_for(pilot, lambda: on(app, ScheduleModal) and app.screen.group == "FIXED")
             await pilot.press("f2")
-            await wait_for(
-                pilot, lambda: not app.upload_running and on(app, MessageModal), timeout=60
-            )
+            await wait_for_the_end(pilot)
             assert app.screen.text == t.PROCESS_COMPLETED
             after = await stats(services)
             assert after["requests"] - before["requests"] == len(failed)
             assert after["accepted"] - before["accepted"] == len(failed)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: on(app, UploadScreen))
-            await pilot.press("c")
-            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
-            await pilot.press("escape")
+            await stop_and_close(pilot)
 
             # The Reporter agrees: nobody failed, and they are Sent.
             await open_tool(pilot, "r", ReporterScreen)
@@ -461,8 +464,10 @@ async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Pa
             await pilot.press("a")  # add the bad file's numbers: all or nothing, so refused
             await wait_for(
                 pilot,
-                lambda: on(app, GroupFormModal)
-                and app.screen.query_one("#group-file").has_class("-bad"),
+                lambda: (
+                    on(app, GroupFormModal)
+                    and app.screen.query_one("#group-file").has_class("-bad")
+                ),
             )
             await pilot.press("escape")
             await wait_for(pilot, lambda: on(app, GroupsScreen))
