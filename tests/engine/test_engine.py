@@ -265,7 +265,9 @@ async def test_deferred_start_waits_then_runs(seeded, sim):
     try:
         task = asyncio.create_task(services.run_upload(run(Mode.RUN, schedule=schedule)))
         await wait_for(lambda: services.snapshot().status is RunStatus.SCHEDULED, what="sched")
-        await asyncio.sleep(0.3)  # a window in which nothing may be sent
+        # Work is ready and waiting for the senders, yet nothing has left before the start.
+        await wait_for(lambda: services.engine._outstanding >= 8, what="work prepared")
+        assert services.snapshot().status is RunStatus.SCHEDULED
         assert (await sim.stats())["requests"] == 0
         clock.advance(hours=1, minutes=31)
         final = await asyncio.wait_for(task, 30)

@@ -37,8 +37,8 @@ def test_database_and_its_wal_are_private(tmp_path: Path) -> None:
         open_database(path)
         database.obj.execute_sql("INSERT INTO practice (ods_code, name) VALUES ('A1', 'x')")
         for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            if candidate.exists():
-                assert stat.S_IMODE(candidate.stat().st_mode) == 0o600, candidate
+            assert candidate.exists(), candidate  # WAL mode: both side files are there
+            assert stat.S_IMODE(candidate.stat().st_mode) == 0o600, candidate
     finally:
         close_database()
         os.umask(old)
