@@ -113,8 +113,9 @@ class Services(Protocol):
     # the upload
     def overview(self) -> Overview: ...
     def groups(self) -> list[GroupInfo]: ...
-    def refusal(self, mode: Mode) -> str | None:
-        """Why `mode` cannot start now (nothing to resume, no failures, no card...), or None."""
+    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
+        """Why `mode` (narrowed to `group`) cannot start now (nothing to resume, no failures,
+        no card...), or None."""
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         """Run to the end (completed or stopped); the App runs this in its own worker."""

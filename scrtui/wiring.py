@@ -86,10 +86,10 @@ class AppServices:
     def groups(self) -> list[GroupInfo]:
         return [_group_info(g) for g in group_store.list_groups()]
 
-    def refusal(self, mode: Mode) -> str | None:
+    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
-        reason = refusal(mode, None, self.settings)
+        reason = refusal(mode, group, self.settings)
         if reason:
             return reason
         return self._card_refusal()

@@ -70,11 +70,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
     try:
         _login(services, args.role)
         request = UploadRequest(mode=mode, schedule=schedule, group=args.group)
-        refusal = services.refusal(mode)
-        if refusal is None and args.group:
-            from scrtui.engine.engine import refusal as mode_refusal
-
-            refusal = mode_refusal(mode, args.group, settings)
+        refusal = services.refusal(mode, args.group)
         if refusal:
             raise CliError(refusal, EXIT_REFUSED)
         try:

@@ -128,3 +128,11 @@ def test_sigterm_stops_safely_with_exit_3_and_resume_finishes(practice):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_failed_with_a_group_that_has_no_failures_is_refused(practice, simulator_url):
+    result = upload(
+        practice, "--mode", "failed", "--group", "newreg", "--mhs-url", simulator_url, "--yes"
+    )
+    assert result.returncode == 2
+    assert 'no failed initial uploads to reprocess in group "newreg"' in result.stderr

@@ -136,7 +136,7 @@ class FakeServices:
     def groups(self) -> list[GroupInfo]:
         return list(GROUPS)
 
-    def refusal(self, mode: Mode) -> str | None:
+    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
         if self.running:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
