@@ -3,19 +3,17 @@ everything that is not a plain AA for our message to the full reader."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from scrtui.spine.ack import AckParseError, _plain_success, parse_ack, parse_ack_tree
 from scrtui.spine.simulator import Answer, build_ack
+from .conftest import reference
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "nhs-mhs"
 MESSAGE_ID = "9C534C19-C587-4463-9AED-B76F715D3EA3"
 
 
 def nhs_example() -> str:
-    return (REFERENCE / "parseSuccessResponse.xml").read_text()
+    return reference("parseSuccessResponse.xml").read_text()
 
 
 def test_both_readers_agree_on_the_nhs_example():
