@@ -7,6 +7,7 @@ import pytest
 
 from scrtui.spine.ack import AckParseError, _plain_success, parse_ack, parse_ack_tree
 from scrtui.spine.simulator import Answer, build_ack
+
 from .conftest import reference
 
 MESSAGE_ID = "9C534C19-C587-4463-9AED-B76F715D3EA3"
