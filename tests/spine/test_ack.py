@@ -129,3 +129,9 @@ def test_simulator_acks_round_trip() -> None:
     assert ack.main_error == AckError("30418", errors[1][1], "ER")
     success = parse_ack(build_ack(REF, Answer("A2", "x", "AA", (), "1")), REF)
     assert success.ok and success.detail == "GP Summary upload successful"
+
+
+def test_an_acknowledgement_in_an_unknown_encoding_is_unusable_not_a_crash() -> None:
+    body = reference("parseSuccessResponse.xml").read_bytes().replace(b"UTF-8", b"TF-8", 1)
+    with pytest.raises(AckParseError, match="cannot be decoded"):
+        parse_ack(body, SUCCESS_REF)
