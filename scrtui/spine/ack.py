@@ -1,6 +1,6 @@
 """The Spine's application acknowledgement (MCCI_IN010000UK13): AA, AE or AR, and its errors.
 
-Two error forms exist (domain.md §4.5): the PSIS form under
+Two error forms exist (docs/domain.md §4.5): the PSIS form under
 ControlActEvent/reason/justifyingDetectedIssueEvent/code (with a qualifier ER or WG), and the
 older acknowledgement/acknowledgementDetail/code form whose acknowledgementDetail/@typeCode is
 the qualifier. Both are read. Element names are matched without their namespace, because the
@@ -18,7 +18,7 @@ from xml.parsers import expat
 ACK_ROOT = "MCCI_IN010000UK13"
 ACK_TYPE_CODES = frozenset({"AA", "AE", "AR"})
 
-# PSIS general categories (domain.md §4.5): the first reason is one of these, the specific
+# PSIS general categories (docs/domain.md §4.5): the first reason is one of these, the specific
 # PSIS code follows it.
 GENERAL_CATEGORIES = frozenset({"210", "400", "401", "410", "420", "430", "502"})
 # Qualifiers that do not describe an error: a warning, or the "Continue" information detail

@@ -15,7 +15,7 @@ REF = "B87BE5AD-0F90-4261-A102-E14B95B456DB"
 PSIS_35160 = (
     "[PSIS-35160] - Invalid input message. Mandatory field NHS Number is missing or incorrect"
 )
-# The PSIS form, laid out as in the SCR API's UAT error response (domain.md §4.5).
+# The PSIS form, laid out as in the SCR API's UAT error response (docs/domain.md §4.5).
 PSIS_ERROR = f"""<?xml version='1.0' encoding='UTF-8'?>
 <hl7:MCCI_IN010000UK13 xmlns:hl7="urn:hl7-org:v3"><hl7:id root="ACK-1"/>
 <hl7:acknowledgement typeCode="AE"><hl7:messageRef><hl7:id root="{REF}"/></hl7:messageRef>
