@@ -1,6 +1,6 @@
 """The Spine's application acknowledgement (MCCI_IN010000UK13): AA, AE or AR, and its errors.
 
-Two error forms exist (domain.md §4.5): the PSIS form under
+Two error forms exist (docs/domain.md §4.5): the PSIS form under
 ControlActEvent/reason/justifyingDetectedIssueEvent/code (with a qualifier ER or WG), and the
 older acknowledgement/acknowledgementDetail/code form whose acknowledgementDetail/@typeCode is
 the qualifier. Both are read. Element names are matched without their namespace, because the
@@ -18,7 +18,7 @@ from xml.parsers import expat
 ACK_ROOT = "MCCI_IN010000UK13"
 ACK_TYPE_CODES = frozenset({"AA", "AE", "AR"})
 
-# PSIS general categories (domain.md §4.5): the first reason is one of these, the specific
+# PSIS general categories (docs/domain.md §4.5): the first reason is one of these, the specific
 # PSIS code follows it.
 GENERAL_CATEGORIES = frozenset({"210", "400", "401", "410", "420", "430", "502"})
 # Qualifiers that do not describe an error: a warning, or the "Continue" information detail
@@ -98,6 +98,10 @@ def _find_root(body: str | bytes) -> ET.Element:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise AckParseError(f"acknowledgement is not well-formed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:
+        # An encoding the declaration names but Python does not know, or a multi-byte one
+        # expat cannot read: raised by ElementTree outside its ParseError.
+        raise AckParseError(f"acknowledgement cannot be decoded ({exc})") from None
     if _local(root.tag) == ACK_ROOT:
         return root
     # Tolerate an envelope (SOAP, or a multipart's XML part) around exactly the ack.
@@ -140,49 +144,96 @@ def _errors(root: ET.Element, acknowledgement: ET.Element) -> tuple[AckError, ..
     return tuple(found)
 
 
-_P = r"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix, or none
+# --- The cheap reader of a plain success --------------------------------------------------
+# It accepts only a body that it can prove the full reader reads as this very Ack: a grammar
+# of plain markup (elements, double- or single-quoted attributes without entities, whitespace
+# between elements), matched over the whole body, that fixes which element is the root's first
+# `id`, its first `acknowledgement` (typeCode exactly AA, only one messageRef with one id) and
+# its first ControlActEvent's requestSuccessDetail/detail (text only), and allows no `reason`
+# there. Comments, processing instructions, CDATA, entities, a DOCTYPE, text between elements,
+# an envelope or a deeper nesting than _DEPTH do not fit the grammar and go to the full reader.
+# Close-tag names, prefixes bound to a namespace and the like are left to expat, configured as
+# ElementTree configures it, so the body is well-formed exactly when the full reader says so.
+_S = r"[ \t\r\n]"  # XML's whitespace; \s would also take \f and \v
+_P = r"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix, or none: names are matched locally
+# Names and attributes are only delimited here; expat checks that they are valid XML names.
+_NAME = r"[^ \t\r\n<>/=\"'!?&]++"
+_END = r"[ \t\r\n/>]"  # what may follow an element's name
+_ATTRS = rf"(?:{_S}++{_NAME}=(?:\"[^\"<&]*+\"|'[^'<&]*+'))*+{_S}*+"
+# Attribute values the full reader strips and compares: no entity, and no tab, CR or newline,
+# which XML would turn into spaces.
+_VALUE = r"\"([^\"<&\t\r\n]*+)\""
+_DEPTH = 4  # the Spine's plain AA nests three deep below a child of ControlActEvent
+
+
+def _element(depth: int) -> str:
+    """Any element with at most `depth` levels of elements inside, whitespace between them."""
+    if depth == 0:
+        return rf"<{_NAME}{_ATTRS}/>"
+    inner = _element(depth - 1)
+    return rf"<{_NAME}{_ATTRS}(?:/>|>{_S}*+(?:{inner}{_S}*+)*+</{_NAME}{_S}*+>)"
+
+
+def _children_except(*names: str) -> str:
+    """Any number of sibling elements, none of them named one of `names` (any prefix)."""
+    avoid = "|".join(names)
+    return rf"(?:(?!<{_P}(?:{avoid}){_END}){_element(_DEPTH)}{_S}*+)*+"
+
+
+_DECLARATION = (
+    rf"(?:<\?xml{_S}++version=(?:\"1\.0\"|'1\.0')"
+    rf"(?:{_S}++encoding=(?:\"(?i:utf-8)\"|'(?i:utf-8)'))?"
+    rf"(?:{_S}++standalone=(?:\"(?:yes|no)\"|'(?:yes|no)'))?{_S}*+\?>)?"
+)
 _PLAIN_AA = re.compile(
-    rf"<{_P}acknowledgement\s+typeCode=\"AA\"\s*>\s*<{_P}messageRef\s*>\s*"
-    rf"<{_P}id\s+root=\"([0-9A-Fa-f-]{{36}})\"\s*/>"
+    rf"{_DECLARATION}{_S}*+<{_P}{ACK_ROOT}{_ATTRS}>{_S}*+"
+    rf"<{_P}id{_S}++root={_VALUE}{_S}*+/>{_S}*+"  # group 1: the ack's own id
+    + _children_except("acknowledgement", "ControlActEvent")
+    + rf"<{_P}acknowledgement{_S}++typeCode=\"AA\"{_S}*+>{_S}*+<{_P}messageRef{_S}*+>{_S}*+"
+    rf"<{_P}id{_S}++root=\"([0-9A-Fa-f-]{{36}})\"{_S}*+/>{_S}*+"  # group 2: our message id
+    rf"</{_P}messageRef{_S}*+>{_S}*+</{_P}acknowledgement{_S}*+>{_S}*+"
+    + _children_except("ControlActEvent")
+    + rf"<{_P}ControlActEvent{_ATTRS}>{_S}*+"
+    + _children_except("requestSuccessDetail", "reason")
+    + rf"<{_P}requestSuccessDetail{_ATTRS}>{_S}*+"
+    + _children_except("detail")
+    + rf"<{_P}detail{_ATTRS}>([^<&\r]*+)</{_P}detail{_S}*+>{_S}*+"  # group 3: the detail
+    + _children_except()
+    + rf"</{_P}requestSuccessDetail{_S}*+>{_S}*+"
+    + _children_except("reason")
+    + rf"</{_P}ControlActEvent{_S}*+>{_S}*+"
+    + _children_except()
+    + rf"</{_P}{ACK_ROOT}{_S}*+>{_S}*+"
 )
-_ROOT = re.compile(rf"^\s*(?:<\?xml[^>]*\?>\s*)?<{_P}{ACK_ROOT}[\s>]")
-# Comments and CDATA could hide a second, different acknowledgement from the pattern.
-_NOT_PLAIN = (
-    "acknowledgementDetail",
-    "justifyingDetectedIssueEvent",
-    "<!DOCTYPE",
-    "<!ENTITY",
-    "<!--",
-    "<![CDATA[",
-)
-_DETAIL = re.compile(rf"<{_P}requestSuccessDetail\s*>\s*<{_P}detail\s*>([^<]*)<")
-_ACK_ID = re.compile(rf"<{_P}{ACK_ROOT}[^>]*>\s*<{_P}id\s+root=\"([^\"]*)\"")
 
 
-def _plain_success(body: str, expected_message_id: str) -> Ack | None:
-    """The common answer, a plain AA for our message, read without building a tree (about
-    3x cheaper: it is on every patient's path). Anything else returns None and goes to the
-    full reader; the body is still checked to be well-formed XML by expat."""
-    if any(marker in body for marker in _NOT_PLAIN) or not _ROOT.match(body):
-        return None
-    found = _PLAIN_AA.findall(body)
-    if (
-        len(found) != 1
-        or body.count("acknowledgement ") != 1
-        or found[0].upper() != expected_message_id.strip().upper()
-    ):
-        return None
+def _well_formed(body: str | bytes) -> bool:
+    # ElementTree's own expat set-up (namespace_separator "}"), so an unbound prefix, a
+    # mismatched close tag or a duplicate attribute is refused here exactly as it is there.
     try:
-        expat.ParserCreate().Parse(body, True)
+        expat.ParserCreate(namespace_separator="}").Parse(body, True)
     except expat.ExpatError:
+        return False
+    return True
+
+
+def _plain_success(body: str | bytes, expected_message_id: str) -> Ack | None:
+    """The common answer, a plain AA for our message, read without building a tree (it is on
+    every patient's path). Anything the grammar above does not prove returns None and goes to
+    the full reader. ASCII only: then every encoding expat accepts reads the same characters."""
+    if not body.isascii():
         return None
-    detail = _DETAIL.search(body)
-    ack_id = _ACK_ID.search(body)
+    text = body.decode("ascii") if isinstance(body, bytes) else body
+    match = _PLAIN_AA.fullmatch(text)
+    if match is None or match[2].upper() != expected_message_id.strip().upper():
+        return None
+    if not _well_formed(body):
+        return None
     return Ack(
         type_code="AA",
-        message_ref=found[0],
-        ack_id=ack_id.group(1).strip() if ack_id else "",
-        detail=detail.group(1).strip() if detail else "",
+        message_ref=match[2],
+        ack_id=match[1].strip(),
+        detail=match[3].strip(),
         errors=(),
     )
 
@@ -193,8 +244,7 @@ def parse_ack(body: str | bytes, expected_message_id: str) -> Ack:
     Raises AckParseError, with a description fit for a log or an error column, for garbage, a
     wrong root element, a missing or unknown typeCode, or an ack for another message.
     """
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    plain = _plain_success(text, expected_message_id)
+    plain = _plain_success(body, expected_message_id)
     if plain is not None:
         return plain
     return parse_ack_tree(body, expected_message_id)

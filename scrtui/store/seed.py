@@ -6,7 +6,7 @@ every reason of scrtui.domain.eligibility appears. The same --seed on the same d
 same practice; dates are relative to `today` so the demo always looks current.
 
 Rows are written with raw executemany in one transaction: peewee builds each statement in
-about 55 µs (docs/performance-baseline.md), far too slow for hundreds of thousands of rows.
+about 55 µs (docs/performance-baseline.md §3), far too slow for hundreds of thousands of rows.
 """
 
 from __future__ import annotations

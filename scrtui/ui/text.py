@@ -12,7 +12,7 @@ from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, P
 from scrtui.domain.records import Mode
 from scrtui.services import CardState, CardView, LastRun
 
-# domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
+# docs/domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
 # one copy, in scrtui.domain.prompts, shared with the headless commands.
 CONFIRM_PROMPTS: dict[Mode, str] = CONFIRMATION
 __all__ = ["CONFIRM_PROMPTS", "EXIT_QUESTION", "PROCESS_COMPLETED"]  # re-exported for screens
@@ -198,7 +198,7 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
 
 # ----- after the upload: SCR Reporter, Patient Groups, Settings, the run log ---------------------
 
-# Vision's patient-group question (domain.md §1.4; the store's IN_USE plus Vision's question).
+# Vision's patient-group question (docs/domain.md §1.4; the store's IN_USE plus Vision's question).
 GROUP_IN_USE = "The group name you have chosen is already in use."
 OVERWRITE_QUESTION = f"{GROUP_IN_USE} Do you wish to overwrite it?"
 GROUP_NAME_MAX = 10
@@ -209,7 +209,7 @@ SYSTEM_GROUP_REFUSAL = (
 )
 SYSTEM_GROUP_NOTE = "A system group: it can be viewed and used for an upload, not changed."
 
-# domain.md §1.10, in order: the first with a Continue button, the second with Confirm.
+# docs/domain.md §1.10, in order: the first with a Continue button, the second with Confirm.
 ENABLE_CONTINUE, ENABLE_CONFIRM = ENABLE_PROMPTS
 # Step 3 (log out and back in) is Vision's: it reads the setting at login. scrtui reads it each
 # time an upload is chosen, so the change applies at once; the user is told both.

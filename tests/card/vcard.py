@@ -1,6 +1,6 @@
 """A virtual smartcard for vpcd (the vsmartcard virtual reader), standard library only.
 
-It speaks vpcd's protocol (docs/card.md and /work/shared/docs/pcsc-testing.md §4) and answers the
+It speaks vpcd's protocol (docs/card.md and docs/pcsc-testing.md §4) and answers the
 practice card profile independently of scrtui.card.profile, so the tests check one against the
 other. Connecting is an insertion; closing the socket is a removal.
 
@@ -157,7 +157,7 @@ class VirtualCard:
         data = b""
         while len(data) < size:
             # Linux clears QUICKACK after use; without it every message waits ~40 ms for vpcd's
-            # Nagle-delayed second write (pcsc-testing.md §4).
+            # Nagle-delayed second write (docs/pcsc-testing.md §4).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             chunk = sock.recv(size - len(data))
             if not chunk:

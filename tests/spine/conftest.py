@@ -15,15 +15,17 @@ from scrtui.domain.records import Allergy, Author, Medication, PatientRecord, Re
 from scrtui.settings import Settings
 from scrtui.spine.simulator import RunningSimulator, SimulatorConfig, running_simulator
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "nhs-mhs"
+# The NHS's own example messages, copied into the repository with their licence (NOTICE there).
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "nhs-mhs"
 TODAY = date(2026, 11, 25)
 NHS = "9446245796"
 
 
 def reference(name: str) -> Path:
+    """A reference file; a missing one fails the test, because it is the ground truth."""
     path = REFERENCE / name
-    if not path.exists():
-        pytest.skip(f"reference file {path} not present (shared/ beside the clone)")
+    if not path.is_file():
+        raise FileNotFoundError(f"reference file {path} is missing from the repository")
     return path
 
 

@@ -15,7 +15,7 @@ REF = "B87BE5AD-0F90-4261-A102-E14B95B456DB"
 PSIS_35160 = (
     "[PSIS-35160] - Invalid input message. Mandatory field NHS Number is missing or incorrect"
 )
-# The PSIS form, laid out as in the SCR API's UAT error response (domain.md §4.5).
+# The PSIS form, laid out as in the SCR API's UAT error response (docs/domain.md §4.5).
 PSIS_ERROR = f"""<?xml version='1.0' encoding='UTF-8'?>
 <hl7:MCCI_IN010000UK13 xmlns:hl7="urn:hl7-org:v3"><hl7:id root="ACK-1"/>
 <hl7:acknowledgement typeCode="AE"><hl7:messageRef><hl7:id root="{REF}"/></hl7:messageRef>
@@ -129,3 +129,9 @@ def test_simulator_acks_round_trip() -> None:
     assert ack.main_error == AckError("30418", errors[1][1], "ER")
     success = parse_ack(build_ack(REF, Answer("A2", "x", "AA", (), "1")), REF)
     assert success.ok and success.detail == "GP Summary upload successful"
+
+
+def test_an_acknowledgement_in_an_unknown_encoding_is_unusable_not_a_crash() -> None:
+    body = reference("parseSuccessResponse.xml").read_bytes().replace(b"UTF-8", b"TF-8", 1)
+    with pytest.raises(AckParseError, match="cannot be decoded"):
+        parse_ack(body, SUCCESS_REF)

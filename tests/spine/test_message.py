@@ -28,7 +28,7 @@ PRESENTATION = (
 AUTHOR_PERSON = f"{GP}/author/UKCT_MT160018UK01.AgentPersonSDS"
 CTRL_AUTHOR = "REPC_IN150016UK05/ControlActEvent/author/AgentPersonSDS"
 
-# The fields of domain.md §4.6 that change per message: (element path, attribute or #text).
+# The fields of docs/domain.md §4.6 that change per message: (element path, attribute or #text).
 VARIABLE = {
     ("REPC_IN150016UK05/id", "root"),
     ("REPC_IN150016UK05/creationTime", "value"),

@@ -42,7 +42,7 @@ class _Prompt(Dialog[bool]):
 
 
 class ContinueModal(_Prompt):
-    """Enable GP Summary, first prompt (domain.md §1.10): Continue or Cancel."""
+    """Enable GP Summary, first prompt (docs/domain.md §1.10): Continue or Cancel."""
 
     ACCEPT_LABEL = "Continue"
     BINDINGS = [

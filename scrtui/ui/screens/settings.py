@@ -172,7 +172,7 @@ class SettingsScreen(ToolScreen):
         event.stop()
         self.action_save()
 
-    # ----- Enable GP Summary (domain.md §1.10) -------------------------------------------------
+    # ----- Enable GP Summary (docs/domain.md §1.10) --------------------------------------------
 
     def action_toggle_gp_summary(self) -> None:
         services = host(self).services
