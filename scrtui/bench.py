@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from scrtui import logs
+from scrtui import eventloop, logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
@@ -220,12 +220,6 @@ def _peak_rss_mb() -> float:
 def run_bench(args: argparse.Namespace) -> int:
     from scrtui.spine.simulator import start_simulator_process
 
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
     with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
         home = Home(Path(tmp))
         home.ensure()
@@ -244,13 +238,15 @@ def run_bench(args: argparse.Namespace) -> int:
             )
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
-            figures = runner(_engine_run(home, settings))
+            figures = eventloop.run(_engine_run(home, settings))
             figures["cpu"] = time.process_time() - cpu
             peak = _peak_rss_mb()
-            raw = runner(_raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients)))
+            raw = eventloop.run(
+                _raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients))
+            )
             ui = None
             if args.ui:
-                ui = runner(_ui_run(_second_home(home, template), settings))
+                ui = eventloop.run(_ui_run(_second_home(home, template), settings))
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -22,7 +22,7 @@ from scrtui.domain import eligibility
 from scrtui.domain.nhs_number import check_digit
 from scrtui.settings import Settings
 from scrtui.store.bulk_sql import ALLERGY_INSERT, MEDICATION_INSERT, PATIENT_INSERT
-from scrtui.store.models import database
+from scrtui.store.models import database, scalar_int
 
 MAX_PATIENTS = 500_000  # the test range holds ~909,000 valid numbers; keep a wide margin
 TEST_RANGE_PREFIX = "999"
@@ -402,7 +402,7 @@ _PRACTICE_TABLES = (
 
 
 def patient_count() -> int:
-    return database.obj.execute_sql("SELECT COUNT(*) FROM patient").fetchone()[0]
+    return scalar_int("SELECT COUNT(*) FROM patient")
 
 
 def clear_practice() -> None:
