@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrtui import eventloop, logs
 from scrtui.domain.progress import RunStatus
@@ -28,6 +29,9 @@ from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
 from scrtui.store.db import open_database
 from scrtui.store.models import database
+
+if TYPE_CHECKING:  # the app is imported only by the --ui run: the others need no Textual
+    from scrtui.ui.app import ScrApp
 
 RAW_REQUESTS = 20_000
 
@@ -189,15 +193,17 @@ async def _ui_run(home: Home, settings: Settings) -> dict[str, float]:
         services.close()
 
 
-async def _press(app: object, pings: list[float]) -> float | None:
+async def _press(app: ScrApp, pings: list[float]) -> float | None:
     """Send F12 the way a terminal does (through the driver) and time its handler, in ms."""
     from textual import events
 
     before = len(pings)
     key = events.Key("f12", None)
-    key.set_sender(app)  # type: ignore[arg-type]
+    key.set_sender(app)
+    driver = app._driver
+    assert driver is not None, "the app is running, so it has a driver"
     pressed = time.perf_counter()
-    app._driver.send_message(key)  # type: ignore[attr-defined]
+    driver.send_message(key)
     deadline = pressed + 2.0
     while len(pings) == before and time.perf_counter() < deadline:
         await asyncio.sleep(0.001)

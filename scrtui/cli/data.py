@@ -183,7 +183,7 @@ def _status(args: argparse.Namespace, _context: Context) -> int:
     for bucket in Bucket:
         print(f"  {bucket.label:<13}{document[bucket.value]:>10,}")
     print(f"  {'Total':<13}{document['total']:>10,}")
-    print(f"Last run: {_describe_run(document['last_run'])}")  # type: ignore[arg-type]
+    print(f"Last run: {_describe_run(document['last_run'])}")
     return EXIT_OK
 
 

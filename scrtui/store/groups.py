@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from scrtui.domain import nhs_number
+from scrtui.store.bulk import insert_group
 from scrtui.store.models import database
 
 NAME_MAX = 10
@@ -239,18 +240,10 @@ def _writable(name: str, replace: bool, how_to_overwrite: str) -> tuple[int, str
 def _write_group(
     existing: tuple[int, str, bool] | None, name: str, description: str, members: list[int]
 ) -> GroupSummary:
-    db = database.obj
     if existing is not None:
-        db.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
-    group_id = db.execute_sql(
-        "INSERT INTO patient_group (name, description, system) VALUES (?, ?, 0)",
-        (name, description),
-    ).lastrowid
-    db.connection().executemany(
-        "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
-        [(group_id, pid) for pid in members],
-    )
-    return GroupSummary(name, description, len(members), False)
+        database.obj.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
+    count = insert_group(name, description, False, members)
+    return GroupSummary(name, description, count, False)
 
 
 def delete_group(name: str) -> None:

@@ -206,7 +206,7 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
-def status_document() -> dict[str, object]:
+def status_document() -> dict[str, Any]:
     """The object `scrtui status --json` prints (and `scrtui upload --json` ends with)."""
     counts = bucket_counts()
     upload = upload_state()
