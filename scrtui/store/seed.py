@@ -256,8 +256,10 @@ class _Builder:
             return result_10.pop() + str(rng.randint(0, 9))
         prefix = valid.pop()
         right = check_digit(prefix)
+        if right is None:
+            raise AssertionError(f"{prefix} came from the pool of valid prefixes")
         if trait in ("bad_check_digit", "check_result_10"):
-            return prefix + str((right + rng.randint(1, 9)) % 10)  # type: ignore[operator]
+            return prefix + str((right + rng.randint(1, 9)) % 10)
         return prefix + str(right)
 
     def registration(self, trait: str, age_days: int) -> tuple[str, int]:
