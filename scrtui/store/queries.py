@@ -9,6 +9,7 @@ from typing import Any
 
 from peewee import fn
 
+from scrtui.domain.progress import ACTIVE_STATUSES
 from scrtui.domain.records import (
     Allergy as AllergyRecord,
 )
@@ -165,7 +166,6 @@ def bucket_counts() -> dict[Bucket, int]:
     return counts
 
 
-ACTIVE_STATUSES = frozenset({"Scheduled", "Running", "Paused", "Stopping"})
 INTERRUPTED = "interrupted: the process running it ended; use Resume to continue"
 
 
