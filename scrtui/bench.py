@@ -18,8 +18,9 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scrtui import logs
+from scrtui import eventloop, logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
@@ -28,6 +29,9 @@ from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
 from scrtui.store.db import open_database
 from scrtui.store.models import database
+
+if TYPE_CHECKING:  # the app is imported only by the --ui run: the others need no Textual
+    from scrtui.ui.app import ScrApp
 
 RAW_REQUESTS = 20_000
 
@@ -189,15 +193,17 @@ async def _ui_run(home: Home, settings: Settings) -> dict[str, float]:
         services.close()
 
 
-async def _press(app: object, pings: list[float]) -> float | None:
+async def _press(app: ScrApp, pings: list[float]) -> float | None:
     """Send F12 the way a terminal does (through the driver) and time its handler, in ms."""
     from textual import events
 
     before = len(pings)
     key = events.Key("f12", None)
-    key.set_sender(app)  # type: ignore[arg-type]
+    key.set_sender(app)
+    driver = app._driver
+    assert driver is not None, "the app is running, so it has a driver"
     pressed = time.perf_counter()
-    app._driver.send_message(key)  # type: ignore[attr-defined]
+    driver.send_message(key)
     deadline = pressed + 2.0
     while len(pings) == before and time.perf_counter() < deadline:
         await asyncio.sleep(0.001)
@@ -220,12 +226,6 @@ def _peak_rss_mb() -> float:
 def run_bench(args: argparse.Namespace) -> int:
     from scrtui.spine.simulator import start_simulator_process
 
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
     with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
         home = Home(Path(tmp))
         home.ensure()
@@ -244,13 +244,15 @@ def run_bench(args: argparse.Namespace) -> int:
             )
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
-            figures = runner(_engine_run(home, settings))
+            figures = eventloop.run(_engine_run(home, settings))
             figures["cpu"] = time.process_time() - cpu
             peak = _peak_rss_mb()
-            raw = runner(_raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients)))
+            raw = eventloop.run(
+                _raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients))
+            )
             ui = None
             if args.ui:
-                ui = runner(_ui_run(_second_home(home, template), settings))
+                ui = eventloop.run(_ui_run(_second_home(home, template), settings))
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -17,7 +18,9 @@ _CLINICAL_KEYS = frozenset(
 _log_file: TextIO | None = None
 
 
-def _drop_clinical(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_clinical(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key in _CLINICAL_KEYS & event.keys():
         event[key] = "[withheld]"
     return event

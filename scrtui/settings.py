@@ -80,7 +80,7 @@ def _url(value: Any) -> str:
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("an http:// or https:// URL such as http://127.0.0.1:8080/")
-    return value
+    return str(value)
 
 
 def _optional_file(value: Any) -> str:
@@ -95,7 +95,7 @@ def _choice(*options: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in options:
             raise ValueError("one of " + ", ".join(f'"{o}"' for o in options))
-        return value
+        return str(value)
 
     return check
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import UPLOAD_ACTIVITY, CardSession, NotAuthorised
+from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.engine.engine import Refused, UploadEngine, refusal
@@ -29,18 +31,6 @@ from scrtui.store import queries, report
 from scrtui.store.db import open_database
 
 
-def make_backend(settings: Settings, card: str | None = None, reader: str | None = None) -> object:
-    """The card backend the settings (or a command-line override) ask for."""
-    kind = card or settings.card_backend
-    if kind == "simulated":
-        from scrtui.card.simulated import SimulatedBackend
-
-        return SimulatedBackend()
-    from scrtui.card.pcsc import PcscBackend
-
-    return PcscBackend(reader if reader is not None else settings.card_reader)
-
-
 class AppServices:
     """Implements scrtui.services.Services."""
 
@@ -49,7 +39,7 @@ class AppServices:
         home: Home,
         settings: Settings,
         session: CardSession,
-        backend: object,
+        backend: CardBackend,
         *,
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
@@ -142,9 +132,8 @@ class AppServices:
         self.session.choose_role(role_profile_id)
 
     def toggle_simulated_card(self) -> None:
-        toggle = getattr(self.backend, "toggle", None)
-        if toggle is not None:  # only the simulated card can be moved from the keyboard
-            toggle()
+        if isinstance(self.backend, SimulatedBackend):  # the only card moved from the keyboard
+            self.backend.toggle()
 
     # ----- SCR Reporter ----------------------------------------------------------------------
 
@@ -265,7 +254,7 @@ class AppServices:
         RunLog(self.home.upload_log, who).write(self.clock(), event, text, **fields)
 
     def close(self) -> None:
-        self.backend.stop()  # type: ignore[attr-defined]
+        self.backend.stop()
 
 
 def _patient_row(row: report.ReportRow) -> PatientRow:
@@ -310,12 +299,7 @@ def create_services(
     clock: Callable[[], datetime] = datetime.now,
 ) -> AppServices:
     open_database(home.db_path)
-    backend = make_backend(settings, card, reader)
-    session = CardSession(
-        backend,  # type: ignore[arg-type]
-        queries.find_user,
-        clock=clock,
-        mhs_url=settings.mhs_url,
-    )
-    backend.start()  # type: ignore[attr-defined]
+    backend = make_backend(settings, kind=card, reader=reader)
+    session = CardSession(backend, queries.find_user, clock=clock, mhs_url=settings.mhs_url)
+    backend.start()
     return AppServices(home, settings, session, backend, clock=clock)

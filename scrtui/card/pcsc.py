@@ -11,7 +11,7 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smartcard import scard
 
@@ -206,7 +206,7 @@ class PcscBackend:
                 return None
             self._ctx = ctx
         self._cards = {}  # after a (re)connection to pcscd every card is a new insertion
-        return ctx
+        return int(ctx)
 
     def _release(self, ctx: int) -> None:
         with self._ctx_lock:
@@ -306,22 +306,27 @@ class PcscBackend:
             return False, ""
 
     def _choose(self, slots: tuple[ReaderSlot, ...]) -> ReaderStatus:
-        base = {"slots": slots, "wanted_reader": self.reader_name}
+        empty = ReaderStatus(ReaderState.NO_READER, slots=slots, wanted_reader=self.reader_name)
         by_name = {slot.name: slot for slot in slots}
         if self.reader_name:
             slot = by_name.get(self.reader_name)
             if slot is None:
-                return ReaderStatus(ReaderState.NO_READER, **base)
+                return empty
         elif not slots:
-            return ReaderStatus(ReaderState.NO_READER, **base)
+            return empty
         else:
             slot = self._pick(slots, by_name)
         if slot is None or not slot.card_present:
-            return ReaderStatus(ReaderState.NO_CARD, **base)
+            return replace(empty, state=ReaderState.NO_CARD)
         card = self._cards[slot.name]
         state = ReaderState.CARD_PRESENT if card.has_application else ReaderState.NO_APPLICATION
-        return ReaderStatus(
-            state, reader=slot.name, atr=slot.atr, insertion=card.token, detail=card.detail, **base
+        return replace(
+            empty,
+            state=state,
+            reader=slot.name,
+            atr=slot.atr,
+            insertion=card.token,
+            detail=card.detail,
         )
 
     def _pick(
@@ -333,7 +338,8 @@ class PcscBackend:
             return current
         with_card = [slot for slot in slots if slot.card_present]
         practice = [slot for slot in with_card if slot.has_application]
-        return (practice or with_card or [None])[0]
+        chosen = practice or with_card
+        return chosen[0] if chosen else None
 
     def _service_down(self, detail: str) -> None:
         self._cards = {}

@@ -6,14 +6,14 @@ import argparse
 import os
 from pathlib import Path
 
-from scrtui.cli.common import EXIT_REFUSED, CliError, Context, open_context
+from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.paths import resolve_home
 from scrtui.settings import SettingsError, save, with_changes
 
 DEMO_PATIENTS = 5_000
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     app = sub.add_parser("app", help="open the full-screen app on this practice")
     app.add_argument("--card", choices=["pcsc", "simulated"], help="card backend override")
     app.add_argument("--reader", metavar="NAME", help="card reader override")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from scrtui.cli.common import Subcommands
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("bench", help="measure the end-to-end upload rate on this machine")
     p.add_argument("--patients", type=int, default=60_000, metavar="N")
     p.add_argument("--latency-ms", type=float, default=0.0, metavar="L")

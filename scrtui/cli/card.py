@@ -18,12 +18,12 @@ from scrtui.card import (
 )
 from scrtui.card.profile import hex_bytes
 from scrtui.card.session import UPLOAD_ACTIVITY, activity_label, holds, role_label
-from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, open_context
+from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, Subcommands, open_context
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "card",
         help="smartcard reader status and login",

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 from scrtui import logs
 from scrtui.paths import Home, resolve_home
 from scrtui.settings import Settings, SettingsError, load
 from scrtui.store.db import StoreError, open_database
+
+if TYPE_CHECKING:
+    # The type argparse's add_subparsers() returns, named once for every command's register()
+    # (not subscriptable at run time before Python 3.12, hence only for the checker).
+    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    Subcommands = argparse._SubParsersAction
 
 EXIT_OK = 0
 EXIT_ERROR = 1

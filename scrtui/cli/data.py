@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from scrtui import logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, open_context
+from scrtui.domain import groups as group_rules
 from scrtui.domain.records import Bucket
 from scrtui.store import groups as group_store
 from scrtui.store import importer, queries, report, seed
@@ -183,7 +184,7 @@ def _status(args: argparse.Namespace, _context: Context) -> int:
     for bucket in Bucket:
         print(f"  {bucket.label:<13}{document[bucket.value]:>10,}")
     print(f"  {'Total':<13}{document['total']:>10,}")
-    print(f"Last run: {_describe_run(document['last_run'])}")  # type: ignore[arg-type]
+    print(f"Last run: {_describe_run(document['last_run'])}")
     return EXIT_OK
 
 
@@ -300,13 +301,13 @@ def _register_groups(sub: Any) -> None:
         "allowed; blank lines and # comments ignored). All or nothing: invalid numbers and "
         "numbers not in the practice are reported and nothing is saved.",
     )
-    ip.add_argument("name", metavar="NAME", help=f"up to {group_store.NAME_MAX} characters")
+    ip.add_argument("name", metavar="NAME", help=f"up to {group_rules.NAME_MAX} characters")
     ip.add_argument("file", metavar="FILE")
     ip.add_argument(
         "--description",
         default="",
         metavar="TEXT",
-        help=f"up to {group_store.DESCRIPTION_MAX} characters",
+        help=f"up to {group_rules.DESCRIPTION_MAX} characters",
     )
     ip.add_argument("--replace", action="store_true", help="overwrite a group of that name")
     ip.set_defaults(func=_command(_groups_import))

@@ -8,12 +8,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable
 
 from aiohttp import web
 
-from scrtui import logs
-from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, open_context
+from scrtui import eventloop, logs
+from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
 from scrtui.domain import nhs_number
 from scrtui.settings import is_loopback_host
 from scrtui.spine.simulator import READY_PREFIX, SimulatorConfig, create_app, url_for
@@ -50,7 +49,7 @@ def _nhs_numbers(text: str) -> set[str]:
     return numbers
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "simulator",
         help="run the MHS adaptor + Spine simulator",
@@ -118,17 +117,8 @@ def run_simulator(args: argparse.Namespace) -> int:
     for name in ("aiohttp", "asyncio"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).propagate = False
-    _run(_serve(args))
+    eventloop.run(_serve(args))
     return EXIT_OK
-
-
-def _run(main: Awaitable[None]) -> None:
-    try:
-        import uvloop  # noqa: PLC0415 - optional: absent on Windows
-    except ImportError:
-        asyncio.run(main)  # type: ignore[arg-type]
-    else:
-        uvloop.run(main)  # type: ignore[arg-type]
 
 
 async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:

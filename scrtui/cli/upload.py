@@ -15,21 +15,22 @@ from contextlib import suppress
 from datetime import datetime
 from typing import TextIO
 
-from scrtui import logs
+from scrtui import eventloop, logs
 from scrtui.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_STOPPED_EARLY,
     CliError,
+    Subcommands,
     open_context,
 )
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.schedule import ScheduleError, build_schedule
+from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
 from scrtui.engine.engine import Refused
-from scrtui.services import UploadRequest
+from scrtui.services import RoleChoice, UploadRequest
 from scrtui.settings import SettingsError, with_changes
 from scrtui.store import queries
 from scrtui.wiring import AppServices, create_services
@@ -37,7 +38,7 @@ from scrtui.wiring import AppServices, create_services
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("upload", help="run the Initial Upload without the full-screen UI")
     p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
     p.add_argument("--group", metavar="NAME", help="limit the run to a patient group")
@@ -73,12 +74,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
         refusal = services.refusal(mode, args.group)
         if refusal:
             raise CliError(refusal, EXIT_REFUSED)
-        try:
-            import uvloop
-
-            final = uvloop.run(_drive(services, request, out))
-        except ImportError:
-            final = asyncio.run(_drive(services, request, out))
+        final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
     if args.json:
@@ -86,7 +82,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
     return _exit_code(final)
 
 
-def _schedule(args: argparse.Namespace) -> object:
+def _schedule(args: argparse.Namespace) -> Schedule:
     start_date = start_time = ""
     if args.start:
         parts = args.start.split()
@@ -150,7 +146,7 @@ def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:
     raise CliError(f"{view.state.value}. {view.message}".strip(), EXIT_REFUSED)
 
 
-def _choose_role(roles: tuple) -> str:
+def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
     if not sys.stdin.isatty():
         return roles[0].role_profile_id
     for index, role in enumerate(roles, 1):

@@ -18,6 +18,12 @@ class RunStatus(enum.StrEnum):
     STOPPED = "Stopped"
 
 
+# Statuses during which an upload is under way (it may be waiting, but it is not finished).
+ACTIVE_STATUSES = frozenset(
+    {RunStatus.SCHEDULED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING}
+)
+
+
 class StopReason(enum.StrEnum):
     COMPLETED = "completed"
     USER = "stopped by the user"

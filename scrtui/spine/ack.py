@@ -92,7 +92,7 @@ def _find_root(body: str | bytes) -> ET.Element:
         raise AckParseError("empty acknowledgement body")
     # Refused outright: a reply carrying a DTD is not something the Spine sends, and entity
     # expansion is the classic way to make a parser do harm.
-    if (b"<!DOCTYPE" if isinstance(body, bytes) else "<!DOCTYPE") in body:
+    if (b"<!DOCTYPE" in body) if isinstance(body, bytes) else ("<!DOCTYPE" in body):
         raise AckParseError("acknowledgement carries a DOCTYPE, refused")
     try:
         root = ET.fromstring(body)

@@ -175,7 +175,7 @@ def backoff_delay(
     failures from many workers does not come back in lockstep. Retry-After raises the wait but
     never past backoff_max: one patient must not hold a worker for an hour.
     """
-    step = min(settings.backoff_max, settings.backoff_base * 2 ** (attempt - 1))
+    step = min(settings.backoff_max, settings.backoff_base * 2.0 ** (attempt - 1))
     delay = step / 2 + rng.uniform(0, step / 2)
     if retry_after is not None:
         delay = max(delay, retry_after)

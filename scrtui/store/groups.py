@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from scrtui.domain import groups as group_rules
 from scrtui.domain import nhs_number
+from scrtui.store.bulk import insert_group
 from scrtui.store.models import database
 
-NAME_MAX = 10
-DESCRIPTION_MAX = 56
 MAX_PROBLEMS_SHOWN = 20
 IN_USE = "The group name you have chosen is already in use."
 
@@ -43,37 +43,20 @@ class NumberLine(NamedTuple):
     text: str
 
 
-def is_system_name(name: str) -> bool:
-    return name.strip().startswith("$")
-
-
 def check_name(name: str) -> str:
     """The name to store, or GroupError saying what is allowed."""
     cleaned = name.strip()
-    if not cleaned:
-        raise GroupError("The group name is empty: enter 1 to 10 characters.")
-    if is_system_name(cleaned):
-        raise GroupError(
-            f'"{cleaned}" is a system group name (it starts with $): system groups cannot be '
-            "created or changed; choose a name without the $."
-        )
-    if len(cleaned) > NAME_MAX:
-        raise GroupError(
-            f'The group name "{cleaned}" has {len(cleaned)} characters: use at most {NAME_MAX}.'
-        )
-    if not cleaned.isprintable():
-        raise GroupError("The group name has control characters: use letters, digits and spaces.")
+    problem = group_rules.name_problem(cleaned)
+    if problem:
+        raise GroupError(problem)
     return cleaned
 
 
 def check_description(description: str) -> str:
     cleaned = description.strip()
-    if len(cleaned) > DESCRIPTION_MAX:
-        raise GroupError(
-            f"The description has {len(cleaned)} characters: use at most {DESCRIPTION_MAX}."
-        )
-    if not cleaned.isprintable():
-        raise GroupError("The description has control characters: use plain text on one line.")
+    problem = group_rules.description_problem(cleaned)
+    if problem:
+        raise GroupError(problem)
     return cleaned
 
 
@@ -239,18 +222,10 @@ def _writable(name: str, replace: bool, how_to_overwrite: str) -> tuple[int, str
 def _write_group(
     existing: tuple[int, str, bool] | None, name: str, description: str, members: list[int]
 ) -> GroupSummary:
-    db = database.obj
     if existing is not None:
-        db.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
-    group_id = db.execute_sql(
-        "INSERT INTO patient_group (name, description, system) VALUES (?, ?, 0)",
-        (name, description),
-    ).lastrowid
-    db.connection().executemany(
-        "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
-        [(group_id, pid) for pid in members],
-    )
-    return GroupSummary(name, description, len(members), False)
+        database.obj.execute_sql("DELETE FROM patient_group WHERE id = ?", (existing[0],))
+    count = insert_group(name, description, False, members)
+    return GroupSummary(name, description, count, False)
 
 
 def delete_group(name: str) -> None:

@@ -19,8 +19,16 @@ from typing import Any
 from scrtui.domain import nhs_number
 from scrtui.domain.records import CONSENT_CODES, GENDERS, RegistrationStatus
 from scrtui.settings import Settings
-from scrtui.store.bulk_sql import ALLERGY_INSERT, MEDICATION_INSERT, PATIENT_INSERT
-from scrtui.store.models import database
+from scrtui.store.bulk import (
+    AllergyRow,
+    MedicationRow,
+    PatientBatch,
+    PatientRow,
+    RoleProfileRow,
+    insert_user,
+    write_practice_row,
+)
+from scrtui.store.models import database, scalar_int
 
 MAX_PROBLEMS_SHOWN = 20
 BATCH = 5_000  # rows per executemany: bounded memory, still fast
@@ -473,21 +481,19 @@ def validate_file(path: Path, today: date | None = None) -> int:
 
 
 class _Writer:
-    """Buffers rows and flushes them in batches of executemany inside the caller's transaction."""
+    """Turns checked lines into rows, flushed in batches inside the caller's transaction."""
 
     def __init__(self, first_patient_id: int) -> None:
         self.next_id = first_patient_id
         self.result = ImportResult()
-        self.patients: list[tuple] = []
-        self.medications: list[tuple] = []
-        self.allergies: list[tuple] = []
+        self.rows = PatientBatch()
 
     def patient(self, line: _Line) -> None:
         v = line.values
         pid = self.next_id
         self.next_id += 1
-        self.patients.append(
-            (
+        self.rows.patients.append(
+            PatientRow(
                 pid,
                 line.valid_number or v["nhs_number"],
                 v["forename"],
@@ -497,78 +503,53 @@ class _Writer:
                 v["postcode"],
                 v["registration_status"],
                 v["registration_date"],
-                int(v["fp69"]),
-                int(v["sensitive"]),
+                bool(v["fp69"]),
+                bool(v["sensitive"]),
                 v["consent_code"],
-                int(v["national_summary"]),
+                bool(v["national_summary"]),
                 v["national_summary_date"],
-                int(v["pds_linked"]),
+                bool(v["pds_linked"]),
             )
         )
-        for m in v["medications"]:
-            self.medications.append(
-                (
-                    pid,
-                    int(m["repeat"]),
-                    m["drug"],
-                    m["dose"],
-                    m["start"],
-                    m["last_issue"],
-                    m["review_date"],
-                    m["discontinued"],
-                )
+        self.rows.medications.extend(
+            MedicationRow(
+                pid,
+                bool(m["repeat"]),
+                m["drug"],
+                m["dose"],
+                m["start"],
+                m["last_issue"],
+                m["review_date"],
+                m["discontinued"],
             )
-        for a in v["allergies"]:
-            self.allergies.append((pid, a["substance"], a["reaction"], a["kind"], a["recorded"]))
+            for m in v["medications"]
+        )
+        self.rows.allergies.extend(
+            AllergyRow(pid, a["substance"], a["reaction"], a["kind"], a["recorded"])
+            for a in v["allergies"]
+        )
         self.result.patients += 1
         self.result.medications += len(v["medications"])
         self.result.allergies += len(v["allergies"])
         self.result.invalid_nhs_numbers += line.valid_number is None
-        if len(self.patients) >= BATCH:
-            self.flush()
+        if len(self.rows.patients) >= BATCH:
+            self.rows.flush()
 
     def user(self, line: _Line) -> None:
-        db = database.obj
         v = line.values
-        user_id = db.execute_sql(
-            'INSERT INTO "user" (sds_user_id, name) VALUES (?, ?)', (v["sds_user_id"], v["name"])
-        ).lastrowid
-        db.connection().executemany(
-            "INSERT INTO user_role_profile (user_id, role_profile_id, job_role_code, "
-            "job_role_name, activities) VALUES (?,?,?,?,?)",
-            [
-                (
-                    user_id,
-                    p["role_profile_id"],
-                    p["job_role_code"],
-                    p["job_role_name"],
-                    ",".join(code.strip() for code in p["activities"]),
-                )
-                for p in v["role_profiles"]
-            ],
-        )
+        profiles = [
+            RoleProfileRow(
+                p["role_profile_id"],
+                p["job_role_code"],
+                p["job_role_name"],
+                ",".join(code.strip() for code in p["activities"]),
+            )
+            for p in v["role_profiles"]
+        ]
+        # Uniqueness was checked against the file and the database before the write began.
+        insert_user(v["sds_user_id"], v["name"], profiles, keep_existing=False)
         self.result.users += 1
-        self.result.role_profiles += len(v["role_profiles"])
-
-    def flush(self) -> None:
-        # Patients first: medications and allergies refer to them (foreign keys are on).
-        conn = database.obj.connection()
-        conn.executemany(PATIENT_INSERT, self.patients)
-        conn.executemany(MEDICATION_INSERT, self.medications)
-        conn.executemany(ALLERGY_INSERT, self.allergies)
-        self.patients.clear()
-        self.medications.clear()
-        self.allergies.clear()
-
-
-def ensure_practice_row(settings: Settings) -> None:
-    """Imported patients belong to the practice of the settings; create its row if missing."""
-    db = database.obj
-    if db.execute_sql('SELECT COUNT(*) FROM "practice"').fetchone()[0] == 0:
-        db.execute_sql(
-            'INSERT INTO "practice" (ods_code, name) VALUES (?, ?)',
-            (settings.ods_code, settings.practice_name),
-        )
+        self.result.role_profiles += len(profiles)
 
 
 def import_file(
@@ -584,9 +565,8 @@ def import_file(
     # The write lock is taken before validating, so the duplicate check still holds at commit.
     with db.atomic("IMMEDIATE"):
         validate_file(path, today)
-        first_id = (db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM patient").fetchone()[0]) + 1
-        writer = _Writer(first_id)
-        ensure_practice_row(settings)
+        writer = _Writer(scalar_int("SELECT COALESCE(MAX(id), 0) FROM patient") + 1)
+        write_practice_row(settings, replace=False)
         problems: list[Problem] = []
         for _line, parsed in _parse(path, problems, iso_today):
             if parsed.kind == "user":
@@ -595,6 +575,6 @@ def import_file(
                 writer.patient(parsed)
         if problems:  # the file changed between the two passes: keep nothing
             raise ImportFileError(problems[:MAX_PROBLEMS_SHOWN], len(problems))
-        writer.flush()
+        writer.rows.flush()
     writer.result.seconds = clock() - started
     return writer.result

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -16,6 +19,12 @@ from peewee import (
 )
 
 database = DatabaseProxy()
+
+
+def scalar_int(sql: str, params: Sequence[object] = ()) -> int:
+    """The single integer a COUNT/MAX query returns (raw SQL: the hot paths avoid peewee)."""
+    value = database.obj.execute_sql(sql, params).fetchone()[0]
+    return int(value or 0)
 
 
 class Base(Model):
@@ -39,6 +48,7 @@ class User(Base):
 
 
 class UserRoleProfile(Base):
+    id = AutoField()  # peewee adds it anyway; declared so the type checker knows it
     user = ForeignKeyField(User, backref="role_profiles", on_delete="CASCADE")
     role_profile_id = CharField(unique=True)
     job_role_code = CharField()
@@ -47,6 +57,7 @@ class UserRoleProfile(Base):
 
 
 class Patient(Base):
+    id = AutoField()  # peewee adds it anyway; declared so the type checker knows it
     nhs_number = CharField(index=True)
     forename = CharField()
     surname = CharField(index=True)
@@ -97,6 +108,7 @@ class GroupMember(Base):
 
 
 class Upload(Base):
+    id = AutoField()  # peewee adds it anyway; declared so the type checker knows it
     """The practice's one Initial Upload: its status survives restarts."""
 
     status = CharField(default="idle")
@@ -106,6 +118,7 @@ class Upload(Base):
 
 
 class Run(Base):
+    id = AutoField()  # peewee adds it anyway; declared so the type checker knows it
     started_by = CharField()  # SDS user id
     user_name = CharField()
     role_profile_id = CharField()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from peewee import fn
 
+from scrtui.domain.progress import ACTIVE_STATUSES
 from scrtui.domain.records import (
     Allergy as AllergyRecord,
 )
@@ -46,14 +48,23 @@ def find_user(sds_user_id: str) -> UserIdentity | None:
             job_role_name=p.job_role_name,
             activities=frozenset(a for a in p.activities.split(",") if a),
         )
-        for p in user.role_profiles.order_by(UserRoleProfile.id)
+        for p in UserRoleProfile.select()
+        .where(UserRoleProfile.user == user)
+        .order_by(UserRoleProfile.id)
     )
     return UserIdentity(sds_user_id=user.sds_user_id, name=user.name, role_profiles=profiles)
 
 
 def _as_date(value: object) -> date | None:
-    if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
+    if value is None:
+        return None
+    return _date(value)
+
+
+def _date(value: object) -> date:
+    """A NOT NULL date column (peewee stores dates as ISO text)."""
+    if isinstance(value, date):
+        return value
     return date.fromisoformat(str(value)[:10])
 
 
@@ -65,17 +76,17 @@ _PATIENT_COLUMNS = (
 
 
 def _record_from_row(
-    row: tuple, meds: tuple[MedicationRecord, ...], allergies: tuple[AllergyRecord, ...]
+    row: Sequence[Any], meds: tuple[MedicationRecord, ...], allergies: tuple[AllergyRecord, ...]
 ) -> PatientRecord:
     return PatientRecord(
         nhs_number=row[1],
         forename=row[2],
         surname=row[3],
-        date_of_birth=_as_date(row[4]),  # type: ignore[arg-type]
+        date_of_birth=_date(row[4]),
         gender=row[5],
         postcode=row[6],
         registration_status=RegistrationStatus(row[7]),
-        registration_date=_as_date(row[8]),  # type: ignore[arg-type]
+        registration_date=_date(row[8]),
         fp69=bool(row[9]),
         sensitive=bool(row[10]),
         consent_code=row[11],
@@ -105,7 +116,7 @@ def load_records(patient_ids: Iterable[int]) -> dict[int, PatientRecord]:
                 drug=drug,
                 dose=dose,
                 repeat=bool(repeat),
-                start=_as_date(start),  # type: ignore[arg-type]
+                start=_date(start),
                 last_issue=_as_date(last),
                 review_date=_as_date(review),
                 discontinued=_as_date(disc),
@@ -118,7 +129,7 @@ def load_records(patient_ids: Iterable[int]) -> dict[int, PatientRecord]:
         ids,
     ):
         allergies.setdefault(pid, []).append(
-            AllergyRecord(substance, reaction, _as_date(recorded), kind)  # type: ignore[arg-type]
+            AllergyRecord(substance, reaction, _date(recorded), kind)
         )
     out: dict[int, PatientRecord] = {}
     for row in db.execute_sql(f"SELECT {_PATIENT_COLUMNS} FROM patient WHERE id IN ({marks})", ids):
@@ -155,7 +166,6 @@ def bucket_counts() -> dict[Bucket, int]:
     return counts
 
 
-ACTIVE_STATUSES = frozenset({"Scheduled", "Running", "Paused", "Stopping"})
 INTERRUPTED = "interrupted: the process running it ended; use Resume to continue"
 
 
@@ -169,7 +179,8 @@ def upload_state() -> Upload:
 
 
 def last_run() -> Run | None:
-    return Run.select().order_by(Run.id.desc()).first()
+    run: Run | None = Run.select().order_by(Run.id.desc()).first()
+    return run
 
 
 def run_summary(run: Run | None) -> dict[str, object] | None:
@@ -195,7 +206,7 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
-def status_document() -> dict[str, object]:
+def status_document() -> dict[str, Any]:
     """The object `scrtui status --json` prints (and `scrtui upload --json` ends with)."""
     counts = bucket_counts()
     upload = upload_state()

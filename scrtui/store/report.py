@@ -16,7 +16,7 @@ from typing import NamedTuple, TextIO
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
 from scrtui.store.groups import require_group
-from scrtui.store.models import database
+from scrtui.store.models import database, scalar_int
 
 COLUMNS = ("nhs_number", "name", "bucket", "reason_code", "reason_text", "last_attempt")
 ORDERS = {
@@ -93,7 +93,7 @@ _FROM = " FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id"
 def count_rows(bucket: Bucket | str | None = None, search: str | None = None) -> int:
     """How many rows report_rows would give without offset and limit."""
     where, params = _where(bucket, search)
-    return database.obj.execute_sql(f"SELECT COUNT(*){_FROM}{where}", params).fetchone()[0]
+    return scalar_int(f"SELECT COUNT(*){_FROM}{where}", params)
 
 
 def report_rows(

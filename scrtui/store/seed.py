@@ -21,8 +21,17 @@ from datetime import date, timedelta
 from scrtui.domain import eligibility
 from scrtui.domain.nhs_number import check_digit
 from scrtui.settings import Settings
-from scrtui.store.bulk_sql import ALLERGY_INSERT, MEDICATION_INSERT, PATIENT_INSERT
-from scrtui.store.models import database
+from scrtui.store.bulk import (
+    AllergyRow,
+    MedicationRow,
+    PatientBatch,
+    PatientRow,
+    RoleProfileRow,
+    insert_group,
+    insert_user,
+    write_practice_row,
+)
+from scrtui.store.models import database, scalar_int
 
 MAX_PATIENTS = 500_000  # the test range holds ~909,000 valid numbers; keep a wide margin
 TEST_RANGE_PREFIX = "999"
@@ -115,23 +124,23 @@ REACTIONS = ("Rash", "Anaphylaxis", "Urticaria", "Nausea", "Angioedema", "Wheeze
 # fmt: on
 
 # Practice users, as in the demo smartcards. (sds id, name, role profiles)
-DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
+DEMO_USERS: tuple[tuple[str, str, tuple[RoleProfileRow, ...]], ...] = (
     (
         "555000000001",
         "Demo Administrator",
-        (("555000000011", "R0001", "System Administrator", "B0062,B0370"),),
+        (RoleProfileRow("555000000011", "R0001", "System Administrator", "B0062,B0370"),),
     ),
     (
         "555000000002",
         "Dr Demo Clinician",
-        (("555000000021", "R8000", "Clinical Practitioner", "B0370"),),
+        (RoleProfileRow("555000000021", "R8000", "Clinical Practitioner", "B0370"),),
     ),
     (
         "555000000003",
         "Demo Two-Role User",
         (
-            ("555000000031", "R0001", "System Administrator", "B0062,B0370"),
-            ("555000000032", "R8000", "Clinical Practitioner", "B0370"),
+            RoleProfileRow("555000000031", "R0001", "System Administrator", "B0062,B0370"),
+            RoleProfileRow("555000000032", "R8000", "Clinical Practitioner", "B0370"),
         ),
     ),
 )
@@ -234,9 +243,7 @@ class _Builder:
         self.dates = _Dates(today)
         self.recent_days = settings.update_existing_after_days
         self.next_id = first_id
-        self.patients: list[tuple] = []
-        self.medications: list[tuple] = []
-        self.allergies: list[tuple] = []
+        self.rows = PatientBatch()
         self.by_trait: dict[str, list[int]] = {}
         self.registered_days: dict[int, int] = {}
 
@@ -249,8 +256,10 @@ class _Builder:
             return result_10.pop() + str(rng.randint(0, 9))
         prefix = valid.pop()
         right = check_digit(prefix)
+        if right is None:
+            raise AssertionError(f"{prefix} came from the pool of valid prefixes")
         if trait in ("bad_check_digit", "check_result_10"):
-            return prefix + str((right + rng.randint(1, 9)) % 10)  # type: ignore[operator]
+            return prefix + str((right + rng.randint(1, 9)) % 10)
         return prefix + str(right)
 
     def registration(self, trait: str, age_days: int) -> tuple[str, int]:
@@ -288,8 +297,8 @@ class _Builder:
                     break
                 roll -= share
         has_summary = trait in ("summary_recent", "summary_old")
-        self.patients.append(
-            (
+        self.rows.patients.append(
+            PatientRow(
                 pid,
                 self.nhs_number(trait, valid, result_10),
                 rng.choice(names),
@@ -299,12 +308,12 @@ class _Builder:
                 _postcode(rng, local=trait != "temporary"),
                 status,
                 self.dates.ago(registered),
-                int(trait == "fp69"),
-                int(trait == "sensitive"),
+                trait == "fp69",
+                trait == "sensitive",
                 consent,
-                int(has_summary),
+                has_summary,
                 self.dates.ago(registered) if has_summary else None,
-                int(trait != "unlinked"),
+                trait != "unlinked",
             )
         )
         self.by_trait.setdefault(trait, []).append(pid)
@@ -328,13 +337,15 @@ class _Builder:
         for _ in range(count):
             start = rng.randint(0, span)
             if rng.random() < 0.6:
-                self.medications.append(self.repeat(pid, start))
+                self.rows.medications.append(self.repeat(pid, start))
             else:
                 drug, dose = rng.choice(ACUTE_DRUGS)
                 day = self.dates.ago(start)
-                self.medications.append((pid, 0, drug, dose, day, day, None, None))
+                self.rows.medications.append(
+                    MedicationRow(pid, False, drug, dose, day, day, None, None)
+                )
 
-    def repeat(self, pid: int, start: int) -> tuple:
+    def repeat(self, pid: int, start: int) -> MedicationRow:
         """A repeat started `start` days ago: current, overdue for review, or discontinued."""
         rng = self.rng
         drug, dose = rng.choice(REPEAT_DRUGS)
@@ -346,8 +357,8 @@ class _Builder:
         else:
             issued = rng.randint(0, min(56, start))  # issued every month or two
         ago = self.dates.ago
-        return (
-            pid, 1, drug, dose, ago(start), ago(issued), ago(review),
+        return MedicationRow(
+            pid, True, drug, dose, ago(start), ago(issued), ago(review),
             None if stopped is None else ago(stopped),
         )  # fmt: skip
 
@@ -357,8 +368,8 @@ class _Builder:
             return
         for _ in range(rng.choices((1, 2, 3), (75, 20, 5))[0]):
             kind = "allergy" if rng.random() < 0.8 else "adverse reaction"
-            self.allergies.append(
-                (
+            self.rows.allergies.append(
+                AllergyRow(
                     pid,
                     rng.choice(ALLERGENS),
                     rng.choice(REACTIONS),
@@ -402,7 +413,7 @@ _PRACTICE_TABLES = (
 
 
 def patient_count() -> int:
-    return database.obj.execute_sql("SELECT COUNT(*) FROM patient").fetchone()[0]
+    return scalar_int("SELECT COUNT(*) FROM patient")
 
 
 def clear_practice() -> None:
@@ -415,59 +426,29 @@ def clear_practice() -> None:
     )
 
 
-def write_practice_row(settings: Settings) -> None:
-    """The one practice row, from the settings (ODS code and name)."""
-    db = database.obj
-    db.execute_sql('DELETE FROM "practice"')
-    db.execute_sql(
-        'INSERT INTO "practice" (ods_code, name) VALUES (?, ?)',
-        (settings.ods_code, settings.practice_name),
-    )
-
-
 def _write_users() -> int:
     """The demo users. A user already present (say, imported) is left exactly as it is: no
     demo role profile is ever added to someone else's account. Returns users added."""
-    db = database.obj
-    added = 0
-    for sds_id, name, profiles in DEMO_USERS:
-        cursor = db.execute_sql(
-            'INSERT OR IGNORE INTO "user" (sds_user_id, name) VALUES (?, ?)', (sds_id, name)
-        )
-        if cursor.rowcount != 1:
-            continue
-        db.connection().executemany(
-            "INSERT OR IGNORE INTO user_role_profile (user_id, role_profile_id, job_role_code, "
-            "job_role_name, activities) VALUES (?,?,?,?,?)",
-            [(cursor.lastrowid, *profile) for profile in profiles],
-        )
-        added += 1
-    return added
+    return sum(
+        insert_user(sds_id, name, profiles, keep_existing=True)
+        for sds_id, name, profiles in DEMO_USERS
+    )
 
 
 def _write_group(name: str, description: str, system: bool, patient_ids: list[int]) -> int:
-    db = database.obj
     # Seeding happens only without patients, so a group of this name is empty: replace it.
-    db.execute_sql("DELETE FROM patient_group WHERE name = ? COLLATE NOCASE", (name,))
-    cursor = db.execute_sql(
-        "INSERT INTO patient_group (name, description, system) VALUES (?, ?, ?)",
-        (name, description, int(system)),
-    )
-    group_id = cursor.lastrowid
-    db.connection().executemany(
-        "INSERT INTO group_member (group_id, patient_id) VALUES (?, ?)",
-        [(group_id, pid) for pid in sorted(set(patient_ids))],
-    )
-    return len(set(patient_ids))
+    database.obj.execute_sql("DELETE FROM patient_group WHERE name = ? COLLATE NOCASE", (name,))
+    return insert_group(name, description, system, patient_ids)
 
 
 def _groups(builder: _Builder, rng: random.Random) -> dict[str, tuple[str, bool, list[int]]]:
-    everyone = [row[0] for row in builder.patients]
+    patients = builder.rows.patients
+    everyone = [row.id for row in patients]
     # New permanent registrations only: applied and temporary patients are not on the list yet.
     recent = [
-        row[0]
-        for row in builder.patients
-        if row[7] == "permanent" and builder.registered_days[row[0]] <= NEWREG_DAYS
+        row.id
+        for row in patients
+        if row.registration_status == "permanent" and builder.registered_days[row.id] <= NEWREG_DAYS
     ]
     fixable = [pid for trait in FIXABLE_TRAITS for pid in builder.by_trait.get(trait, [])]
     return {
@@ -519,15 +500,14 @@ def seed_practice(
         valid, result_10 = _nhs_number_pools(rng, patients)
         for trait in _draw_traits(rng, patients):
             builder.patient(trait, valid, result_10)
-        write_practice_row(settings)
-        conn = db.connection()
-        conn.executemany(PATIENT_INSERT, builder.patients)
-        conn.executemany(MEDICATION_INSERT, builder.medications)
-        conn.executemany(ALLERGY_INSERT, builder.allergies)
+        write_practice_row(settings, replace=True)
+        medications, allergies = len(builder.rows.medications), len(builder.rows.allergies)
+        groups_drawn = _groups(builder, rng)
+        builder.rows.flush()
         users = _write_users()
         groups = {
             name: _write_group(name, description, system, members)
-            for name, (description, system, members) in _groups(builder, rng).items()
+            for name, (description, system, members) in groups_drawn.items()
         }
     not_required: Counter[str] = Counter()
     for trait, pids in builder.by_trait.items():
@@ -536,8 +516,8 @@ def seed_practice(
             not_required[reason.code] += len(pids)
     return SeedResult(
         patients=patients,
-        medications=len(builder.medications),
-        allergies=len(builder.allergies),
+        medications=medications,
+        allergies=allergies,
         users=users,
         groups=groups,
         not_required=not_required,

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from scrtui.domain.records import Bucket, Mode
 from scrtui.store.groups import find_group
-from scrtui.store.models import Run, Upload, database
+from scrtui.store.models import Run, Upload, database, scalar_int
 
 PENDING = (Bucket.UNPROCESSED.value, Bucket.SENDING.value)
 # A failure the Spine never answered: the summary may have arrived, so the id is kept.
@@ -64,23 +64,21 @@ def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str
 
 def pending_count(group: str | None = None) -> int:
     where, params = _group_filter(_group_id(group))
-    return database.obj.execute_sql(
+    return scalar_int(
         f"SELECT COUNT(*) FROM patient_upload WHERE bucket IN (?, ?){where}", [*PENDING, *params]
-    ).fetchone()[0]
+    )
 
 
 def failed_count(group: str | None = None) -> int:
     where, params = _group_filter(_group_id(group))
-    return database.obj.execute_sql(
+    return scalar_int(
         f"SELECT COUNT(*) FROM patient_upload WHERE bucket = ?{where}",
         [Bucket.FAILED.value, *params],
-    ).fetchone()[0]
+    )
 
 
 def sent_count() -> int:
-    return database.obj.execute_sql(
-        "SELECT COUNT(*) FROM patient_upload WHERE bucket = ?", [Bucket.SENT.value]
-    ).fetchone()[0]
+    return scalar_int("SELECT COUNT(*) FROM patient_upload WHERE bucket = ?", [Bucket.SENT.value])
 
 
 def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
@@ -127,10 +125,10 @@ def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
                 f"WHERE bucket IN ('unprocessed', 'sending'){where}",
                 [run_id, *params],
             )
-        return db.execute_sql(
+        return scalar_int(
             "SELECT COUNT(*) FROM patient_upload WHERE run_id = ? AND bucket IN (?, ?)",
             [run_id, *PENDING],
-        ).fetchone()[0]
+        )
 
 
 def next_batch(run_id: int, after_patient_id: int, limit: int) -> list[WorkItem]:

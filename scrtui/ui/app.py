@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from scrtui import logs
+from scrtui import eventloop, logs
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.resources import stylesheet_path
 from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
@@ -63,7 +63,6 @@ class ScrApp(App[None]):
     ) -> None:
         super().__init__()
         self.services = services
-        self.settings = services.settings
         self.clock: Callable[[], datetime] = clock or datetime.now
         traits = detect(os.environ if environ is None else environ)
         self.ascii_only = traits.ascii_only
@@ -295,11 +294,5 @@ def run_app(services: Services, **run_options: Any) -> int:
     """
     app = ScrApp(services, handle_signals=True)
     run_options.setdefault("mouse", False)
-    coroutine = app.run_async(**run_options)
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(coroutine)
-    else:
-        uvloop.run(coroutine)
+    eventloop.run(app.run_async(**run_options))
     return app.return_code or 0

@@ -13,10 +13,8 @@ from weakref import WeakKeyDictionary
 from textual.dom import DOMNode
 from textual.signal import Signal
 
-from scrtui.domain.progress import RunStatus, Snapshot
+from scrtui.domain.progress import ACTIVE_STATUSES, RunStatus, Snapshot
 from scrtui.services import CardState, CardView, UploadRequest
-
-from .text import ACTIVE_STATUSES
 
 
 @dataclass(frozen=True)

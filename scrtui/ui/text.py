@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
+from scrtui.domain.progress import Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Mode
 from scrtui.services import CardState, CardView, LastRun
@@ -35,11 +35,6 @@ OTHER_BULK_UPLOADS = (
     "Consent Migration",
     "Bulk Deregistration",
     "Practice No Longer Contributing to SCR",
-)
-
-# Statuses during which an upload is under way (it may be waiting, but it is not finished).
-ACTIVE_STATUSES = frozenset(
-    {RunStatus.SCHEDULED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING}
 )
 
 
@@ -201,8 +196,6 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
 # Vision's patient-group question (docs/domain.md §1.4; the store's IN_USE plus Vision's question).
 GROUP_IN_USE = "The group name you have chosen is already in use."
 OVERWRITE_QUESTION = f"{GROUP_IN_USE} Do you wish to overwrite it?"
-GROUP_NAME_MAX = 10
-GROUP_DESCRIPTION_MAX = 56
 SYSTEM_GROUP_REFUSAL = (
     "System groups (names starting with $) are kept by the clinical system: they can be "
     "viewed and used to narrow an upload, but not changed or deleted."

@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from pathlib import Path
 
 import pytest
 from textual.binding import Binding
+from textual.dom import DOMNode
 
-from scrtui.ui.app import ScrApp
+import scrtui.ui
 from scrtui.ui.keys import KEY_SECTIONS
-from scrtui.ui.modals.confirm import ConfirmModal
-from scrtui.ui.modals.group_picker import GroupPickerModal
-from scrtui.ui.modals.login import PasscodeModal, RoleModal
-from scrtui.ui.modals.message import MessageModal
-from scrtui.ui.modals.schedule import ScheduleModal
-from scrtui.ui.screens.bulk import BulkTransmissionScreen
-from scrtui.ui.screens.front import FrontScreen
-from scrtui.ui.screens.help import HelpScreen
-from scrtui.ui.screens.upload import UploadScreen
 
 KEYS_MD = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
-UI_CLASSES = (
-    ScrApp,
-    FrontScreen,
-    BulkTransmissionScreen,
-    UploadScreen,
-    HelpScreen,
-    ConfirmModal,
-    MessageModal,
-    ScheduleModal,
-    GroupPickerModal,
-    PasscodeModal,
-    RoleModal,
-)
+
+
+def ui_classes() -> list[type[DOMNode]]:
+    """Every screen, modal, widget and the app itself: found by walking scrtui.ui, so a new
+    screen cannot be forgotten here."""
+    found: dict[str, type[DOMNode]] = {}
+    for info in pkgutil.walk_packages(scrtui.ui.__path__, "scrtui.ui."):
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == info.name and issubclass(cls, DOMNode):
+                found[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return [found[name] for name in sorted(found)]
+
+
+UI_CLASSES = ui_classes()
+
+
+def test_the_walk_finds_the_screens_the_help_was_missing() -> None:
+    names = {cls.__name__ for cls in UI_CLASSES}
+    assert {"ScrApp", "ReporterScreen", "GroupsScreen", "SettingsScreen", "PatientTable"} <= names
 
 
 def listed_keys() -> set[str]:

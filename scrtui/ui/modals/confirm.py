@@ -20,22 +20,30 @@ class ConfirmModal(Dialog[bool]):
         *GLOBAL_KEYS,
     ]
 
+    # Focus starts on the button marked "default": No where Yes would interrupt something
+    # (stop, exit), Yes otherwise.
+    AUTO_FOCUS = ".default"
+
     def __init__(
         self, title: str, question: str, detail: str = "", *, default_yes: bool = True
     ) -> None:
         super().__init__(title, classes="confirm")
         self.question = question
         self.detail = detail
-        # Focus starts on No where Yes would interrupt something (stop, exit).
-        self.AUTO_FOCUS = "#yes" if default_yes else "#no"
+        self.default_yes = default_yes
 
     def compose_body(self) -> ComposeResult:
         yield Static(self.question, id="question", markup=False)
         if self.detail:
             yield Static(self.detail, id="detail", markup=False)
         with Horizontal(classes="buttons"):
-            yield Button("Yes", id="yes", variant="primary", compact=True)
-            yield Button("No", id="no", compact=True)
+            yield Button(
+                "Yes", id="yes", variant="primary", compact=True, classes=self._default(True)
+            )
+            yield Button("No", id="no", compact=True, classes=self._default(False))
+
+    def _default(self, yes: bool) -> str:
+        return "default" if yes == self.default_yes else ""
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Static
 
+from scrtui.domain.groups import DESCRIPTION_MAX, NAME_MAX
 from scrtui.services import GroupInfo, ServiceError
 
 from .. import text as t
@@ -59,11 +60,11 @@ class GroupFormModal(Dialog[GroupInfo | None]):
         yield Static(self.intro, id="group-intro", markup=False)
         with Horizontal(classes="field"):
             yield Static("Name", classes="label")
-            yield Input(id="group-name", max_length=t.GROUP_NAME_MAX, compact=True)
-            yield Static(f"up to {t.GROUP_NAME_MAX} characters", classes="hint", markup=False)
+            yield Input(id="group-name", max_length=NAME_MAX, compact=True)
+            yield Static(f"up to {NAME_MAX} characters", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Description", classes="label")
-            yield Input(id="group-description", max_length=t.GROUP_DESCRIPTION_MAX, compact=True)
+            yield Input(id="group-description", max_length=DESCRIPTION_MAX, compact=True)
         if self.with_file:
             with Horizontal(classes="field"):
                 yield Static("File", classes="label")
@@ -100,9 +101,7 @@ class GroupFormModal(Dialog[GroupInfo | None]):
             return
         name = self._value("group-name")
         if not name:
-            return self._refuse(
-                f"Enter a group name of 1 to {t.GROUP_NAME_MAX} characters.", "group-name"
-            )
+            return self._refuse(f"Enter a group name of 1 to {NAME_MAX} characters.", "group-name")
         if name.startswith("$"):
             return self._refuse(t.SYSTEM_GROUP_REFUSAL, "group-name")
         if self.with_file and not self._value("group-file"):

@@ -212,7 +212,8 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         for field_id in fields:
             error = self._field_error(field_id)
             if error:
-                return self._refuse(error, {field_id})
+                self._refuse(error, {field_id})
+                return None
         date_text = self._value("start-date") if self.deferred else ""
         time_text = self._value("start-time") if self.deferred else ""
         try:
@@ -230,10 +231,12 @@ class ScheduleModal(Dialog[UploadRequest | None]):
                     else {"start-date", "start-time"}
                 )
             )
-            return self._refuse(message[:1].upper() + message[1:], blamed)
+            self._refuse(message[:1].upper() + message[1:], blamed)
+            return None
         problem = self._card_problem()
         if problem:
-            return self._refuse(problem, set())
+            self._refuse(problem, set())
+            return None
         self._show_error("")
         return UploadRequest(mode=self.mode, schedule=schedule, group=self.group)
 
@@ -243,7 +246,6 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         if fields:
             first = next(f for f in _FIELD_NAMES if f in fields)
             self.query_one(f"#{first}", Input).focus()
-        return None
 
     def _mark(self, fields: set[str], bad: bool) -> None:
         for field_id in fields:

@@ -149,8 +149,6 @@ class SettingsScreen(ToolScreen):
         except ServiceError as exc:
             self._show(str(exc), "", blame=str(exc))
             return
-        if hasattr(self.app, "settings"):
-            self.app.settings = updated  # type: ignore[attr-defined]
         done = ", ".join(
             f"{attr} {shown(getattr(before, attr))} -> {shown(getattr(updated, attr))}"
             for attr in changes
@@ -207,8 +205,6 @@ class SettingsScreen(ToolScreen):
         except ServiceError as exc:
             self.app.push_screen(MessageModal("Enable GP Summary", str(exc), kind="refusal"))
             return
-        if hasattr(self.app, "settings"):
-            self.app.settings = updated  # type: ignore[attr-defined]
         self._fill_gp(updated)
         self.app.push_screen(
             MessageModal(
@@ -241,5 +237,9 @@ class SettingsScreen(ToolScreen):
                 "F2 saves them; Yes throws them away.",
                 default_yes=False,
             ),
-            lambda yes: self.app.pop_screen() if yes else None,
+            self._leave_if,
         )
+
+    def _leave_if(self, yes: bool | None) -> None:
+        if yes:
+            self.app.pop_screen()

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from ..host import host
 from ..state import LiveState, follow
 from . import set_text
 from .card_status import CardStatus
@@ -32,13 +33,9 @@ class AppHeader(Vertical):
         self._title = title
 
     def compose(self) -> ComposeResult:
-        settings = getattr(self.app, "settings", None)
-        practice = f"{settings.practice_name} ({settings.ods_code})" if settings is not None else ""
+        settings = host(self).services.settings
+        practice = f"{settings.practice_name} ({settings.ods_code})"
         with Horizontal(id="title-line"):
-            yield Static(
-                f"{self._title} - {practice}" if practice else self._title,
-                id="app-title",
-                markup=False,
-            )
+            yield Static(f"{self._title} - {practice}", id="app-title", markup=False)
             yield CardKind()
         yield CardStatus()

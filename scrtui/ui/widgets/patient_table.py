@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -197,7 +198,7 @@ class PatientTable(RowTable):
         cells = []
         for column in self.columns_spec:
             value = t.clip(values[column.key], column.width, ascii_only=self.ascii_only)
-            justify = "right" if column.key == "tries" else "left"
+            justify: JustifyMethod = "right" if column.key == "tries" else "left"
             cells.append(Text(value, justify=justify, no_wrap=True))
         return cells
 
