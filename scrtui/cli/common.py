@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from scrtui import logs
-from scrtui.paths import Home, resolve_home
+from scrtui.paths import Home, HomeError, resolve_home
 from scrtui.settings import Settings, SettingsError, load
 from scrtui.store.db import StoreError, open_database
 
@@ -33,15 +33,14 @@ class Context:
 def open_context(args: argparse.Namespace, *, with_db: bool = True) -> Context:
     """Resolve the home, configure logging, read settings and open the database."""
     home = Home(resolve_home(getattr(args, "home", None)))
-    home.ensure()
-    logs.configure(home)
     try:
+        tightened = home.ensure()
+        logs.configure(home)
+        for note in tightened:
+            logs.get().warning("permissions_tightened", change=note)
         settings = load(home.settings_path)
-    except SettingsError as exc:
-        raise CliError(str(exc), EXIT_REFUSED) from None
-    if with_db:
-        try:
+        if with_db:
             open_database(home.db_path)
-        except StoreError as exc:
-            raise CliError(str(exc), EXIT_REFUSED) from None
+    except (HomeError, SettingsError, StoreError) as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
     return Context(home=home, settings=settings)

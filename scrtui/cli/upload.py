@@ -29,8 +29,9 @@ from scrtui.domain.prompts import CONFIRMATION
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import ScheduleError, build_schedule
 from scrtui.engine.engine import Refused
-from scrtui.services import UploadRequest
+from scrtui.services import RoleChoice, UploadRequest
 from scrtui.settings import SettingsError, with_changes
+from scrtui.store import groups as group_store
 from scrtui.store import queries
 from scrtui.wiring import AppServices, create_services
 
@@ -64,6 +65,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_REFUSED) from None
     mode = Mode(args.mode)
     schedule = _schedule(args)
+    _require_group(args.group)
     out = sys.stderr if args.json else sys.stdout
     _confirm(mode, args.yes, out)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
@@ -84,6 +86,19 @@ def run_upload_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(queries.status_document()))
     return _exit_code(final)
+
+
+def _require_group(name: str | None) -> None:
+    """An unknown group is refused before the prompt, the card and the engine: nothing is
+    written (the engine would first record a run)."""
+    if name is None or group_store.find_group(name.strip()) is not None:
+        return
+    known = ", ".join(g.name for g in group_store.list_groups()) or "none"
+    raise CliError(
+        f'there is no patient group "{name}" (groups: {known}); see `scrtui groups list`, '
+        "or leave out --group for all patients; nothing was sent",
+        EXIT_REFUSED,
+    )
 
 
 def _schedule(args: argparse.Namespace) -> object:
@@ -131,9 +146,23 @@ def _login(services: AppServices, role: str | None) -> None:
     result = session.login(_passcode())
     if not result.ok:
         raise CliError(result.message, EXIT_REFUSED)
-    if result.roles:
-        chosen = role or _choose_role(result.roles)
-        session.choose_role(chosen)
+    roles = session.roles()  # every role profile the card's user has here, however many
+    if role is not None:
+        _require_role(role, roles)
+        session.choose_role(role)
+    elif result.roles:
+        session.choose_role(_choose_role(result.roles))
+
+
+def _require_role(role: str, roles: tuple[RoleChoice, ...]) -> None:
+    if any(choice.role_profile_id == role for choice in roles):
+        return
+    listed = "; ".join(choice.label for choice in roles) or "none"
+    raise CliError(
+        f"--role {role} is not one of this smartcard user's role profiles ({listed}); "
+        "pass one of those, or leave out --role to choose; nothing was sent",
+        EXIT_REFUSED,
+    )
 
 
 def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:
