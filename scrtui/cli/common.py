@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from scrtui import logs
 from scrtui.paths import Home, HomeError, resolve_home
+from scrtui.services import RoleChoice
 from scrtui.settings import Settings, SettingsError, load
 from scrtui.store.db import StoreError, open_database
 
@@ -44,3 +45,16 @@ def open_context(args: argparse.Namespace, *, with_db: bool = True) -> Context:
     except (HomeError, SettingsError, StoreError) as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     return Context(home=home, settings=settings)
+
+
+def require_role(role: str, roles: tuple[RoleChoice, ...]) -> None:
+    """--role must be one of the card user's role profiles: refused with the list, never
+    ignored (a one-role user's card would otherwise act in a role nobody asked for)."""
+    if any(choice.role_profile_id == role for choice in roles):
+        return
+    listed = "; ".join(choice.label for choice in roles) or "none"
+    raise CliError(
+        f"--role {role} is not one of this smartcard user's role profiles ({listed}); "
+        "pass one of those, or leave out --role to choose; nothing was sent",
+        EXIT_REFUSED,
+    )

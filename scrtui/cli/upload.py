@@ -23,13 +23,14 @@ from scrtui.cli.common import (
     EXIT_STOPPED_EARLY,
     CliError,
     open_context,
+    require_role,
 )
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import ScheduleError, build_schedule
 from scrtui.engine.engine import Refused
-from scrtui.services import RoleChoice, UploadRequest
+from scrtui.services import UploadRequest
 from scrtui.settings import SettingsError, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries
@@ -148,21 +149,10 @@ def _login(services: AppServices, role: str | None) -> None:
         raise CliError(result.message, EXIT_REFUSED)
     roles = session.roles()  # every role profile the card's user has here, however many
     if role is not None:
-        _require_role(role, roles)
+        require_role(role, roles)
         session.choose_role(role)
     elif result.roles:
         session.choose_role(_choose_role(result.roles))
-
-
-def _require_role(role: str, roles: tuple[RoleChoice, ...]) -> None:
-    if any(choice.role_profile_id == role for choice in roles):
-        return
-    listed = "; ".join(choice.label for choice in roles) or "none"
-    raise CliError(
-        f"--role {role} is not one of this smartcard user's role profiles ({listed}); "
-        "pass one of those, or leave out --role to choose; nothing was sent",
-        EXIT_REFUSED,
-    )
 
 
 def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:
