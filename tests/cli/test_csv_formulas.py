@@ -70,6 +70,11 @@ def practice(run_cli, cli_home: Path, tmp_path: Path) -> Path:
     return cli_home
 
 
+def _read_as_written(path: Path) -> str:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
 def _cells(text: str) -> list[str]:
     rows = list(csv.reader(io.StringIO(text, newline="")))
     return [cell for row in rows[1:] for cell in row]
@@ -87,7 +92,7 @@ def test_report_csv_quotes_formula_cells(run_cli, practice: Path, tmp_path: Path
     out = tmp_path / "report.csv"  # a file, read as written (stdout text mode turns CR to LF)
     result = run_cli(practice, "report", "--format", "csv", "--output", str(out))
     assert result.returncode == 0, result.stderr
-    _assert_safe(out.read_text(encoding="utf-8", newline=""))
+    _assert_safe(_read_as_written(out))
     as_json = json.loads(run_cli(practice, "report", "--format", "json").stdout)
     assert '=HYPERLINK("http://x"), Ann' in {row["name"] for row in as_json}  # JSON as is
 
@@ -101,4 +106,4 @@ def test_the_reporter_export_quotes_formula_cells(practice: Path) -> None:
     finally:
         services.close()
         close_database()
-    _assert_safe(path.read_text(encoding="utf-8", newline=""))
+    _assert_safe(_read_as_written(path))
