@@ -1,7 +1,8 @@
-"""Running the command as another user: tests run as root, who may read and chmod anything,
-so "permission denied" and "cannot make it private" are only real for a user without those
-privileges (nobody). The interpreter lives under root's home, which nobody cannot enter, so the
-child starts as root, loads the commands, then drops to nobody before running one."""
+"""CLI fixtures: a seeded practice per module (tests copy it), and the command run as another
+user. Tests run as root, who may read and chmod anything, so "permission denied" and "cannot
+make it private" are only real for a user without those privileges (nobody). The interpreter
+lives under root's home, which nobody cannot enter, so the child starts as root, loads the
+commands, then drops to nobody before running one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,24 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import cli_env
+
+PATIENTS = 2000  # in the seeded practice below
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:
+    """One seeded home per module; tests that change it work on a copy."""
+    home = tmp_path_factory.mktemp("template") / "home"
+    result = run_cli(home, "seed", "--patients", str(PATIENTS), "--today", "2026-11-25")
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+@pytest.fixture
+def seeded(seeded_template: Path, tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(seeded_template, home)
+    return home
 
 
 @pytest.fixture

@@ -16,23 +16,13 @@ from pathlib import Path
 import pytest
 
 from scrtui.store.db import SCHEMA_VERSION
-
-PATIENTS = 300
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:
-    home = tmp_path_factory.mktemp("template") / "home"
-    result = run_cli(home, "seed", "--patients", str(PATIENTS), "--today", "2026-11-25")
-    assert result.returncode == 0, result.stderr
-    return home
+from tests.cli.conftest import PATIENTS
 
 
 @pytest.fixture
-def home(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "home"
-    shutil.copytree(template, copy)
-    return copy
+def home(seeded: Path) -> Path:
+    """A copy of the module's seeded practice (tests/cli/test_data_commands.py)."""
+    return seeded
 
 
 def _sql(db: Path, *statements: str) -> None:
@@ -150,7 +140,7 @@ def test_the_full_check_passes_a_sound_database_and_fails_a_damaged_one(
 ) -> None:
     sound = run_cli(home, "check")
     assert sound.returncode == 0, sound.stderr
-    assert f"The database {home / 'scrtui.db'} is sound: {PATIENTS} patients" in sound.stdout
+    assert f"The database {home / 'scrtui.db'} is sound: {PATIENTS:,} patients" in sound.stdout
     assert "quick check" in sound.stdout and "full check" in sound.stdout
     # An orphan row the quick check at open does not look for, but the full check does.
     _sql(

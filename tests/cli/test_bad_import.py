@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 
-GOOD: dict[str, Any] = {
-    "nhs_number": "943 476 5919",
-    "forename": "Siân",
-    "surname": "O'Brien",
-    "date_of_birth": "1957-03-14",
-    "gender": "female",
-    "registration_status": "permanent",
-    "registration_date": "2001-09-03",
-}
+from tests.cli.test_data_commands import PATIENT
+
+GOOD: dict[str, Any] = PATIENT
 
 
 def line(**changes: Any) -> str:

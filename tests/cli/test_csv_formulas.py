@@ -15,6 +15,7 @@ from scrtui.domain.spreadsheet import as_text
 from scrtui.paths import Home
 from scrtui.settings import Settings
 from scrtui.store.db import close_database
+from tests.cli.test_data_commands import PATIENT
 
 HOSTILE_SURNAMES = ['=HYPERLINK("http://x")', "+44 1234", "-2+3", "@SUM(A1)"]
 # An older database may hold what import now refuses: tab and carriage return first.
@@ -43,13 +44,7 @@ def test_the_rule(cell: str | None, written: str | None) -> None:
 @pytest.fixture
 def practice(run_cli, cli_home: Path, tmp_path: Path) -> Path:
     extract = tmp_path / "formulas.jsonl"
-    base = {
-        "forename": "Ann",
-        "date_of_birth": "1950-01-01",
-        "gender": "female",
-        "registration_status": "permanent",
-        "registration_date": "2000-01-01",
-    }
+    base = {**PATIENT, "forename": "Ann"}
     lines = [
         json.dumps({**base, "nhs_number": f"ABC{i:04d}", "surname": surname})
         for i, surname in enumerate(HOSTILE_SURNAMES)
