@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 DB_NAME = "scrtui.db"
@@ -48,9 +49,27 @@ class Home:
     def upload_log(self) -> Path:
         return self.log_dir / UPLOAD_LOG
 
-    def ensure(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.log_dir.mkdir(exist_ok=True, mode=0o700)
+    def ensure(self) -> list[str]:
+        """Create the home and its log folder (owner only), or make existing ones private.
+
+        Returns what was tightened (for the log); raises HomeError when the folder cannot be
+        made or made private, naming the folder and the reason."""
+        tightened: list[str] = []
+        for folder in (self.root, self.log_dir):
+            try:
+                folder.mkdir(parents=folder is self.root, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise HomeError(
+                    f"cannot use {folder} as the data directory ({exc.strerror}): "
+                    "choose another --home, or fix the folder"
+                ) from None
+            if not folder.is_dir():
+                raise HomeError(f"{folder} is not a folder: choose another --home")
+            tightened += make_private(folder, 0o700)
+        for name in (self.db_path, self.settings_path):
+            if name.exists() and not name.is_dir():  # a folder in its place is reported later
+                tightened += make_private(name, 0o600)
+        return tightened
 
 
 def touch_private(path: Path) -> None:
@@ -58,3 +77,25 @@ def touch_private(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
+
+
+class HomeError(RuntimeError):
+    """The data directory or one of its files cannot be used safely; the message says why."""
+
+
+def make_private(path: Path, mode: int) -> list[str]:
+    """Tighten `path` to `mode` when others may read or enter it (0644, 0777...), which an
+    administrator's copy or unzip can leave behind. Returns a note when something was changed;
+    raises HomeError with the reason when the change is not allowed (not the owner, read-only
+    file system): patient data must not stay readable by others."""
+    current = stat.S_IMODE(path.stat().st_mode)
+    if not current & 0o077:
+        return []
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise HomeError(
+            f"{path} is readable by other users (mode {current:04o}) and scrtui cannot make it "
+            f"private ({exc.strerror}): as its owner run chmod {mode:o} {path}"
+        ) from None
+    return [f"{path}: mode {current:04o} -> {mode:04o}"]

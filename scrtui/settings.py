@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from yarl import URL
+
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message names the key, the value and what is expected."""
@@ -77,10 +79,21 @@ def _text(max_len: int) -> Callable[[Any], str]:
 
 
 def _url(value: Any) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("an http:// or https:// URL such as http://127.0.0.1:8080/")
-    return str(value)
+    """Checked with yarl, the parser aiohttp uses, so a URL accepted here is one the HTTP
+    client can connect to (urlsplit alone let :99999 and :abc through to the run)."""
+    expected = "an http:// or https:// URL such as http://127.0.0.1:8080/"
+    if not isinstance(value, str) or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError(expected)
+    try:
+        url = URL(value)
+        host, port = url.host, url.port
+    except ValueError:  # a port out of range or not a number, a broken IPv6 address
+        raise ValueError(f"{expected}, with a port from 1 to 65535") from None
+    if url.scheme not in ("http", "https") or not host:
+        raise ValueError(expected)
+    if port is None or not 1 <= port <= 65535:
+        raise ValueError(f"{expected}, with a port from 1 to 65535")
+    return value
 
 
 def _optional_file(value: Any) -> str:
@@ -219,7 +232,14 @@ def load(path: Path) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:  # a folder in its place, no read permission, an I/O error
+        raise SettingsError(
+            f"{path}: cannot read the settings ({exc.strerror or exc}); make it a file its "
+            "owner can read (chmod 600), or move it away to use the defaults"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete the file") from None
     return parse(data, str(path))

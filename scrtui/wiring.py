@@ -79,6 +79,8 @@ class AppServices:
     def refusal(self, mode: Mode, group: str | None = None) -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
+        if group is not None and not self.group_exists(group):
+            return unknown_group(group)
         reason = refusal(mode, group, self.settings)
         if reason:
             return reason
@@ -97,6 +99,8 @@ class AppServices:
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         reason = self._card_refusal()
+        if request.group is not None and not self.group_exists(request.group):
+            reason = unknown_group(request.group)  # deleted since it was chosen
         if reason:
             raise Refused(reason)
         self.engine = UploadEngine(self.home, self.settings, self.session, clock=self.clock)
@@ -255,6 +259,11 @@ class AppServices:
 
     def close(self) -> None:
         self.backend.stop()
+
+
+def unknown_group(name: str) -> str:
+    """Said before anything is written: the engine would record a run first."""
+    return f'There is no patient group "{name}": choose another group, or all patients.'
 
 
 def _patient_row(row: report.ReportRow) -> PatientRow:

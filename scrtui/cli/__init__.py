@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "scrtui.cli.bench",
     "scrtui.cli.spine",
     "scrtui.cli.card",
+    "scrtui.cli.maintenance",
 )
 
 

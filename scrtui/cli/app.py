@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
@@ -26,8 +27,21 @@ def register(sub: Subcommands) -> None:
 
 
 def run_app_command(args: argparse.Namespace) -> int:
-    ctx = open_context(args)
+    ctx = _open_or_show(args)
     return _run(ctx, card=args.card, reader=args.reader)
+
+
+def _open_or_show(args: argparse.Namespace) -> Context:
+    """open_context; in a terminal its refusal (a damaged database...) is first shown as the
+    app's message screen, then printed and returned as exit code 2 as for any command."""
+    try:
+        return open_context(args)
+    except CliError as exc:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from scrtui.ui.problem import show_problem
+
+            show_problem(str(exc))
+        raise
 
 
 def _run(ctx: Context, *, card: str | None = None, reader: str | None = None) -> int:
@@ -56,7 +70,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if args.patients < 1:
         raise CliError("--patients must be at least 1", EXIT_REFUSED)
     args.home = str(demo_home(args))
-    ctx = open_context(args)
+    ctx = _open_or_show(args)
     if sum(bucket_counts().values()) == 0:
         print(f"Seeding a demo practice of {args.patients} patients in {ctx.home.root} ...")
         seed_practice(ctx.settings, args.patients, seed=1)

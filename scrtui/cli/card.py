@@ -18,7 +18,15 @@ from scrtui.card import (
 )
 from scrtui.card.profile import hex_bytes
 from scrtui.card.session import UPLOAD_ACTIVITY, activity_label, holds, role_label
-from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, Subcommands, open_context
+from scrtui.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    CliError,
+    Context,
+    Subcommands,
+    open_context,
+    require_role,
+)
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 
@@ -138,10 +146,8 @@ def run_login(args: argparse.Namespace) -> int:
         if not result.ok:
             raise CliError(result.message, EXIT_REFUSED)
         if args.role:
-            try:
-                session.choose_role(args.role)
-            except ValueError as exc:
-                raise CliError(str(exc), EXIT_REFUSED) from None
+            require_role(args.role, session.roles())
+            session.choose_role(args.role)
         print("\n".join(login_lines(session)))
     finally:
         backend.stop()

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 from scrtui import logs
-from scrtui.paths import Home, resolve_home
+from scrtui.paths import Home, HomeError, resolve_home
+from scrtui.services import RoleChoice
 from scrtui.settings import Settings, SettingsError, load
 from scrtui.store.db import StoreError, open_database
 
@@ -41,15 +42,27 @@ class Context:
 def open_context(args: argparse.Namespace, *, with_db: bool = True) -> Context:
     """Resolve the home, configure logging, read settings and open the database."""
     home = Home(resolve_home(getattr(args, "home", None)))
-    home.ensure()
-    logs.configure(home)
     try:
+        tightened = home.ensure()
+        logs.configure(home)
+        for note in tightened:
+            logs.get().warning("permissions_tightened", change=note)
         settings = load(home.settings_path)
-    except SettingsError as exc:
-        raise CliError(str(exc), EXIT_REFUSED) from None
-    if with_db:
-        try:
+        if with_db:
             open_database(home.db_path)
-        except StoreError as exc:
-            raise CliError(str(exc), EXIT_REFUSED) from None
+    except (HomeError, SettingsError, StoreError) as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
     return Context(home=home, settings=settings)
+
+
+def require_role(role: str, roles: tuple[RoleChoice, ...]) -> None:
+    """--role must be one of the card user's role profiles: refused with the list, never
+    ignored (a one-role user's card would otherwise act in a role nobody asked for)."""
+    if any(choice.role_profile_id == role for choice in roles):
+        return
+    listed = "; ".join(choice.label for choice in roles) or "none"
+    raise CliError(
+        f"--role {role} is not one of this smartcard user's role profiles ({listed}); "
+        "pass one of those, or leave out --role to choose; nothing was sent",
+        EXIT_REFUSED,
+    )

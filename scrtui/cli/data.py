@@ -22,7 +22,7 @@ from scrtui.domain import groups as group_rules
 from scrtui.domain.records import Bucket
 from scrtui.store import groups as group_store
 from scrtui.store import importer, queries, report, seed
-from scrtui.store.db import StoreError, UploadLock, close_database
+from scrtui.store.db import StoreError, UploadLock, close_database, store_errors
 
 Handler = Callable[[argparse.Namespace, Context], int]
 
@@ -33,7 +33,10 @@ def _command(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         context = open_context(args)
         try:
-            return handler(args, context)
+            with store_errors(context.home.db_path):
+                return handler(args, context)
+        except StoreError as exc:
+            raise CliError(str(exc), EXIT_REFUSED) from None
         finally:
             close_database()
 

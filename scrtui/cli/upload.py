@@ -24,6 +24,7 @@ from scrtui.cli.common import (
     CliError,
     Subcommands,
     open_context,
+    require_role,
 )
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION
@@ -32,6 +33,7 @@ from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
 from scrtui.engine.engine import Refused
 from scrtui.services import RoleChoice, UploadRequest
 from scrtui.settings import SettingsError, with_changes
+from scrtui.store import groups as group_store
 from scrtui.store import queries
 from scrtui.wiring import AppServices, create_services
 
@@ -65,6 +67,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_REFUSED) from None
     mode = Mode(args.mode)
     schedule = _schedule(args)
+    _require_group(args.group)
     out = sys.stderr if args.json else sys.stdout
     _confirm(mode, args.yes, out)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
@@ -80,6 +83,19 @@ def run_upload_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(queries.status_document()))
     return _exit_code(final)
+
+
+def _require_group(name: str | None) -> None:
+    """An unknown group is refused before the prompt, the card and the engine: nothing is
+    written (the engine would first record a run)."""
+    if name is None or group_store.find_group(name.strip()) is not None:
+        return
+    known = ", ".join(g.name for g in group_store.list_groups()) or "none"
+    raise CliError(
+        f'there is no patient group "{name}" (groups: {known}); see `scrtui groups list`, '
+        "or leave out --group for all patients; nothing was sent",
+        EXIT_REFUSED,
+    )
 
 
 def _schedule(args: argparse.Namespace) -> Schedule:
@@ -127,9 +143,12 @@ def _login(services: AppServices, role: str | None) -> None:
     result = session.login(_passcode())
     if not result.ok:
         raise CliError(result.message, EXIT_REFUSED)
-    if result.roles:
-        chosen = role or _choose_role(result.roles)
-        session.choose_role(chosen)
+    roles = session.roles()  # every role profile the card's user has here, however many
+    if role is not None:
+        require_role(role, roles)
+        session.choose_role(role)
+    elif result.roles:
+        session.choose_role(_choose_role(result.roles))
 
 
 def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:

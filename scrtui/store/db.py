@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
@@ -38,43 +41,173 @@ class StoreError(RuntimeError):
     """The database cannot be used; the message says why and what to do."""
 
 
+def restore_advice(path: Path) -> str:
+    """How to put a backup (made by `scrtui backup FILE`, scrtui/store/backup.py) back."""
+    path = path.absolute()
+    return (
+        f"To restore it: close scrtui, move {path.name} (with any {path.name}-wal and "
+        f"{path.name}-shm beside it) out of {path.parent}, copy your latest backup (made with "
+        f"`scrtui backup FILE`) to {path}, then run `scrtui check`"
+    )
+
+
+class DamagedDatabase(StoreError):
+    """The file is not a usable scrtui database: say so, where, and how to restore it."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(
+            f"the database is damaged: {path.absolute()} ({detail}). Nothing was changed. "
+            + restore_advice(path)
+            + "."
+        )
+
+
 def open_database(path: Path) -> SqliteDatabase:
-    """Open (creating if needed) and bring the schema to this version, or refuse clearly."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open the database, bring its schema to this version and check it, or refuse clearly.
+
+    Only a path that does not exist becomes a new database: an empty file in its place is a
+    lost database (a new one would send everyone again under new ids), so it is refused.
+    The quick check reads every page once (0.06-0.10 s at 60,000 patients, 0.3-0.6 s at
+    300,000: CHANGELOG.md), so garbage in the middle of the file is found before anything is
+    written.
+    """
+    _check_file(path)
     if not path.exists():
-        touch_private(path)
+        _create(path)
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     database.initialize(db)
-    db.connect(reuse_if_open=True)
-    for suffix in ("-wal", "-shm"):
-        side = Path(str(path) + suffix)
-        if side.exists():
-            os.chmod(side, 0o600)
-    _ensure_schema(db, path)
+    try:
+        db.connect(reuse_if_open=True)
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+        _ensure_schema(db, path)
+        problems = integrity_problems(db, "quick_check")
+        if problems:
+            raise DamagedDatabase(path, f"integrity check: {problems[0]}")
+    except (StoreError, PeeweeDatabaseError, sqlite3.DatabaseError) as exc:
+        db.close()
+        raise as_store_error(exc, path) from None
     return db
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what SQLite would misread (a folder, an empty file) or fail on later (no write
+    permission), before SQLite touches it."""
+    if path.is_dir():
+        raise DamagedDatabase(path, "it is a folder, not a database file")
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise DamagedDatabase(path, "it is not a regular file")
+    if path.stat().st_size == 0:
+        raise DamagedDatabase(
+            path,
+            "it is an empty file of 0 bytes; only a missing file becomes a new database, because "
+            "a new database would send every patient again under new message ids",
+        )
+    for target in (path, path.parent):
+        if not os.access(target, os.R_OK | os.W_OK):
+            raise _read_only(path, f"{target} is not writable by this user")
+
+
+def _read_only(path: Path, reason: str) -> StoreError:
+    return StoreError(
+        f"the database cannot be written: {path} ({reason}). Nothing was changed. Run scrtui as "
+        f"the file's owner, or give the owner read and write (chmod 600 {path}; the folder "
+        f"needs write too, for the -wal file); if it is on a read-only disk, copy it off"
+    )
+
+
+def as_store_error(exc: BaseException, path: Path) -> StoreError:
+    """SQLite's errors in the user's words: damaged, read-only, or busy."""
+    if isinstance(exc, StoreError):
+        return exc
+    text = str(exc)
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return _read_only(path, text)
+    if "locked" in lowered or "busy" in lowered:
+        return StoreError(
+            f"the database {path} is busy ({text}): another scrtui is writing to it; "
+            "try again in a moment"
+        )
+    return DamagedDatabase(path, text)
+
+
+def integrity_problems(db: SqliteDatabase, pragma: str = "quick_check") -> list[str]:
+    """SQLite's own check ("quick_check" or the slower "integrity_check"): [] when ok."""
+    rows = [str(row[0]) for row in db.execute_sql(f"PRAGMA {pragma}").fetchall()]
+    return [] if rows == ["ok"] else rows
+
+
+def _create(path: Path) -> None:
+    """A new database is built under a temporary name and linked into place when complete, so
+    a crash never leaves the empty file that the next start would refuse."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    tmp.unlink(missing_ok=True)
+    touch_private(tmp)
+    fresh = SqliteDatabase(str(tmp), pragmas={"foreign_keys": 1})
+    database.initialize(fresh)
+    try:
+        with fresh.atomic():
+            fresh.create_tables(ALL_MODELS)
+            SchemaInfo.create(version=SCHEMA_VERSION)
+            Upload.create()
+        fresh.close()
+        with suppress(FileExistsError):  # another process made it first: use theirs
+            os.link(tmp, path)
+    finally:
+        fresh.close()
+        tmp.unlink(missing_ok=True)
 
 
 def _ensure_schema(db: SqliteDatabase, path: Path) -> None:
     if not db.table_exists(SchemaInfo._meta.table_name):
         if db.get_tables():
             raise StoreError(f"{path} is not a scrtui database; use an empty --home for scrtui")
-        with db.atomic():
-            db.create_tables(ALL_MODELS)
-            SchemaInfo.create(version=SCHEMA_VERSION)
-            Upload.create()
-        return
+        raise DamagedDatabase(path, "it has no tables")
     version = SchemaInfo.select(SchemaInfo.version).scalar()
-    if version == SCHEMA_VERSION:
-        return
-    if version is None or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or version < 1:
+        raise DamagedDatabase(path, f"its schema version {version!r} is not a version")
+    if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} has schema version {version}, but this scrtui knows version "
             f"{SCHEMA_VERSION}: upgrade scrtui, or use another --home"
         )
-    with db.atomic():
-        for step in range(version, SCHEMA_VERSION):
-            MIGRATIONS[step](db)
-        SchemaInfo.update(version=SCHEMA_VERSION).execute()
+    if version < SCHEMA_VERSION:
+        with db.atomic():
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](db)
+            SchemaInfo.update(version=SCHEMA_VERSION).execute()
+    _check_tables(db, path)
+
+
+def _check_tables(db: SqliteDatabase, path: Path) -> None:
+    """Every table and column of this schema is there (a dropped table is damage, and would
+    otherwise fail in the middle of a run)."""
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        present = {row[1] for row in db.execute_sql(f'PRAGMA table_info("{table}")')}
+        if not present:
+            raise DamagedDatabase(path, f"the table {table} is missing")
+        wanted = {field.column_name for field in model._meta.sorted_fields}
+        missing = sorted(wanted - present)
+        if missing:
+            raise DamagedDatabase(path, f"the table {table} has no column {missing[0]}")
+
+
+@contextmanager
+def store_errors(path: Path) -> Iterator[None]:
+    """SQLite errors met after opening (a page damaged since) become StoreError."""
+    try:
+        yield
+    except (PeeweeDatabaseError, sqlite3.DatabaseError) as exc:
+        raise as_store_error(exc, path) from None
 
 
 def close_database() -> None:

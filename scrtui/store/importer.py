@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,6 +34,12 @@ from scrtui.store.models import database, scalar_int
 
 MAX_PROBLEMS_SHOWN = 20
 BATCH = 5_000  # rows per executemany: bounded memory, still fast
+# The longest line read: a real patient with years of medication is a few kB; a longer line is
+# refused without being parsed, so a hostile file cannot make the reader hold gigabytes.
+MAX_LINE_BYTES = 1_000_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode Cc: NUL, tab, CR, LF, ESC, C1
+# Any \uD800-\uDFFF escape; most are halves of a valid pair (emoji), checked only then.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 REGISTRATION_STATUSES = tuple(status.value for status in RegistrationStatus)
 ALLERGY_KINDS = ("allergy", "adverse reaction")
@@ -46,9 +54,17 @@ class Problem:
 
     def __str__(self) -> str:
         if not self.line:  # about the whole file, not one line
-            return f"{self.what} ({self.expected})"
+            return printable(f"{self.what} ({self.expected})")
         where = f"line {self.line}, field {self.field}" if self.field else f"line {self.line}"
-        return f"{where}: {self.what} ({self.expected})"
+        return printable(f"{where}: {self.what} ({self.expected})")
+
+
+def printable(text: str) -> str:
+    """Escape what a terminal would act on (ESC, C1) or cannot print (lone surrogates): field
+    names and values from the file end up in the message."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 class ImportFileError(ValueError):
@@ -105,18 +121,38 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Bad(f"{_show(value)} is not text", "a non-empty string")
+def _sane(value: str, max_len: int) -> str:
+    """Text as the Spine message and the screens can carry it: bounded, no control characters
+    (a NUL, tab or escape in a name is a broken extract, not a name)."""
+    if len(value) > max_len:
+        raise _Bad(f"{_show(value)} is {len(value):,} characters long", f"at most {max_len}")
+    found = _CONTROL.search(value)
+    if found:
+        raise _Bad(
+            f"{_show(value)} contains the control character U+{ord(found.group()):04X}",
+            "text without control characters (no NUL, tab or line break)",
+        )
     return value.strip()
 
 
-def _optional_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _Bad(f"{_show(value)} is not text", "a string, or null")
-    return value.strip()
+def _text(max_len: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _Bad(f"{_show(value)} is not text", "a non-empty string")
+        return _sane(value, max_len)
+
+    return check
+
+
+def _optional_text(max_len: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise _Bad(f"{_show(value)} is not text", "a string, or null")
+        return _sane(value, max_len)
+
+    return check
 
 
 def _bool(value: Any) -> bool:
@@ -165,17 +201,22 @@ def _digits(count: int) -> Callable[[Any], str]:
     return check
 
 
+# Text limits (docs/import-format.md): generous for real records, small enough for a screen.
+NAME_MAX = 100
+CLINICAL_TEXT_MAX = 1000
+ACTIVITY_MAX = 16
+
 # A field: (check, required, default when absent).
 Spec = dict[str, tuple[Callable[[Any], Any], bool, Any]]
 
 PATIENT_FIELDS: Spec = {
     "type": (_choice("patient"), False, "patient"),
-    "nhs_number": (_text, True, None),
-    "forename": (_text, True, None),
-    "surname": (_text, True, None),
+    "nhs_number": (_text(20), True, None),
+    "forename": (_text(NAME_MAX), True, None),
+    "surname": (_text(NAME_MAX), True, None),
     "date_of_birth": (_date, True, None),
     "gender": (_choice(*GENDERS), True, None),
-    "postcode": (_optional_text, False, ""),
+    "postcode": (_optional_text(16), False, ""),
     "registration_status": (_choice(*REGISTRATION_STATUSES), True, None),
     "registration_date": (_date, True, None),
     "fp69": (_bool, False, False),
@@ -188,8 +229,8 @@ PATIENT_FIELDS: Spec = {
     "allergies": (lambda v: v, False, []),
 }
 MEDICATION_FIELDS: Spec = {
-    "drug": (_text, True, None),
-    "dose": (_text, True, None),
+    "drug": (_text(CLINICAL_TEXT_MAX), True, None),
+    "dose": (_text(CLINICAL_TEXT_MAX), True, None),
     "repeat": (_bool, True, None),
     "start": (_date, True, None),
     "last_issue": (_optional_date, False, None),
@@ -197,21 +238,21 @@ MEDICATION_FIELDS: Spec = {
     "discontinued": (_optional_date, False, None),
 }
 ALLERGY_FIELDS: Spec = {
-    "substance": (_text, True, None),
-    "reaction": (_text, True, None),
+    "substance": (_text(CLINICAL_TEXT_MAX), True, None),
+    "reaction": (_text(CLINICAL_TEXT_MAX), True, None),
     "recorded": (_date, True, None),
     "kind": (_choice(*ALLERGY_KINDS), False, "allergy"),
 }
 USER_FIELDS: Spec = {
     "type": (_choice("user"), True, None),
     "sds_user_id": (_digits(12), True, None),
-    "name": (_text, True, None),
+    "name": (_text(NAME_MAX), True, None),
     "role_profiles": (lambda v: v, True, None),
 }
 ROLE_PROFILE_FIELDS: Spec = {
     "role_profile_id": (_digits(12), True, None),
-    "job_role_code": (_text, True, None),
-    "job_role_name": (_text, True, None),
+    "job_role_code": (_text(20), True, None),
+    "job_role_name": (_text(NAME_MAX), True, None),
     "activities": (lambda v: v, True, None),
 }
 
@@ -228,6 +269,10 @@ def _check_object(
         )
         return None
     out: dict[str, Any] = {}
+    for key in getattr(obj, "duplicates", ()):
+        problems.append(
+            Problem(line, prefix + key, "given more than once", "each field once per object")
+        )
     for key in obj:
         if key not in spec:
             close = difflib.get_close_matches(str(key), list(spec), n=1)
@@ -337,7 +382,12 @@ def _check_user(obj: dict[str, Any], line: int, problems: list[Problem]) -> _Lin
             if codes is None:
                 continue  # reported as missing
             if not isinstance(codes, list) or not all(
-                isinstance(c, str) and c.strip() and "," not in c for c in codes
+                isinstance(c, str)
+                and c.strip()
+                and "," not in c
+                and len(c) <= ACTIVITY_MAX
+                and not _CONTROL.search(c)
+                for c in codes
             ):
                 problems.append(
                     Problem(
@@ -351,36 +401,85 @@ def _check_user(obj: dict[str, Any], line: int, problems: list[Problem]) -> _Lin
     return _Line("user", record, role_ids=[p["role_profile_id"] for p in profiles])
 
 
-def _read_lines(path: Path) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) for each non-blank line; text None when it is not UTF-8."""
+class _Object(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers the keys it was given more than once (json keeps the last
+    silently, so a second "surname" would overwrite the first unseen)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice: list[str] = []
+        for key, _value in pairs:
+            if key in seen:
+                twice.append(key)
+            seen.add(key)
+        obj.duplicates = tuple(twice)
+    return obj
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, str | Problem]]:
+    """(line number, text) for each non-blank line, or a Problem for a line that is not UTF-8
+    or longer than MAX_LINE_BYTES (skipped without being held in memory)."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield (
+                    number,
+                    Problem(
+                        number, "", "the line is too long", f"at most {MAX_LINE_BYTES:,} bytes"
+                    ),
+                )
+                continue
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
-                yield number, None
+                yield number, Problem(number, "", "not UTF-8 text", "the file saved as UTF-8")
                 continue
             if text.strip():
                 yield number, text
 
 
+def _decode(number: int, text: str) -> Any:
+    """The line's JSON value, or a Problem: whatever the reader cannot take (an invalid
+    escape, NaN, a number of thousands of digits, nesting deeper than Python's stack, a lone
+    surrogate that no UTF-8 database or terminal can hold) is a problem of that line."""
+    expected = "one JSON object per line"
+    try:
+        obj = json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        return Problem(number, "", f"not valid JSON ({exc.msg} at column {exc.colno})", expected)
+    except RecursionError:
+        return Problem(number, "", "not valid JSON (nested too deeply)", expected)
+    except ValueError as exc:  # NaN/Infinity, or an integer beyond Python's digit limit
+        return Problem(number, "", f"not valid JSON ({str(exc).split(';')[0]})", expected)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return Problem(
+                number, "", "a \\u escape is half a character (a lone surrogate)", "UTF-8 text"
+            )
+    return obj
+
+
 def _parse(path: Path, problems: list[Problem], today: str) -> Iterator[tuple[int, _Line]]:
     """Every line checked; problems are appended, good lines yielded."""
     for number, text in _read_lines(path):
-        if text is None:
-            problems.append(Problem(number, "", "not UTF-8 text", "the file saved as UTF-8"))
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problems.append(
-                Problem(
-                    number,
-                    "",
-                    f"not valid JSON ({exc.msg} at column {exc.colno})",
-                    "one JSON object per line",
-                )
-            )
+        obj = text if isinstance(text, Problem) else _decode(number, text)
+        if isinstance(obj, Problem):
+            problems.append(obj)
             continue
         if not isinstance(obj, dict):
             problems.append(
@@ -462,8 +561,7 @@ def validate_file(path: Path, today: date | None = None) -> int:
 
     Raises ImportFileError with every problem (the first 20 are in the message).
     """
-    if not path.is_file():
-        raise ImportFileError([Problem(0, "", "no such file", "a JSON Lines file")], 1)
+    _check_readable(path)
     problems: list[Problem] = []
     existing = _existing_keys()
     seen: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
@@ -478,6 +576,21 @@ def validate_file(path: Path, today: date | None = None) -> int:
         problems.sort(key=lambda p: p.line)
         raise ImportFileError(problems[:MAX_PROBLEMS_SHOWN], len(problems))
     return count
+
+
+def _check_readable(path: Path) -> None:
+    """Say what is wrong with the path itself: missing, a folder, or not readable."""
+    if path.is_dir():
+        what = "is a folder, not a file"
+    elif not path.exists():
+        what = "no such file"
+    else:
+        try:
+            path.open("rb").close()
+            return
+        except OSError as exc:
+            what = f"cannot be read ({exc.strerror or exc})"
+    raise ImportFileError([Problem(0, "", what, "a JSON Lines file you can read")], 1)
 
 
 class _Writer:
@@ -552,6 +665,18 @@ class _Writer:
         self.result.role_profiles += len(profiles)
 
 
+@contextmanager
+def _read_errors() -> Iterator[None]:
+    """A read failing half-way (an I/O error, a file removed on a network share) rolls the
+    transaction back and is said as a problem, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise ImportFileError(
+            [Problem(0, "", f"reading failed ({exc.strerror or exc})", "a file you can read")], 1
+        ) from None
+
+
 def import_file(
     path: Path,
     settings: Settings,
@@ -563,7 +688,7 @@ def import_file(
     db = database.obj
     iso_today = (today or date.today()).isoformat()
     # The write lock is taken before validating, so the duplicate check still holds at commit.
-    with db.atomic("IMMEDIATE"):
+    with db.atomic("IMMEDIATE"), _read_errors():
         validate_file(path, today)
         writer = _Writer(scalar_int("SELECT COALESCE(MAX(id), 0) FROM patient") + 1)
         write_practice_row(settings, replace=False)

@@ -15,6 +15,7 @@ from typing import NamedTuple, TextIO
 
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
+from scrtui.domain.spreadsheet import safe_row
 from scrtui.store.groups import require_group
 from scrtui.store.models import database, scalar_int
 
@@ -145,12 +146,13 @@ def group_rows(name: str) -> Iterator[ReportRow]:
 
 
 def write_csv(rows: Iterator[ReportRow], out: TextIO) -> int:
-    """The report's columns as CSV; returns the number of rows written."""
+    """The report's columns as CSV (`scrtui report` and the Reporter's export both come here);
+    returns the number of rows written. Cells a spreadsheet would run are quoted."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow(row.as_dict().values())
+        writer.writerow(safe_row(row.as_dict().values()))
         count += 1
     return count
 

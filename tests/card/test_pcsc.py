@@ -451,6 +451,38 @@ def test_card_login_command(practice, vcards):
     assert "8642" not in practice.json_log.read_text()
 
 
+def test_upload_and_card_login_refuse_a_role_the_user_does_not_have(practice, vcards):
+    card = vcards(sds_user_id=TWO_ROLES, name="Pat Twohats", serial="VC-0003", passcode="8642")
+    card.insert()
+    env = {"SCRTUI_PASSCODE": "8642"}
+    wait_until(lambda: READER_00 in readers_with_cards(), DETECT_S, "pcscd to see the card")
+    both = "R8000 Clinical Practitioner (555000000031); R0001 System Administrator (555000000032)"
+    for command in (
+        ("upload", "--mode", "run", "--card", "pcsc", "--reader", READER_00, "--yes"),
+        ("card", "login", "--reader", READER_00),
+    ):
+        result = scrtui(practice.root, *command, "--role", "555000000011", env=env)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "--role 555000000011 is not one of this smartcard user's role profiles" in (
+            result.stderr
+        )
+        assert both in result.stderr
+        assert "Traceback" not in result.stderr
+    assert practice.db_path.exists()
+    runs = count_rows(practice, "SELECT COUNT(*) FROM run")
+    assert runs == 0
+
+
+def count_rows(home: Path, sql: str) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(home.db_path)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
 # -- a pcscd restart (opt-in: it restarts the machine's one pcscd) --------------------------------
 def _pcscd_pid() -> int | None:
     try:

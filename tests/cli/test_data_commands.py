@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import sqlite3
 import stat
 from pathlib import Path
 
-import pytest
+from tests.cli.conftest import PATIENTS
 
-PATIENTS = 2000
 STATUS_KEYS = {
     "unprocessed",
     "sending",
@@ -23,22 +21,6 @@ STATUS_KEYS = {
     "status",
     "last_run",
 }
-
-
-@pytest.fixture(scope="module")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:
-    """One seeded home per module; tests that change it work on a copy."""
-    home = tmp_path_factory.mktemp("template") / "home"
-    result = run_cli(home, "seed", "--patients", str(PATIENTS), "--today", "2026-11-25")
-    assert result.returncode == 0, result.stderr
-    return home
-
-
-@pytest.fixture
-def seeded(seeded_template: Path, tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    shutil.copytree(seeded_template, home)
-    return home
 
 
 def valid_numbers(home: Path, limit: int) -> list[str]:
@@ -119,17 +101,21 @@ def test_report_csv_to_stdout_and_json_to_a_private_file(
     assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
 
 
+# One patient line of a practice extract, with the required fields only.
+PATIENT = {
+    "nhs_number": "943 476 5919",
+    "forename": "Siân",
+    "surname": "O'Brien",
+    "date_of_birth": "1957-03-14",
+    "gender": "female",
+    "registration_status": "permanent",
+    "registration_date": "2001-09-03",
+}
+
+
 def test_import_good_then_bad(run_cli, cli_home: Path, tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
-    patient = {
-        "nhs_number": "943 476 5919",
-        "forename": "Siân",
-        "surname": "O'Brien",
-        "date_of_birth": "1957-03-14",
-        "gender": "female",
-        "registration_status": "permanent",
-        "registration_date": "2001-09-03",
-    }
+    patient = PATIENT
     good.write_text(
         json.dumps(patient)
         + "\n"

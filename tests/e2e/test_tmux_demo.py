@@ -93,3 +93,20 @@ def test_run_to_process_completed_in_a_real_terminal(tmp_path: Path, term: str) 
     assert document["unprocessed"] == 0 and document["sending"] == 0
     assert document["sent"] > 0
     assert (home / "logs" / "simulator.log").exists()  # the demo's simulator logs there too
+
+
+def test_a_damaged_database_shows_a_message_screen_in_a_real_terminal(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run_scrtui(home, "seed", "--patients", "20").returncode == 0
+    db = home / "scrtui.db"
+    db.write_bytes(b"\0" * 8192)  # zeroed by a failing disk
+    terminal = Terminal(f"{scrtui_executable()} --home {home} app", {"TERM": "tmux-256color"})
+    try:
+        screen = terminal.wait_for("scrtui cannot open this practice", timeout=60)
+        assert "the database is damaged" in screen
+        assert "Traceback" not in screen
+        terminal.keys("Enter")
+        after = terminal.wait_for("EXITED:2")
+        assert "scrtui: the database is damaged" in after  # and said again on the terminal
+    finally:
+        terminal.close()

@@ -136,3 +136,50 @@ def test_failed_with_a_group_that_has_no_failures_is_refused(practice, simulator
     )
     assert result.returncode == 2
     assert 'no failed initial uploads to reprocess in group "newreg"' in result.stderr
+
+
+def test_an_unknown_group_is_refused_before_anything_is_written(practice, simulator_url):
+    result = upload(
+        practice, "--mode", "run", "--group", "NOSUCH", "--mhs-url", simulator_url, "--yes"
+    )
+    assert result.returncode == 2, result.stderr
+    assert 'there is no patient group "NOSUCH"' in result.stderr
+    assert "scrtui groups list" in result.stderr and "$PAT" in result.stderr
+    assert "Traceback" not in result.stderr
+    status = json.loads(
+        subprocess.run(
+            [scrtui_executable(), "--home", str(practice), "status", "--json"],
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+        ).stdout
+    )
+    assert status["last_run"] is None  # no run row left behind
+    assert status["unprocessed"] == status["total"]
+
+
+def test_a_role_the_card_user_does_not_have_is_refused_with_their_roles(practice, simulator_url):
+    result = upload(
+        practice, "--mode", "run", "--role", "555000000099", "--mhs-url", simulator_url, "--yes"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--role 555000000099 is not one of this smartcard user's role profiles" in (
+        result.stderr
+    )
+    assert "R0001 System Administrator (555000000011)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/", "http://127.0.0.1:abc/"])
+def test_an_mhs_url_the_http_client_cannot_parse_is_refused(practice, url):
+    result = upload(practice, "--mode", "run", "--mhs-url", url, "--yes")
+    assert result.returncode == 2
+    assert f'mhs_url = "{url}"' in result.stderr and "port from 1 to 65535" in result.stderr
+    (practice / "scrtui.toml").write_text(f'[spine]\nmhs_url = "{url}"\n')
+    status = subprocess.run(
+        [scrtui_executable(), "--home", str(practice), "status"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert status.returncode == 2 and "port from 1 to 65535" in status.stderr

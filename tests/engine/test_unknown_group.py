@@ -1,0 +1,28 @@
+"""The app's path to an upload (scrtui/wiring.py): a group that does not exist (deleted since
+it was chosen) is refused before the engine records a run."""
+
+from __future__ import annotations
+
+import pytest
+
+from scrtui.domain.records import Mode
+from scrtui.domain.schedule import Schedule
+from scrtui.engine.engine import Refused
+from scrtui.services import UploadRequest
+from scrtui.store import queries
+from tests.engine.conftest import fast_settings, logged_in
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+async def test_an_unknown_group_is_refused_and_no_run_is_recorded(seeded, sim, mode) -> None:
+    services = await logged_in(seeded, fast_settings(sim.url))
+    try:
+        assert services.refusal(mode, "GONE") == (
+            'There is no patient group "GONE": choose another group, or all patients.'
+        )
+        with pytest.raises(Refused, match='no patient group "GONE"'):
+            await services.run_upload(UploadRequest(mode, Schedule(), group="GONE"))
+    finally:
+        services.close()
+    assert queries.last_run() is None
+    assert (await sim.stats())["requests"] == 0
