@@ -42,9 +42,12 @@ def _run(ctx: Context, *, card: str | None = None, reader: str | None = None) ->
 
 
 def demo_home(args: argparse.Namespace) -> Path:
-    """The demo never touches a real practice: its own home unless --home names one."""
+    """The demo never touches the default practice: --home, else SCRTUI_HOME, else its own
+    "scrtui-demo" folder beside the default home."""
     if getattr(args, "home", None):
         return Path(args.home)
+    if os.environ.get("SCRTUI_HOME"):
+        return resolve_home(None)
     return resolve_home(None).parent / "scrtui-demo"
 
 
