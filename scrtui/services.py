@@ -23,6 +23,7 @@ class CardState(enum.StrEnum):
     NO_CARD = "No smartcard"
     WRONG_CARD = "Card has no SCR application"
     INSERTED = "Card inserted: enter passcode"
+    BLOCKED = "Card blocked"  # too many wrong passcodes: only the RA can unblock it
     LOCKED = "Card removed: session locked"
     LOGGED_IN = "Logged in"
     EXPIRED = "Session expired"
@@ -131,6 +132,9 @@ class Services(Protocol):
     def choose_role(self, role_profile_id: str) -> None: ...
     def toggle_simulated_card(self) -> None:
         """Demo only: insert or remove the simulated card."""
+
+    def unblock_simulated_card(self) -> None:
+        """Demo only: unblock the simulated card (what the Registration Authority does)."""
 
     # SCR Reporter
     def report_count(self, bucket: Bucket | None, search: str = "") -> int: ...

@@ -115,6 +115,15 @@ class AppServices:
     def snapshot(self) -> Snapshot:
         if self.engine is not None:
             return self.engine.snapshot()
+        # No run in this process: what the database says, so the status bar agrees with the
+        # screens after a restart ("Stopped: completed", not "idle").
+        stored = queries.upload_state()
+        if stored.status == RunStatus.STOPPED.value:
+            return Snapshot(
+                status=RunStatus.STOPPED,
+                reason=stored.status_reason or "",
+                counts=queries.bucket_counts(),
+            )
         return Snapshot(status=RunStatus.IDLE, counts=queries.bucket_counts())
 
     def pause(self) -> None:
@@ -145,6 +154,11 @@ class AppServices:
         toggle = getattr(self.backend, "toggle", None)
         if toggle is not None:  # only the simulated card can be moved from the keyboard
             toggle()
+
+    def unblock_simulated_card(self) -> None:
+        unblock = getattr(self.backend, "unblock", None)
+        if unblock is not None:  # a real card is unblocked by the Registration Authority only
+            unblock()
 
     # ----- SCR Reporter ----------------------------------------------------------------------
 

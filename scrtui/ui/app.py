@@ -49,6 +49,7 @@ class ScrApp(App[None]):
         Binding("f1", "help", "Help", key_display="F1", priority=True),
         Binding("f3", "login", "Log in", key_display="F3"),
         Binding("f4", "toggle_card", "Card", key_display="F4"),
+        Binding("ctrl+u", "unblock_card", "Unblock card", key_display="^U"),
         Binding("f10", "quit", "Quit", key_display="F10", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -129,7 +130,8 @@ class ScrApp(App[None]):
             return
         if self.upload_running and snapshot != self._before_start:
             self._upload_started = True
-        state = LiveState(snapshot, card, self.upload_running, self._request)
+        now = self.clock().replace(second=0, microsecond=0)
+        state = LiveState(snapshot, card, self.upload_running, self._request, now)
         if self.live.publish(state) and react:
             self._react(previous, state)
 
@@ -142,12 +144,23 @@ class ScrApp(App[None]):
             elif after.card.state is not CardState.INSERTED:
                 top = self.screen
                 if isinstance(top, PasscodeModal) and after.card.state is not CardState.LOGGED_IN:
-                    top.close(None)  # the card went: nothing to log in to
+                    top.close(None)  # the card went (or is blocked): nothing to log in to
+                    if after.card.state is CardState.BLOCKED:  # the passcode just blocked it
+                        self._say_blocked(after.card.simulated)
+
+    def _say_blocked(self, simulated: bool) -> None:
+        """A blocked card is no dead end: say who can unblock it (in the demo: ctrl+u)."""
+        detail = " In this demo, ctrl+u unblocks the simulated card." if simulated else ""
+        self.push_screen(
+            MessageModal("Smartcard blocked", t.BLOCKED_HELP + detail, kind="refusal")
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         card = self.live.state.card
         if action == "toggle_card":
             return card.simulated
+        if action == "unblock_card":
+            return card.simulated and card.state is CardState.BLOCKED
         if action == "login":
             return card.state is CardState.INSERTED or card.needs_role_choice
         return True
@@ -227,6 +240,11 @@ class ScrApp(App[None]):
         if role_profile_id is not None:
             self.services.choose_role(role_profile_id)
             self._roles = ()
+        self._poll()
+
+    def action_unblock_card(self) -> None:
+        # The card then reads as inserted, and _react opens the passcode dialog.
+        self.services.unblock_simulated_card()
         self._poll()
 
     def action_toggle_card(self) -> None:

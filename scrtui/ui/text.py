@@ -25,6 +25,10 @@ STOP_DETAIL = (
     "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
     "with Initial Upload > Resume."
 )
+BLOCKED_HELP = (
+    "This smartcard is blocked (too many wrong passcodes): ask your Registration Authority to "
+    "unblock it."
+)
 CARD_REMOVED_HELP = (
     "The smartcard was removed, so sending is paused. Reinsert the card and enter your "
     "passcode to continue."
@@ -47,22 +51,45 @@ def window_title(mode: Mode) -> str:
     return f"SCR Upload - {mode.label}"
 
 
-def card_text(view: CardView, width: int = 0) -> str:
-    """One line for the card status widget: the state, who, and how long the session has.
+def card_text(view: CardView, width: int = 0, *, ascii_only: bool = False) -> str:
+    """One line for the card status widget: the state, who, their role, whether it holds
+    B0062, and how long the session has.
 
-    With a width, a logged-in line is shortened (never the time left) until it fits. Whether
-    the card is simulated is shown separately (right of the title), to fit 80 columns.
+    With a width, a logged-in line is shortened (never the time left or B0062) until it fits;
+    anything still too long is cut with a mark. Whether the card is simulated is shown
+    separately (right of the title), to fit 80 columns.
     """
     if view.state is not CardState.LOGGED_IN:
-        return f"{view.state.value}. {view.message}" if view.message else view.state.value
+        text = card_state_text(view)
+        return clip(text, width, ascii_only=ascii_only) if width else text
     who = view.user_name or "unknown user"
     left = f", {session_left(view.time_left)} left" if view.time_left is not None else ""
-    role = f" ({view.role_name})" if view.role_name else ""
-    candidates = (f"Logged in as {who}{role}{left}", f"{who}{role}{left}", f"{who}{left}")
+    rbac = "B0062" if view.has_b0062 else "no B0062"
+    role = f" ({view.role_name}, {rbac})" if view.role_name else f" ({rbac})"
+    candidates = (
+        f"Logged in as {who}{role}{left}",
+        f"{who}{role}{left}",
+        f"{who} ({rbac}){left}",
+    )
     for text in candidates:
         if not width or len(text) <= width:
             return text
-    return candidates[-1]
+    return clip(candidates[-1], width, ascii_only=ascii_only)
+
+
+def card_state_text(view: CardView) -> str:
+    """The state and what to do, said once: "Card inserted: enter the passcode to log in".
+
+    A state label with its own hint ("Card inserted: enter passcode") gives way to the
+    detailed message rather than repeating it.
+    """
+    if not view.message:
+        return view.state.value
+    label = view.state.value.split(":", 1)[0]
+    message = view.message.rstrip(".")
+    if ":" in view.state.value:
+        return f"{label}: {message[:1].lower()}{message[1:]}"
+    return f"{label}. {message}"
 
 
 def card_level(view: CardView) -> str:
@@ -79,24 +106,11 @@ def session_left(value: timedelta) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
-def card_problem(view: CardView) -> str | None:
-    """What is missing before an upload may start or resume, or None when the card is ready."""
+def card_problem(view: CardView, doing: str = "start the upload") -> str | None:
+    """What is missing before an upload may start (or, with doing="continue the upload",
+    resume), in one sentence; None when the card is ready."""
     if view.state is not CardState.LOGGED_IN:
-        if view.state is CardState.INSERTED:
-            return (
-                "Your smartcard is inserted but you are not logged in: press F3 and enter "
-                "your passcode."
-            )
-        if view.state is CardState.EXPIRED:
-            return (
-                "Your smartcard session has expired (10 hours): remove and reinsert the card, "
-                "then log in again."
-            )
-        detail = f" ({view.message})" if view.message else ""
-        return (
-            f"No smartcard session: {view.state.value}{detail}. Insert your smartcard and log "
-            "in with your passcode before starting the upload."
-        )
+        return _no_session_problem(view, doing)
     if view.needs_role_choice:
         return "Choose your role profile first: press F3."
     if not view.has_b0062:
@@ -109,11 +123,82 @@ def card_problem(view: CardView) -> str | None:
     return None
 
 
-def status_line(snapshot: Snapshot) -> str:
-    """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"."""
+def _no_session_problem(view: CardView, doing: str) -> str:
+    if view.state is CardState.INSERTED:
+        return (
+            "Your smartcard is inserted but you are not logged in: press F3 and enter your "
+            f"passcode to {doing}."
+        )
+    if view.state is CardState.LOCKED:
+        return (
+            "The smartcard was removed, so the session is locked: reinsert the same card and "
+            f"enter your passcode to {doing}."
+        )
+    if view.state is CardState.EXPIRED:
+        return (
+            "Your smartcard session has expired (10 hours): remove and reinsert the card, "
+            f"then log in again to {doing}."
+        )
+    if view.state is CardState.BLOCKED:
+        return f"{BLOCKED_HELP} Then log in with it to {doing}."
+    return (
+        f"No smartcard session ({view.state.value}): insert your smartcard and log in with "
+        f"your passcode to {doing}."
+    )
+
+
+def busy_refusal(status: RunStatus) -> str:
+    """Why another option cannot start while an upload is under way: only a stopped upload
+    lets another start (a paused one still holds its patients), so say stop, not pause."""
+    state = {
+        RunStatus.SCHEDULED: "scheduled",
+        RunStatus.PAUSED: "paused",
+        RunStatus.STOPPING: "stopping",
+    }.get(status, "in progress")
+    return (
+        f"An upload is already {state}. Press v to view it, and stop it there (s) before "
+        "choosing another option."
+    )
+
+
+def status_line(snapshot: Snapshot, now: datetime | None = None) -> str:
+    """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"; with
+    the time, a scheduled start counts down and an outage says since when and the next check."""
+    text = snapshot.status.value
     if snapshot.reason:
-        return f"{snapshot.status.value}: {snapshot.reason}"
-    return snapshot.status.value
+        text += f": {snapshot.reason}"
+    if in_outage(snapshot):
+        return f"{text} ({outage_detail(snapshot)})"
+    if snapshot.status is RunStatus.SCHEDULED and snapshot.next_event and now is not None:
+        return f"{text} (in {countdown(snapshot.next_event - now)})"
+    return text
+
+
+def in_outage(snapshot: Snapshot) -> bool:
+    """Paused because the MHS adaptor does not answer (the run continues by itself)."""
+    return (
+        snapshot.status is RunStatus.PAUSED
+        and snapshot.outage_since is not None
+        and snapshot.reason.startswith("MHS unreachable")
+    )
+
+
+def outage_detail(snapshot: Snapshot) -> str:
+    since = f"since {snapshot.outage_since:%H:%M:%S}" if snapshot.outage_since else ""
+    check = (
+        f"next check {snapshot.next_check:%H:%M:%S}" if snapshot.next_check else "checking now"
+    )
+    return ", ".join(part for part in (since, check) if part)
+
+
+def countdown(left: timedelta) -> str:
+    """Time to go in whole minutes, rounded up: "16h 30m", "5m", "under a minute"."""
+    minutes = -(-int(left.total_seconds()) // 60)
+    if minutes <= 0:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 def schedule_line(snapshot: Snapshot) -> str:

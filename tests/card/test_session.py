@@ -166,7 +166,7 @@ def test_removal_locks_at_once_and_the_same_card_with_passcode_unlocks(session, 
     view = session.view()
     assert (view.state, view.user_name) == (CardState.LOCKED, "Demo Administrator")
     assert view.message == (
-        "Reinsert the same smartcard and enter the passcode to unlock the session"
+        "Reinsert the same card and enter the passcode to unlock it"
     )
     assert "Reinsert the same card" in session.gate_reason()
     sim.insert()

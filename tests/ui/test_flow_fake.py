@@ -309,7 +309,9 @@ async def test_login_with_several_roles_asks_which_role() -> None:
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.live.state.card.state is CardState.LOGGED_IN)
         assert services.calls[-1] == f"choose_role:{ADMIN.role_profile_id}"
-        assert "Logged in as Dr Ann Smith (System Administrator), 9h 58m left" in screen_text(app)
+        assert "Logged in as Dr Ann Smith (System Administrator, B0062), 9h 58m left" in (
+        screen_text(app)
+    )
 
 
 async def test_card_removed_while_passcode_dialog_open_closes_it() -> None:
