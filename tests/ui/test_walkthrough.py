@@ -23,6 +23,7 @@ from scrtui.ui.screens.upload import UploadScreen
 
 from .conftest import make_app, wait_for
 from .fake_after_upload import FakeAfterUpload
+from .fake_services import FakeServices
 from .real_services import real_services
 from .test_flow import (
     SLOW,
@@ -44,6 +45,14 @@ async def open_form(pilot, key: str = "r") -> ScheduleModal:
     await pilot.press("y")
     await wait_for(pilot, lambda: on(app, ScheduleModal), what="SCR Upload form")
     return app.screen
+
+
+async def stop_confirmed(pilot) -> None:
+    """From the SCR Upload window: s, Yes, and the run's end message."""
+    await pilot.press("s")
+    await wait_for(pilot, lambda: on(pilot.app, ConfirmModal))
+    await pilot.press("y")
+    await finish(pilot)
 
 
 # ----- bug 2: the schedule line says "next:" once ---------------------------------------------
@@ -73,18 +82,13 @@ async def test_the_schedule_line_says_next_once(seeded_home: Path, tmp_path: Pat
                 assert f"next: start at {tomorrow:%d/%m/%Y} 02:00" in line
             # and a countdown to the start
             assert "(in " in text_of(app, "#upload-status")
-            await pilot.press("s")
-            await wait_for(pilot, lambda: on(app, ConfirmModal))
-            await pilot.press("y")
-            await finish(pilot)
+            await stop_confirmed(pilot)
 
 
 # ----- bug 4: a past start says what works ----------------------------------------------------
 
 
 async def test_a_past_start_says_what_works_and_immediately_does() -> None:
-    from .fake_services import FakeServices
-
     app = make_app(FakeServices())
     async with app.run_test(size=(80, 24)) as pilot:
         await open_bulk(pilot)
@@ -126,10 +130,7 @@ async def test_another_option_while_paused_says_stop_not_pause(
             assert "pause" not in said.replace("paused", "")
             await pilot.press("escape", "v")
             await wait_for(pilot, lambda: on(app, UploadScreen))
-            await pilot.press("s")
-            await wait_for(pilot, lambda: on(app, ConfirmModal))
-            await pilot.press("y")
-            await finish(pilot)
+            await stop_confirmed(pilot)
 
 
 # ----- bug 6: p with the card removed says how to continue, in one sentence -------------------
@@ -260,18 +261,13 @@ async def test_an_outage_offers_no_resume_and_says_since_when_and_the_next_check
             offered = [b.action for b in _shown_bindings(app)]
             assert "resume" not in offered and "pause" not in offered
             assert "stop" in offered
-            await pilot.press("s")
-            await wait_for(pilot, lambda: on(app, ConfirmModal))
-            await pilot.press("y")
-            await finish(pilot)
+            await stop_confirmed(pilot)
 
 
 # ----- bug 10: the Start choice follows the arrows and shows which is chosen by shape ---------
 
 
 async def test_the_start_choice_follows_the_arrows_and_marks_the_choice() -> None:
-    from .fake_services import FakeServices
-
     app = make_app(FakeServices())
     async with app.run_test(size=(80, 24)) as pilot:
         await open_bulk(pilot)
@@ -302,8 +298,6 @@ def test_space_and_the_arrows_of_the_start_choice_are_in_the_help() -> None:
 
 
 async def test_enter_in_a_field_moves_to_the_next_one_and_does_not_start() -> None:
-    from .fake_services import FakeServices
-
     services = FakeServices()
     app = make_app(services)
     async with app.run_test(size=(80, 24)) as pilot:
