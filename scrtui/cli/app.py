@@ -8,9 +8,10 @@ from pathlib import Path
 
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, open_context
 from scrtui.paths import resolve_home
-from scrtui.settings import SettingsError, save, with_changes
+from scrtui.settings import Settings, SettingsError, save, with_changes
 
 DEMO_PATIENTS = 5_000
+DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the front screen
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +52,27 @@ def demo_home(args: argparse.Namespace) -> Path:
     return resolve_home(None).parent / "scrtui-demo"
 
 
+def demo_rejections(settings: Settings, count: int = DEMO_REJECTIONS) -> list[str]:
+    """The first `count` patients (by id) the upload would send: the demo's simulated Spine
+    rejects them (PSIS-30418), so a run ends with a few Failed to find, group and resend."""
+    from datetime import date
+
+    from scrtui.domain import eligibility
+    from scrtui.store import queries
+
+    chosen: list[str] = []
+    for ids in queries.iter_patient_ids(batch=200):
+        for record in queries.load_records(ids).values():
+            decision = eligibility.decide(
+                record, date.today(), settings.update_existing_after_days
+            )
+            if decision.eligible:
+                chosen.append(record.nhs_number)
+            if len(chosen) == count:
+                return chosen
+    return chosen
+
+
 def run_demo_command(args: argparse.Namespace) -> int:
     from scrtui.spine.simulator import start_simulator_process
     from scrtui.store.queries import bucket_counts
@@ -63,8 +85,12 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if sum(bucket_counts().values()) == 0:
         print(f"Seeding a demo practice of {args.patients} patients in {ctx.home.root} ...")
         seed_practice(ctx.settings, args.patients, seed=1)
+    rejected = demo_rejections(ctx.settings)
     # The simulator logs into the demo's own home, never the real practice's.
-    process, url = start_simulator_process(env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)})
+    process, url = start_simulator_process(
+        ["--reject", ",".join(rejected)] if rejected else [],
+        env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)},
+    )
     try:
         try:
             ctx.settings = with_changes(ctx.settings, mhs_url=url, card_backend="simulated")
@@ -72,6 +98,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
             raise CliError(str(exc), EXIT_REFUSED) from None
         save(ctx.home.settings_path, ctx.settings)
         os.environ.setdefault("SCRTUI_DEMO", "1")
+        # Said on the front screen, so the Failed loop can be rehearsed knowingly.
+        os.environ["SCRTUI_DEMO_REJECTS"] = str(len(rejected))
         return _run(ctx, card="simulated")
     finally:
         process.terminate()

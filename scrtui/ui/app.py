@@ -66,7 +66,10 @@ class ScrApp(App[None]):
         self.services = services
         self.settings = services.settings
         self.clock: Callable[[], datetime] = clock or datetime.now
-        traits = detect(os.environ if environ is None else environ)
+        env = os.environ if environ is None else environ
+        traits = detect(env)
+        # `scrtui demo` says how many patients its simulated Spine rejects (scrtui/cli/app.py).
+        self.demo_rejects = int(env.get("SCRTUI_DEMO_REJECTS", "0") or 0)
         self.ascii_only = traits.ascii_only
         self.sixteen_colours = traits.sixteen_colours
         self.live = LiveHub(self)
@@ -207,7 +210,7 @@ class ScrApp(App[None]):
             result = event.worker.result
             snapshot = result if isinstance(result, Snapshot) else self.services.snapshot()
             title, message = t.finished_message(snapshot)
-            self.push_screen(MessageModal(title, message, kind="info"))
+            self.push_screen(MessageModal(title, message, kind="info", low=True))
 
     # ----- the card ----------------------------------------------------------------------------
 
@@ -257,7 +260,15 @@ class ScrApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.close(None)
         elif not any(isinstance(s, HelpScreen) for s in self.screen_stack):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self._help_section()))
+
+    def _help_section(self) -> str | None:
+        """The help section of the screen (or dialog) the user is looking at."""
+        for screen in reversed(self.screen_stack):
+            section = getattr(screen, "HELP_SECTION", None)
+            if section:
+                return str(section)
+        return None
 
     async def action_quit(self) -> None:
         """F10, ctrl+q and the palette's Quit all ask first (Vision's exit prompt)."""

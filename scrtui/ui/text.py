@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
-from scrtui.domain.records import Mode
+from scrtui.domain.records import Bucket, Mode
 from scrtui.services import CardState, CardView, LastRun
 
 # domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
@@ -253,6 +253,22 @@ def last_run_lines(last: LastRun | None) -> list[str]:
     ]
 
 
+def demo_rejects_note(rejects: int) -> str:
+    return (
+        f"Demo: the simulated Spine rejects {patients(rejects)} (PSIS-30418, every time), so "
+        "a run ends with Failed ones to find (SCR Reporter, F5), save to a group and resend "
+        "(Bulk Uploads > Failed)."
+    )
+
+
+def failed_help(failed: int) -> str:
+    """How many the Spine rejected and the way to resend them (domain.md's Failed loop)."""
+    return (
+        f"{patients(failed)} Failed. To resend: SCR Reporter, F5 shows why; fix them, then "
+        "GP Summary Bulk Uploads > Failed (a patient group narrows it)."
+    )
+
+
 def worker_error_message(error: BaseException | None, *, started: bool) -> tuple[str, str]:
     """(title, text) when the upload's worker raised instead of returning a snapshot."""
     if not started:
@@ -273,7 +289,10 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
             "settings or the MHS adaptor), then choose Initial Upload > Resume.",
         )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
-        return ("SCR Upload", PROCESS_COMPLETED)
+        failed = snapshot.counts.get(Bucket.FAILED, 0)
+        if not failed:
+            return ("SCR Upload", PROCESS_COMPLETED)
+        return ("SCR Upload", f"{PROCESS_COMPLETED}\n\n{failed_help(failed)}")
     return (
         "Upload stopped",
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "

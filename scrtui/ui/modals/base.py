@@ -24,6 +24,8 @@ GLOBAL_KEYS = [
 class Dialog(ModalScreen[T]):
     """Subclasses implement compose_body(); the App's priority keys (F1, F10) still work."""
 
+    HELP_SECTION: str | None = "Dialogs"  # the F1 help opens here (scrtui/ui/keys.py)
+
     BINDINGS = [
         Binding("left", "app.focus_previous", "Previous", show=False),
         Binding("right", "app.focus_next", "Next", show=False),

@@ -66,6 +66,7 @@ class StartChoice(RadioSet):
 
 
 class ScheduleModal(Dialog[UploadRequest | None]):
+    HELP_SECTION = "SCR Upload - <Option> form"
     """Dismisses the UploadRequest on a valid OK, or None on Cancel/Escape."""
 
     AUTO_FOCUS = "#start-choice"

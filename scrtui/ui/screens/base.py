@@ -14,6 +14,7 @@ from ..widgets.status_bar import StatusBar
 
 class FramedScreen(Screen[None]):
     HEADER_TITLE = "SCR Initial Upload"
+    HELP_SECTION: str | None = None  # the F1 help opens at this section (scrtui/ui/keys.py)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.HEADER_TITLE)

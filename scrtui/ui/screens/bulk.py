@@ -36,6 +36,7 @@ OPTION_HINTS = {
 
 
 class BulkTransmissionScreen(FramedScreen):
+    HELP_SECTION = "GP Summary Bulk Transmission"
     AUTO_FOCUS = "#initial-upload-menu"
     BINDINGS = [
         Binding("r", "choose('run')", "Run"),

@@ -44,6 +44,7 @@ def new_lines(old: list[str], new: list[str]) -> list[str] | None:
 
 
 class LogScreen(ToolScreen):
+    HELP_SECTION = "Upload log"
     AUTO_FOCUS = "#upload-log"
     BINDINGS = [
         Binding("f", "follow", "Follow"),

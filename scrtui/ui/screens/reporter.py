@@ -58,6 +58,7 @@ def bucket_of(value: str) -> Bucket | None:
 
 
 class ReporterScreen(ToolScreen):
+    HELP_SECTION = "SCR Reporter"
     AUTO_FOCUS = "#report-table"
     BINDINGS = [
         Binding("f5", "bucket('failed')", "Bucket", key_display="F5-F9,F12"),

@@ -54,6 +54,7 @@ def _row(label: str, value: Widget, *, row_id: str | None = None) -> ComposeResu
 
 
 class UploadScreen(FramedScreen):
+    HELP_SECTION = "SCR Upload window (running)"
     BINDINGS = [
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
