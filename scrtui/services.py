@@ -108,6 +108,14 @@ class PatientRow:
 REPORT_ORDERS = ("nhs", "reason", "name")
 
 
+@dataclass(frozen=True)
+class ReasonCount:
+    bucket: Bucket
+    reason_code: str | None
+    reason_text: str | None
+    patients: int
+
+
 class Services(Protocol):
     settings: Settings
 
@@ -141,6 +149,9 @@ class Services(Protocol):
     def report_page(
         self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
     ) -> list[PatientRow]: ...
+    def reason_counts(self) -> list[ReasonCount]:
+        """Failed and Not Required patients counted per reason (the reporter's summary)."""
+
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
 

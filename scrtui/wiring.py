@@ -20,6 +20,7 @@ from scrtui.services import (
     LoginResult,
     Overview,
     PatientRow,
+    ReasonCount,
     ServiceError,
     UploadRequest,
 )
@@ -172,6 +173,9 @@ class AppServices:
             _patient_row(r)
             for r in report.report_rows(bucket, search or None, order, offset, limit)
         ]
+
+    def reason_counts(self) -> list[ReasonCount]:
+        return [ReasonCount(*row) for row in report.reason_counts()]
 
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         exports = self.home.root / "exports"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
-from scrtui.services import CardState, CardView, LastRun
+from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
 # domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
 # one copy, in scrtui.domain.prompts, shared with the headless commands.
@@ -376,6 +376,23 @@ def clip(text: str, width: int, *, ascii_only: bool = False) -> str:
     if width <= 1:
         return text[:width]
     return text[: width - 1] + ("~" if ascii_only else "…")
+
+
+def reason_summary(counts: list[ReasonCount], width: int = 66) -> str:
+    """One line per reason: the patients, then the reason cut to the dialog's width."""
+    if not counts:
+        return "No patient is Failed or Not Required."
+    lines: list[str] = []
+    shown: Bucket | None = None
+    for row in counts:
+        if row.bucket is not shown:
+            total = sum(r.patients for r in counts if r.bucket is row.bucket)
+            lines += [""] if lines else []
+            lines.append(f"{row.bucket.label}: {patients(total)}")
+            shown = row.bucket
+        reason = reason_line(row.reason_code, row.reason_text) or "no reason recorded"
+        lines.append(clip(f"{row.patients:>7,}  {reason}", width))
+    return "\n".join(lines)
 
 
 def mark_all_message(marked: int, total: int) -> str:

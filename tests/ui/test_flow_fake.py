@@ -275,7 +275,9 @@ async def test_deferred_start_shows_scheduled_then_runs() -> None:
         assert "Start 02/05/2026 02:00" in text
         services.start_scheduled_now()
         await wait_for(pilot, lambda: isinstance(app.screen, MessageModal))
-        assert app.screen.text == "Process completed."
+        assert app.screen.text.startswith("Process completed.")
+        failed = services.counts()[Bucket.FAILED]
+        assert f"{failed} patients Failed. To resend" in app.screen.text
 
 
 async def test_worker_error_becomes_a_message_not_a_crash() -> None:

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer
+
+from ..widgets.keybar import KeyBar
 
 T = TypeVar("T")
 
@@ -53,7 +54,7 @@ class Dialog(ModalScreen[T]):
             box.border_title = self.dialog_title
             yield from self.compose_body()
         # The screen below keeps its own footer; a modal shows the keys that work in it.
-        yield Footer(show_command_palette=False, compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

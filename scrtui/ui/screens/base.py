@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ..state import LiveHub
 from ..widgets.header import AppHeader
+from ..widgets.keybar import KeyBar
 from ..widgets.status_bar import StatusBar
 
 
@@ -21,7 +21,7 @@ class FramedScreen(Screen[None]):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield StatusBar()
-        yield Footer(show_command_palette=False, compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
