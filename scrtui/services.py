@@ -23,6 +23,7 @@ class CardState(enum.StrEnum):
     NO_CARD = "No smartcard"
     WRONG_CARD = "Card has no SCR application"
     INSERTED = "Card inserted: enter passcode"
+    BLOCKED = "Card blocked"  # too many wrong passcodes: only the RA can unblock it
     LOCKED = "Card removed: session locked"
     LOGGED_IN = "Logged in"
     EXPIRED = "Session expired"
@@ -107,6 +108,14 @@ class PatientRow:
 REPORT_ORDERS = ("nhs", "reason", "name")
 
 
+@dataclass(frozen=True)
+class ReasonCount:
+    bucket: Bucket
+    reason_code: str | None
+    reason_text: str | None
+    patients: int
+
+
 class Services(Protocol):
     settings: Settings
 
@@ -132,11 +141,17 @@ class Services(Protocol):
     def toggle_simulated_card(self) -> None:
         """Demo only: insert or remove the simulated card."""
 
+    def unblock_simulated_card(self) -> None:
+        """Demo only: unblock the simulated card (what the Registration Authority does)."""
+
     # SCR Reporter
     def report_count(self, bucket: Bucket | None, search: str = "") -> int: ...
     def report_page(
         self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
     ) -> list[PatientRow]: ...
+    def reason_counts(self) -> list[ReasonCount]:
+        """Failed and Not Required patients counted per reason (the reporter's summary)."""
+
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
 

@@ -22,6 +22,7 @@ from scrtui.services import (
     LoginResult,
     Overview,
     PatientRow,
+    ReasonCount,
     ServiceError,
     UploadRequest,
 )
@@ -109,6 +110,15 @@ class AppServices:
     def snapshot(self) -> Snapshot:
         if self.engine is not None:
             return self.engine.snapshot()
+        # No run in this process: what the database says, so the status bar agrees with the
+        # screens after a restart ("Stopped: completed", not "idle").
+        stored = queries.upload_state()
+        if stored.status == RunStatus.STOPPED.value:
+            return Snapshot(
+                status=RunStatus.STOPPED,
+                reason=stored.status_reason or "",
+                counts=queries.bucket_counts(),
+            )
         return Snapshot(status=RunStatus.IDLE, counts=queries.bucket_counts())
 
     def pause(self) -> None:
@@ -139,6 +149,11 @@ class AppServices:
         if isinstance(self.backend, SimulatedBackend):  # the only card moved from the keyboard
             self.backend.toggle()
 
+    def unblock_simulated_card(self) -> None:
+        unblock = getattr(self.backend, "unblock", None)
+        if unblock is not None:  # a real card is unblocked by the Registration Authority only
+            unblock()
+
     # ----- SCR Reporter ----------------------------------------------------------------------
 
     def report_count(self, bucket: Bucket | None, search: str = "") -> int:
@@ -151,6 +166,9 @@ class AppServices:
             _patient_row(r)
             for r in report.report_rows(bucket, search or None, order, offset, limit)
         ]
+
+    def reason_counts(self) -> list[ReasonCount]:
+        return [ReasonCount(*row) for row in report.reason_counts()]
 
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         exports = self.home.root / "exports"

@@ -99,6 +99,10 @@ class _Refused(Exception):
     """Login cannot go on; the message is for the user."""
 
 
+class _Blocked(_Refused):
+    """The card answered that it is blocked: no passcode can unlock it until the RA does."""
+
+
 def role_label(role: RoleProfile) -> str:
     return f"{role.job_role_code} {role.job_role_name}"
 
@@ -140,6 +144,9 @@ class CardSession:
         self._loopback = is_loopback_url(mhs_url)  # cached: the gate is polled per send
         self._lock = threading.RLock()
         self._session: _Session | None = None
+        # The insertion whose VERIFY answered "blocked": the reader cannot say so before a
+        # VERIFY, so the view remembers it while that card stays in.
+        self._blocked_insertion: int | None = None
         self._numbers = 0
         self._events: deque[SessionEvent] = deque(maxlen=max_events)
         self._events_lock = threading.Lock()
@@ -262,6 +269,8 @@ class CardSession:
                 identity = self._read_card(status, passcode)
                 return self._after_card_read(identity, status)
             except _Refused as refused:
+                if isinstance(refused, _Blocked):
+                    self._blocked_insertion = status.insertion
                 self._record("login_failed", str(refused))
                 return LoginResult(False, str(refused))
 
@@ -288,11 +297,11 @@ class CardSession:
             raise _Refused("This card has no SCR application: it is not a practice smartcard")
         result = profile.parse_verify(transmit(profile.verify_command(passcode)))
         if result.outcome is VerifyOutcome.BLOCKED:
-            raise _Refused(BLOCKED_MESSAGE)
+            raise _Blocked(BLOCKED_MESSAGE)
         if result.outcome is VerifyOutcome.WRONG:
             left = result.tries_left or 0
             if left == 0:
-                raise _Refused(f"Wrong passcode. {BLOCKED_MESSAGE}")
+                raise _Blocked(f"Wrong passcode. {BLOCKED_MESSAGE}")
             raise _Refused(f"Wrong passcode: {left} {'try' if left == 1 else 'tries'} left")
         return profile.parse_read_identity(transmit(profile.read_identity_command()))
 
@@ -552,10 +561,28 @@ class CardSession:
         return max(s.expires - self._clock(), timedelta(0))
 
     # -- the UI's view -----------------------------------------------------------------------------
+    def card_blocked(self, status: ReaderStatus | None = None) -> bool:
+        """Whether the card in the reader is known to be blocked (a simulated card says so
+        itself; a real one is known from its last VERIFY while it stays in)."""
+        status = status or self._backend.reader_state()
+        if not status.card_in_reader:
+            return False
+        told = getattr(self._backend, "card_blocked", None)
+        if told is not None:
+            return bool(told)
+        return self._blocked_insertion == status.insertion
+
     def view(self) -> CardView:
         status = self._backend.reader_state()
         gate = self._gate(self._session, status, self._clock())
         s = self._session  # after the gate, which may have noted the expiry
+        if self.card_blocked(status) and gate is not GateState.OPEN:
+            return CardView(
+                state=CardState.BLOCKED,
+                message="Ask your Registration Authority to unblock it",
+                simulated=self.simulated,
+                user_name=s.user.name if s is not None else None,
+            )
         if s is None:
             state = _reader_card_state(status)
             return CardView(
@@ -587,7 +614,7 @@ class CardSession:
                 return "Enter the passcode to log in"
             return f"Enter the passcode to unlock the session of {s.user.name}"
         if state is CardState.LOCKED:
-            return "Reinsert the same smartcard and enter the passcode to unlock the session"
+            return "Reinsert the same card and enter the passcode to unlock it"
         if state in (CardState.EXPIRED, CardState.ENDED):
             return self._reason(gate, s, status)
         return status.message

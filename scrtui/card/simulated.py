@@ -178,6 +178,16 @@ class SimulatedBackend:
             self._present = False
             self._publish()
 
+    @property
+    def card_blocked(self) -> bool:
+        """The simulated card tells its own state (a real reader cannot without a VERIFY)."""
+        return self._present and self.card.blocked
+
+    def unblock(self) -> None:
+        """Demo only: what the Registration Authority does for a real card."""
+        with self._lock:
+            self.card.tries_left = self.card.max_tries
+
     def toggle(self) -> bool:
         """Insert if out, remove if in; returns whether the card is now in."""
         if self._present:

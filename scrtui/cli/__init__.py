@@ -37,7 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _home_after_command(parser)
     return parser
+
+
+def _home_after_command(parser: argparse.ArgumentParser) -> None:
+    """Let `--home DIR` come after the command too (`scrtui status --home X`).
+
+    SUPPRESS as the default: a command that does not repeat it keeps the value given before it.
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for command in action.choices.values():
+            if "--home" not in command._option_string_actions:
+                command.add_argument(
+                    "--home", metavar="DIR", default=argparse.SUPPRESS, help="data directory"
+                )
+            _home_after_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.paths import resolve_home
-from scrtui.settings import SettingsError, save, with_changes
+from scrtui.settings import Settings, SettingsError, save, with_changes
 
 DEMO_PATIENTS = 5_000
+DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the front screen
 
 
 def register(sub: Subcommands) -> None:
@@ -56,10 +57,32 @@ def _run(ctx: Context, *, card: str | None = None, reader: str | None = None) ->
 
 
 def demo_home(args: argparse.Namespace) -> Path:
-    """The demo never touches a real practice: its own home unless --home names one."""
+    """The demo never touches the default practice: --home, else SCRTUI_HOME, else its own
+    "scrtui-demo" folder beside the default home."""
     if getattr(args, "home", None):
         return Path(args.home)
+    if os.environ.get("SCRTUI_HOME"):
+        return resolve_home(None)
     return resolve_home(None).parent / "scrtui-demo"
+
+
+def demo_rejections(settings: Settings, count: int = DEMO_REJECTIONS) -> list[str]:
+    """The first `count` patients (by id) the upload would send: the demo's simulated Spine
+    rejects them (PSIS-30418), so a run ends with a few Failed to find, group and resend."""
+    from datetime import date
+
+    from scrtui.domain import eligibility
+    from scrtui.store import queries
+
+    chosen: list[str] = []
+    for ids in queries.iter_patient_ids(batch=200):
+        for record in queries.load_records(ids).values():
+            decision = eligibility.decide(record, date.today(), settings.update_existing_after_days)
+            if decision.eligible:
+                chosen.append(record.nhs_number)
+            if len(chosen) == count:
+                return chosen
+    return chosen
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
@@ -74,8 +97,12 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if sum(bucket_counts().values()) == 0:
         print(f"Seeding a demo practice of {args.patients} patients in {ctx.home.root} ...")
         seed_practice(ctx.settings, args.patients, seed=1)
+    rejected = demo_rejections(ctx.settings)
     # The simulator logs into the demo's own home, never the real practice's.
-    process, url = start_simulator_process(env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)})
+    process, url = start_simulator_process(
+        ["--reject", ",".join(rejected)] if rejected else [],
+        env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)},
+    )
     try:
         try:
             ctx.settings = with_changes(ctx.settings, mhs_url=url, card_backend="simulated")
@@ -83,6 +110,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
             raise CliError(str(exc), EXIT_REFUSED) from None
         save(ctx.home.settings_path, ctx.settings)
         os.environ.setdefault("SCRTUI_DEMO", "1")
+        # Said on the front screen, so the Failed loop can be rehearsed knowingly.
+        os.environ["SCRTUI_DEMO_REJECTS"] = str(len(rejected))
         return _run(ctx, card="simulated")
     finally:
         process.terminate()

@@ -49,10 +49,12 @@ class Snapshot:
     rate_per_second: float = 0.0
     eta: timedelta | None = None
     schedule_text: str = ""
-    next_event: datetime | None = None
-    next_event_text: str = ""
+    next_event: datetime | None = None  # when the schedule's window next changes
+    next_event_text: str = ""  # what happens then, e.g. "stop at 26/11/2026 19:00"
     session_left: timedelta | None = None
     fatal_message: str = ""
+    outage_since: datetime | None = None  # the MHS has been unreachable since then
+    next_check: datetime | None = None  # when its health is next checked (None: checking now)
 
 
 def eta(remaining: int, rate_per_second: float) -> timedelta | None:

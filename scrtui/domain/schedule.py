@@ -66,7 +66,7 @@ def build_schedule(
         if start < now.replace(second=0, microsecond=0):
             raise ScheduleError(
                 f"the start {start:%d/%m/%Y %H:%M} is in the past: enter a later date and time, "
-                "or leave it blank to start immediately"
+                "or start immediately"
             )
     stop_at = parse_time(stop) if stop.strip() else None
     resume_at = parse_time(resume) if resume.strip() else None

@@ -127,6 +127,8 @@ class UploadEngine:
         self._stop_reason: StopReason | None = None
         self._fatal = ""
         self._outage = False
+        self._outage_since: datetime | None = None  # for the screens: since when, next check
+        self._next_check: datetime | None = None
         self._failure_baseline = 0
         self._open = asyncio.Event()
         self._give_up = asyncio.Event()
@@ -195,6 +197,8 @@ class UploadEngine:
             next_event_text=self._next_event_text,
             session_left=whole_minutes(self.gate.time_left()),
             fatal_message=self._fatal,
+            outage_since=self._outage_since,
+            next_check=self._next_check,
         )
 
     # ----- the run ---------------------------------------------------------------------------
@@ -445,6 +449,7 @@ class UploadEngine:
             self.settings.outage_after_failures
         ):
             self._outage = True
+            self._outage_since = self.clock()
             self._event("outage", "MHS unreachable: pausing until it answers its health check")
         return self._outage
 
@@ -545,12 +550,14 @@ class UploadEngine:
             if self._outage and self._stop_reason is None and time.monotonic() >= next_probe:
                 if await client.healthcheck():
                     self._outage = False
+                    self._outage_since = self._next_check = None
                     self._failure_baseline = client.consecutive_transport_failures
                     health_delay = 0.5
                     self._event("outage_over", "MHS reachable again: continuing")
                     hold = self._gates(now, schedule)
                 else:
                     next_probe = time.monotonic() + health_delay
+                    self._next_check = now + timedelta(seconds=health_delay)
                     health_delay = min(health_delay * 2, 30.0)
             self._apply(hold)
             if self._stop_reason is not None:
@@ -657,4 +664,4 @@ def _describe_next(window: Window, at: datetime | None) -> str:
         Window.PAUSED: "resume",
         Window.STOPPED: "",
     }[window]
-    return f"next: {label} at {at:%d/%m/%Y %H:%M}" if label else ""
+    return f"{label} at {at:%d/%m/%Y %H:%M}" if label else ""  # screens add "next: "

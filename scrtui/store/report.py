@@ -91,6 +91,18 @@ def _where(bucket: Bucket | str | None, search: str | None) -> tuple[str, list[o
 _FROM = " FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id"
 
 
+def reason_counts() -> list[tuple[Bucket, str | None, str | None, int]]:
+    """(bucket, reason code, reason text, patients) for Failed and Not Required, the largest
+    first within each bucket: the SCR Reporter's summary by reason."""
+    rows = database.obj.execute_sql(
+        "SELECT bucket, reason_code, MAX(reason_text), COUNT(*) FROM patient_upload "
+        "WHERE bucket IN (?, ?) GROUP BY bucket, reason_code "
+        "ORDER BY bucket = ?, COUNT(*) DESC, reason_code",
+        (Bucket.FAILED.value, Bucket.NOT_REQUIRED.value, Bucket.NOT_REQUIRED.value),
+    ).fetchall()
+    return [(Bucket(b), code, text, n) for b, code, text, n in rows]
+
+
 def count_rows(bucket: Bucket | str | None = None, search: str | None = None) -> int:
     """How many rows report_rows would give without offset and limit."""
     where, params = _where(bucket, search)

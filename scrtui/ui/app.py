@@ -49,6 +49,7 @@ class ScrApp(App[None]):
         Binding("f1", "help", "Help", key_display="F1", priority=True),
         Binding("f3", "login", "Log in", key_display="F3"),
         Binding("f4", "toggle_card", "Card", key_display="F4"),
+        Binding("ctrl+u", "unblock_card", "Unblock card", key_display="^U"),
         Binding("f10", "quit", "Quit", key_display="F10", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -64,7 +65,10 @@ class ScrApp(App[None]):
         super().__init__()
         self.services = services
         self.clock: Callable[[], datetime] = clock or datetime.now
-        traits = detect(os.environ if environ is None else environ)
+        env = os.environ if environ is None else environ
+        traits = detect(env)
+        # `scrtui demo` says how many patients its simulated Spine rejects (scrtui/cli/app.py).
+        self.demo_rejects = int(env.get("SCRTUI_DEMO_REJECTS", "0") or 0)
         self.ascii_only = traits.ascii_only
         self.sixteen_colours = traits.sixteen_colours
         self.live = LiveHub(self)
@@ -128,7 +132,8 @@ class ScrApp(App[None]):
             return
         if self.upload_running and snapshot != self._before_start:
             self._upload_started = True
-        state = LiveState(snapshot, card, self.upload_running, self._request)
+        now = self.clock().replace(second=0, microsecond=0)
+        state = LiveState(snapshot, card, self.upload_running, self._request, now)
         if self.live.publish(state) and react:
             self._react(previous, state)
 
@@ -141,12 +146,21 @@ class ScrApp(App[None]):
             elif after.card.state is not CardState.INSERTED:
                 top = self.screen
                 if isinstance(top, PasscodeModal) and after.card.state is not CardState.LOGGED_IN:
-                    top.close(None)  # the card went: nothing to log in to
+                    top.close(None)  # the card went (or is blocked): nothing to log in to
+                    if after.card.state is CardState.BLOCKED:  # the passcode just blocked it
+                        self._say_blocked(after.card.simulated)
+
+    def _say_blocked(self, simulated: bool) -> None:
+        """A blocked card is no dead end: say who can unblock it (in the demo: ctrl+u)."""
+        detail = " In this demo, ctrl+u unblocks the simulated card." if simulated else ""
+        self.push_screen(MessageModal("Smartcard blocked", t.BLOCKED_HELP + detail, kind="refusal"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         card = self.live.state.card
         if action == "toggle_card":
             return card.simulated
+        if action == "unblock_card":
+            return card.simulated and card.state is CardState.BLOCKED
         if action == "login":
             return card.state is CardState.INSERTED or card.needs_role_choice
         return True
@@ -193,7 +207,7 @@ class ScrApp(App[None]):
             result = event.worker.result
             snapshot = result if isinstance(result, Snapshot) else self.services.snapshot()
             title, message = t.finished_message(snapshot)
-            self.push_screen(MessageModal(title, message, kind="info"))
+            self.push_screen(MessageModal(title, message, kind="info", low=True))
 
     # ----- the card ----------------------------------------------------------------------------
 
@@ -228,6 +242,11 @@ class ScrApp(App[None]):
             self._roles = ()
         self._poll()
 
+    def action_unblock_card(self) -> None:
+        # The card then reads as inserted, and _react opens the passcode dialog.
+        self.services.unblock_simulated_card()
+        self._poll()
+
     def action_toggle_card(self) -> None:
         self.services.toggle_simulated_card()
         self._poll()
@@ -238,7 +257,15 @@ class ScrApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.close(None)
         elif not any(isinstance(s, HelpScreen) for s in self.screen_stack):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self._help_section()))
+
+    def _help_section(self) -> str | None:
+        """The help section of the screen (or dialog) the user is looking at."""
+        for screen in reversed(self.screen_stack):
+            section = getattr(screen, "HELP_SECTION", None)
+            if section:
+                return str(section)
+        return None
 
     async def action_quit(self) -> None:
         """F10, ctrl+q and the palette's Quit all ask first (Vision's exit prompt)."""

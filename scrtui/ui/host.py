@@ -21,6 +21,7 @@ class Host(Protocol):
     live: LiveHub
     clock: Callable[[], datetime]
     ascii_only: bool
+    demo_rejects: int
 
     def start_upload(self, request: UploadRequest) -> bool: ...
     def action_login(self) -> None: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from textual.dom import DOMNode
@@ -23,6 +24,8 @@ class LiveState:
     card: CardView
     worker_running: bool = False  # the App's upload worker has not returned yet
     request: UploadRequest | None = None  # the upload started from this session, if any
+    # The clock to the minute (a scheduled start counts down): a new state once a minute.
+    now: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -37,6 +40,7 @@ class LiveState:
             CardState.NO_READER,
             CardState.NO_SERVICE,
             CardState.INSERTED,
+            CardState.BLOCKED,
         )
 
     @property

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scrtui.domain.progress import Snapshot, StopReason, format_duration
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
-from scrtui.domain.records import Mode
-from scrtui.services import CardState, CardView, LastRun
+from scrtui.domain.records import Bucket, Mode
+from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
 # docs/domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
 # one copy, in scrtui.domain.prompts, shared with the headless commands.
@@ -24,6 +24,10 @@ STOP_QUESTION = "Stop the upload now?"
 STOP_DETAIL = (
     "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
     "with Initial Upload > Resume."
+)
+BLOCKED_HELP = (
+    "This smartcard is blocked (too many wrong passcodes): ask your Registration Authority to "
+    "unblock it."
 )
 CARD_REMOVED_HELP = (
     "The smartcard was removed, so sending is paused. Reinsert the card and enter your "
@@ -42,22 +46,45 @@ def window_title(mode: Mode) -> str:
     return f"SCR Upload - {mode.label}"
 
 
-def card_text(view: CardView, width: int = 0) -> str:
-    """One line for the card status widget: the state, who, and how long the session has.
+def card_text(view: CardView, width: int = 0, *, ascii_only: bool = False) -> str:
+    """One line for the card status widget: the state, who, their role, whether it holds
+    B0062, and how long the session has.
 
-    With a width, a logged-in line is shortened (never the time left) until it fits. Whether
-    the card is simulated is shown separately (right of the title), to fit 80 columns.
+    With a width, a logged-in line is shortened (never the time left or B0062) until it fits;
+    anything still too long is cut with a mark. Whether the card is simulated is shown
+    separately (right of the title), to fit 80 columns.
     """
     if view.state is not CardState.LOGGED_IN:
-        return f"{view.state.value}. {view.message}" if view.message else view.state.value
+        text = card_state_text(view)
+        return clip(text, width, ascii_only=ascii_only) if width else text
     who = view.user_name or "unknown user"
     left = f", {session_left(view.time_left)} left" if view.time_left is not None else ""
-    role = f" ({view.role_name})" if view.role_name else ""
-    candidates = (f"Logged in as {who}{role}{left}", f"{who}{role}{left}", f"{who}{left}")
+    rbac = "B0062" if view.has_b0062 else "no B0062"
+    role = f" ({view.role_name}, {rbac})" if view.role_name else f" ({rbac})"
+    candidates = (
+        f"Logged in as {who}{role}{left}",
+        f"{who}{role}{left}",
+        f"{who} ({rbac}){left}",
+    )
     for text in candidates:
         if not width or len(text) <= width:
             return text
-    return candidates[-1]
+    return clip(candidates[-1], width, ascii_only=ascii_only)
+
+
+def card_state_text(view: CardView) -> str:
+    """The state and what to do, said once: "Card inserted: enter the passcode to log in".
+
+    A state label with its own hint ("Card inserted: enter passcode") gives way to the
+    detailed message rather than repeating it.
+    """
+    if not view.message:
+        return view.state.value
+    label = view.state.value.split(":", 1)[0]
+    message = view.message.rstrip(".")
+    if ":" in view.state.value:
+        return f"{label}: {message[:1].lower()}{message[1:]}"
+    return f"{label}. {message}"
 
 
 def card_level(view: CardView) -> str:
@@ -74,24 +101,11 @@ def session_left(value: timedelta) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
-def card_problem(view: CardView) -> str | None:
-    """What is missing before an upload may start or resume, or None when the card is ready."""
+def card_problem(view: CardView, doing: str = "start the upload") -> str | None:
+    """What is missing before an upload may start (or, with doing="continue the upload",
+    resume), in one sentence; None when the card is ready."""
     if view.state is not CardState.LOGGED_IN:
-        if view.state is CardState.INSERTED:
-            return (
-                "Your smartcard is inserted but you are not logged in: press F3 and enter "
-                "your passcode."
-            )
-        if view.state is CardState.EXPIRED:
-            return (
-                "Your smartcard session has expired (10 hours): remove and reinsert the card, "
-                "then log in again."
-            )
-        detail = f" ({view.message})" if view.message else ""
-        return (
-            f"No smartcard session: {view.state.value}{detail}. Insert your smartcard and log "
-            "in with your passcode before starting the upload."
-        )
+        return _no_session_problem(view, doing)
     if view.needs_role_choice:
         return "Choose your role profile first: press F3."
     if not view.has_b0062:
@@ -104,11 +118,80 @@ def card_problem(view: CardView) -> str | None:
     return None
 
 
-def status_line(snapshot: Snapshot) -> str:
-    """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"."""
+def _no_session_problem(view: CardView, doing: str) -> str:
+    if view.state is CardState.INSERTED:
+        return (
+            "Your smartcard is inserted but you are not logged in: press F3 and enter your "
+            f"passcode to {doing}."
+        )
+    if view.state is CardState.LOCKED:
+        return (
+            "The smartcard was removed, so the session is locked: reinsert the same card and "
+            f"enter your passcode to {doing}."
+        )
+    if view.state is CardState.EXPIRED:
+        return (
+            "Your smartcard session has expired (10 hours): remove and reinsert the card, "
+            f"then log in again to {doing}."
+        )
+    if view.state is CardState.BLOCKED:
+        return f"{BLOCKED_HELP} Then log in with it to {doing}."
+    return (
+        f"No smartcard session ({view.state.value}): insert your smartcard and log in with "
+        f"your passcode to {doing}."
+    )
+
+
+def busy_refusal(status: RunStatus) -> str:
+    """Why another option cannot start while an upload is under way: only a stopped upload
+    lets another start (a paused one still holds its patients), so say stop, not pause."""
+    state = {
+        RunStatus.SCHEDULED: "scheduled",
+        RunStatus.PAUSED: "paused",
+        RunStatus.STOPPING: "stopping",
+    }.get(status, "in progress")
+    return (
+        f"An upload is already {state}. Press v to view it, and stop it there (s) before "
+        "choosing another option."
+    )
+
+
+def status_line(snapshot: Snapshot, now: datetime | None = None) -> str:
+    """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"; with
+    the time, a scheduled start counts down and an outage says since when and the next check."""
+    text = snapshot.status.value
     if snapshot.reason:
-        return f"{snapshot.status.value}: {snapshot.reason}"
-    return snapshot.status.value
+        text += f": {snapshot.reason}"
+    if in_outage(snapshot):
+        return f"{text} ({outage_detail(snapshot)})"
+    if snapshot.status is RunStatus.SCHEDULED and snapshot.next_event and now is not None:
+        return f"{text} (in {countdown(snapshot.next_event - now)})"
+    return text
+
+
+def in_outage(snapshot: Snapshot) -> bool:
+    """Paused because the MHS adaptor does not answer (the run continues by itself)."""
+    return (
+        snapshot.status is RunStatus.PAUSED
+        and snapshot.outage_since is not None
+        and snapshot.reason.startswith("MHS unreachable")
+    )
+
+
+def outage_detail(snapshot: Snapshot) -> str:
+    since = f"since {snapshot.outage_since:%H:%M:%S}" if snapshot.outage_since else ""
+    check = f"next check {snapshot.next_check:%H:%M:%S}" if snapshot.next_check else "checking now"
+    return ", ".join(part for part in (since, check) if part)
+
+
+def countdown(left: timedelta) -> str:
+    """Time to go in whole minutes, rounded up: "16h 30m", "5m", "under a minute"."""
+    minutes = -(-int(left.total_seconds()) // 60)
+    if minutes <= 0:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 def schedule_line(snapshot: Snapshot) -> str:
@@ -163,6 +246,22 @@ def last_run_lines(last: LastRun | None) -> list[str]:
     ]
 
 
+def demo_rejects_note(rejects: int) -> str:
+    return (
+        f"Demo: the simulated Spine rejects {patients(rejects)} (PSIS-30418, every time), so "
+        "a run ends with Failed ones to find (SCR Reporter, F5), save to a group and resend "
+        "(Bulk Uploads > Failed)."
+    )
+
+
+def failed_help(failed: int) -> str:
+    """How many the Spine rejected and the way to resend them (domain.md's Failed loop)."""
+    return (
+        f"{patients(failed)} Failed. To resend: SCR Reporter, F5 shows why; fix them, then "
+        "GP Summary Bulk Uploads > Failed (a patient group narrows it)."
+    )
+
+
 def worker_error_message(error: BaseException | None, *, started: bool) -> tuple[str, str]:
     """(title, text) when the upload's worker raised instead of returning a snapshot."""
     if not started:
@@ -183,7 +282,10 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
             "settings or the MHS adaptor), then choose Initial Upload > Resume.",
         )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
-        return ("SCR Upload", PROCESS_COMPLETED)
+        failed = snapshot.counts.get(Bucket.FAILED, 0)
+        if not failed:
+            return ("SCR Upload", PROCESS_COMPLETED)
+        return ("SCR Upload", f"{PROCESS_COMPLETED}\n\n{failed_help(failed)}")
     return (
         "Upload stopped",
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
@@ -265,6 +367,23 @@ def clip(text: str, width: int, *, ascii_only: bool = False) -> str:
     if width <= 1:
         return text[:width]
     return text[: width - 1] + ("~" if ascii_only else "…")
+
+
+def reason_summary(counts: list[ReasonCount], width: int = 66) -> str:
+    """One line per reason: the patients, then the reason cut to the dialog's width."""
+    if not counts:
+        return "No patient is Failed or Not Required."
+    lines: list[str] = []
+    shown: Bucket | None = None
+    for row in counts:
+        if row.bucket is not shown:
+            total = sum(r.patients for r in counts if r.bucket is row.bucket)
+            lines += [""] if lines else []
+            lines.append(f"{row.bucket.label}: {patients(total)}")
+            shown = row.bucket
+        reason = reason_line(row.reason_code, row.reason_text) or "no reason recorded"
+        lines.append(clip(f"{row.patients:>7,}  {reason}", width))
+    return "\n".join(lines)
 
 
 def mark_all_message(marked: int, total: int) -> str:

@@ -165,9 +165,7 @@ def test_removal_locks_at_once_and_the_same_card_with_passcode_unlocks(session, 
     wait_until(lambda: any(e.kind == "locked" for e in session.events), what="locked event")
     view = session.view()
     assert (view.state, view.user_name) == (CardState.LOCKED, "Demo Administrator")
-    assert view.message == (
-        "Reinsert the same smartcard and enter the passcode to unlock the session"
-    )
+    assert view.message == ("Reinsert the same card and enter the passcode to unlock it")
     assert "Reinsert the same card" in session.gate_reason()
     sim.insert()
     assert session.gate_state() is GateState.LOCKED

@@ -1,5 +1,7 @@
 """The installed console script in a real terminal (tmux), as an administrator runs it:
-log in with the demo card, Run, "Process completed.", and quit with the exit question."""
+log in with the demo card, Run, "Process completed." with the demo's Spine rejections Failed,
+find them in the SCR Reporter, save them to a patient group, resend them with Failed narrowed
+to that group, and quit with the exit question."""
 
 from __future__ import annotations
 
@@ -61,6 +63,21 @@ class Terminal:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
 
+def run_to_completion(terminal: Terminal, key: str, question: str, before_ok=None) -> None:
+    """From Bulk Transmission: the option, Yes, (the form), F2; until "Process completed."
+    says the demo's 3 rejections Failed."""
+    terminal.keys(key)
+    terminal.wait_for(question)
+    terminal.keys("y")
+    terminal.wait_for("SCR Upload - ")
+    if before_ok is not None:
+        before_ok()
+    terminal.keys("F2")
+    screen = terminal.wait_for("Process completed.", timeout=60)
+    assert "Stopped" in screen
+    terminal.wait_for("3 patients Failed. To resend")
+
+
 @pytest.mark.parametrize("term", ["tmux-256color", "linux"])
 def test_run_to_process_completed_in_a_real_terminal(tmp_path: Path, term: str) -> None:
     home = tmp_path / "home"
@@ -71,17 +88,47 @@ def test_run_to_process_completed_in_a_real_terminal(tmp_path: Path, term: str) 
     try:
         terminal.wait_for("passcode", timeout=60)
         terminal.keys("1234", "Enter")
-        terminal.wait_for("Logged in as Demo Administrator")
+        terminal.wait_for("Demo Administrator (")
+        terminal.wait_for("Demo: the simulated Spine rejects 3 patients")
         terminal.keys("Enter")
         terminal.wait_for("GP Summary Bulk Transmission")
-        terminal.keys("r")
-        terminal.wait_for("agreed with")
-        terminal.keys("y")
-        terminal.wait_for("SCR Upload - Run")
-        terminal.keys("F2")
-        screen = terminal.wait_for("Process completed.", timeout=60)
-        assert "Stopped" in screen
+        run_to_completion(terminal, "r", "agreed with")
         terminal.keys("Enter")
+        terminal.wait_for("c Stop & Close")  # the window's own keys: the message is closed
+        terminal.keys("c")
+        terminal.wait_for("Last run")
+        terminal.keys("Escape")
+        terminal.wait_for("Summary Care Record")
+        # The rejected patients: SCR Reporter (Failed first), mark all, save to a group.
+        terminal.keys("r")
+        terminal.wait_for("Failed: 3 patients")
+        terminal.keys("a")
+        terminal.wait_for("Marked 3 patients")
+        terminal.keys("g")
+        terminal.wait_for("Save to a patient group")
+        terminal.keys("REJECTED", "F2")
+        terminal.wait_for('Group "REJECTED" now has 3 patients')
+        terminal.keys("Enter")
+        terminal.wait_for("F5-F12")
+        terminal.keys("Escape")
+        terminal.wait_for("Summary Care Record")
+        # Resend them: Failed, narrowed to the group.
+        terminal.keys("g")
+        terminal.wait_for("GP Summary Bulk Transmission")
+
+        def pick_group() -> None:
+            terminal.keys("C-g")
+            terminal.wait_for("─ Group Name ─" if term != "linux" else "- Group Name -")
+            terminal.keys("REJ")
+            terminal.wait_for("REJECTED")
+            terminal.keys("Enter")
+            terminal.wait_for("REJECTED      Enter or ctrl+g")
+
+        run_to_completion(terminal, "f", "reprocess all failed", before_ok=pick_group)
+        screen = terminal.screen()
+        assert "3 of 3 checked" in screen  # only the group's members went again
+        terminal.keys("Enter")
+        terminal.wait_for("c Stop & Close")
         terminal.keys("F10")
         terminal.wait_for("Are you sure you want to exit the application?")
         terminal.keys("y")
@@ -92,6 +139,7 @@ def test_run_to_process_completed_in_a_real_terminal(tmp_path: Path, term: str) 
     document = json.loads(status.stdout)
     assert document["unprocessed"] == 0 and document["sending"] == 0
     assert document["sent"] > 0
+    assert document["failed"] == 3  # the demo's Spine rejects them every time
     assert (home / "logs" / "simulator.log").exists()  # the demo's simulator logs there too
 
 

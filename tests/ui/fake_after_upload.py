@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scrtui.domain.records import Bucket
-from scrtui.services import GroupInfo, PatientRow, ServiceError
+from scrtui.services import GroupInfo, PatientRow, ReasonCount, ServiceError
 from scrtui.settings import SettingsError, with_changes
 
 from .fake_services import FakeServices, outcome
@@ -85,6 +85,15 @@ class FakeAfterUpload(FakeServices):
         self.exports: list[tuple[Bucket | None, str, str]] = []
 
     # ----- SCR Reporter ------------------------------------------------------------------------
+
+    def reason_counts(self) -> list[ReasonCount]:
+        counts: dict[tuple[Bucket, str | None, str | None], int] = {}
+        for row in self.rows():
+            if row.bucket in (Bucket.FAILED, Bucket.NOT_REQUIRED):
+                key = (row.bucket, row.reason_code, row.reason_text)
+                counts[key] = counts.get(key, 0) + 1
+        ordered = sorted(counts.items(), key=lambda kv: (kv[0][0] is Bucket.NOT_REQUIRED, -kv[1]))
+        return [ReasonCount(*key, n) for key, n in ordered]
 
     def rows(self) -> list[PatientRow]:
         return [fixed_row(i, bucket) for i, bucket in enumerate(self.buckets)]

@@ -294,6 +294,9 @@ class FakeServices:
         self.card.awaiting_role = False
         self.card.state = CardState.LOGGED_IN
 
+    def unblock_simulated_card(self) -> None:
+        self.calls.append("unblock_card")
+
     def toggle_simulated_card(self) -> None:
         self.calls.append("toggle_card")
         card = self.card

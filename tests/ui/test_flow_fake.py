@@ -275,7 +275,9 @@ async def test_deferred_start_shows_scheduled_then_runs() -> None:
         assert "Start 02/05/2026 02:00" in text
         services.start_scheduled_now()
         await wait_for(pilot, lambda: isinstance(app.screen, MessageModal))
-        assert app.screen.text == "Process completed."
+        assert app.screen.text.startswith("Process completed.")
+        failed = services.counts()[Bucket.FAILED]
+        assert f"{failed} patients Failed. To resend" in app.screen.text
 
 
 async def test_worker_error_becomes_a_message_not_a_crash() -> None:
@@ -309,7 +311,9 @@ async def test_login_with_several_roles_asks_which_role() -> None:
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.live.state.card.state is CardState.LOGGED_IN)
         assert services.calls[-1] == f"choose_role:{ADMIN.role_profile_id}"
-        assert "Logged in as Dr Ann Smith (System Administrator), 9h 58m left" in screen_text(app)
+        assert "Logged in as Dr Ann Smith (System Administrator, B0062), 9h 58m left" in (
+            screen_text(app)
+        )
 
 
 async def test_card_removed_while_passcode_dialog_open_closes_it() -> None:

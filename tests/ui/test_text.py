@@ -25,16 +25,25 @@ def logged_in(**changes) -> CardView:
 
 def test_card_text_logged_in_shortens_to_fit_but_keeps_the_time_left() -> None:
     view = logged_in()
-    full = "Logged in as Dr Ann Smith (R8000 System Administrator), 9h 58m left"
+    full = "Logged in as Dr Ann Smith (R8000 System Administrator, B0062), 9h 58m left"
     assert t.card_text(view) == full
     assert t.card_text(view, width=len(full)) == full
-    assert t.card_text(view, width=60) == "Dr Ann Smith (R8000 System Administrator), 9h 58m left"
-    assert t.card_text(view, width=30) == "Dr Ann Smith, 9h 58m left"
+    shorter = "Dr Ann Smith (R8000 System Administrator, B0062), 9h 58m left"
+    assert t.card_text(view, width=len(shorter)) == shorter
+    assert t.card_text(view, width=40) == "Dr Ann Smith (B0062), 9h 58m left"
+    assert t.card_text(logged_in(has_b0062=False), width=40) == (
+        "Dr Ann Smith (no B0062), 9h 58m left"
+    )
+    assert t.card_text(view, width=20) == "Dr Ann Smith (B0062…"  # cut with a mark
+    assert t.card_text(view, width=20, ascii_only=True) == "Dr Ann Smith (B0062~"
 
 
 def test_card_text_other_states_say_what_to_do() -> None:
     view = CardView(state=CardState.LOCKED, message="Reinsert the card")
-    assert t.card_text(view) == "Card removed: session locked. Reinsert the card"
+    assert t.card_text(view) == "Card removed: reinsert the card"  # said once
+    inserted = CardView(state=CardState.INSERTED, message="Enter the passcode to log in")
+    assert t.card_text(inserted) == "Card inserted: enter the passcode to log in"
+    assert t.card_text(inserted, width=20) == "Card inserted: ente…"
     assert t.card_text(CardView(state=CardState.NO_SERVICE)) == "PC/SC service not running"
     assert t.card_level(view) == "-attention"
     assert t.card_level(CardView(state=CardState.NO_READER)) == "-bad"

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer
+
+from ..widgets.keybar import KeyBar
 
 T = TypeVar("T")
 
@@ -23,6 +24,8 @@ GLOBAL_KEYS = [
 
 class Dialog(ModalScreen[T]):
     """Subclasses implement compose_body(); the App's priority keys (F1, F10) still work."""
+
+    HELP_SECTION: str | None = "Dialogs"  # the F1 help opens here (scrtui/ui/keys.py)
 
     BINDINGS = [
         Binding("left", "app.focus_previous", "Previous", show=False),
@@ -51,7 +54,7 @@ class Dialog(ModalScreen[T]):
             box.border_title = self.dialog_title
             yield from self.compose_body()
         # The screen below keeps its own footer; a modal shows the keys that work in it.
-        yield Footer(show_command_palette=False, compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

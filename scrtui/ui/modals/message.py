@@ -16,8 +16,9 @@ class MessageModal(Dialog[None]):
     AUTO_FOCUS = "#ok"
     BINDINGS = [Binding("escape", "close", "OK"), *GLOBAL_KEYS]
 
-    def __init__(self, title: str, text: str, *, kind: str = "info") -> None:
-        super().__init__(title, classes=f"message -{kind}")
+    def __init__(self, title: str, text: str, *, kind: str = "info", low: bool = False) -> None:
+        # low: at the bottom of the screen, so the figures it asks to check stay in view.
+        super().__init__(title, classes=f"message -{kind}" + (" -low" if low else ""))
         self.text = text
 
     def compose_body(self) -> ComposeResult:

@@ -31,16 +31,42 @@ _TIME_CHARS = r"[0-9:.]*"
 _DATE_CHARS = r"[0-9/]*"
 
 
-class AsciiRadioButton(RadioButton):
-    """The Linux console font has no half blocks or bullet, and 16 colours may not tell on
-    from off: draw (*) and ( ) instead."""
+class MarkedRadioButton(RadioButton):
+    """On and off differ in shape, not only colour (under 256 or 16 colours Textual's two
+    buttons look alike): (●) and ( )."""
+
+    MARK = "●"
 
     @property
     def _button(self) -> Content:
-        return Content("(*)" if self.value else "( )")
+        return Content(f"({self.MARK})" if self.value else "( )")
+
+
+class AsciiRadioButton(MarkedRadioButton):
+    """The Linux console font has no bullet: (*) instead."""
+
+    MARK = "*"
+
+
+class StartChoice(RadioSet):
+    """Moving with the arrows chooses (as a radio group does elsewhere), so the highlight
+    and the choice never differ; Space and Enter still choose the highlighted one."""
+
+    def action_next_button(self) -> None:
+        self._choose(+1)
+
+    def action_previous_button(self) -> None:
+        self._choose(-1)
+
+    def _choose(self, step: int) -> None:
+        buttons = list(self.query(RadioButton))
+        index = min(max(self.pressed_index + step, 0), len(buttons) - 1)
+        self._selected = index
+        buttons[index].value = True  # the set turns the other one off and says Changed
 
 
 class ScheduleModal(Dialog[UploadRequest | None]):
+    HELP_SECTION = "SCR Upload - <Option> form"
     """Dismisses the UploadRequest on a valid OK, or None on Cancel/Escape."""
 
     AUTO_FOCUS = "#start-choice"
@@ -67,7 +93,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         self._groups = groups
         self._card_problem = card_problem
         self.group = group
-        self._radio = AsciiRadioButton if ascii_only else RadioButton
+        self._radio = AsciiRadioButton if ascii_only else MarkedRadioButton
 
     # ----- layout ------------------------------------------------------------------------------
 
@@ -75,7 +101,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         now = self._clock()
         with Horizontal(classes="field"):
             yield Static("Start", classes="label")
-            with RadioSet(id="start-choice", compact=True):
+            with StartChoice(id="start-choice", compact=True):
                 yield self._radio("Immediately", value=True, id="start-now")
                 yield self._radio("At", id="start-at")
             yield Input(
@@ -141,8 +167,9 @@ class ScheduleModal(Dialog[UploadRequest | None]):
             self.action_pick_group()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter moves on, as in a paper form: only F2 or the OK button starts the upload.
         event.stop()
-        self.action_ok()
+        self.focus_next()
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         # Say what is wrong as soon as the user leaves a field, not only on OK.

@@ -5,22 +5,23 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ..state import LiveHub
 from ..widgets.header import AppHeader
+from ..widgets.keybar import KeyBar
 from ..widgets.status_bar import StatusBar
 
 
 class FramedScreen(Screen[None]):
     HEADER_TITLE = "SCR Initial Upload"
+    HELP_SECTION: str | None = None  # the F1 help opens at this section (scrtui/ui/keys.py)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.HEADER_TITLE)
         with Vertical(id="body"):
             yield from self.compose_body()
         yield StatusBar()
-        yield Footer(show_command_palette=False, compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -36,6 +36,7 @@ OPTION_HINTS = {
 
 
 class BulkTransmissionScreen(FramedScreen):
+    HELP_SECTION = "GP Summary Bulk Transmission"
     AUTO_FOCUS = "#initial-upload-menu"
     BINDINGS = [
         Binding("r", "choose('run')", "Run"),
@@ -107,7 +108,7 @@ class BulkTransmissionScreen(FramedScreen):
         counters = self.query_one("#bulk-counters", Counters)
         status = self.query_one("#bulk-status", Static)
         if state.active:
-            set_text(status, f"Status  {t.status_line(state.snapshot)}")
+            set_text(status, f"Status  {t.status_line(state.snapshot, state.now)}")
             counters.show(state.snapshot.counts)
         elif self._overview is not None:
             line = self._overview.status or "Idle"
@@ -138,14 +139,8 @@ class BulkTransmissionScreen(FramedScreen):
         app = host(self)
         title = f"Initial Upload - {mode.label}"
         if app.live.state.active:
-            self.app.push_screen(
-                MessageModal(
-                    title,
-                    "An upload is already in progress. Press v to view it; pause or stop it there "
-                    "before choosing another option.",
-                    kind="refusal",
-                )
-            )
+            busy = t.busy_refusal(app.live.state.status)
+            self.app.push_screen(MessageModal(title, busy, kind="refusal"))
             return
         refusal = app.services.refusal(mode)
         if refusal is None:

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from .. import text as t
 from ..host import host
 from .base import FramedScreen
 from .bulk import BulkTransmissionScreen
@@ -38,6 +39,7 @@ SCR_MENU: tuple[MenuEntry, ...] = (
 
 
 class FrontScreen(FramedScreen):
+    HELP_SECTION = "Front screen"
     AUTO_FOCUS = "#scr-menu"
     BINDINGS = [Binding(entry.key, entry.action, entry.short or entry.label) for entry in SCR_MENU]
 
@@ -55,6 +57,9 @@ class FrontScreen(FramedScreen):
                     classes="hint",
                     markup=False,
                 )
+                rejects = host(self).demo_rejects
+                if rejects:
+                    yield Static(t.demo_rejects_note(rejects), id="demo-note", markup=False)
             with TabPane("Practice", id="tab-practice"):
                 yield Static(self._practice_text(), id="practice-info", markup=False)
 

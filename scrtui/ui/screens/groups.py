@@ -27,6 +27,7 @@ DESCRIPTION_WIDTH = 44
 
 
 class GroupsScreen(ToolScreen):
+    HELP_SECTION = "Patient Groups"
     AUTO_FOCUS = "#groups-table"
     BINDINGS = [
         Binding("v", "view", "View members"),
@@ -182,6 +183,7 @@ class GroupsScreen(ToolScreen):
 
 
 class GroupMembersScreen(ToolScreen):
+    HELP_SECTION = "Patient Groups"
     """A group's members with their upload state, loaded page by page."""
 
     AUTO_FOCUS = "#members-table"

@@ -8,6 +8,7 @@ screen is the one shown; new lines are appended, so scrolling back is not distur
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from rich.text import Text
 from textual import work
@@ -22,7 +23,7 @@ from ..widgets import set_text
 from .tool import ToolScreen
 
 TAIL_LINES = 500
-KEEP_LINES = 2_000
+KEEP_LINES = 2_000  # log entries kept on screen (each may wrap onto several screen lines)
 
 
 def new_lines(old: list[str], new: list[str]) -> list[str] | None:
@@ -43,6 +44,7 @@ def new_lines(old: list[str], new: list[str]) -> list[str] | None:
 
 
 class LogScreen(ToolScreen):
+    HELP_SECTION = "Upload log"
     AUTO_FOCUS = "#upload-log"
     BINDINGS = [
         Binding("f", "follow", "Follow"),
@@ -52,6 +54,7 @@ class LogScreen(ToolScreen):
     def __init__(self) -> None:
         super().__init__()
         self._lines: list[str] = []
+        self._shown: deque[str] = deque(maxlen=KEEP_LINES)
         self._timer: Timer | None = None
         self._reading = False
         self.follow = True
@@ -60,9 +63,11 @@ class LogScreen(ToolScreen):
         yield Static("Upload log", classes="tool-title")
         yield Static("", id="log-path", classes="hint", markup=False)
         # Wrapped, so a long line (a Spine error, a settings change) reads in 80 columns.
+        # No max_lines: RichLog counts wrapped screen lines, and trimming those would cut the
+        # first entry in half (Home then stopped a wrapped line short of it); entries are
+        # trimmed whole in show() instead.
         yield RichLog(
             id="upload-log",
-            max_lines=KEEP_LINES,
             auto_scroll=True,
             wrap=True,
             markup=False,
@@ -107,10 +112,15 @@ class LogScreen(ToolScreen):
     def show(self, lines: list[str]) -> None:
         log = self.query_one("#upload-log", RichLog)
         added = new_lines(self._lines, lines)
-        if added is None:
-            log.clear()
-            added = lines
         self._lines = lines
+        if added is None or len(self._shown) + len(added) > KEEP_LINES:
+            # Start again from whole entries: the oldest go, never half of one; room is left
+            # for a tail's worth, so this rewrite happens once per TAIL_LINES new entries.
+            kept = list(self._shown) if added is not None else []
+            self._shown.clear()
+            log.clear()
+            added = [*kept, *(lines if added is None else added)][-(KEEP_LINES - TAIL_LINES) :]
+        self._shown.extend(added)
         for line in added:
             log.write(Text(line), scroll_end=self.follow)
         self._render_info()

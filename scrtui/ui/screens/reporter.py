@@ -30,7 +30,7 @@ from ..host import host
 from ..modals.group_form import GroupFormModal
 from ..modals.message import MessageModal
 from ..widgets import set_text
-from ..widgets.patient_table import REPORT_COLUMNS, PatientTable
+from ..widgets.patient_table import ALL_COLUMNS, REPORT_COLUMNS, PatientTable
 from .tool import ToolScreen
 
 ALL = "all"
@@ -41,6 +41,7 @@ BUCKET_KEYS: tuple[tuple[str, str], ...] = (
     ("f7", Bucket.SENDING.value),
     ("f8", Bucket.UNPROCESSED.value),
     ("f9", Bucket.SENT.value),
+    ("f11", "reasons"),
     ("f12", ALL),
 )
 ORDER_NAMES = {"nhs": "NHS number", "reason": "reason", "name": "name"}
@@ -48,6 +49,8 @@ SEARCH_DEBOUNCE = 0.25
 
 
 def bucket_label(value: str, *, short: bool = False) -> str:
+    if value == "reasons":
+        return "Reason" if short else "By reason"
     if value == ALL:
         return "All" if short else "All patients"
     return Bucket(value).label
@@ -58,13 +61,15 @@ def bucket_of(value: str) -> Bucket | None:
 
 
 class ReporterScreen(ToolScreen):
+    HELP_SECTION = "SCR Reporter"
     AUTO_FOCUS = "#report-table"
     BINDINGS = [
-        Binding("f5", "bucket('failed')", "Bucket", key_display="F5-F9,F12"),
+        Binding("f5", "bucket('failed')", "Bucket", key_display="F5-F12"),
         Binding("f6", "bucket('not_required')", "Not Required", show=False),
         Binding("f7", "bucket('sending')", "Sending", show=False),
         Binding("f8", "bucket('unprocessed')", "Unprocessed", show=False),
         Binding("f9", "bucket('sent')", "Sent", show=False),
+        Binding("f11", "reasons", "By reason", show=False),
         Binding("f12", "bucket('all')", "All patients", show=False),
         Binding("ctrl+o", "sort", "Sort", key_display="^O"),
         Binding("/", "search", "Search"),
@@ -74,7 +79,8 @@ class ReporterScreen(ToolScreen):
         Binding("u", "unmark_all", "Unmark all"),
         Binding("g", "save_group", "Save to group"),
         Binding("x", "export", "Export CSV"),
-        Binding("ctrl+r", "reload", "Reload", key_display="^R"),
+        # The bucket's own F-key reloads too, so the footer need not list ^R (80 columns).
+        Binding("ctrl+r", "reload", "Reload", key_display="^R", show=False),
         Binding("escape", "back", "Back"),
         Binding("down", "into_table", "Results", show=False),
     ]
@@ -99,7 +105,10 @@ class ReporterScreen(ToolScreen):
             yield Input(placeholder="NHS number or name", id="report-search", compact=True)
             yield Static("", id="report-order", classes="hint", markup=False)
         yield PatientTable(
-            REPORT_COLUMNS, marks=self.marks, ascii_only=host(self).ascii_only, id="report-table"
+            ALL_COLUMNS if self.bucket == ALL else REPORT_COLUMNS,
+            marks=self.marks,
+            ascii_only=host(self).ascii_only,
+            id="report-table",
         )
         yield Static("", id="report-detail", markup=False)
         yield Static("", id="report-info", markup=False)
@@ -120,7 +129,7 @@ class ReporterScreen(ToolScreen):
         bar = Text(no_wrap=True, overflow="crop")
         for index, (key, value) in enumerate(BUCKET_KEYS):
             if index:
-                bar.append("  ")
+                bar.append(" ")  # one space: the bar fits 80 columns with F11
             style = "reverse bold" if value == self.bucket else ""
             bar.append(f"{key.upper()} {bucket_label(value, short=True)}", style)
         self.query_one("#bucket-bar", Static).update(bar)
@@ -201,7 +210,19 @@ class ReporterScreen(ToolScreen):
         if value != self.bucket:
             self.bucket = value
             self._render_bar()
+            self.table.set_columns(ALL_COLUMNS if value == ALL else REPORT_COLUMNS)
         self._load()
+
+    def action_reasons(self) -> None:
+        """Failed and Not Required counted per reason, without paging through them."""
+        try:
+            counts = host(self).services.reason_counts()
+        except Exception as exc:
+            self._set_note(f"Cannot read the report: {exc}", "error")
+            return
+        self.app.push_screen(
+            MessageModal("Failed and Not Required by reason", t.reason_summary(counts))
+        )
 
     def action_sort(self) -> None:
         self.order = REPORT_ORDERS[(REPORT_ORDERS.index(self.order) + 1) % len(REPORT_ORDERS)]
@@ -357,10 +378,12 @@ def detail_text(row: PatientRow) -> str:
     """Two lines about the highlighted patient: who and where, then the whole reason."""
     first = f"{row.nhs_number}  {row.name}  {row.bucket.label}"
     if row.attempts:
-        first += f", {row.attempts} tr{'y' if row.attempts == 1 else 'ies'}"
+        # Counted over every run, so it reads as history, not as retries of one send.
+        times = "once" if row.attempts == 1 else f"{row.attempts} times"
+        first += f", sent {times} over all runs"
     if row.last_attempt:
         first += f", last {t.long_time(row.last_attempt)}"
     elif not row.attempts:
-        first += ", no tries"
+        first += ", never sent"
     reason = t.reason_line(row.reason_code, row.reason_text) or "No reason recorded."
     return f"{first}\n{reason}"

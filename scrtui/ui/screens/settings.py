@@ -60,6 +60,7 @@ def typed(attr: str, text: str) -> object:
 
 
 class SettingsScreen(ToolScreen):
+    HELP_SECTION = "Settings"
     AUTO_FOCUS = "#days"
     BINDINGS = [
         Binding("f2", "save", "Save", key_display="F2"),

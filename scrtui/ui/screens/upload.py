@@ -54,6 +54,7 @@ def _row(label: str, value: Widget, *, row_id: str | None = None) -> ComposeResu
 
 
 class UploadScreen(FramedScreen):
+    HELP_SECTION = "SCR Upload window (running)"
     BINDINGS = [
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
@@ -65,7 +66,7 @@ class UploadScreen(FramedScreen):
     def __init__(self, mode: Mode) -> None:
         super().__init__()
         self.mode = mode
-        self._shown_status: tuple[RunStatus, bool] | None = None
+        self._shown_status: tuple[RunStatus, bool, bool] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="upload-window") as window:
@@ -86,7 +87,7 @@ class UploadScreen(FramedScreen):
 
     def _render_state(self, state: LiveState) -> None:
         snap = state.snapshot
-        set_text(self.query_one("#upload-status", Static), t.status_line(snap))
+        set_text(self.query_one("#upload-status", Static), t.status_line(snap, state.now))
         alert = self.query_one("#upload-alert", Static)
         set_text(alert, alert_text(state))
         alert.set_class(state.card_missing_mid_run, "-warning")
@@ -101,7 +102,7 @@ class UploadScreen(FramedScreen):
             else (state.request.group if state.request else None)
         )
         set_text(self.query_one("#upload-group", Static), t.group_label(group))
-        key = (snap.status, state.active)
+        key = (snap.status, state.active, t.in_outage(snap))
         if key != self._shown_status:  # the footer's keys depend on these two only
             self._shown_status = key
             self.refresh_bindings()
@@ -111,7 +112,13 @@ class UploadScreen(FramedScreen):
         if action == "pause":
             return state.active and state.status in (RunStatus.RUNNING, RunStatus.SCHEDULED)
         if action == "resume":
-            return state.active and state.status is RunStatus.PAUSED
+            # An outage ends by itself when the MHS answers its health check: Resume cannot
+            # hurry it, so it is not offered (the status says when the next check is).
+            return (
+                state.active
+                and state.status is RunStatus.PAUSED
+                and not t.in_outage(state.snapshot)
+            )
         if action == "stop":
             return state.active and state.status is not RunStatus.STOPPING
         return True
@@ -124,7 +131,7 @@ class UploadScreen(FramedScreen):
 
     def action_resume(self) -> None:
         app = host(self)
-        problem = t.card_problem(app.services.card_view())
+        problem = t.card_problem(app.services.card_view(), doing="continue the upload")
         if problem:
             self.app.push_screen(MessageModal("Resume", problem, kind="refusal"))
             return

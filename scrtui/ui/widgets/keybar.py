@@ -1,8 +1,9 @@
-"""A footer that wraps onto a second line instead of cutting keys off at 80 columns.
+"""A footer that always fits one line: every key the screen offers, its words shortened
+(SHORT) only when the full ones do not fit, and never a key cut in half.
 
-Textual's Footer is one line: a screen with many keys (the SCR Reporter) would lose the last
-ones off the right edge. KeyBar lists the same bindings, in the same order and style (key in
-bold, greyed when disabled), and wraps between keys, never inside one.
+Textual's Footer cuts whatever does not fit at the right edge ("F10 Qu" at 80 columns with a
+card locked). KeyBar lists the same bindings, in the same order and style (key in bold, greyed
+when disabled); tests/ui/test_walkthrough.py checks every screen at 80 columns.
 """
 
 from __future__ import annotations
@@ -25,18 +26,41 @@ def key_items(screen: Screen[object]) -> list[tuple[str, str, bool]]:
     return items
 
 
-def wrap_items(items: list[tuple[str, str, bool]], width: int) -> list[list[int]]:
-    """Indexes of the items on each line, each item "key description" plus one space."""
-    lines: list[list[int]] = [[]]
-    used = 0
-    for index, (key, description, _enabled) in enumerate(items):
-        size = len(key) + (len(description) + 1 if description else 0) + 1
-        if lines[-1] and used + size > width:
-            lines.append([])
-            used = 0
-        lines[-1].append(index)
-        used += size
-    return lines
+# Shorter words for a footer that would not fit at full length (the F1 help has the long ones).
+SHORT = {
+    "Save to group": "Group",
+    "Export CSV": "CSV",
+    "Mark all": "All",
+    "Unmark all": "None",
+    "Stop & Close": "Close",
+    "View members": "View",
+    "New from file": "New",
+    "GP Summary on/off": "GP Summary",
+    "Unblock card": "Unblock",
+    "Log in": "Login",
+    "Summary": "Sum",
+    "Search": "Find",
+    "Reload": "Load",
+    "Cancel": "Esc",
+    "Bucket": "View",
+}
+BARE_KEYS = frozenset({"F1", "F3", "F4", "F10", "esc"})
+
+
+def line_width(items: list[tuple[str, str, bool]]) -> int:
+    """Each item "key description" and one space after it."""
+    return sum(len(key) + (len(text) + 1 if text else 0) + 1 for key, text, _on in items)
+
+
+def fit_items(items: list[tuple[str, str, bool]], width: int) -> list[tuple[str, str, bool]]:
+    """The items as they fit one line: full words, else the SHORT ones, else keys alone for
+    the keys every screen has (BARE_KEYS), whose meaning the help and other screens give."""
+    if line_width(items) <= width:
+        return items
+    short = [(key, SHORT.get(text, text), on) for key, text, on in items]
+    if line_width(short) <= width:
+        return short
+    return [(key, "" if key in BARE_KEYS else text, on) for key, text, on in short]
 
 
 class KeyBar(Widget):
@@ -44,7 +68,7 @@ class KeyBar(Widget):
     DEFAULT_CSS = """
     KeyBar {
         dock: bottom;
-        height: auto;
+        height: 1;
         background: $footer-background;
         color: $footer-foreground;
         .keybar--key {
@@ -62,7 +86,6 @@ class KeyBar(Widget):
     def __init__(self) -> None:
         super().__init__(id="key-bar")
         self._text = Text()
-        self._lines = 1
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -86,26 +109,19 @@ class KeyBar(Widget):
         key_style = self.get_component_rich_style("keybar--key")
         text_style = self.get_component_rich_style("keybar--description")
         text = Text(no_wrap=True, overflow="crop")
-        lines = wrap_items(items, width)
-        for number, line in enumerate(lines):
-            if number:
-                text.append("\n")
-            for index in line:
-                key, description, enabled = items[index]
-                start = len(text)
-                text.append(key, key_style)
-                if description:
-                    text.append(" " + description, text_style)
-                if not enabled:
-                    text.stylize("dim", start)
-                text.append(" ")
-        changed_height = len(lines) != self._lines
-        self._lines = len(lines)
+        for key, description, enabled in fit_items(items, width):
+            start = len(text)
+            text.append(key, key_style)
+            if description:
+                text.append(" " + description, text_style)
+            if not enabled:
+                text.stylize("dim", start)
+            text.append(" ")
         self._text = text
-        self.refresh(layout=changed_height)
+        self.refresh()
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
-        return self._lines
+        return 1
 
     def render(self) -> Text:
         return self._text

@@ -46,6 +46,36 @@ REPORT_COLUMNS = (
     Column("tries", "Tries", 5),
     Column("last", "Last try", 11),
 )
+# All patients: the bucket too (the last try is in the detail line under the table).
+ALL_COLUMNS = (
+    Column("mark", " ", 1),
+    Column("nhs", "NHS number", 12),
+    Column("name", "Name", 14),
+    Column("bucket", "Upload", 12),
+    Column("reason", "Reason", 14),
+    Column("tries", "Tries", 5),
+)
+# Columns that take the width beyond 80 columns, and their shares of it.
+FLEXIBLE = {"name": 1, "reason": 3}
+CELL_PADDING = 2  # DataTable's one space either side of each cell
+SCROLLBAR = 2
+
+
+def column_widths(columns: Sequence[Column], width: int) -> dict[str, int]:
+    """Each column's width when the table is `width` wide: the base widths, and what is left
+    shared among the name and reason columns, so wide screens show names and reasons whole."""
+    widths = {c.key: c.width for c in columns}
+    used = sum(widths.values()) + CELL_PADDING * len(columns) + SCROLLBAR
+    spare = width - used
+    flexible = [c.key for c in columns if c.key in FLEXIBLE]
+    if spare <= 0 or not flexible:
+        return widths
+    shares = sum(FLEXIBLE[key] for key in flexible)
+    for key in flexible:
+        widths[key] += spare * FLEXIBLE[key] // shares
+    return widths
+
+
 MEMBER_COLUMNS = (
     Column("nhs", "NHS number", 12),
     Column("name", "Name", 18),
@@ -95,6 +125,7 @@ class PatientTable(RowTable):
     ) -> None:
         super().__init__(id=id)
         self.columns_spec = tuple(columns)
+        self.widths = {c.key: c.width for c in self.columns_spec}
         self.marks = marks if marks is not None else set()
         self.ascii_only = ascii_only
         self.rows_loaded: list[PatientRow] = []
@@ -106,8 +137,31 @@ class PatientTable(RowTable):
         self.view_pending = False  # a new view was asked for and has not arrived yet
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for column in self.columns_spec:
-            self.add_column(column.label, width=column.width, key=column.key)
+            self.add_column(column.label, width=self.widths[column.key], key=column.key)
+
+    def on_resize(self) -> None:
+        self._lay_out(self.columns_spec)
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Other columns (the All view adds the bucket); the rows are drawn again."""
+        self._lay_out(tuple(columns))
+
+    def _lay_out(self, columns: tuple[Column, ...]) -> None:
+        widths = column_widths(columns, self.size.width) if self.size.width else self.widths
+        if columns == self.columns_spec and widths == self.widths:
+            return
+        self.columns_spec, self.widths = columns, widths
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        self._add_columns()
+        for row in self.rows_loaded:
+            self.add_row(*self._cells(row), key=str(row.patient_id))
+        if self.rows_loaded:
+            self.move_cursor(row=min(cursor, len(self.rows_loaded) - 1))
 
     # ----- loading -----------------------------------------------------------------------------
 
@@ -197,7 +251,8 @@ class PatientTable(RowTable):
         }
         cells = []
         for column in self.columns_spec:
-            value = t.clip(values[column.key], column.width, ascii_only=self.ascii_only)
+            width = self.widths.get(column.key, column.width)
+            value = t.clip(values[column.key], width, ascii_only=self.ascii_only)
             justify: JustifyMethod = "right" if column.key == "tries" else "left"
             cells.append(Text(value, justify=justify, no_wrap=True))
         return cells

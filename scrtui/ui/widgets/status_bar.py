@@ -26,7 +26,7 @@ class StatusBar(Static):
         if not state.active and state.snapshot.status is RunStatus.IDLE:
             text = "Upload: idle"
         else:
-            text = f"Upload: {status_line(state.snapshot)}"
+            text = f"Upload: {status_line(state.snapshot, state.now)}"
             schedule = schedule_line(state.snapshot)
             if schedule:
                 text += f"  |  {schedule}"
