@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from scrtui.card import CardBackend, make_backend
-from scrtui.card.session import UPLOAD_ACTIVITY, CardSession, NotAuthorised
+from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
+from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
 from scrtui.engine.engine import Refused, UploadEngine, refusal
 from scrtui.engine.runlog import RunLog

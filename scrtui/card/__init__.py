@@ -20,12 +20,7 @@ from scrtui.card.backend import (
     ServiceDownError,
 )
 from scrtui.card.profile import CardIdentity
-from scrtui.card.session import (
-    CardSession,
-    GateState,
-    NotAuthorised,
-    SessionEvent,
-)
+from scrtui.card.session import CardSession, NotAuthorised, SessionEvent
 from scrtui.card.simulated import SimulatedBackend
 
 if TYPE_CHECKING:
@@ -65,7 +60,6 @@ __all__ = [
     "CardIdentity",
     "CardRemovedError",
     "CardSession",
-    "GateState",
     "NoCardError",
     "NotAuthorised",
     "PcscBackend",

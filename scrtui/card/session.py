@@ -7,7 +7,6 @@ reader status the same way, so the gate sees a removal as soon as the backend do
 
 from __future__ import annotations
 
-import enum
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -26,37 +25,16 @@ from scrtui.card.backend import (
     ReaderStatus,
 )
 from scrtui.card.profile import CardIdentity, VerifyOutcome
+from scrtui.domain import gate
+from scrtui.domain import session_text as text
+from scrtui.domain.gate import GateState
 from scrtui.domain.progress import whole_minutes
+from scrtui.domain.rbac import UPLOAD_ACTIVITY, activity_label, holds, role_label
 from scrtui.domain.records import Author, RoleProfile, UserIdentity
 from scrtui.services import CardState, CardView, LoginResult, RoleChoice
 from scrtui.settings import is_loopback_url
 
-SESSION_LENGTH = timedelta(hours=10)
-UPLOAD_ACTIVITY = "B0062"
-UPLOAD_ACTIONS = "Starting, stopping, pausing or resuming an upload"
 MAX_EVENTS = 1000
-
-ACTIVITY_NAMES = {
-    "B0062": "bulk uploads",
-    "B0370": "View Summary Health Records",
-    "B0168": "view without permission (emergency)",
-    "B0082": "legal override of consent",
-}
-# Activities that include others (RBAC baseline); a check for the included one also passes.
-INCLUDED_ACTIVITIES: dict[str, frozenset[str]] = {"B0825": frozenset({"B0820"})}
-
-BLOCKED_MESSAGE = "This smartcard is blocked: ask your Registration Authority to unblock it"
-
-
-class GateState(enum.StrEnum):
-    OPEN = "open"
-    NO_SESSION = "no_session"
-    LOCKED = "locked"
-    ENDED = "ended"
-    EXPIRED = "expired"
-    NO_ROLE = "no_role"
-    NOT_AUTHORISED = "not_authorised"
-    REFUSED_REAL_SPINE = "refused_real_spine"
 
 
 class NotAuthorised(Exception):
@@ -103,25 +81,8 @@ class _Blocked(_Refused):
     """The card answered that it is blocked: no passcode can unlock it until the RA does."""
 
 
-def role_label(role: RoleProfile) -> str:
-    return f"{role.job_role_code} {role.job_role_name}"
-
-
 def role_choice(role: RoleProfile) -> RoleChoice:
     return RoleChoice(role.role_profile_id, f"{role_label(role)} ({role.role_profile_id})")
-
-
-def activity_label(code: str) -> str:
-    name = ACTIVITY_NAMES.get(code)
-    return f"{code} ({name})" if name else code
-
-
-def holds(role: RoleProfile | None, code: str) -> bool:
-    if role is None:
-        return False
-    return code in role.activities or any(
-        code in INCLUDED_ACTIVITIES.get(held, ()) for held in role.activities
-    )
 
 
 class CardSession:
@@ -226,7 +187,7 @@ class CardSession:
             self._mhs_url = url
             self._loopback = is_loopback_url(url)
             if self._refuses_real_spine():
-                self._record("refused_real_spine", self._real_spine_reason())
+                self._record("refused_real_spine", text.real_spine(self._mhs_url))
 
     @property
     def simulated(self) -> bool:
@@ -297,11 +258,11 @@ class CardSession:
             raise _Refused("This card has no SCR application: it is not a practice smartcard")
         result = profile.parse_verify(transmit(profile.verify_command(passcode)))
         if result.outcome is VerifyOutcome.BLOCKED:
-            raise _Blocked(BLOCKED_MESSAGE)
+            raise _Blocked(text.BLOCKED_MESSAGE)
         if result.outcome is VerifyOutcome.WRONG:
             left = result.tries_left or 0
             if left == 0:
-                raise _Blocked(f"Wrong passcode. {BLOCKED_MESSAGE}")
+                raise _Blocked(f"Wrong passcode. {text.BLOCKED_MESSAGE}")
             raise _Refused(f"Wrong passcode: {left} {'try' if left == 1 else 'tries'} left")
         return profile.parse_read_identity(transmit(profile.read_identity_command()))
 
@@ -347,7 +308,7 @@ class CardSession:
             insertion=status.insertion,
             reader=status.reader,
             started=now,
-            expires=now + SESSION_LENGTH,
+            expires=now + text.SESSION_LENGTH,
         )
         self._record(
             "login",
@@ -355,7 +316,7 @@ class CardSession:
             f"in {status.reader}; the session expires at {self._session.expires:%H:%M}",
         )
         if self._refuses_real_spine():
-            self._record("refused_real_spine", self._real_spine_reason())
+            self._record("refused_real_spine", text.real_spine(self._mhs_url))
         if only is not None:
             self._select_role(only, automatic=True)
             return LoginResult(True, f"Logged in as {user.name}, {role_label(only)}")
@@ -430,20 +391,11 @@ class CardSession:
         """Raise NotAuthorised unless the selected role profile holds the activity."""
         s = self._session
         if s is None or s.ended:
-            raise NotAuthorised(
-                f"{action} needs RBAC activity {activity_label(code)}: log in with your "
-                "smartcard first",
-                code,
-                None,
-            )
+            raise NotAuthorised(text.needs_session(action, code), code, None)
         if s.role is None:
-            raise NotAuthorised(
-                f"{action} needs RBAC activity {activity_label(code)}: choose a role profile",
-                code,
-                None,
-            )
+            raise NotAuthorised(text.needs_role(action, code), code, None)
         if not holds(s.role, code):
-            raise NotAuthorised(_refusal(action, code, s.role), code, s.role)
+            raise NotAuthorised(text.rbac_refusal(action, code, s.role), code, s.role)
 
     # -- card events -----------------------------------------------------------------------------
     def _on_card_event(self, event: CardEvent) -> None:
@@ -469,23 +421,22 @@ class CardSession:
         return self.gate_state() is GateState.OPEN
 
     def _gate(self, s: _Session | None, status: ReaderStatus, now: datetime) -> GateState:
-        if s is None:
-            return GateState.NO_SESSION
-        if s.ended:
-            return GateState.ENDED
-        if now >= s.expires:
-            if not s.expiry_noted:
-                self._note_expiry()
-            return GateState.EXPIRED
-        if s.locked or not status.usable or status.insertion != s.insertion:
-            return GateState.LOCKED
-        if self._refuses_real_spine():
-            return GateState.REFUSED_REAL_SPINE
-        if s.role is None:
-            return GateState.NO_ROLE
-        if not holds(s.role, UPLOAD_ACTIVITY):
-            return GateState.NOT_AUTHORISED
-        return GateState.OPEN
+        state = gate.decide(self._facts(s, status), now)
+        if state is GateState.EXPIRED and s is not None and not s.expiry_noted:
+            self._note_expiry()
+        return state
+
+    def _facts(self, s: _Session | None, status: ReaderStatus) -> gate.GateFacts:
+        return gate.GateFacts(
+            logged_in=s is not None,
+            ended=s is not None and s.ended,
+            expires=s.expires if s is not None else None,
+            locked=s is not None and s.locked,
+            card_usable=status.usable,
+            same_insertion=s is not None and status.insertion == s.insertion,
+            refuses_real_spine=self._refuses_real_spine(),
+            role=s.role if s is not None else None,
+        )
 
     def _note_expiry(self) -> None:
         with self._locked():
@@ -499,18 +450,11 @@ class CardSession:
         self._record(
             "expired",
             f"The smartcard session of {s.user.name} expired at {s.expires:%H:%M}, "
-            f"{_hours(SESSION_LENGTH)} after login",
+            f"{text.hours(text.SESSION_LENGTH)} after login",
         )
 
     def _refuses_real_spine(self) -> bool:
         return self.simulated and not self._loopback
-
-    def _real_spine_reason(self) -> str:
-        return (
-            f"The simulated smartcard cannot send to a real Spine: the MHS URL "
-            f"{self._mhs_url or '(none)'} is not a loopback address. Use a real smartcard, "
-            "or point the MHS URL at 127.0.0.1"
-        )
 
     def gate_reason(self) -> str:
         """Why the gate is closed, in plain English ("" when it is open)."""
@@ -527,24 +471,14 @@ class CardSession:
                 return "No smartcard session: enter the passcode to log in"
             return f"No smartcard session. {status.message}"
         assert s is not None
-        if state is GateState.ENDED:
-            return (
-                f"The session of {s.user.name} ended because a different smartcard was "
-                "inserted: log in again"
-            )
-        if state is GateState.EXPIRED:
-            return (
-                f"The smartcard session expired at {s.expires:%H:%M}, "
-                f"{_hours(SESSION_LENGTH)} after login: enter the passcode to log in again"
-            )
-        if state is GateState.LOCKED:
-            return self._locked_reason(status)
-        if state is GateState.REFUSED_REAL_SPINE:
-            return self._real_spine_reason()
-        if state is GateState.NO_ROLE:
-            return "Choose a role profile"
-        assert s.role is not None
-        return _refusal(UPLOAD_ACTIONS, UPLOAD_ACTIVITY, s.role)
+        return text.gate_reason(
+            state,
+            user_name=s.user.name,
+            expires=s.expires,
+            role=s.role,
+            locked=self._locked_reason(status),
+            mhs_url=self._mhs_url,
+        )
 
     @staticmethod
     def _locked_reason(status: ReaderStatus) -> str:
@@ -628,17 +562,6 @@ class CardSession:
 
 def _same_card(s: _Session, identity: CardIdentity) -> bool:
     return (s.card.serial, s.card.sds_user_id) == (identity.serial, identity.sds_user_id)
-
-
-def _refusal(action: str, code: str, role: RoleProfile) -> str:
-    return (
-        f"{action} needs RBAC activity {activity_label(code)}; your role {role_label(role)} "
-        "does not have it"
-    )
-
-
-def _hours(length: timedelta) -> str:
-    return f"{int(length.total_seconds() // 3600)} hours"
 
 
 def _reader_card_state(status: ReaderStatus) -> CardState:

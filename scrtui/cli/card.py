@@ -17,7 +17,6 @@ from scrtui.card import (
     make_backend,
 )
 from scrtui.card.profile import hex_bytes
-from scrtui.card.session import UPLOAD_ACTIVITY, activity_label, holds, role_label
 from scrtui.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -27,6 +26,7 @@ from scrtui.cli.common import (
     open_context,
     require_role,
 )
+from scrtui.domain.rbac import UPLOAD_ACTIVITY, activity_label, holds, role_label
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from scrtui import logs
 from scrtui.domain import eligibility
+from scrtui.domain.gate import GateState
 from scrtui.domain.progress import (
     RollingRate,
     RunStatus,
@@ -50,7 +51,7 @@ class Gate(Protocol):
     """What the engine needs of the card session (scrtui.card.session.CardSession)."""
 
     def gate_open(self) -> bool: ...
-    def gate_state(self) -> Any: ...
+    def gate_state(self) -> GateState: ...
     def gate_reason(self) -> str: ...
     def author(self) -> Author | None: ...
     def time_left(self) -> timedelta | None: ...
@@ -569,11 +570,11 @@ class UploadEngine:
         """The status to hold in, or None when sends may go."""
         if self._stop_reason is not None:
             return RunStatus.STOPPING, self._stop_reason.value
-        state = getattr(self.gate.gate_state(), "name", str(self.gate.gate_state()))
-        if state == "ENDED":
+        state = self.gate.gate_state()
+        if state is GateState.ENDED:
             self.stop(StopReason.CARD_CHANGED)
             return RunStatus.STOPPING, StopReason.CARD_CHANGED.value
-        if state == "EXPIRED":
+        if state is GateState.EXPIRED:
             self.stop(StopReason.SESSION_EXPIRED)
             return RunStatus.STOPPING, StopReason.SESSION_EXPIRED.value
         window = window_at(schedule, now, self._started_at)
@@ -589,7 +590,7 @@ class UploadEngine:
             assert self._run_id is not None
             upload_state.mark_run_started(self._run_id, now)
         if not self.gate.gate_open():
-            if state == "LOCKED":
+            if state is GateState.LOCKED:
                 return RunStatus.PAUSED, (
                     "smartcard removed: reinsert the card and enter the passcode to continue"
                 )

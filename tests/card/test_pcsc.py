@@ -20,7 +20,8 @@ import pytest
 from scrtui.card import profile
 from scrtui.card.backend import CardEventKind, ReaderState
 from scrtui.card.pcsc import PcscBackend
-from scrtui.card.session import CardSession, GateState, NotAuthorised
+from scrtui.card.session import CardSession, NotAuthorised
+from scrtui.domain.gate import GateState
 from scrtui.services import CardState
 from scrtui.store.queries import find_user
 from tests.card.conftest import (

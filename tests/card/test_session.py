@@ -14,8 +14,9 @@ import pytest
 from scrtui.card import profile
 from scrtui.card.backend import CardEventKind
 from scrtui.card.profile import CardIdentity
-from scrtui.card.session import CardSession, GateState, NotAuthorised
+from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend, SimulatedCard
+from scrtui.domain.gate import GateState
 from scrtui.services import CardState, CardView
 from scrtui.store.queries import find_user
 from tests.card.conftest import (
