@@ -6,6 +6,7 @@ Hot paths use raw `executemany` in short transactions: peewee's per-row query bu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,17 +176,18 @@ def next_batch(run_id: int, after_patient_id: int, limit: int) -> list[WorkItem]
     return [WorkItem(r[0], r[1], r[2], Bucket(r[3])) for r in rows]
 
 
-def mark_sending(rows: Sequence[tuple[int, str]]) -> None:
+def mark_sending(rows: Sequence[tuple[int, str]], *, sync: bool = True) -> None:
     """Store each patient's message id (bucket Sending) before the message leaves.
 
     The one commit that must survive a power cut: were it lost after the message left, a
     Rerun would send that patient a second summary under an unrelated id. The attempt time
-    is written with the outcome, once the message has really gone.
+    is written with the outcome, once the message has really gone. `sync=False` exists only
+    for `scrtui bench` to measure what the durability costs.
     """
     if not rows:
         return
     db = database.obj
-    with durable(db), db.atomic():
+    with durable(db) if sync else contextlib.nullcontext(), db.atomic():
         db.cursor().executemany(
             "UPDATE patient_upload SET bucket = 'sending', message_id = ? WHERE patient_id = ?",
             [(message_id, pid) for pid, message_id in rows],

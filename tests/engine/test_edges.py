@@ -311,3 +311,30 @@ async def test_eligibility_is_decided_when_the_run_starts_not_when_it_is_schedul
         services.close()
     assert final.reason == StopReason.COMPLETED.value
     assert rows_by_nhs()[nhs]["bucket"] == "sent"
+
+
+# ----- 5. Power cuts: the message ids are stored durably before they leave --------------------
+
+
+async def test_message_ids_are_committed_durably_and_outcomes_fast(seeded, sim):
+    statements: list[str] = []
+    services = await logged_in(seeded, fast_settings(sim.url))
+    connection = queries.database.obj.connection()
+    connection.set_trace_callback(statements.append)
+    try:
+        await run_to_end(services, Mode.RUN)
+    finally:
+        connection.set_trace_callback(None)
+        services.close()
+    # Each batch's ids: synchronous=FULL around the transaction (WAL synced at its commit);
+    # the outcome flushes run under NORMAL, where losing one only means a resend, same id.
+    marks = [i for i, s in enumerate(statements) if "SET bucket = 'sending', message_id" in s]
+    outcomes = [i for i, s in enumerate(statements) if "sent_message_id = COALESCE" in s]
+    assert marks and outcomes
+
+    def mode_at(index: int) -> str:
+        pragmas = (s for s in reversed(statements[:index]) if s.startswith("PRAGMA synchronous"))
+        return next(pragmas)
+
+    assert all(mode_at(i) == "PRAGMA synchronous = FULL" for i in marks)
+    assert all(mode_at(i) == "PRAGMA synchronous = normal" for i in outcomes)
