@@ -9,8 +9,8 @@ import pytest
 from tests.engine.chaos import campaign
 
 
-@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("seed", [3, 5])
 def test_a_short_chaos_campaign_keeps_exactly_once(seed: int) -> None:
     lines: list[str] = []
-    report = campaign(runs=5, seed=seed, patients=150, say=lines.append)
-    assert report.runs == 5 and report.checks == 6, lines
+    report = campaign(runs=6, seed=seed, patients=150, say=lines.append)
+    assert report.runs == 6 and report.checks == 7, lines
