@@ -23,6 +23,7 @@ from scrtui import logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
@@ -107,7 +108,8 @@ def _durable_cost(commits: int = 100) -> dict[str, float]:
     rows = list(
         database.obj.execute_sql(
             "SELECT patient_id, message_id FROM patient_upload WHERE message_id IS NOT NULL "
-            "LIMIT 128"
+            "LIMIT ?",
+            [BATCH],
         )
     )
     figures = {}
@@ -323,7 +325,7 @@ def _print(
     share = f["mark_seconds"] / f["elapsed"] if f["elapsed"] else 0.0
     print(
         f"durable id commits       {int(f['mark_commits'])} in {f['mark_seconds']:.2f} s "
-        f"({share * 100:.1f} % of the run; one a batch of 128)"
+        f"({share * 100:.1f} % of the run; one a batch of up to {BATCH})"
     )
     print(
         f"one batch's id commit    {f['full_ms']:.2f} ms durable (synchronous=FULL) against "

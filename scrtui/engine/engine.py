@@ -51,6 +51,7 @@ TICK = 0.05
 # this many times is Failed (RETRY): its message, not the MHS, is the problem. Attempts that
 # ran out while nobody got an answer are an outage and never count.
 SUSPECT_ROUNDS = 3
+BATCH = 512
 
 
 class Gate(Protocol):
@@ -343,7 +344,10 @@ class UploadEngine:
     async def _produce(self) -> None:
         assert self._run_id is not None
         await self._started.wait()
-        batch_size = max(100, self.settings.concurrency * 4)
+        # Each batch's ids cost one durable commit (an fsync, ~1-8 ms here): 512 a batch keeps
+        # that near 1 % of the run; a crash leaves at most a batch and a queue Sending, resent
+        # under the same ids by Resume.
+        batch_size = max(BATCH, self.settings.concurrency * 4)
         after = 0
         while self._stop_reason is None:
             items = upload_state.next_batch(self._run_id, after, batch_size)
