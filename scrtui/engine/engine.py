@@ -496,18 +496,18 @@ class UploadEngine:
             self._finalise_job(
                 job, Bucket.FAILED, result.error_code, result.error_text, result, now
             )
-        elif outcome is Outcome.RETRY_LIMIT and not self._part_of_outage(client, job, result):
-            self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
         elif outcome is Outcome.RETRY_LIMIT:
-            pass  # deferred by _part_of_outage
+            # Part of an outage: it waits (Sending) and goes again with the same message id.
+            if not self._part_of_outage(client, job, result):
+                self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
         elif outcome is Outcome.FATAL:
             self._deferred.appendleft(job)
             self._fatal = result.error_text or "the MHS adaptor refused the request"
             self._event("fatal", f"Fatal error from the MHS adaptor: {self._fatal}")
             self.stop(StopReason.FATAL)
         else:
-            # Interrupted by a gate, or a retry limit hit during an outage: the patient
-            # stays Sending and goes again later with the same message id.
+            # Interrupted by a gate or the outage pause: the patient stays Sending and goes
+            # again later with the same message id.
             self._deferred.append(job)
         self._outage_now(client)
 

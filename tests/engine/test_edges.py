@@ -90,8 +90,12 @@ async def test_rerun_after_a_stop_keeps_the_ids_of_patients_still_sending(seeded
         await wait_for(lambda: services.snapshot().counts[Bucket.SENDING] >= 2, what="sending")
         services.stop()
         await asyncio.wait_for(task, 30)
-        sending = {n: r["message_id"] for n, r in rows_by_nhs().items() if r["bucket"] == "sending"}
+        rows = rows_by_nhs()
+        sending = {n: r["message_id"] for n, r in rows.items() if r["bucket"] == "sending"}
         assert sending
+        # Not reached by the stopped Rerun: Unprocessed, with no stale reason (issue 13, bug 3).
+        unprocessed = [r for r in rows.values() if r["bucket"] == "unprocessed"]
+        assert unprocessed and all(r["code"] is None for r in unprocessed)
         held = await accepted(sim)
         assert all(held[n][-1]["message_id"] == m for n, m in sending.items())
         await sim.control(reset_share=0.0)
