@@ -31,7 +31,7 @@ from scrtui.domain.progress import (
     eta,
     whole_minutes,
 )
-from scrtui.domain.records import Author, Bucket, Mode
+from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
@@ -71,7 +71,7 @@ class Refused(RuntimeError):
 @dataclass(slots=True)
 class Job:
     item: WorkItem
-    record: Any  # the PatientRecord; the message is built from it when it goes
+    record: PatientRecord  # the message is built from it when it goes
     message_id: str
     decided_on: date  # the day eligibility was decided
     attempts: int = 0
@@ -382,7 +382,7 @@ class UploadEngine:
     def _not_required(
         self,
         item: WorkItem,
-        record: Any,
+        record: PatientRecord,
         today: date,
         now: datetime,
         attempts: int,

@@ -224,6 +224,7 @@ class SimulatorState:
     accepted_ids: dict[str, list[str]] = field(default_factory=dict)  # NHS number -> ids
     accepted_at: dict[str, float] = field(default_factory=dict)  # NHS number -> last accept
     replaced: dict[str, str] = field(default_factory=dict)  # accepted id -> the id it replaces
+    created: dict[str, str] = field(default_factory=dict)  # accepted id -> its creationTime
     seen_nhs: set[str] = field(default_factory=set)
     duplicate_nhs: dict[str, None] = field(default_factory=dict)  # ordered set
     # Accepted under a second id that does not replace the one accepted before it: the
@@ -252,7 +253,8 @@ class SimulatorState:
         fresh.rng = self.rng
         self.__dict__.update(fresh.__dict__)
 
-    def record(self, message_id: str, answer: Answer, nhs: str | None, prior: str | None) -> None:
+    def record(self, message_id: str, answer: Answer, judgement: Judgement) -> None:
+        nhs, prior = judgement.nhs, judgement.prior
         self.answers[message_id] = answer
         if nhs:
             self.seen_nhs.add(nhs)
@@ -261,6 +263,7 @@ class SimulatorState:
             return
         self.accepted += 1
         self.last_accept_at = time.time()
+        self.created[message_id] = judgement.created
         if prior is not None:
             self.replacements += 1
             self.replaced[message_id] = prior
@@ -300,7 +303,10 @@ class SimulatorState:
     def accepted_view(self) -> dict[str, list[dict[str, str | None]]]:
         """Every accepted summary by NHS number, in order, with the id each one replaces."""
         return {
-            nhs: [{"message_id": i, "replaces": self.replaced.get(i)} for i in ids]
+            nhs: [
+                {"message_id": i, "replaces": self.replaced.get(i), "created": self.created.get(i)}
+                for i in ids
+            ]
             for nhs, ids in self.accepted_ids.items()
         }
 
@@ -482,6 +488,7 @@ class Judgement:
     nhs: str | None = None
     replaces: bool = False
     prior: str | None = field(default=None, compare=False)  # the message id it replaces
+    created: str = field(default="", compare=False)  # creationTime, as the message says
 
 
 def _invalid(reason: str, nhs: str | None = None) -> Judgement:
@@ -557,7 +564,16 @@ def judge(payload: str, message_id: str, reject: set[str]) -> Judgement:
     if nhs in reject:
         return Judgement((ACCESS_CONTROL, ACF_REFUSED), nhs)
     prior = _replaced_id(payload)
-    return Judgement((), nhs, prior is not None, prior)
+    return Judgement((), nhs, prior is not None, prior, _creation_time(payload))
+
+
+def _creation_time(payload: str) -> str:
+    """The message's creationTime (the first one: the message's own, before the summary's)."""
+    start = payload.find('creationTime value="')
+    if start == -1:
+        return ""
+    start += len('creationTime value="')
+    return payload[start : payload.find('"', start)]
 
 
 def _replaced_id(payload: str) -> str | None:
@@ -631,7 +647,7 @@ def _answer_for(state: SimulatorState, payload: str, message_id: str, asid: str)
     if judgement.errors and judgement.errors[-1] == ACF_REFUSED:
         state.faults["reject"] += 1
     answer = _answer("AE" if judgement.errors else "AA", judgement.errors, asid)
-    state.record(message_id.upper(), answer, judgement.nhs, judgement.prior)
+    state.record(message_id.upper(), answer, judgement)
     return answer
 
 

@@ -80,21 +80,6 @@ def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str
     return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [group_id]
 
 
-def pending_count(group: str | None = None) -> int:
-    where, params = _group_filter(_group_id(group))
-    return database.obj.execute_sql(
-        f"SELECT COUNT(*) FROM patient_upload WHERE bucket IN (?, ?){where}", [*PENDING, *params]
-    ).fetchone()[0]
-
-
-def failed_count(group: str | None = None) -> int:
-    where, params = _group_filter(_group_id(group))
-    return database.obj.execute_sql(
-        f"SELECT COUNT(*) FROM patient_upload WHERE bucket = ?{where}",
-        [Bucket.FAILED.value, *params],
-    ).fetchone()[0]
-
-
 def ever_sent_count(group: str | None = None) -> int:
     """Patients the Spine has accepted a summary for, whatever their bucket is now."""
     where, params = _group_filter(_group_id(group))

@@ -34,11 +34,6 @@ def rows_by_nhs() -> dict[str, dict[str, object]]:
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor}
 
 
-async def accepted(sim) -> dict[str, list[dict[str, str | None]]]:
-    async with sim.http.get(sim.url + "accepted") as response:
-        return await response.json()
-
-
 def sent_ids() -> dict[str, str]:
     return {n: r[2] for n, r in buckets_by_nhs().items() if r[0] == "sent"}
 
@@ -72,7 +67,7 @@ async def test_rerun_after_a_failure_without_acknowledgement_replaces_nothing_tw
     assert stats["unreplaced_nhs_numbers"] == []
     # Each patient holds its first summary and the one Rerun summary that replaced it.
     assert sent_ids() == unknown
-    assert all(len(ids) == 2 for ids in (await accepted(sim)).values())
+    assert all(len(ids) == 2 for ids in (await sim.accepted()).values())
 
 
 async def test_rerun_after_a_stop_keeps_the_ids_of_patients_still_sending(seeded, sim):
@@ -96,7 +91,7 @@ async def test_rerun_after_a_stop_keeps_the_ids_of_patients_still_sending(seeded
         # Not reached by the stopped Rerun: Unprocessed, with no stale reason (issue 13, bug 3).
         unprocessed = [r for r in rows.values() if r["bucket"] == "unprocessed"]
         assert unprocessed and all(r["code"] is None for r in unprocessed)
-        held = await accepted(sim)
+        held = await sim.accepted()
         assert all(held[n][-1]["message_id"] == m for n, m in sending.items())
         await sim.control(reset_share=0.0)
         final = await run_to_end(services, Mode.RERUN)

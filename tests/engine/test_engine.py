@@ -282,6 +282,9 @@ async def test_deferred_start_waits_then_runs(seeded, sim):
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value
+    # Each message was built when it went: its creationTime is the time of sending (18:31).
+    held = await sim.accepted()
+    assert {a["created"] for chain in held.values() for a in chain} == {"20261125183100"}
 
 
 async def test_stop_time_stops_and_a_daily_window_pauses_then_continues(seeded, sim):
