@@ -227,9 +227,11 @@ class Campaign:
         else:
             self._control(outage=True)
             seen = self._get("stats")["faults"].get("outage", 0) + self.rng.randint(3, 30)
+            # Until enough sends met it, or the upload paused for it (it then only probes).
             self._wait(
                 lambda: (
                     self._get("stats")["faults"].get("outage", 0) >= seen
+                    or self._status_reason().startswith("MHS unreachable")
                     or child.poll() is not None
                 )
             )
@@ -244,6 +246,10 @@ class Campaign:
             time.sleep(0.02)
 
     # ----- the checks ---------------------------------------------------------------------------
+
+    def _status_reason(self) -> str:
+        with sqlite3.connect(f"file:{self.home / 'scrtui.db'}?mode=ro", uri=True) as db:
+            return db.execute("SELECT status_reason FROM upload").fetchone()[0] or ""
 
     def _rows(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         with sqlite3.connect(f"file:{self.home / 'scrtui.db'}?mode=ro", uri=True) as db:
