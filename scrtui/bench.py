@@ -24,6 +24,7 @@ from scrtui import eventloop, logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
@@ -96,9 +97,32 @@ async def _engine_run(home: Home, settings: Settings) -> dict[str, float]:
             "p95": _percentile(latencies, 0.95),
             "max_flush_ms": engine.max_flush_ms,
             "snapshots": snapshots,
+            "mark_commits": engine.mark_commits,
+            "mark_seconds": engine.mark_seconds,
+            **_durable_cost(),
         }
     finally:
         services.close()
+
+
+def _durable_cost(commits: int = 100) -> dict[str, float]:
+    """One batch's message-id commit, durable (synchronous=FULL) and not (NORMAL), in ms."""
+    from scrtui.store.upload_state import mark_sending
+
+    rows = list(
+        database.obj.execute_sql(
+            "SELECT patient_id, message_id FROM patient_upload WHERE message_id IS NOT NULL "
+            "LIMIT ?",
+            [BATCH],
+        )
+    )
+    figures = {}
+    for name, sync in (("full_ms", True), ("normal_ms", False)):
+        started = time.perf_counter()
+        for _ in range(commits):
+            mark_sending(rows, sync=sync)
+        figures[name] = (time.perf_counter() - started) * 1000 / commits
+    return figures
 
 
 async def _raw_capacity(url: str, concurrency: int, requests: int) -> float:
@@ -300,6 +324,15 @@ def _print(
     print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
     print(f"peak memory (RSS)        {peak:.0f} MB (before the run {rss_before:.0f} MB)")
     print(f"longest database flush   {f['max_flush_ms']:.1f} ms")
+    share = f["mark_seconds"] / f["elapsed"] if f["elapsed"] else 0.0
+    print(
+        f"durable id commits       {int(f['mark_commits'])} in {f['mark_seconds']:.2f} s "
+        f"({share * 100:.1f} % of the run; one a batch of up to {BATCH})"
+    )
+    print(
+        f"one batch's id commit    {f['full_ms']:.2f} ms durable (synchronous=FULL) against "
+        f"{f['normal_ms']:.2f} ms with NORMAL: +{f['full_ms'] - f['normal_ms']:.2f} ms a batch"
+    )
     print(f"progress snapshots read  {int(f['snapshots'])}")
     print(f"raw client capacity      {raw:,.0f} requests/s")
     print(f"ratio to raw (messages)  {messages / raw if raw else 0:.2f}")

@@ -81,6 +81,18 @@ def register(subparsers: Subcommands) -> None:
         "--retry-after", type=int, default=None, metavar="S",
         help="send Retry-After: S with 429, 500 and 503 answers",
     )  # fmt: skip
+    parser.add_argument(
+        "--too-large", type=_nhs_numbers, default=set(), metavar="NHS,NHS",
+        help="NHS numbers whose summary the adaptor refuses as too large (400)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--duplicate-id-ae", action="store_true",
+        help="answer a resend of an accepted message id with AE 401 (duplicate message id)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--unavailable-share", type=_share, default=0, metavar="F",
+        help="share of messages answered AE 502 (Spine service not available)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
     # Internal: set by start_simulator_process so the child dies with its parent.
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
@@ -100,6 +112,9 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         error_429_share=args.error_429_share,
         bad_ack_share=args.bad_ack_share,
         retry_after=args.retry_after,
+        too_large_nhs_numbers=set(args.too_large),
+        duplicate_id_ae=args.duplicate_id_ae,
+        unavailable_share=args.unavailable_share,
     )
 
 

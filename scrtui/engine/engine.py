@@ -1,9 +1,12 @@
 """The upload engine: one asyncio job that sends a GP Summary for every selected patient.
 
-Pipeline: a producer streams the run's pending patients from the database in batches,
-decides eligibility, builds each message and stores its message id (bucket Sending) before
-handing it to `concurrency` senders; a writer flushes outcomes every 100 ms in one short
-transaction; a control loop applies the gates (card, schedule, pause/stop, MHS outage).
+Pipeline: once the run starts (not when it is scheduled) the patients are enrolled; a
+producer streams them from the database in batches, decides eligibility and stores each
+eligible patient's message id (bucket Sending, one durable commit a batch) before handing it
+to `concurrency` senders; a sender builds the message when it goes (creationTime is the time of
+sending, eligibility is checked again if the date changed); a writer flushes outcomes every
+100 ms in one short transaction; a control loop applies the gates (card, schedule, pause/stop,
+MHS outage). Patients marked Sending whose message never left are put back when the run stops.
 Watchers pull `snapshot()`; nothing is pushed per patient.
 """
 
@@ -29,7 +32,7 @@ from scrtui.domain.progress import (
     eta,
     whole_minutes,
 )
-from scrtui.domain.records import Author, Bucket, Mode
+from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
@@ -45,6 +48,11 @@ from scrtui.store.upload_state import Outcome as Recorded
 
 FLUSH_INTERVAL = 0.1
 TICK = 0.05
+# A patient whose attempts ran out on transport faults while the MHS answered other patients
+# this many times is Failed (RETRY): its message, not the MHS, is the problem. Attempts that
+# ran out while nobody got an answer are an outage and never count.
+SUSPECT_ROUNDS = 3
+BATCH = 512
 
 
 class Gate(Protocol):
@@ -64,9 +72,12 @@ class Refused(RuntimeError):
 @dataclass(slots=True)
 class Job:
     item: WorkItem
+    record: PatientRecord  # the message is built from it when it goes
     message_id: str
-    payload: str
+    decided_on: date  # the day eligibility was decided
     attempts: int = 0
+    rounds: int = 0  # times its attempts ran out while the MHS answered others
+    answers_mark: int | None = None  # the client's answer count when last looked at
 
 
 @dataclass
@@ -85,21 +96,32 @@ def refusal(mode: Mode, group: str | None, settings: Settings) -> str | None:
             "(Enable GP Summary) before running the Initial Upload."
         )
     try:
-        if mode is Mode.RESUME and upload_state.pending_count(group) == 0:
-            return (
-                "There is nothing to resume: no upload was interrupted or paused. "
-                "Use Run to send to new patients, or Failed to reprocess failures."
-            )
-        if mode is Mode.FAILED and upload_state.failed_count(group) == 0:
-            return "There are no failed initial uploads to reprocess" + (
-                f' in group "{group}".' if group else "."
-            )
-        if mode is Mode.RERUN and upload_state.sent_count() == 0:
-            return "No Initial Upload has been sent yet, so there is nothing to rerun: use Run."
+        return _nothing_to_do(mode, group)
     except upload_state.GroupNotFound as exc:
         return f"{exc}: choose another group, or all patients."
-    if mode is Mode.RUN and sum(queries.bucket_counts().values()) == 0:
-        return "The practice has no patients: import or seed the practice first."
+
+
+def _nothing_to_do(mode: Mode, group: str | None) -> str | None:
+    """Why `mode` has no work among the group's patients (or the practice's), or None."""
+    among = f' in group "{group}"' if group else ""
+    if mode is Mode.RESUME and upload_state.selection_count(mode, group) == 0:
+        return (
+            f"There is nothing to resume{among}: no upload was interrupted or paused. "
+            "Use Run to send to new patients, or Failed to reprocess failures."
+        )
+    if mode is Mode.FAILED and upload_state.selection_count(mode, group) == 0:
+        return f"There are no failed initial uploads to reprocess{among}."
+    if mode is Mode.RERUN and upload_state.ever_sent_count(group) == 0:
+        return f"No Initial Upload has been sent yet{among}, so there is nothing to rerun: use Run."
+    if mode is Mode.RUN and upload_state.selection_count(mode, group) == 0:
+        if upload_state.selection_count(Mode.RERUN, group) == 0:
+            if group:
+                return f'The group "{group}" has no patients: add some, or choose all patients.'
+            return "The practice has no patients: import or seed the practice first."
+        return (
+            f"Every patient{among} has been sent or has failed: there is nothing to run. "
+            "Use Failed to reprocess failures, or Rerun to send everyone again."
+        )
     return None
 
 
@@ -135,6 +157,13 @@ class UploadEngine:
         self._give_up = asyncio.Event()
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max(64, settings.concurrency * 4))
         self._deferred: deque[Job] = deque()
+        # Ran out of attempts during an outage: sent again once the MHS is back, after the
+        # others, so another patient's answer can tell an outage from this patient's message.
+        self._later: deque[Job] = deque()
+        # Marked Sending (id stored) but not yet handed to the MHS: put back if the run stops.
+        self._unsent: dict[int, Job] = {}
+        self._started = asyncio.Event()
+        self._author: Author | None = None
         self._outcomes: list[Recorded] = []
         self._inflight = 0
         self._outstanding = 0
@@ -147,6 +176,8 @@ class UploadEngine:
         self._active_since: float | None = None
         self._run_id: int | None = None
         self.max_flush_ms = 0.0
+        self.mark_commits = 0  # durable commits of message ids, and their total time
+        self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
 
     # ----- intents (from the UI or the CLI) -------------------------------------------------
@@ -229,6 +260,7 @@ class UploadEngine:
 
     async def _run_locked(self, request: UploadRequest, author: Author) -> Snapshot:
         self._request = request
+        self._author = author
         now = self.clock()
         correlation_id = str(uuid.uuid4()).upper()
         run = upload_state.create_run(
@@ -245,11 +277,9 @@ class UploadEngine:
             now=now,
         )
         self._run_id = run.id
-        pass_number = (
-            upload_state.next_pass() if request.mode is Mode.RERUN else upload_state.current_pass()
-        )
-        self._c.total = upload_state.enrol(request.mode, run.id, request.group, pass_number)
-        self._c.counts = queries.bucket_counts()
+        # Nothing is enrolled (reset, counted as checked) before the run starts: a scheduled
+        # run shows what it will take, and the practice's figures stay as they are till then.
+        self._c.total = upload_state.selection_count(request.mode, request.group)
         self._runlog = RunLog(self.home.upload_log, f"{author.name}, {author.job_role_code}")
         self._event(
             "run_created",
@@ -268,7 +298,7 @@ class UploadEngine:
         limiter = RateLimiter(self.settings.rate_limit)
         tasks = [
             self._task(self._control(client, schedule), "control"),
-            self._task(self._produce(author), "producer"),
+            self._task(self._produce(), "producer"),
             self._task(self._write(), "writer"),
         ] + [
             self._task(self._send_loop(client, limiter), f"sender-{i}")
@@ -282,9 +312,20 @@ class UploadEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
             try:
                 self._flush()
+                self._put_back_unsent()
             except Exception as exc:  # the patients stay Sending: Resume sends them again
                 self.log.error("engine_final_flush_failed", error=repr(exc))
                 self._fatal = self._fatal or f"the last outcomes could not be saved: {exc}"
+
+    def _put_back_unsent(self) -> None:
+        """Patients marked Sending whose message never left go back to what they were."""
+        jobs = list(self._unsent.values())
+        upload_state.unmark_sending(
+            [(j.item.patient_id, j.item.bucket, j.item.message_id) for j in jobs]
+        )
+        self._unsent.clear()
+        for job in jobs:
+            self._move(Bucket.SENDING, job.item.bucket)
 
     def _task(self, coroutine: Any, name: str) -> asyncio.Task[None]:
         """A pipeline task whose failure stops the run with the reason, never silently."""
@@ -305,21 +346,25 @@ class UploadEngine:
 
     # ----- producer --------------------------------------------------------------------------
 
-    async def _produce(self, author: Author) -> None:
+    async def _produce(self) -> None:
         assert self._run_id is not None
-        batch_size = max(100, self.settings.concurrency * 4)
+        await self._started.wait()
+        # Each batch's ids cost one durable commit (an fsync, ~1-8 ms here): 512 a batch keeps
+        # that near 1 % of the run; a crash leaves at most a batch and a queue Sending, resent
+        # under the same ids by Resume.
+        batch_size = max(BATCH, self.settings.concurrency * 4)
         after = 0
         while self._stop_reason is None:
             items = upload_state.next_batch(self._run_id, after, batch_size)
             if not items:
                 break
             after = items[-1].patient_id
-            await self._prepare_batch(items, author)
+            await self._prepare_batch(items)
         # Only a producer that got to the end may let the run count as completed.
         self._producer_done = True
         self._maybe_finished()
 
-    async def _prepare_batch(self, items: list[WorkItem], author: Author) -> None:
+    async def _prepare_batch(self, items: list[WorkItem]) -> None:
         records = queries.load_records(i.patient_id for i in items)
         now = self.clock()
         today = now.date()
@@ -328,53 +373,71 @@ class UploadEngine:
             record = records.get(item.patient_id)
             if record is None:
                 continue
-            decision = eligibility.decide(record, today, self.settings.update_existing_after_days)
-            if not decision.eligible:
-                assert decision.reason is not None
+            if self._not_required(item, record, today, now, 0, item.message_id, item.bucket):
                 self._outstanding += 1
-                # A patient left in Sending keeps its message id: the Spine may hold it.
-                self._finalise(
-                    item,
-                    Bucket.NOT_REQUIRED,
-                    decision.reason.code,
-                    decision.reason.text,
-                    item.message_id,
-                    0,
-                    now,
-                    previous=item.bucket,
-                )
                 continue
-            message_id = item.message_id or new_message_id()
-            payload = self._build(record, author, message_id, now, today, item.sent_message_id)
-            jobs.append(Job(item, message_id, payload))
-        upload_state.mark_sending([(j.item.patient_id, j.message_id) for j in jobs], now)
-        for job in jobs:
-            if job.item.bucket is not Bucket.SENDING:
-                self._move(job.item.bucket, Bucket.SENDING)
+            jobs.append(Job(item, record, item.message_id or new_message_id(), today))
+        self._mark(jobs)
         self._outstanding += len(jobs)
         for job in jobs:
             await self._queue.put(job)
             if self._stop_reason is not None:
                 return
 
-    def _build(
+    def _not_required(
         self,
-        record: Any,
-        author: Author,
-        message_id: str,
-        now: datetime,
+        item: WorkItem,
+        record: PatientRecord,
         today: date,
-        replaces: str | None,
-    ) -> str:
+        now: datetime,
+        attempts: int,
+        message_id: str | None,
+        previous: Bucket,
+    ) -> bool:
+        """Decide eligibility; a patient not eligible gets its Not Required outcome."""
+        decision = eligibility.decide(record, today, self.settings.update_existing_after_days)
+        if decision.eligible:
+            return False
+        assert decision.reason is not None
+        # A patient left in Sending keeps its message id: the Spine may hold it.
+        code, text = decision.reason.code, decision.reason.text
+        self._finalise(
+            item, Bucket.NOT_REQUIRED, code, text, message_id, attempts, now, previous=previous
+        )
+        return True
+
+    def _mark(self, jobs: list[Job]) -> None:
+        """Store the batch's message ids, durably, before any of them can leave."""
+        started = time.perf_counter()
+        upload_state.mark_sending([(j.item.patient_id, j.message_id) for j in jobs])
+        self.mark_seconds += time.perf_counter() - started
+        self.mark_commits += 1 if jobs else 0
+        for job in jobs:
+            self._unsent[job.item.patient_id] = job
+            if job.item.bucket is not Bucket.SENDING:
+                self._move(job.item.bucket, Bucket.SENDING)
+
+    def _payload(self, job: Job, now: datetime) -> str | None:
+        """The message as it goes now, or None when the patient is no longer eligible today."""
+        today = now.date()
+        if today != job.decided_on:
+            job.decided_on = today
+            # Never sent: the new id never left, so the patient keeps the id it had.
+            message_id = job.message_id if job.attempts else job.item.message_id
+            if self._not_required(
+                job.item, job.record, today, now, job.attempts, message_id, Bucket.SENDING
+            ):
+                return None
+        assert self._author is not None
         return build_gp_summary(
-            record,
-            author,
-            message_id=message_id,
+            job.record,
+            self._author,
+            message_id=job.message_id,
             sending_asid=self.settings.sending_asid,
             spine_asid=self.settings.spine_asid,
             now=now,
             today=today,
-            replaces=replaces,
+            replaces=job.item.sent_message_id,
         )
 
     # ----- senders ---------------------------------------------------------------------------
@@ -382,6 +445,8 @@ class UploadEngine:
     async def _next_job(self) -> Job:
         if self._deferred:
             return self._deferred.popleft()
+        if self._later and self._queue.empty() and self._producer_done:
+            return self._later.popleft()
         return await self._queue.get()
 
     def _may_send(self) -> bool:
@@ -411,10 +476,16 @@ class UploadEngine:
             await asyncio.sleep(self.tick)
 
     async def _send(self, client: MhsClient, job: Job) -> None:
+        self._unsent.pop(job.item.patient_id, None)
+        payload = self._payload(job, self.clock())
+        if payload is None:
+            return
+        if job.answers_mark is None:
+            job.answers_mark = client.answers
         self._inflight += 1
         self._c.queued += 1
         try:
-            result = await client.send(job.message_id, job.payload, give_up=self._give_up)
+            result = await client.send(job.message_id, payload, give_up=self._give_up)
         finally:
             self._inflight -= 1
         job.attempts += result.attempts
@@ -424,35 +495,58 @@ class UploadEngine:
         now = self.clock()
         outcome = result.outcome
         if outcome is Outcome.SENT:
-            self._finalise_job(job, Bucket.SENT, None, None, result, now)
+            # A note (error_code/text) when the Spine said it already holds this message id.
+            self._finalise_job(job, Bucket.SENT, result.error_code, result.error_text, result, now)
         elif outcome is Outcome.REJECTED:
             self._finalise_job(
                 job, Bucket.FAILED, result.error_code, result.error_text, result, now
             )
-        elif outcome is Outcome.RETRY_LIMIT and not self._outage_now(client):
-            self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
+        elif outcome is Outcome.RETRY_LIMIT:
+            # Part of an outage: it waits (Sending) and goes again with the same message id.
+            if not self._part_of_outage(client, job, result):
+                self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
         elif outcome is Outcome.FATAL:
             self._deferred.appendleft(job)
             self._fatal = result.error_text or "the MHS adaptor refused the request"
             self._event("fatal", f"Fatal error from the MHS adaptor: {self._fatal}")
             self.stop(StopReason.FATAL)
         else:
-            # Interrupted by a gate, or a retry limit hit during an outage: the patient
-            # stays Sending and goes again later with the same message id.
+            # Interrupted by a gate or the outage pause: the patient stays Sending and goes
+            # again later with the same message id.
             self._deferred.append(job)
         self._outage_now(client)
+
+    def _part_of_outage(self, client: MhsClient, job: Job, result: SendResult) -> bool:
+        """True (and the patient waits to go again) when its attempts ran out on transport
+        faults that are the MHS's, not its message's; False when it is to be Failed."""
+        if not result.transport:
+            return False  # the MHS answered, but never usably (a bad acknowledgement)
+        answered = client.answers > (job.answers_mark or 0)
+        job.answers_mark = client.answers
+        if answered:
+            job.rounds += 1  # others got answers meanwhile: this counts against the patient
+        if job.rounds >= SUSPECT_ROUNDS:
+            return False
+        if answered:
+            self._deferred.append(job)
+            return True
+        self._later.append(job)
+        self._declare_outage()
+        return True
 
     def _outage_now(self, client: MhsClient) -> bool:
         failures = client.consecutive_transport_failures
         if failures < self._failure_baseline:
             self._failure_baseline = 0
-        if not self._outage and failures - self._failure_baseline >= (
-            self.settings.outage_after_failures
-        ):
+        if failures - self._failure_baseline >= self.settings.outage_after_failures:
+            self._declare_outage()
+        return self._outage
+
+    def _declare_outage(self) -> None:
+        if not self._outage:
             self._outage = True
             self._outage_since = self.clock()
             self._event("outage", "MHS unreachable: pausing until it answers its health check")
-        return self._outage
 
     # ----- outcomes and the writer -----------------------------------------------------------
 
@@ -550,6 +644,7 @@ class UploadEngine:
             hold = self._gates(now, schedule)
             if self._outage and self._stop_reason is None and time.monotonic() >= next_probe:
                 if await client.healthcheck():
+                    self._count_lone_rounds()
                     self._outage = False
                     self._outage_since = self._next_check = None
                     self._failure_baseline = client.consecutive_transport_failures
@@ -565,6 +660,14 @@ class UploadEngine:
                 self._set_status(RunStatus.STOPPING, self._stop_reason.value)
                 self._maybe_finished()
             await asyncio.sleep(self.tick)
+
+    def _count_lone_rounds(self) -> None:
+        """The MHS is back and nothing but patients whose attempts ran out is left: no other
+        patient can tell their fault from an outage, so each such return counts a round."""
+        if self._deferred or self._inflight or not self._queue.empty() or not self._producer_done:
+            return
+        for job in self._later:
+            job.rounds += 1
 
     def _gates(self, now: datetime, schedule: Schedule) -> tuple[RunStatus, str] | None:
         """The status to hold in, or None when sends may go."""
@@ -586,9 +689,7 @@ class UploadEngine:
         if window.window is Window.WAIT_START:
             return RunStatus.SCHEDULED, f"starts {window.next_event:%d/%m/%Y %H:%M}"
         if self._started_at is None:
-            self._started_at = now
-            assert self._run_id is not None
-            upload_state.mark_run_started(self._run_id, now)
+            self._begin(now)
         if not self.gate.gate_open():
             if state is GateState.LOCKED:
                 return RunStatus.PAUSED, (
@@ -602,6 +703,20 @@ class UploadEngine:
         if self._outage:
             return RunStatus.PAUSED, "MHS unreachable: checking its health, will continue"
         return None
+
+    def _begin(self, now: datetime) -> None:
+        """The run starts: enrol its patients now, not when it was scheduled."""
+        request = self._request
+        assert request is not None and self._run_id is not None
+        self._started_at = now
+        pass_number = (
+            upload_state.next_pass() if request.mode is Mode.RERUN else upload_state.current_pass()
+        )
+        self._c.total = upload_state.enrol(request.mode, self._run_id, request.group, pass_number)
+        self._c.counts = queries.bucket_counts()
+        upload_state.mark_run_started(self._run_id, now)
+        self._event("run_started", f"Started: {self._c.total} patients to check")
+        self._started.set()
 
     def _apply(self, hold: tuple[RunStatus, str] | None) -> None:
         if hold is None:

@@ -2,7 +2,11 @@
 
 Classification (docs/spine.md has the table):
 - 200 with an AA acknowledgement for our message id: SENT.
-- 200 with AE/AR: REJECTED, with the Spine's first specific error code and text.
+- 200 with an AE "duplicate message id" (401): SENT with a note; the Spine holds that summary.
+- 200 with an AE "service not available" (502): a transient fault, retried like a 503.
+- 200 with any other AE/AR: REJECTED, with the Spine's first specific error code and text.
+- 400 "Request to send to Spine is too large": REJECTED (this patient's message, not the
+  set-up), with a reason that says what to do.
 - 202: SENT, meaning "accepted by the MHS adaptor". With wait-for-response false the Spine's
   acknowledgement goes to the adaptor's inbound queue, not to us; 202 is all we can know.
 - timeout, reset or refused connection, any 5xx, 429: retried with the same message id, with
@@ -13,8 +17,9 @@ Classification (docs/spine.md has the table):
   properly next time and the Spine's duplicate elimination makes the resend harmless; if it
   persists the patient ends RETRY_LIMIT with the parse error as the cause. It is not counted as
   a transport failure: the adaptor did answer.
-- 400, 404, 415 and any other 4xx or unexpected status, a TLS failure or a bad URL: FATAL. Our
-  request or configuration is wrong, so the run must stop rather than fail every patient.
+- any other 400, 404, 415 and any other 4xx or unexpected status, a TLS failure or a bad URL:
+  FATAL. Our request or configuration is wrong, so the run must stop rather than fail every
+  patient.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import orjson
 
 from scrtui import logs
 from scrtui.settings import Settings
+from scrtui.spine import codes
 from scrtui.spine.ack import AckParseError, parse_ack
 from scrtui.spine.message import INTERACTION_ID
 
@@ -61,6 +67,7 @@ class SendResult:
     error_text: str | None
     attempts: int
     latency_ms: float  # whole send(): every attempt and every backoff wait
+    transport: bool = False  # the last attempt's cause was a transport fault (MHS unreachable)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,12 @@ def classify(status: int, body: bytes, message_id: str) -> Verdict:
         # Accepted by the MHS adaptor; the Spine's answer goes to its inbound queue.
         return Verdict(Outcome.SENT)
     text = _body_text(body) or f"HTTP {status}"
+    if codes.about_the_message(status, text):
+        return Verdict(
+            Outcome.REJECTED,
+            error_code=codes.TOO_LARGE_CODE,
+            error_text=f"{codes.TOO_LARGE_TEXT} (the MHS adaptor said: {text})",
+        )
     if status in RETRYABLE_STATUSES:
         return Verdict(
             Outcome.RETRY_LIMIT,
@@ -111,8 +124,25 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
             error_code="BAD-ACK",
             error_text=f"unusable acknowledgement: {exc}",
         )
-    if ack.ok:
+    meaning = codes.meaning(ack)
+    if meaning is codes.Meaning.SENT:
         return Verdict(Outcome.SENT, ack_code=ack.type_code)
+    if meaning is codes.Meaning.ALREADY_HELD:
+        return Verdict(
+            Outcome.SENT,
+            ack_code=ack.type_code,
+            error_code=codes.DUPLICATE_MESSAGE_ID,
+            error_text="already held by the Spine (duplicate message id): counted as sent",
+        )
+    if meaning is codes.Meaning.TRY_LATER:
+        return Verdict(
+            Outcome.RETRY_LIMIT,
+            retryable=True,
+            transport_failure=True,
+            ack_code=ack.type_code,
+            error_code=codes.SERVICE_NOT_AVAILABLE,
+            error_text="the Spine service is not available (AE 502)",
+        )
     error = ack.main_error
     if error is None:
         return Verdict(Outcome.REJECTED, ack_code=ack.type_code, error_text="no reason given")
@@ -210,6 +240,7 @@ class MhsClient:
         }
         self._session: aiohttp.ClientSession | None = None
         self._consecutive_failures = 0
+        self._answers = 0
         self._rng = random.Random()
         self._log = logs.get("scrtui.spine").bind(correlation_id=correlation_id)
 
@@ -217,6 +248,11 @@ class MhsClient:
     def consecutive_transport_failures(self) -> int:
         """Failed transport attempts in a row, over all patients: the engine's outage signal."""
         return self._consecutive_failures
+
+    @property
+    def answers(self) -> int:
+        """Attempts the MHS answered (anything but a transport fault), over all patients."""
+        return self._answers
 
     async def __aenter__(self) -> MhsClient:
         connector = aiohttp.TCPConnector(
@@ -315,6 +351,7 @@ class MhsClient:
             self._consecutive_failures += 1
         else:
             self._consecutive_failures = 0
+            self._answers += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         return backoff_delay(attempt, self._settings, retry_after, self._rng)
@@ -365,4 +402,5 @@ class MhsClient:
             error_text=text if text is not None else verdict.error_text,
             attempts=attempts,
             latency_ms=(time.monotonic() - started) * 1000,
+            transport=verdict.transport_failure,
         )

@@ -79,6 +79,10 @@ ACCESS_CONTROL = (
     "by PSIS",
 )
 ACF_REFUSED = ("30418", "[PSIS-30418] - ACF does not permit access to resource")
+# PSIS general categories (domain.md §4.5, docs/spine.md): the Spine already holds this message
+# id, and the Spine service is not available (a transient fault, nothing was stored).
+DUPLICATE_ID = ("401", "Duplicate message id")
+SERVICE_UNAVAILABLE = ("502", "Service not available")
 SUCCESS_DETAIL = "GP Summary upload successful"
 
 # The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
@@ -120,9 +124,23 @@ class SimulatorConfig:
     bad_ack_share: float = 0  # 200 with an acknowledgement for another message id
     retry_after: int | None = None  # Retry-After seconds on 429/500/503 answers
     max_request_size: int = MAX_PAYLOAD_CHARS  # MHS_SPINE_REQUEST_MAX_SIZE: larger is a 400
+    # The adaptor's 400 "Request to send to Spine is too large" for these patients' summaries.
+    too_large_nhs_numbers: set[str] = field(default_factory=set)
+    # A resend of an accepted message id gets AE 401 "Duplicate message id" (as the Spine does
+    # once its duplicate-elimination memory has passed) instead of the original AA.
+    duplicate_id_ae: bool = False
+    unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
 
 
-_SHARES = ("error_500_share", "reset_share", "slow_share", "error_429_share", "bad_ack_share")
+_SHARES = (
+    "error_500_share",
+    "reset_share",
+    "slow_share",
+    "error_429_share",
+    "bad_ack_share",
+    "unavailable_share",
+)
+_NHS_LISTS = ("reject_nhs_numbers", "too_large_nhs_numbers")
 
 
 def _number(name: str, value: Any, low: float, high: float) -> float:
@@ -139,9 +157,9 @@ def _optional_int(name: str, value: Any, low: int, high: int) -> int | None:
     return value
 
 
-def _nhs_list(value: Any) -> set[str]:
+def _nhs_list(name: str, value: Any) -> set[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("reject_nhs_numbers must be a list of NHS number strings")
+        raise ValueError(f"{name} must be a list of NHS number strings")
     return {nhs_number.normalise(v) for v in value}
 
 
@@ -159,9 +177,9 @@ def config_changes(data: Any) -> dict[str, Any]:
             changes[key] = _number(key, value, 0, 1)
         elif key in ("latency_ms", "slow_seconds"):
             changes[key] = _number(key, value, 0, 3_600_000 if key == "latency_ms" else 3600)
-        elif key == "reject_nhs_numbers":
-            changes[key] = _nhs_list(value)
-        elif key in ("outage", "reset_stats"):
+        elif key in _NHS_LISTS:
+            changes[key] = _nhs_list(key, value)
+        elif key in ("outage", "reset_stats", "duplicate_id_ae"):
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be true or false")
             changes[key] = value
@@ -205,8 +223,13 @@ class SimulatorState:
     answers: dict[str, Answer] = field(default_factory=dict)
     accepted_ids: dict[str, list[str]] = field(default_factory=dict)  # NHS number -> ids
     accepted_at: dict[str, float] = field(default_factory=dict)  # NHS number -> last accept
+    replaced: dict[str, str] = field(default_factory=dict)  # accepted id -> the id it replaces
+    created: dict[str, str] = field(default_factory=dict)  # accepted id -> its creationTime
     seen_nhs: set[str] = field(default_factory=set)
     duplicate_nhs: dict[str, None] = field(default_factory=dict)  # ordered set
+    # Accepted under a second id that does not replace the one accepted before it: the
+    # patient has two unrelated summaries, which exactly-once delivery must never cause.
+    unreplaced_nhs: dict[str, None] = field(default_factory=dict)  # ordered set
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
@@ -230,7 +253,8 @@ class SimulatorState:
         fresh.rng = self.rng
         self.__dict__.update(fresh.__dict__)
 
-    def record(self, message_id: str, answer: Answer, nhs: str | None, replaces: bool) -> None:
+    def record(self, message_id: str, answer: Answer, judgement: Judgement) -> None:
+        nhs, prior = judgement.nhs, judgement.prior
         self.answers[message_id] = answer
         if nhs:
             self.seen_nhs.add(nhs)
@@ -238,13 +262,18 @@ class SimulatorState:
             self.rejected += 1
             return
         self.accepted += 1
-        self.replacements += replaces
         self.last_accept_at = time.time()
+        self.created[message_id] = judgement.created
+        if prior is not None:
+            self.replacements += 1
+            self.replaced[message_id] = prior
         if nhs:
             ids = self.accepted_ids.setdefault(nhs, [])
             ids.append(message_id)
             if len(ids) > 1:
                 self.duplicate_nhs[nhs] = None
+                if prior != ids[-2]:
+                    self.unreplaced_nhs[nhs] = None
             self.accepted_at[nhs] = self.last_accept_at
 
     def stats(self) -> dict[str, Any]:
@@ -257,6 +286,7 @@ class SimulatorState:
             "distinct_nhs_numbers": len(self.seen_nhs),
             "accepted_nhs_numbers": len(self.accepted_ids),
             "duplicate_nhs_numbers": list(self.duplicate_nhs),
+            "unreplaced_nhs_numbers": list(self.unreplaced_nhs),
             "last_accept_at": self.last_accept_at,
             "faults": dict(self.faults),
             "replies": {str(status): n for status, n in sorted(self.replies.items())},
@@ -270,9 +300,20 @@ class SimulatorState:
             "accepted_at": self.accepted_at.get(number),
         }
 
+    def accepted_view(self) -> dict[str, list[dict[str, str | None]]]:
+        """Every accepted summary by NHS number, in order, with the id each one replaces."""
+        return {
+            nhs: [
+                {"message_id": i, "replaces": self.replaced.get(i), "created": self.created.get(i)}
+                for i in ids
+            ]
+            for nhs, ids in self.accepted_ids.items()
+        }
+
     def config_view(self) -> dict[str, Any]:
         view = asdict(self.config)
-        view["reject_nhs_numbers"] = sorted(self.config.reject_nhs_numbers)
+        for key in _NHS_LISTS:
+            view[key] = sorted(getattr(self.config, key))
         return view
 
 
@@ -428,6 +469,16 @@ def _payload(raw: bytes, max_request_size: int) -> str:
     return payload
 
 
+def _check_size_for(payload: str, too_large: set[str]) -> None:
+    """The adaptor's "too large" answer for chosen patients, as if their summary were huge."""
+    if too_large and _extension(payload, NHS_NUMBER_OID) in too_large:
+        raise _Refused(
+            400,
+            "Request to send to Spine is too large. "
+            f"MaxRequestSize={MAX_PAYLOAD_CHARS} RequestSize={MAX_PAYLOAD_CHARS + len(payload)}",
+        )
+
+
 # --- the Spine's judgement of the GP Summary ---
 
 
@@ -436,6 +487,8 @@ class Judgement:
     errors: tuple[tuple[str, str], ...]  # empty: accepted
     nhs: str | None = None
     replaces: bool = False
+    prior: str | None = field(default=None, compare=False)  # the message id it replaces
+    created: str = field(default="", compare=False)  # creationTime, as the message says
 
 
 def _invalid(reason: str, nhs: str | None = None) -> Judgement:
@@ -510,18 +563,30 @@ def judge(payload: str, message_id: str, reject: set[str]) -> Judgement:
         return Judgement((INVALID_REQUEST, NHS_NUMBER_ERROR), nhs or None)
     if nhs in reject:
         return Judgement((ACCESS_CONTROL, ACF_REFUSED), nhs)
-    return Judgement((), nhs, _has_replacement(payload))
+    prior = _replaced_id(payload)
+    return Judgement((), nhs, prior is not None, prior, _creation_time(payload))
 
 
-def _has_replacement(payload: str) -> bool:
-    """A replacementOf element (a Rerun's summary replacing an earlier one)."""
+def _creation_time(payload: str) -> str:
+    """The message's creationTime (the first one: the message's own, before the summary's)."""
+    start = payload.find('creationTime value="')
+    if start == -1:
+        return ""
+    start += len('creationTime value="')
+    return payload[start : payload.find('"', start)]
+
+
+def _replaced_id(payload: str) -> str | None:
+    """The id a replacementOf element names (a Rerun's summary replacing an earlier one):
+    the root of the first id tag after it (priorMessageRef/id), "" when it names none."""
     position = payload.find("replacementOf")
     while position != -1:
         start = payload.rfind("<", max(0, position - _REPLACEMENT_NEAR), position)
         if start != -1 and _REPLACEMENT_TAG.match(payload, start):
-            return True
+            tag = _ID_TAG.search(payload, position)
+            return (_attribute(_ROOT_ATTR, tag.group(0)) or "").upper() if tag else ""
         position = payload.find("replacementOf", position + 1)
-    return False
+    return None
 
 
 # --- handlers ---
@@ -563,22 +628,26 @@ async def _injected_faults(state: SimulatorState) -> web.Response | None:
     return None
 
 
+def _answer(type_code: str, errors: tuple[tuple[str, str], ...], asid: str) -> Answer:
+    return Answer(str(uuid.uuid4()).upper(), _hl7_now(), type_code, errors, asid)
+
+
 def _answer_for(state: SimulatorState, payload: str, message_id: str, asid: str) -> Answer:
     known = state.answers.get(message_id.upper())
     if known is not None:
         state.duplicates += 1  # duplicate elimination: same answer, not counted again
+        if state.config.duplicate_id_ae and known.type_code == "AA":
+            state.faults["duplicate_id"] += 1
+            return _answer("AE", (DUPLICATE_ID,), asid)
         return known
+    if state.chance(state.config.unavailable_share):
+        state.faults["unavailable"] += 1  # nothing judged, nothing stored: send it again
+        return _answer("AE", (SERVICE_UNAVAILABLE,), asid)
     judgement = judge(payload, message_id, state.config.reject_nhs_numbers)
     if judgement.errors and judgement.errors[-1] == ACF_REFUSED:
         state.faults["reject"] += 1
-    answer = Answer(
-        ack_id=str(uuid.uuid4()).upper(),
-        created=_hl7_now(),
-        type_code="AE" if judgement.errors else "AA",
-        errors=judgement.errors,
-        receiver_asid=asid,
-    )
-    state.record(message_id.upper(), answer, judgement.nhs, judgement.replaces)
+    answer = _answer("AE" if judgement.errors else "AA", judgement.errors, asid)
+    state.record(message_id.upper(), answer, judgement)
     return answer
 
 
@@ -594,6 +663,7 @@ async def _mhs(request: web.Request) -> web.Response:
         wait = _wait_for_response(request)
         _check_content_type(request)
         payload = _payload(await request.read(), state.config.max_request_size)
+        _check_size_for(payload, state.config.too_large_nhs_numbers)
         if request.headers["Interaction-Id"] != INTERACTION_ID:
             raise _Refused(404, f"Unknown interaction ID: {request.headers['Interaction-Id']}")
     except _Refused as refused:
@@ -638,6 +708,11 @@ async def get_stats(request: web.Request) -> web.Response:
     return web.Response(body=orjson.dumps(data), content_type="application/json")
 
 
+async def get_accepted(request: web.Request) -> web.Response:
+    data = request.app[STATE].accepted_view()
+    return web.Response(body=orjson.dumps(data), content_type="application/json")
+
+
 async def control(request: web.Request) -> web.Response:
     state = request.app[STATE]
     if request.method == "POST":
@@ -660,6 +735,7 @@ def create_app(config: SimulatorConfig) -> web.Application:
     app.router.add_post("/", post_message)
     app.router.add_get("/healthcheck", healthcheck)
     app.router.add_get("/stats", get_stats)
+    app.router.add_get("/accepted", get_accepted)
     app.router.add_route("GET", "/control", control)
     app.router.add_route("POST", "/control", control)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -35,6 +36,19 @@ PRAGMAS = {
     "busy_timeout": 5000,
     "cache_size": -16_000,
 }
+
+
+@contextlib.contextmanager
+def durable(db: SqliteDatabase) -> Iterator[None]:
+    """Commits inside this block survive power loss: WAL with synchronous=FULL syncs the log at
+    each commit (and every commit before it, being earlier in the same log). NORMAL, the
+    default here, syncs only at checkpoints: fast, and enough where losing a commit only means
+    doing the work again."""
+    db.execute_sql("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA synchronous = {PRAGMAS['synchronous']}")
 
 
 class StoreError(RuntimeError):

@@ -6,17 +6,35 @@ Hot paths use raw `executemany` in short transactions: peewee's per-row query bu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from scrtui.domain.records import Bucket, Mode
+from scrtui.store.db import durable
 from scrtui.store.groups import find_group
 from scrtui.store.models import Run, Upload, database, scalar_int
 
 PENDING = (Bucket.UNPROCESSED.value, Bucket.SENDING.value)
 # A failure the Spine never answered: the summary may have arrived, so the id is kept.
 NO_ACK_CODE = "RETRY"
+# A message id whose delivery is unknown: it may have left (Sending, or Unprocessed/Not Required
+# after a run that left it Sending) or the Spine never answered it (Failed with RETRY). It is
+# kept until resolved, so a resend meets the Spine's duplicate elimination instead of giving
+# the patient a second summary. An accepted id (= sent_message_id) or a rejected one is known.
+_KEEP_UNKNOWN_ID = (
+    "CASE WHEN message_id IS NOT sent_message_id "
+    f"AND NOT (bucket = 'failed' AND reason_code IS NOT '{NO_ACK_CODE}') "
+    "THEN message_id ELSE NULL END"
+)
+# Which patients each mode selects, over patient p LEFT JOIN patient_upload u.
+_SELECTS = {
+    Mode.RUN: "(u.patient_id IS NULL OR u.bucket IN ('unprocessed', 'sending', 'not_required'))",
+    Mode.RERUN: "1 = 1",
+    Mode.FAILED: "u.bucket = 'failed'",
+    Mode.RESUME: "u.bucket IN ('unprocessed', 'sending')",
+}
 
 
 class GroupNotFound(LookupError):
@@ -62,31 +80,33 @@ def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str
     return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [group_id]
 
 
-def pending_count(group: str | None = None) -> int:
+def ever_sent_count(group: str | None = None) -> int:
+    """Patients the Spine has accepted a summary for, whatever their bucket is now."""
     where, params = _group_filter(_group_id(group))
     return scalar_int(
-        f"SELECT COUNT(*) FROM patient_upload WHERE bucket IN (?, ?){where}", [*PENDING, *params]
+        f"SELECT COUNT(*) FROM patient_upload WHERE sent_message_id IS NOT NULL{where}", params
     )
 
 
-def failed_count(group: str | None = None) -> int:
-    where, params = _group_filter(_group_id(group))
+def selection_count(mode: Mode, group: str | None = None) -> int:
+    """How many patients `mode` (narrowed to `group`) would take, without enrolling them."""
+    where, params = _group_filter(_group_id(group), "p.id")
     return scalar_int(
-        f"SELECT COUNT(*) FROM patient_upload WHERE bucket = ?{where}",
-        [Bucket.FAILED.value, *params],
+        "SELECT COUNT(*) FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id "
+        f"WHERE {_SELECTS[mode]}{where}",
+        params,
     )
-
-
-def sent_count() -> int:
-    return scalar_int("SELECT COUNT(*) FROM patient_upload WHERE bucket = ?", [Bucket.SENT.value])
 
 
 def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
     """Put the patients a mode selects into Unprocessed for this run; returns the run's total.
 
     Run: patients never sent (new ones, and Not Required ones re-checked). Rerun: everyone,
-    with new message ids. Failed: the failed ones; those the Spine never answered keep their
-    id. Resume: whatever is still pending, whichever run left it.
+    with new message ids except where the last id's delivery is unknown. Failed: the failed
+    ones; those the Spine never answered keep their id. Resume: whatever is still pending,
+    whichever run left it. A patient taken back to Unprocessed loses its old reason: it
+    described an outcome that no longer stands. Called when the run starts, not when it is
+    scheduled.
     """
     db = database.obj
     group_id = _group_id(group)
@@ -100,24 +120,24 @@ def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
                 f"WHERE id NOT IN (SELECT patient_id FROM patient_upload){member_where}",
                 member_params,
             )
+        reset = (
+            "UPDATE patient_upload SET bucket = 'unprocessed', reason_code = NULL, "
+            "reason_text = NULL, run_id = ?, pass_number = ?"
+        )
         if mode is Mode.RUN:
             db.execute_sql(
-                "UPDATE patient_upload SET bucket = 'unprocessed', run_id = ?, pass_number = ? "
-                f"WHERE bucket IN ('unprocessed', 'sending', 'not_required'){where}",
+                f"{reset} WHERE bucket IN ('unprocessed', 'sending', 'not_required'){where}",
                 [run_id, pass_number, *params],
             )
         elif mode is Mode.RERUN:
             db.execute_sql(
-                "UPDATE patient_upload SET bucket = 'unprocessed', message_id = NULL, "
-                f"run_id = ?, pass_number = ? WHERE 1 = 1{where}",
+                f"{reset}, message_id = {_KEEP_UNKNOWN_ID} WHERE 1 = 1{where}",
                 [run_id, pass_number, *params],
             )
         elif mode is Mode.FAILED:
             db.execute_sql(
-                "UPDATE patient_upload SET bucket = 'unprocessed', run_id = ?, pass_number = ?, "
-                "message_id = CASE WHEN reason_code = ? THEN message_id ELSE NULL END "
-                f"WHERE bucket = 'failed'{where}",
-                [run_id, pass_number, NO_ACK_CODE, *params],
+                f"{reset}, message_id = {_KEEP_UNKNOWN_ID} WHERE bucket = 'failed'{where}",
+                [run_id, pass_number, *params],
             )
         else:
             db.execute_sql(
@@ -141,17 +161,34 @@ def next_batch(run_id: int, after_patient_id: int, limit: int) -> list[WorkItem]
     return [WorkItem(r[0], r[1], r[2], Bucket(r[3])) for r in rows]
 
 
-def mark_sending(rows: Sequence[tuple[int, str]], at: datetime) -> None:
-    """Store each patient's message id (bucket Sending) before the message leaves."""
+def mark_sending(rows: Sequence[tuple[int, str]], *, sync: bool = True) -> None:
+    """Store each patient's message id (bucket Sending) before the message leaves.
+
+    The one commit that must survive a power cut: were it lost after the message left, a
+    Rerun would send that patient a second summary under an unrelated id. The attempt time
+    is written with the outcome, once the message has really gone. `sync=False` exists only
+    for `scrtui bench` to measure what the durability costs.
+    """
     if not rows:
         return
     db = database.obj
-    stamp = at.isoformat(sep=" ")
+    with durable(db) if sync else contextlib.nullcontext(), db.atomic():
+        db.cursor().executemany(
+            "UPDATE patient_upload SET bucket = 'sending', message_id = ? WHERE patient_id = ?",
+            [(message_id, pid) for pid, message_id in rows],
+        )
+
+
+def unmark_sending(rows: Sequence[tuple[int, Bucket, str | None]]) -> None:
+    """Put patients marked Sending whose message never left back as they were (bucket, id)."""
+    if not rows:
+        return
+    db = database.obj
     with db.atomic():
         db.cursor().executemany(
-            "UPDATE patient_upload SET bucket = 'sending', message_id = ?, last_attempt_at = ? "
-            "WHERE patient_id = ?",
-            [(message_id, stamp, pid) for pid, message_id in rows],
+            "UPDATE patient_upload SET bucket = ?, message_id = ? "
+            "WHERE patient_id = ? AND bucket = 'sending'",
+            [(bucket.value, message_id, pid) for pid, bucket, message_id in rows],
         )
 
 

@@ -56,6 +56,11 @@ class Sim:
         async with self.http.get(self.url + "stats") as response:
             return await response.json()
 
+    async def accepted(self) -> dict[str, list[dict[str, str | None]]]:
+        """Every accepted summary by NHS number: message_id, replaces, created."""
+        async with self.http.get(self.url + "accepted") as response:
+            return await response.json()
+
 
 def fast_settings(url: str, **extra: object) -> Settings:
     values: dict[str, object] = {

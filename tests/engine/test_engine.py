@@ -52,6 +52,14 @@ def run(mode: Mode, group: str | None = None, schedule: Schedule | None = None) 
     return UploadRequest(mode=mode, schedule=schedule or Schedule(), group=group)
 
 
+async def completed_with_nobody_failed(final, sim) -> None:
+    """The run completed, every eligible patient was accepted and nobody is Failed."""
+    eligible, _ = expected_split(date.today())
+    assert final.reason == StopReason.COMPLETED.value
+    assert queries.status_document()["failed"] == 0
+    assert (await sim.stats())["accepted"] == len(eligible)
+
+
 async def test_run_sends_every_eligible_patient_once_and_keeps_reasons(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
@@ -126,10 +134,7 @@ async def test_an_outage_pauses_the_run_and_it_completes_with_nobody_failed(seed
         final = await asyncio.wait_for(task, 60)
     finally:
         services.close()
-    eligible, _ = expected_split(date.today())
-    assert final.reason == StopReason.COMPLETED.value
-    assert queries.status_document()["failed"] == 0
-    assert (await sim.stats())["accepted"] == len(eligible)
+    await completed_with_nobody_failed(final, sim)
     assert "MHS unreachable" in seeded.upload_log.read_text()
 
 
@@ -263,17 +268,23 @@ async def test_deferred_start_waits_then_runs(seeded, sim):
     schedule = build_schedule(clock(), "25/11/2026", "18:30")
     services = await logged_in(seeded, fast_settings(sim.url), clock=clock)
     try:
+        before = queries.bucket_counts()
         task = asyncio.create_task(services.run_upload(run(Mode.RUN, schedule=schedule)))
-        await wait_for(lambda: services.snapshot().status is RunStatus.SCHEDULED, what="sched")
-        # Work is ready and waiting for the senders, yet nothing has left before the start.
-        await wait_for(lambda: services.engine._outstanding >= 8, what="work prepared")
+        # The control loop has looked at the schedule (it names the start) and held the run.
+        await wait_for(lambda: "start at" in services.snapshot().next_event_text, what="sched")
         assert services.snapshot().status is RunStatus.SCHEDULED
+        # Nothing is enrolled, marked Sending or sent before the start.
+        assert queries.bucket_counts() == before
+        assert services.snapshot().checked == 0 and services.snapshot().total == 300
         assert (await sim.stats())["requests"] == 0
         clock.advance(hours=1, minutes=31)
         final = await asyncio.wait_for(task, 30)
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value
+    # Each message was built when it went: its creationTime is the time of sending (18:31).
+    held = await sim.accepted()
+    assert {a["created"] for chain in held.values() for a in chain} == {"20261125183100"}
 
 
 async def test_stop_time_stops_and_a_daily_window_pauses_then_continues(seeded, sim):

@@ -233,13 +233,51 @@ async def test_garbage_ack_is_never_a_success(sim: RunningSimulator) -> None:
     assert sim.state.accepted == 1 and sim.state.duplicates == 2
 
 
-async def test_400_is_fatal_with_the_adaptors_message(sim: RunningSimulator) -> None:
+async def test_too_large_is_this_patients_failure_with_what_to_do(sim: RunningSimulator) -> None:
     sim.state.apply(config_changes({"max_request_size": 10}))
     result, client = await send_one(fast_settings(sim.url))
-    assert (result.outcome, result.http_status, result.attempts) == (Outcome.FATAL, 400, 1)
+    assert (result.outcome, result.http_status, result.attempts) == (Outcome.REJECTED, 400, 1)
+    assert result.error_code == "TOO-LARGE"
     assert result.error_text is not None
-    assert result.error_text.startswith("Request to send to Spine is too large. MaxRequestSize=10")
+    assert result.error_text.startswith("message too large: reduce the items")
+    assert "Request to send to Spine is too large. MaxRequestSize=10" in result.error_text
     assert client.consecutive_transport_failures == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (400, "wait-for-response header missing"),
+        (400, "Invalid JSON request body"),
+        (404, "Unknown interaction ID: REPC_IN150016UK05"),
+        (415, "Unsupported content type. Only application/json request bodies are supported."),
+    ],
+)
+def test_answers_about_the_set_up_stay_fatal(status: int, text: str) -> None:
+    verdict = classify(status, text.encode(), REF)
+    assert (verdict.outcome, verdict.error_text) == (Outcome.FATAL, text)
+
+
+def _ack(code: str, text: str) -> bytes:
+    from scrtui.spine.simulator import Answer, build_ack
+
+    return build_ack(REF, Answer("ACK-1", "20261125120000", "AE", ((code, text),), "1")).encode()
+
+
+def test_a_duplicate_message_id_ae_is_sent_with_a_note() -> None:
+    verdict = classify(200, _ack("401", "Duplicate message id"), REF)
+    assert (verdict.outcome, verdict.ack_code, verdict.error_code) == (Outcome.SENT, "AE", "401")
+    assert verdict.error_text is not None and "already held by the Spine" in verdict.error_text
+
+
+def test_a_service_unavailable_ae_is_a_transient_fault() -> None:
+    verdict = classify(200, _ack("502", "Service not available"), REF)
+    assert (verdict.outcome, verdict.retryable, verdict.transport_failure) == (
+        Outcome.RETRY_LIMIT,
+        True,
+        True,
+    )
+    assert verdict.error_code == "502"
 
 
 async def test_404_for_a_wrong_url_is_fatal(sim: RunningSimulator) -> None:

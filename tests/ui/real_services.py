@@ -38,6 +38,7 @@ async def real_services(
     logged_in: bool = True,
     simulator: SimulatorConfig | None = None,
     latency_ms: float = 0,
+    mhs_path: str = "",
     **settings_changes: Any,
 ) -> AsyncIterator[AppServices]:
     home = root / "home"
@@ -46,7 +47,7 @@ async def real_services(
     async with running_simulator(config) as running:
         settings = with_changes(
             load(home / "scrtui.toml"),
-            mhs_url=running.url,
+            mhs_url=running.url + mhs_path,  # a path the adaptor does not serve: 404
             card_backend="simulated",
             **settings_changes,
         )

@@ -16,7 +16,6 @@ from textual.widgets import Input, OptionList, Static
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.services import CardState
-from scrtui.spine.simulator import SimulatorConfig
 from scrtui.store import queries
 from scrtui.ui import text as t
 from scrtui.ui.modals.confirm import ConfirmModal
@@ -312,10 +311,9 @@ async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
 async def test_a_fatal_mhs_answer_ends_the_run_with_its_message(
     seeded_home: Path, tmp_path: Path
 ) -> None:
-    # Every request is too large for this adaptor (400): our request or configuration is
-    # wrong, so the engine stops the run rather than failing every patient.
-    broken = SimulatorConfig(max_request_size=10)
-    async with real_services(seeded_home, tmp_path, simulator=broken) as services:
+    # The MHS URL names a path the adaptor does not serve (404): our configuration is wrong,
+    # so the engine stops the run rather than failing every patient.
+    async with real_services(seeded_home, tmp_path, mhs_path="wrong/path") as services:
         app = real_app(services)
         async with app.run_test() as pilot:
             await open_bulk(pilot)
@@ -323,7 +321,7 @@ async def test_a_fatal_mhs_answer_ends_the_run_with_its_message(
             await finish(pilot)
             assert app.is_running
             assert app.screen.dialog_title == "Upload stopped"
-            assert "too large" in app.screen.text  # the adaptor's own words
+            assert "Not Found" in app.screen.text  # the adaptor's own words
             assert "Initial Upload > Resume" in app.screen.text
             await pilot.press("enter")
             await wait_for(pilot, lambda: on(app, UploadScreen))
