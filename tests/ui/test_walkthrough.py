@@ -105,6 +105,7 @@ async def test_a_past_start_says_what_works_and_immediately_does() -> None:
         assert "start immediately" in error
         form.query_one("#start-choice").focus()
         await pilot.press("up")  # Immediately: what the message says works
+        await wait_for(pilot, lambda: not form.deferred, what="Immediately chosen")
         await pilot.press("f2")
         await wait_for(pilot, lambda: on(app, UploadScreen), what="the upload window")
 
