@@ -1,0 +1,47 @@
+"""A stand-in for the NHS MHS adaptor's outbound API and the Spine behind it (aiohttp.web).
+
+It answers like the real adaptor (status codes and texts of domain.md §4.2) and like the Spine
+(MCCI_IN010000UK13 acknowledgements, PSIS error codes of §4.5), eliminates duplicates by
+message id, injects faults on request, and counts what it accepted so tests and demos can
+check exactly-once delivery. docs/spine.md lists its flags and control API.
+
+Rooms: config (what may be injected), acks (the Spine's answers), adaptor (the adaptor's
+checks of a request), judge (the Spine's judgement of a summary), state (what it remembers),
+server (the aiohttp application), process (running it in tests or as a child process).
+
+Order of events for POST /: outage (503) → latency → slow → 500/429 faults → the adaptor's
+checks and the Spine's judgement → reset (the connection is dropped *after* the message was
+judged, so the client's resend of the same Message-Id meets duplicate elimination, which is
+the case exactly-once delivery must survive).
+"""
+
+from __future__ import annotations
+
+from scrtui.spine.simulator.acks import Answer, build_ack
+from scrtui.spine.simulator.config import SimulatorConfig, config_changes
+from scrtui.spine.simulator.judge import Judgement, judge
+from scrtui.spine.simulator.process import (
+    READY_PREFIX,
+    RunningSimulator,
+    running_simulator,
+    start_simulator_process,
+    url_for,
+)
+from scrtui.spine.simulator.server import create_app
+from scrtui.spine.simulator.state import SimulatorState
+
+__all__ = [
+    "READY_PREFIX",
+    "Answer",
+    "Judgement",
+    "RunningSimulator",
+    "SimulatorConfig",
+    "SimulatorState",
+    "build_ack",
+    "config_changes",
+    "create_app",
+    "judge",
+    "running_simulator",
+    "start_simulator_process",
+    "url_for",
+]

@@ -1,0 +1,95 @@
+"""Fault-injection settings of the simulator: what the command line and POST /control may change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrtui.domain import nhs_number
+
+SPINE_ASID = "227319907548"  # the test Spine ASID of the MHS ops walkthrough (§4.4)
+MAX_PAYLOAD_CHARS = 5_000_000  # the adaptor's request schema limit (§4.2)
+PSIS_CODE_SYSTEM = "2.16.840.1.113883.2.1.3.2.4.17.33"
+
+
+@dataclass
+class SimulatorConfig:
+    latency_ms: float = 0
+    error_500_share: float = 0
+    reset_share: float = 0
+    slow_share: float = 0
+    slow_seconds: float = 60
+    reject_nhs_numbers: set[str] = field(default_factory=set)
+    outage: bool = False
+    seed: int | None = None
+    # Beyond the issue's list, for the client's remaining outcome classes:
+    error_429_share: float = 0  # 429 Too Many Requests (throttling)
+    bad_ack_share: float = 0  # 200 with an acknowledgement for another message id
+    retry_after: int | None = None  # Retry-After seconds on 429/500/503 answers
+    max_request_size: int = MAX_PAYLOAD_CHARS  # MHS_SPINE_REQUEST_MAX_SIZE: larger is a 400
+    # The adaptor's 400 "Request to send to Spine is too large" for these patients' summaries.
+    too_large_nhs_numbers: set[str] = field(default_factory=set)
+    # A resend of an accepted message id gets AE 401 "Duplicate message id" (as the Spine does
+    # once its duplicate-elimination memory has passed) instead of the original AA.
+    duplicate_id_ae: bool = False
+    unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
+
+
+_SHARES = (
+    "error_500_share",
+    "reset_share",
+    "slow_share",
+    "error_429_share",
+    "bad_ack_share",
+    "unavailable_share",
+)
+NHS_LISTS = ("reject_nhs_numbers", "too_large_nhs_numbers")
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _optional_int(name: str, value: Any, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, or null")
+    return value
+
+
+def _nhs_list(name: str, value: Any) -> set[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{name} must be a list of NHS number strings")
+    return {nhs_number.normalise(v) for v in value}
+
+
+def config_changes(data: Any) -> dict[str, Any]:
+    """Validate a /control body into SimulatorConfig changes; ValueError names the bad key."""
+    if not isinstance(data, dict):
+        raise ValueError("control body must be a JSON object")
+    known = {f for f in SimulatorConfig.__dataclass_fields__} | {"reset_stats"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown control keys: {', '.join(unknown)}; known: {sorted(known)}")
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SHARES:
+            changes[key] = _number(key, value, 0, 1)
+        elif key in ("latency_ms", "slow_seconds"):
+            changes[key] = _number(key, value, 0, 3_600_000 if key == "latency_ms" else 3600)
+        elif key in NHS_LISTS:
+            changes[key] = _nhs_list(key, value)
+        elif key in ("outage", "reset_stats", "duplicate_id_ae"):
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+            changes[key] = value
+        elif key == "seed":
+            changes[key] = _optional_int(key, value, -(2**63), 2**63 - 1)
+        elif key == "retry_after":
+            changes[key] = _optional_int(key, value, 0, 86_400)
+        elif key == "max_request_size":
+            changes[key] = _optional_int(key, value, 1, MAX_PAYLOAD_CHARS)
+    return changes

@@ -1,0 +1,204 @@
+"""The aiohttp application: the adaptor's outbound endpoint, health, stats, accepted, control."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from scrtui import logs
+from scrtui.spine.message import (
+    INTERACTION_ID,
+)
+from scrtui.spine.simulator.acks import (
+    ACF_REFUSED,
+    DUPLICATE_ID,
+    SERVICE_UNAVAILABLE,
+    Answer,
+    build_ack,
+    hl7_now,
+)
+from scrtui.spine.simulator.adaptor import (
+    Refused,
+    check_content_type,
+    check_size_for,
+    read_payload,
+    wait_for_response,
+)
+from scrtui.spine.simulator.config import SimulatorConfig, config_changes
+from scrtui.spine.simulator.judge import judge
+from scrtui.spine.simulator.state import STATE, SimulatorState
+
+# The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
+_SPINE_FAULT_BODY = orjson.dumps(
+    {
+        "error_message": "Error(s) received from Spine. Contact system administrator.",
+        "process_key": "SOAP_ERROR_HANDLER0002",
+        "errors": [
+            {
+                "codeContext": "urn:nhs:names:error:tms",
+                "errorCode": "200",
+                "severity": "Error",
+                "location": "Not Supported",
+                "description": "System failure to process message - default",
+                "errorType": "soap_fault",
+            }
+        ],
+    }
+)
+
+
+# --- handlers ---
+
+
+def _text(status: int, text: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
+
+
+def _retry_headers(state: SimulatorState) -> dict[str, str]:
+    seconds = state.config.retry_after
+    return {} if seconds is None else {"Retry-After": str(seconds)}
+
+
+def _drop_connection(request: web.Request) -> None:
+    """Close the socket without an answer, as a reset connection looks to the client."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    request.protocol.force_close()
+
+
+async def _injected_faults(state: SimulatorState) -> web.Response | None:
+    config = state.config
+    if config.outage:
+        state.faults["outage"] += 1
+        return _text(503, "Service unavailable (simulated outage)", _retry_headers(state))
+    if config.latency_ms > 0:
+        await asyncio.sleep(config.latency_ms / 1000)
+    if state.chance(config.slow_share):
+        state.faults["slow"] += 1
+        await asyncio.sleep(config.slow_seconds)
+    if state.chance(config.error_500_share):
+        state.faults["error_500"] += 1
+        return _text(500, _SPINE_FAULT_BODY.decode(), _retry_headers(state))
+    if state.chance(config.error_429_share):
+        state.faults["error_429"] += 1
+        return _text(429, "Too Many Requests (simulated)", _retry_headers(state))
+    return None
+
+
+def _answer(type_code: str, errors: tuple[tuple[str, str], ...], asid: str) -> Answer:
+    return Answer(str(uuid.uuid4()).upper(), hl7_now(), type_code, errors, asid)
+
+
+def _answer_for(state: SimulatorState, payload: str, message_id: str, asid: str) -> Answer:
+    known = state.answers.get(message_id.upper())
+    if known is not None:
+        state.duplicates += 1  # duplicate elimination: same answer, not counted again
+        if state.config.duplicate_id_ae and known.type_code == "AA":
+            state.faults["duplicate_id"] += 1
+            return _answer("AE", (DUPLICATE_ID,), asid)
+        return known
+    if state.chance(state.config.unavailable_share):
+        state.faults["unavailable"] += 1  # nothing judged, nothing stored: send it again
+        return _answer("AE", (SERVICE_UNAVAILABLE,), asid)
+    judgement = judge(payload, message_id, state.config.reject_nhs_numbers)
+    if judgement.errors and judgement.errors[-1] == ACF_REFUSED:
+        state.faults["reject"] += 1
+    answer = _answer("AE" if judgement.errors else "AA", judgement.errors, asid)
+    state.record(message_id.upper(), answer, judgement)
+    return answer
+
+
+async def _mhs(request: web.Request) -> web.Response:
+    """The adaptor's checks, then the Spine's answer (or 202 when not waiting for it)."""
+    state = request.app[STATE]
+    message_id = request.headers.get("Message-Id") or str(uuid.uuid4()).upper()
+    headers = {
+        "Message-Id": message_id,
+        "Correlation-Id": request.headers.get("Correlation-Id") or str(uuid.uuid4()).upper(),
+    }
+    try:
+        wait = wait_for_response(request)
+        check_content_type(request)
+        payload = read_payload(await request.read(), state.config.max_request_size)
+        check_size_for(payload, state.config.too_large_nhs_numbers)
+        if request.headers["Interaction-Id"] != INTERACTION_ID:
+            raise Refused(404, f"Unknown interaction ID: {request.headers['Interaction-Id']}")
+    except Refused as refused:
+        return _text(refused.status, refused.text, headers)
+    answer = _answer_for(state, payload, message_id, request.headers.get("from-asid", ""))
+    if not wait:
+        return web.Response(status=202, headers=headers)
+    ref = message_id
+    if state.chance(state.config.bad_ack_share):
+        state.faults["bad_ack"] += 1
+        ref = str(uuid.uuid4()).upper()
+    return web.Response(
+        status=200, text=build_ack(ref, answer), content_type="text/xml", headers=headers
+    )
+
+
+async def post_message(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.requests += 1
+    response = await _injected_faults(state)
+    if response is None:
+        response = await _mhs(request)
+    if state.chance(state.config.reset_share):
+        state.faults["reset"] += 1
+        _drop_connection(request)
+        return response  # never reaches the client: the transport is gone
+    state.replies[response.status] += 1
+    return response
+
+
+async def healthcheck(request: web.Request) -> web.Response:
+    # An outage takes the health probe down too, so the engine's probe sees the outage end.
+    if request.app[STATE].config.outage:
+        return _text(503, "Service unavailable (simulated outage)")
+    return web.Response(status=200)
+
+
+async def get_stats(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    nhs = request.query.get("nhs")
+    data = state.nhs_stats(nhs) if nhs is not None else state.stats()
+    return web.Response(body=orjson.dumps(data), content_type="application/json")
+
+
+async def get_accepted(request: web.Request) -> web.Response:
+    data = request.app[STATE].accepted_view()
+    return web.Response(body=orjson.dumps(data), content_type="application/json")
+
+
+async def control(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    if request.method == "POST":
+        try:
+            changes = config_changes(orjson.loads(await request.read() or b"{}"))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            return _text(400, f"bad control request: {exc}")
+        state.apply(changes)
+        logs.get("scrtui.simulator").info("simulator_control", **_loggable(changes))
+    return web.Response(body=orjson.dumps(state.config_view()), content_type="application/json")
+
+
+def _loggable(changes: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, set) else v for k, v in changes.items()}
+
+
+def create_app(config: SimulatorConfig) -> web.Application:
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app[STATE] = SimulatorState(config)
+    app.router.add_post("/", post_message)
+    app.router.add_get("/healthcheck", healthcheck)
+    app.router.add_get("/stats", get_stats)
+    app.router.add_get("/accepted", get_accepted)
+    app.router.add_route("GET", "/control", control)
+    app.router.add_route("POST", "/control", control)
+    return app
