@@ -42,7 +42,7 @@ from scrtui.settings import Settings
 from scrtui.spine.client import MhsClient, Outcome, SendResult
 from scrtui.spine.message import build_gp_summary, new_message_id
 from scrtui.store import queries, upload_state
-from scrtui.store.db import UploadLock
+from scrtui.store.db import StoreError, UploadLock, store_errors
 from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
 from scrtui.store.upload_state import Outcome as Recorded
 
@@ -752,6 +752,18 @@ class UploadEngine:
 
     def _finish(self, run_id: int) -> Snapshot:
         reason = self._stop_reason or StopReason.USER
+        try:
+            with store_errors(self.home.db_path):
+                self._record_finish(run_id, reason)
+        except StoreError as exc:
+            # Another program still holds the database: the run has stopped all the same. The
+            # database keeps its active status, which `scrtui status` shows as interrupted
+            # (no process holds the upload lock), and Resume continues from what was written.
+            self._fatal = self._fatal or str(exc)
+            self.log.error("finish_not_recorded", error=str(exc))
+        return self.snapshot()
+
+    def _record_finish(self, run_id: int, reason: StopReason) -> None:
         self._set_status(RunStatus.STOPPED, reason.value)
         self._c.counts = queries.bucket_counts()
         c = self._c.counts
@@ -764,7 +776,6 @@ class UploadEngine:
             detail += f"; {self._fatal}"
         upload_state.finish_run(run_id, self.clock(), reason.value, detail)
         self._event("run_finished", f"Run finished ({reason.value}): {detail}")
-        return self.snapshot()
 
 
 def _hhmm(value: Any) -> str | None:

@@ -351,6 +351,33 @@ async def test_a_database_failure_stops_the_run_and_nothing_is_lost(seeded, sim)
     assert stats["accepted"] == len(eligible) and stats["duplicate_nhs_numbers"] == []
 
 
+async def test_a_database_held_past_the_end_still_ends_the_run_and_resume_completes(seeded, sim):
+    """The other program keeps the database until after the run has stopped, so even the
+    final status cannot be written: the run still ends (no exception), says why, and the
+    stored state reads as interrupted until Resume finishes the job."""
+    import sqlite3
+
+    from scrtui.store import queries
+
+    services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
+    blocker = sqlite3.connect(seeded.db_path, timeout=0)
+    try:
+        task = await started(services, at_least=20)
+        blocker.execute("BEGIN EXCLUSIVE")
+        final = await asyncio.wait_for(task, 60)  # the lock is held until the run has ended
+        assert final.status is RunStatus.STOPPED and "locked" in final.fatal_message
+        blocker.rollback()
+        assert queries.upload_state().status_reason == queries.INTERRUPTED
+        resumed = await services.run_upload(run(Mode.RESUME))
+    finally:
+        blocker.close()
+        services.close()
+    eligible, _ = expected_split(date.today())
+    assert resumed.reason == StopReason.COMPLETED.value
+    stats = await sim.stats()
+    assert stats["accepted"] == len(eligible) and stats["duplicate_nhs_numbers"] == []
+
+
 async def test_a_group_name_is_found_whatever_its_case(seeded, sim):
     from scrtui.store.models import PatientGroup
 
