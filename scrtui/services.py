@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from scrtui.domain.progress import Snapshot, StopReason
@@ -87,6 +87,8 @@ class UploadRequest:
     mode: Mode
     schedule: Schedule
     group: str | None = None
+    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
+    upload_date: date | None = None  # the date the upload window asks for (deregistration)
 
 
 class ServiceError(Exception):
