@@ -16,13 +16,14 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    Node,
     TextField,
 )
 
 database = DatabaseProxy()
 # Rows written before the uploads had kinds (and raw inserts that name none) are the Initial
 # Upload's: the column default says so in SQL too, as the migration's does.
-_INITIAL_DEFAULT = [SQL("DEFAULT 'initial'")]
+_INITIAL_DEFAULT: list[Node] = [SQL("DEFAULT 'initial'")]
 
 
 def scalar_int(sql: str, params: Sequence[object] = ()) -> int:

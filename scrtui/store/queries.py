@@ -223,7 +223,7 @@ def status_document(kind: str = INITIAL) -> dict[str, Any]:
         "status": upload.status
         if not upload.status_reason
         else f"{upload.status}: {upload.status_reason}",
-        "last_run": run_summary(last_run()),
+        "last_run": run_summary(last_run(kind)),
     }
 
 
