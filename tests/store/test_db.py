@@ -155,7 +155,8 @@ def test_a_version_2_database_keeps_its_rows_as_the_initial_uploads(tmp_path: Pa
         conn.executescript(schema)
         conn.execute("INSERT INTO schema_info (version) VALUES (2)")
         conn.execute(
-            "INSERT INTO upload (status, status_reason, pass_number) VALUES ('Stopped', 'completed', 2)"
+            "INSERT INTO upload (status, status_reason, pass_number) "
+            "VALUES ('Stopped', 'completed', 2)"
         )
         conn.execute(
             "INSERT INTO patient VALUES (1, '9990000018', 'A', 'B', '2000-01-01', 'male', 'X', "
