@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from scrtui.domain import eligibility
+from scrtui.domain import eligibility, nhs_number
 from scrtui.domain.eligibility import Decision, Reason
 from scrtui.domain.prompts import CONFIRMATION
-from scrtui.domain.records import Mode, PatientRecord
+from scrtui.domain.records import DISSENT_CODE, Mode, PatientRecord
 
 INITIAL = "initial"
 BULK_UPDATE = "bulk-update"
@@ -27,6 +27,7 @@ NO_LONGER_CONTRIBUTING = "no-longer-contributing"
 NO_PREVIOUS_SUMMARY = Reason(
     "NR08", "No GP Summary sent by this practice: there is nothing to update"
 )
+NO_DISSENT = Reason("NR09", "No dissent recorded: no consent record needs sending")
 
 
 class Transport(enum.StrEnum):
@@ -60,6 +61,7 @@ class UploadKind:
     needs_group: bool = False
     asks_date: bool = False  # the upload window asks for a date (Bulk Deregistration)
     closing_text: Callable[[date], str] | None = None  # appended to the summary's text
+    recodes_consent: bool = False  # recodes local consent first (scrtui/domain/consent.py)
 
     def title(self, mode: Mode) -> str:
         return f"{self.label} - {mode.label}"
@@ -142,6 +144,16 @@ def _update(patient: PatientRecord, ctx: Context) -> Decision:
     return eligibility.ELIGIBLE
 
 
+def _consent(patient: PatientRecord, ctx: Context) -> Decision:
+    """Only dissent is sent to the Spine's consent service (bulk-uploads §2.1: "sends all
+    patient dissent clinical terms"); the codes are read after the run's local recoding."""
+    if not nhs_number.is_valid(patient.nhs_number):
+        return Decision(False, eligibility.INVALID_NHS_NUMBER)
+    if patient.consent_code != DISSENT_CODE:
+        return Decision(False, NO_DISSENT)
+    return eligibility.ELIGIBLE
+
+
 INITIAL_UPLOAD = UploadKind(INITIAL, "Initial Upload", "initial upload", CONFIRMATION, _initial)
 KINDS: dict[str, UploadKind] = {
     kind.id: kind
@@ -153,6 +165,15 @@ KINDS: dict[str, UploadKind] = {
             "bulk update",
             _prompts("Bulk Update", "Bulk Updates"),
             _update,
+        ),
+        UploadKind(
+            CONSENT_MIGRATION,
+            "Consent Migration",
+            "consent migration",
+            _prompts("Consent Migration", "Consent Migrations"),
+            _consent,
+            transport=Transport.CONSENT,
+            recodes_consent=True,
         ),
         UploadKind(
             BULK_DEREGISTRATION,

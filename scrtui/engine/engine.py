@@ -34,13 +34,14 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
+from scrtui.engine import kinds
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
 from scrtui.settings import Settings
 from scrtui.spine.client import MhsClient, Outcome, SendResult
-from scrtui.spine.message import build_gp_summary, new_message_id
+from scrtui.spine.message import new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import UploadLock
 from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
@@ -310,7 +311,7 @@ class UploadEngine:
             correlation_id=correlation_id,
         )
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
-        async with MhsClient(self.settings, correlation_id) as client:
+        async with kinds.open_client(kind, self.settings, correlation_id) as client:
             await self._pipeline(client, author, request.schedule)
         return self._finish(run.id)
 
@@ -454,20 +455,15 @@ class UploadEngine:
             ):
                 return None
         assert self._author is not None
-        return build_gp_summary(
+        return kinds.build_message(
+            self._kind,
             job.record,
             self._author,
+            self.settings,
             message_id=job.message_id,
-            sending_asid=self.settings.sending_asid,
-            spine_asid=self.settings.spine_asid,
             now=now,
-            today=today,
             replaces=job.item.sent_message_id,
-            closing_text=(
-                self._kind.closing_text(self._upload_date or today)
-                if self._kind.closing_text
-                else None
-            ),
+            upload_date=self._upload_date,
         )
 
     # ----- senders ---------------------------------------------------------------------------
@@ -739,6 +735,10 @@ class UploadEngine:
         request = self._request
         assert request is not None and self._run_id is not None
         self._started_at = now
+        assert self._author is not None
+        changed = kinds.local_changes(self._kind, request.mode, self._run_id, self._author, now)
+        if changed is not None:
+            self._event("local_changes", f"Local consent codes recoded: {changed} patients")
         kind = self._kind.id
         pass_number = (
             upload_state.next_pass(kind)

@@ -14,7 +14,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
-from scrtui.store.models import ALL_MODELS, SchemaInfo, Upload, database
+from scrtui.store.models import ALL_MODELS, ConsentChange, SchemaInfo, Upload, database
 
 SCHEMA_VERSION = 3
 
@@ -53,6 +53,7 @@ def _uploads_by_kind(db: SqliteDatabase) -> None:
         db.execute_sql("ALTER TABLE run ADD COLUMN upload VARCHAR(255) NOT NULL DEFAULT 'initial'")
     if "upload_date" not in run_columns:
         db.execute_sql("ALTER TABLE run ADD COLUMN upload_date DATE")
+    ConsentChange.create_table(safe=True)  # a new table: as the model defines it
 
 
 # version -> function that upgrades a database from that version to the next one.

@@ -180,6 +180,19 @@ class Attempt(Base):
     error = TextField(null=True)
 
 
+class ConsentChange(Base):
+    """Consent Migration's audit: one row per local consent code it changed."""
+
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", index=True)
+    run = ForeignKeyField(Run, null=True, on_delete="SET NULL")
+    before = CharField(null=True)
+    after = CharField()
+    user_id = CharField()  # SDS user id
+    user_name = CharField()
+    role_profile_id = CharField()
+    at = DateTimeField()
+
+
 ALL_MODELS: tuple[type[Base], ...] = (
     SchemaInfo,
     Practice,
@@ -194,4 +207,5 @@ ALL_MODELS: tuple[type[Base], ...] = (
     Run,
     PatientUpload,
     Attempt,
+    ConsentChange,
 )
