@@ -79,8 +79,14 @@ def run_upload_command(args: argparse.Namespace) -> int:
     schedule = _schedule(args)
     upload_date = _upload_date(args.date, kind)
     _require_group(args.group)
+    # What the upload needs whatever the patients' state (a group, GP Summary on or off) is
+    # refused before the prompt and the card, as an unknown group is.
+    refused = kind.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=args.group)
+    if refused:
+        raise CliError(refused, EXIT_REFUSED)
     out = sys.stderr if args.json else sys.stdout
-    _confirm(kind.prompts[mode], args.yes, out)
+    warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
+    _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
         _login(services, args.role)

@@ -200,6 +200,21 @@ KINDS: dict[str, UploadKind] = {
 SUMMARY_KINDS = tuple(k.id for k in KINDS.values() if k.transport is Transport.MHS)
 
 
+CONSENT_FIRST_WARNING = (
+    "Consent Migration has not completed for this practice. Run it first, so that the Spine "
+    "knows which patients have dissented before their summaries are sent (Vision's order: "
+    "Consent Migration, then the Initial Upload)."
+)
+
+
+def run_warning(kind_id: str, mode: Mode, consent_migration_completed: bool) -> str | None:
+    """A warning to show before the confirmation, or None: the Initial Upload's Run before any
+    Consent Migration has completed may go on, but only once the user has read why not."""
+    if kind_id == INITIAL and mode is Mode.RUN and not consent_migration_completed:
+        return CONSENT_FIRST_WARNING
+    return None
+
+
 def kind(kind_id: str) -> UploadKind:
     """The upload called `kind_id`; ValueError naming the known ones otherwise."""
     try:

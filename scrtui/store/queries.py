@@ -184,6 +184,11 @@ def last_run(kind: str = INITIAL) -> Run | None:
     return run
 
 
+def ever_completed(kind: str) -> bool:
+    """Whether a run of this upload has ever completed."""
+    return Run.select().where(Run.upload == kind, Run.outcome == "completed").exists()
+
+
 def run_summary(run: Run | None) -> dict[str, object] | None:
     if run is None:
         return None
