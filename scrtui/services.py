@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from scrtui.domain.progress import Snapshot, StopReason
@@ -87,6 +87,8 @@ class UploadRequest:
     mode: Mode
     schedule: Schedule
     group: str | None = None
+    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
+    upload_date: date | None = None  # the date the upload window asks for (deregistration)
 
 
 class ServiceError(Exception):
@@ -120,11 +122,11 @@ class Services(Protocol):
     settings: Settings
 
     # the upload
-    def overview(self) -> Overview: ...
+    def overview(self, upload: str = "initial") -> Overview: ...
     def groups(self) -> list[GroupInfo]: ...
-    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
-        """Why `mode` (narrowed to `group`) cannot start now (nothing to resume, no failures,
-        no card...), or None."""
+    def refusal(self, mode: Mode, group: str | None = None, upload: str = "initial") -> str | None:
+        """Why `mode` of `upload` (narrowed to `group`) cannot start now (nothing to resume, no
+        failures, no card, GP Summary off...), or None."""
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         """Run to the end (completed or stopped); the App runs this in its own worker."""

@@ -96,6 +96,11 @@ def _url(value: Any) -> str:
     return value
 
 
+def _optional_url(value: Any) -> str:
+    """ "" (the default: beside the MHS adaptor's URL) or a URL as _url checks it."""
+    return "" if value == "" else _url(value)
+
+
 def _optional_file(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError('a file path, or "" for none')
@@ -142,6 +147,7 @@ class Settings:
     card_backend: str = "pcsc"
     card_reader: str = ""
     update_existing_after_days: int = 14
+    consent_url: str = ""  # the Spine's sync endpoint for consent; "" = <mhs_url>sync-service
 
 
 # (section, key) -> (attribute, validator). The file's layout, in the order it is written.
@@ -167,6 +173,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("card", "backend"): ("card_backend", _choice("pcsc", "simulated")),
     ("card", "reader"): ("card_reader", _reader),
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
+    ("consent", "sync_url"): ("consent_url", _optional_url),
 }
 _BY_ATTR = {attr: (section, key, check) for (section, key), (attr, check) in SCHEMA.items()}
 assert set(_BY_ATTR) == {f.name for f in fields(Settings)}

@@ -54,9 +54,9 @@ class AppServices:
 
     # ----- the upload ------------------------------------------------------------------------
 
-    def overview(self) -> Overview:
-        state = queries.upload_state()
-        run = queries.last_run()
+    def overview(self, upload: str = "initial") -> Overview:
+        state = queries.upload_state(upload)
+        run = queries.last_run(upload)
         last = None
         if run is not None:
             last = LastRun(
@@ -70,7 +70,7 @@ class AppServices:
         return Overview(
             status=state.status,
             reason=state.status_reason,
-            counts=queries.bucket_counts(),
+            counts=queries.bucket_counts(upload),
             last_run=last,
             gp_summary_enabled=self.settings.gp_summary_enabled,
         )
@@ -78,12 +78,12 @@ class AppServices:
     def groups(self) -> list[GroupInfo]:
         return [_group_info(g) for g in group_store.list_groups()]
 
-    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
+    def refusal(self, mode: Mode, group: str | None = None, upload: str = "initial") -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
         if group is not None and not self.group_exists(group):
             return unknown_group(group)
-        reason = refusal(mode, group, self.settings)
+        reason = refusal(mode, group, self.settings, upload)
         if reason:
             return reason
         return self._card_refusal()

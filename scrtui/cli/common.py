@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 from scrtui import logs
+from scrtui.domain import uploads
 from scrtui.paths import Home, HomeError, resolve_home
 from scrtui.services import RoleChoice
 from scrtui.settings import Settings, SettingsError, load
@@ -65,4 +66,14 @@ def require_role(role: str, roles: tuple[RoleChoice, ...]) -> None:
         f"--role {role} is not one of this smartcard user's role profiles ({listed}); "
         "pass one of those, or leave out --role to choose; nothing was sent",
         EXIT_REFUSED,
+    )
+
+
+def add_upload_argument(parser: argparse.ArgumentParser) -> None:
+    """`--upload KIND`: which of the bulk uploads (scrtui/domain/uploads.py) a command is for."""
+    parser.add_argument(
+        "--upload",
+        choices=list(uploads.KINDS),
+        default=uploads.INITIAL,
+        help="which bulk upload (default: initial)",
     )

@@ -17,8 +17,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scrtui import logs
-from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, open_context
+from scrtui.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    CliError,
+    Context,
+    add_upload_argument,
+    open_context,
+)
 from scrtui.domain import groups as group_rules
+from scrtui.domain import uploads
 from scrtui.domain.records import Bucket
 from scrtui.store import groups as group_store
 from scrtui.store import importer, queries, report, seed
@@ -179,11 +187,11 @@ def _describe_run(run: dict[str, Any] | None) -> str:
 
 
 def _status(args: argparse.Namespace, _context: Context) -> int:
-    document = queries.status_document()
+    document = queries.status_document(args.upload)
     if args.json:
         print(json.dumps(document, ensure_ascii=False))
         return EXIT_OK
-    print(f"Initial Upload status: {document['status']}")
+    print(f"{uploads.kind(args.upload).label} status: {document['status']}")
     for bucket in Bucket:
         print(f"  {bucket.label:<13}{document[bucket.value]:>10,}")
     print(f"  {'Total':<13}{document['total']:>10,}")
@@ -219,7 +227,9 @@ def _write_json(rows: Iterator[report.ReportRow], out: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, _context: Context) -> int:
-    rows = report.report_rows(bucket=args.bucket, search=args.search, order=args.order)
+    rows = report.report_rows(
+        bucket=args.bucket, search=args.search, order=args.order, kind=args.upload
+    )
     write = _write_json if args.format == "json" else report.write_csv
     try:
         with _output(args.output) as out:
@@ -320,7 +330,8 @@ def _register_groups(sub: Any) -> None:
 
 
 def _register_status(sub: Any) -> None:
-    p = sub.add_parser("status", help="the Initial Upload's counters, status and last run")
+    p = sub.add_parser("status", help="an upload's counters, status and last run")
+    add_upload_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_command(_status))
 
@@ -330,6 +341,7 @@ def _register_report(sub: Any) -> None:
         "report",
         help="one row per patient: NHS number, name, bucket, reason, last attempt",
     )
+    add_upload_argument(p)
     p.add_argument("--bucket", choices=[b.value for b in Bucket], help="only this bucket")
     p.add_argument("--search", metavar="TEXT", help="match NHS number, surname or forename")
     p.add_argument("--order", choices=list(report.ORDERS), default="nhs")

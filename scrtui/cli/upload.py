@@ -1,4 +1,5 @@
-"""`scrtui upload`: the headless Initial Upload, with the same prompt, gates and exit codes."""
+"""`scrtui upload`: a bulk upload without the full-screen UI, with the same prompts, gates and
+exit codes as the app."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
 from typing import TextIO
 
 from scrtui import eventloop, logs
@@ -23,11 +24,12 @@ from scrtui.cli.common import (
     EXIT_STOPPED_EARLY,
     CliError,
     Subcommands,
+    add_upload_argument,
     open_context,
     require_role,
 )
+from scrtui.domain import uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
-from scrtui.domain.prompts import CONFIRMATION
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
 from scrtui.engine.engine import Refused
@@ -41,8 +43,15 @@ PASSCODE_ENV = "SCRTUI_PASSCODE"
 
 
 def register(sub: Subcommands) -> None:
-    p = sub.add_parser("upload", help="run the Initial Upload without the full-screen UI")
+    p = sub.add_parser("upload", help="run a bulk upload without the full-screen UI")
+    add_upload_argument(p)
     p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
+    p.add_argument(
+        "--date",
+        metavar="DD/MM/YYYY",
+        help="the date the upload's messages carry (bulk-deregistration: the deduction date, "
+        "default today)",
+    )
     p.add_argument("--group", metavar="NAME", help="limit the run to a patient group")
     p.add_argument("--start", metavar='"DD/MM/YYYY HH:MM"', help="start later instead of now")
     p.add_argument("--stop", metavar="HH:MM", help="stop at this time (pause, with --resume-at)")
@@ -66,22 +75,32 @@ def run_upload_command(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     mode = Mode(args.mode)
+    kind = uploads.kind(args.upload)
     schedule = _schedule(args)
+    upload_date = _upload_date(args.date, kind)
     _require_group(args.group)
+    # What the upload needs whatever the patients' state (a group, GP Summary on or off) is
+    # refused before the prompt and the card, as an unknown group is.
+    refused = kind.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=args.group)
+    if refused:
+        raise CliError(refused, EXIT_REFUSED)
     out = sys.stderr if args.json else sys.stdout
-    _confirm(mode, args.yes, out)
+    warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
+    _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
         _login(services, args.role)
-        request = UploadRequest(mode=mode, schedule=schedule, group=args.group)
-        refusal = services.refusal(mode, args.group)
+        request = UploadRequest(
+            mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
+        )
+        refusal = services.refusal(mode, args.group, kind.id)
         if refusal:
             raise CliError(refusal, EXIT_REFUSED)
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
     if args.json:
-        print(json.dumps(queries.status_document()))
+        print(json.dumps(queries.status_document(kind.id)))
     return _exit_code(final)
 
 
@@ -113,8 +132,19 @@ def _schedule(args: argparse.Namespace) -> Schedule:
         raise CliError(str(exc), EXIT_REFUSED) from None
 
 
-def _confirm(mode: Mode, yes: bool, out: TextIO) -> None:
-    print(CONFIRMATION[mode], file=out)
+def _upload_date(value: str | None, kind: uploads.UploadKind) -> date | None:
+    if value is None:
+        return None
+    if not kind.asks_date:
+        raise CliError(f"--date is only for an upload that asks one; {kind.id} does not", 2)
+    try:
+        return datetime.strptime(value, "%d/%m/%Y").date()
+    except ValueError:
+        raise CliError(f"--date {value!r}: expected DD/MM/YYYY, e.g. 31/03/2026", 2) from None
+
+
+def _confirm(prompt: str, yes: bool, out: TextIO) -> None:
+    print(prompt, file=out)
     if yes:
         return
     if not sys.stdin.isatty():

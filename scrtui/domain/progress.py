@@ -39,6 +39,7 @@ class StopReason(enum.StrEnum):
 class Snapshot:
     status: RunStatus = RunStatus.IDLE
     reason: str = ""
+    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
     mode: Mode | None = None
     group: str | None = None
     counts: dict[Bucket, int] = field(default_factory=lambda: {b: 0 for b in Bucket})

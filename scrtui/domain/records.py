@@ -51,6 +51,9 @@ class RegistrationStatus(enum.StrEnum):
 
 
 CONSENT_CODES = ("9Ndl", "9Ndm", "9Ndn", "9Ndo")
+# Legacy codes a practice extract may still carry; Consent Migration recodes them
+# (scrtui/domain/consent.py).
+LEGACY_CONSENT_CODES = ("93C3", "93C2")
 DISSENT_CODE = "9Ndo"
 GENDERS = ("male", "female", "other", "unknown")
 

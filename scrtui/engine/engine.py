@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from scrtui import logs
-from scrtui.domain import eligibility
+from scrtui.domain import uploads
 from scrtui.domain.gate import GateState
 from scrtui.domain.progress import (
     RollingRate,
@@ -34,13 +34,14 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
+from scrtui.engine import kinds
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
 from scrtui.settings import Settings
 from scrtui.spine.client import MhsClient, Outcome, SendResult
-from scrtui.spine.message import build_gp_summary, new_message_id
+from scrtui.spine.message import new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
 from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
@@ -88,33 +89,39 @@ class _Counters:
     queued: int = 0
 
 
-def refusal(mode: Mode, group: str | None, settings: Settings) -> str | None:
-    """Why `mode` cannot start now, or None. Card checks are the session's, not this."""
-    if not settings.gp_summary_enabled:
-        return (
-            "GP Summary is switched off for this practice: switch it on in SCR > Settings "
-            "(Enable GP Summary) before running the Initial Upload."
-        )
+def refusal(
+    mode: Mode, group: str | None, settings: Settings, kind: str = uploads.INITIAL
+) -> str | None:
+    """Why `mode` of upload `kind` cannot start now, or None. Card checks are the session's."""
+    upload = uploads.kind(kind)
+    reason = upload.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=group)
+    if reason:
+        return reason
     try:
-        return _nothing_to_do(mode, group)
+        return _nothing_to_do(mode, group, upload)
     except upload_state.GroupNotFound as exc:
         return f"{exc}: choose another group, or all patients."
 
 
-def _nothing_to_do(mode: Mode, group: str | None) -> str | None:
+def _nothing_to_do(mode: Mode, group: str | None, upload: uploads.UploadKind) -> str | None:
     """Why `mode` has no work among the group's patients (or the practice's), or None."""
     among = f' in group "{group}"' if group else ""
-    if mode is Mode.RESUME and upload_state.selection_count(mode, group) == 0:
+    kind = upload.id
+
+    def count(selected: Mode) -> int:
+        return upload_state.selection_count(selected, group, kind)
+
+    if mode is Mode.RESUME and count(mode) == 0:
         return (
             f"There is nothing to resume{among}: no upload was interrupted or paused. "
             "Use Run to send to new patients, or Failed to reprocess failures."
         )
-    if mode is Mode.FAILED and upload_state.selection_count(mode, group) == 0:
-        return f"There are no failed initial uploads to reprocess{among}."
-    if mode is Mode.RERUN and upload_state.ever_sent_count(group) == 0:
-        return f"No Initial Upload has been sent yet{among}, so there is nothing to rerun: use Run."
-    if mode is Mode.RUN and upload_state.selection_count(mode, group) == 0:
-        if upload_state.selection_count(Mode.RERUN, group) == 0:
+    if mode is Mode.FAILED and count(mode) == 0:
+        return f"There are no failed {upload.noun}s to reprocess{among}."
+    if mode is Mode.RERUN and upload_state.ever_sent_count(group, kind) == 0:
+        return f"No {upload.label} has been sent yet{among}, so there is nothing to rerun: use Run."
+    if mode is Mode.RUN and count(mode) == 0:
+        if count(Mode.RERUN) == 0:
             if group:
                 return f'The group "{group}" has no patients: add some, or choose all patients.'
             return "The practice has no patients: import or seed the practice first."
@@ -144,6 +151,8 @@ class UploadEngine:
         self._status = RunStatus.IDLE
         self._reason = ""
         self._request: UploadRequest | None = None
+        self._kind = uploads.INITIAL_UPLOAD  # the run's upload, set when it runs
+        self._upload_date: date | None = None  # the date its messages carry, if it asks one
         self._c = _Counters(counts=queries.bucket_counts())
         self._rate = RollingRate(10.0)
         self._manual_pause = False
@@ -215,6 +224,7 @@ class UploadEngine:
         return Snapshot(
             status=self._status,
             reason=self._reason,
+            upload=self._kind.id,
             mode=request.mode if request else None,
             group=request.group if request else None,
             counts=dict(c.counts),
@@ -237,7 +247,7 @@ class UploadEngine:
 
     def check(self, request: UploadRequest) -> Author:
         """Refuse before anything is written when the run cannot start."""
-        reason = refusal(request.mode, request.group, self.settings)
+        reason = refusal(request.mode, request.group, self.settings, request.upload)
         if reason:
             raise Refused(reason)
         author = self.gate.author()
@@ -261,7 +271,15 @@ class UploadEngine:
     async def _run_locked(self, request: UploadRequest, author: Author) -> Snapshot:
         self._request = request
         self._author = author
+        self._kind = kind = uploads.kind(request.upload)
         now = self.clock()
+        if kind.asks_date:
+            self._upload_date = request.upload_date or (
+                upload_state.last_upload_date(kind.id)
+                if request.mode in (Mode.RESUME, Mode.FAILED)
+                else None
+            )
+            self._upload_date = self._upload_date or now.date()
         correlation_id = str(uuid.uuid4()).upper()
         run = upload_state.create_run(
             user_id=author.sds_user_id,
@@ -275,22 +293,25 @@ class UploadEngine:
             resume_at=_hhmm(request.schedule.resume),
             correlation_id=correlation_id,
             now=now,
+            kind=kind.id,
+            upload_date=self._upload_date,
         )
         self._run_id = run.id
         # Nothing is enrolled (reset, counted as checked) before the run starts: a scheduled
         # run shows what it will take, and the practice's figures stay as they are till then.
-        self._c.total = upload_state.selection_count(request.mode, request.group)
+        self._c.total = upload_state.selection_count(request.mode, request.group, kind.id)
+        self._c.counts = queries.bucket_counts(kind.id)
         self._runlog = RunLog(self.home.upload_log, f"{author.name}, {author.job_role_code}")
         self._event(
             "run_created",
-            f"Initial Upload - {request.mode.label} by {author.name} (role profile "
+            f"{kind.title(request.mode)} by {author.name} (role profile "
             f"{author.role_profile_id}, {author.job_role_code}); group "
             f"{request.group or 'all patients'}; {request.schedule.describe()}; "
             f"{self._c.total} patients to check",
             correlation_id=correlation_id,
         )
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
-        async with MhsClient(self.settings, correlation_id) as client:
+        async with kinds.open_client(kind, self.settings, correlation_id) as client:
             await self._pipeline(client, author, request.schedule)
         return self._finish(run.id)
 
@@ -321,7 +342,7 @@ class UploadEngine:
         """Patients marked Sending whose message never left go back to what they were."""
         jobs = list(self._unsent.values())
         upload_state.unmark_sending(
-            [(j.item.patient_id, j.item.bucket, j.item.message_id) for j in jobs]
+            [(j.item.patient_id, j.item.bucket, j.item.message_id) for j in jobs], self._kind.id
         )
         self._unsent.clear()
         for job in jobs:
@@ -395,7 +416,10 @@ class UploadEngine:
         previous: Bucket,
     ) -> bool:
         """Decide eligibility; a patient not eligible gets its Not Required outcome."""
-        decision = eligibility.decide(record, today, self.settings.update_existing_after_days)
+        context = uploads.Context(
+            today, self.settings.update_existing_after_days, item.sent_message_id
+        )
+        decision = self._kind.decide(record, context)
         if decision.eligible:
             return False
         assert decision.reason is not None
@@ -409,7 +433,9 @@ class UploadEngine:
     def _mark(self, jobs: list[Job]) -> None:
         """Store the batch's message ids, durably, before any of them can leave."""
         started = time.perf_counter()
-        upload_state.mark_sending([(j.item.patient_id, j.message_id) for j in jobs])
+        upload_state.mark_sending(
+            [(j.item.patient_id, j.message_id) for j in jobs], kind=self._kind.id
+        )
         self.mark_seconds += time.perf_counter() - started
         self.mark_commits += 1 if jobs else 0
         for job in jobs:
@@ -429,15 +455,15 @@ class UploadEngine:
             ):
                 return None
         assert self._author is not None
-        return build_gp_summary(
+        return kinds.build_message(
+            self._kind,
             job.record,
             self._author,
+            self.settings,
             message_id=job.message_id,
-            sending_asid=self.settings.sending_asid,
-            spine_asid=self.settings.spine_asid,
             now=now,
-            today=today,
             replaces=job.item.sent_message_id,
+            upload_date=self._upload_date,
         )
 
     # ----- senders ---------------------------------------------------------------------------
@@ -610,7 +636,7 @@ class UploadEngine:
         assert self._run_id is not None
         started = time.perf_counter()
         # Raises with the batch still held: nothing is dropped if the write fails.
-        upload_state.record_outcomes(batch, self._run_id)
+        upload_state.record_outcomes(batch, self._run_id, self._kind.id)
         self._outcomes = []
         self.max_flush_ms = max(self.max_flush_ms, (time.perf_counter() - started) * 1000)
         # Counters move only once the database holds the outcome.
@@ -709,11 +735,20 @@ class UploadEngine:
         request = self._request
         assert request is not None and self._run_id is not None
         self._started_at = now
+        assert self._author is not None
+        changed = kinds.local_changes(self._kind, request.mode, self._run_id, self._author, now)
+        if changed is not None:
+            self._event("local_changes", f"Local consent codes recoded: {changed} patients")
+        kind = self._kind.id
         pass_number = (
-            upload_state.next_pass() if request.mode is Mode.RERUN else upload_state.current_pass()
+            upload_state.next_pass(kind)
+            if request.mode is Mode.RERUN
+            else upload_state.current_pass(kind)
         )
-        self._c.total = upload_state.enrol(request.mode, self._run_id, request.group, pass_number)
-        self._c.counts = queries.bucket_counts()
+        self._c.total = upload_state.enrol(
+            request.mode, self._run_id, request.group, pass_number, kind
+        )
+        self._c.counts = queries.bucket_counts(kind)
         upload_state.mark_run_started(self._run_id, now)
         self._event("run_started", f"Started: {self._c.total} patients to check")
         self._started.set()
@@ -740,7 +775,7 @@ class UploadEngine:
             self._active_since = None
             self._rate.reset()
         self._status, self._reason = status, reason
-        upload_state.set_status(status.value, reason, self.clock())
+        upload_state.set_status(status.value, reason, self.clock(), self._kind.id)
         text = f"Status {status.value}" + (f": {reason}" if reason else "")
         self._event("status", text, status=status.value, reason=reason)
 
@@ -765,7 +800,7 @@ class UploadEngine:
 
     def _record_finish(self, run_id: int, reason: StopReason) -> None:
         self._set_status(RunStatus.STOPPED, reason.value)
-        self._c.counts = queries.bucket_counts()
+        self._c.counts = queries.bucket_counts(self._kind.id)
         c = self._c.counts
         detail = (
             f"sent {c[Bucket.SENT]}, failed {c[Bucket.FAILED]}, not required "

@@ -304,7 +304,7 @@ class MhsClient:
         if self._session is None:
             raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
         started = time.monotonic()
-        body = orjson.dumps({"payload": payload})
+        body = self._body(payload)
         attempt = 0
         while True:
             attempt += 1
@@ -330,6 +330,11 @@ class MhsClient:
             if await self._pause(delay, give_up):
                 text = f"interrupted while waiting to retry: {verdict.error_text}"
                 return self._result(verdict, Outcome.INTERRUPTED, status, attempt, started, text)
+
+    @staticmethod
+    def _body(payload: str) -> bytes:
+        """The request body for one message (the adaptor takes it wrapped in JSON)."""
+        return orjson.dumps({"payload": payload})
 
     async def _attempt(
         self, message_id: str, body: bytes

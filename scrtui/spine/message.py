@@ -58,9 +58,11 @@ def hl7_time(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M%S")
 
 
-def presentation_text(patient: PatientRecord, today: date) -> str:
-    """The readable summary with its section headings (the foundation issue's content rules)."""
-    return summary_for(patient, today).as_text()
+def presentation_text(patient: PatientRecord, today: date, closing_text: str | None = None) -> str:
+    """The readable summary with its section headings (the foundation issue's content rules),
+    and an upload's closing sentence (deregistration, no longer contributing) after them."""
+    body = summary_for(patient, today).as_text()
+    return f"{body}\n\n{closing_text}" if closing_text else body
 
 
 def _replacement_of(replaces: str | None) -> str:
@@ -85,6 +87,7 @@ def build_gp_summary(
     now: datetime,
     today: date,
     replaces: str | None = None,
+    closing_text: str | None = None,
 ) -> str:
     """The REPC_IN150016UK05 XML for one patient, sent as `author`.
 
@@ -169,7 +172,8 @@ def build_gp_summary(
         ' extension="CSAB_RM-NPfITUK10.component"/>'
         '<seperatableInd value="false"/>'
         '<presentationText classCode="OBS" moodCode="EVN">'
-        f'<value mediaType="text/plain">{text(presentation_text(patient, today))}</value>'
+        '<value mediaType="text/plain">'
+        f"{text(presentation_text(patient, today, closing_text))}</value>"
         f'<id root="{new_message_id()}"/>'
         '<code code="PresentationText" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.126"'
         ' displayName="Presentation Text"/>'

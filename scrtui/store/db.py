@@ -14,9 +14,9 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
-from scrtui.store.models import ALL_MODELS, SchemaInfo, Upload, database
+from scrtui.store.models import ALL_MODELS, ConsentChange, SchemaInfo, Upload, database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -26,8 +26,41 @@ def _index_run_patient(db: SqliteDatabase) -> None:
     )
 
 
+def _columns(db: SqliteDatabase, table: str) -> set[str]:
+    return {row[1] for row in db.execute_sql(f'PRAGMA table_info("{table}")')}
+
+
+def _uploads_by_kind(db: SqliteDatabase) -> None:
+    """Issue 14: each bulk upload keeps its own state. The rows so far are the Initial
+    Upload's; a patient now has one outcome row per upload. Safe to run twice."""
+    if "upload" not in _columns(db, "patient_upload"):
+        db.execute_sql("DROP INDEX IF EXISTS patient_upload_patient_id")
+        db.execute_sql(
+            "ALTER TABLE patient_upload ADD COLUMN upload VARCHAR(255) NOT NULL DEFAULT 'initial'"
+        )
+    db.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS patient_upload_upload_patient_id "
+        "ON patient_upload (upload, patient_id)"
+    )
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS patient_upload_patient_id ON patient_upload (patient_id)"
+    )
+    if "kind" not in _columns(db, "upload"):
+        db.execute_sql("ALTER TABLE upload ADD COLUMN kind VARCHAR(255) NOT NULL DEFAULT 'initial'")
+    db.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS upload_kind ON upload (kind)")
+    run_columns = _columns(db, "run")
+    if "upload" not in run_columns:
+        db.execute_sql("ALTER TABLE run ADD COLUMN upload VARCHAR(255) NOT NULL DEFAULT 'initial'")
+    if "upload_date" not in run_columns:
+        db.execute_sql("ALTER TABLE run ADD COLUMN upload_date DATE")
+    ConsentChange.create_table(safe=True)  # a new table: as the model defines it
+
+
 # version -> function that upgrades a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {1: _index_run_patient}
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
+    1: _index_run_patient,
+    2: _uploads_by_kind,
+}
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from scrtui.domain import nhs_number
-from scrtui.domain.records import CONSENT_CODES, GENDERS, RegistrationStatus
+from scrtui.domain.records import (
+    CONSENT_CODES,
+    GENDERS,
+    LEGACY_CONSENT_CODES,
+    RegistrationStatus,
+)
 from scrtui.settings import Settings
 from scrtui.store.bulk import (
     AllergyRow,
@@ -221,7 +226,7 @@ PATIENT_FIELDS: Spec = {
     "registration_date": (_date, True, None),
     "fp69": (_bool, False, False),
     "sensitive": (_bool, False, False),
-    "consent_code": (_choice(*CONSENT_CODES, None), False, None),
+    "consent_code": (_choice(*CONSENT_CODES, *LEGACY_CONSENT_CODES, None), False, None),
     "national_summary": (_bool, False, False),
     "national_summary_date": (_optional_date, False, None),
     "pds_linked": (_bool, False, True),

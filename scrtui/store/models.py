@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     CharField,
@@ -15,10 +16,14 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    Node,
     TextField,
 )
 
 database = DatabaseProxy()
+# Rows written before the uploads had kinds (and raw inserts that name none) are the Initial
+# Upload's: the column default says so in SQL too, as the migration's does.
+_INITIAL_DEFAULT: list[Node] = [SQL("DEFAULT 'initial'")]
 
 
 def scalar_int(sql: str, params: Sequence[object] = ()) -> int:
@@ -109,8 +114,9 @@ class GroupMember(Base):
 
 class Upload(Base):
     id = AutoField()  # peewee adds it anyway; declared so the type checker knows it
-    """The practice's one Initial Upload: its status survives restarts."""
+    """One row per bulk upload (scrtui/domain/uploads.py): its status survives restarts."""
 
+    kind = CharField(default="initial", unique=True, constraints=_INITIAL_DEFAULT)
     status = CharField(default="idle")
     status_reason = CharField(default="")
     pass_number = IntegerField(default=1)
@@ -134,12 +140,17 @@ class Run(Base):
     ended_at = DateTimeField(null=True)
     outcome = CharField(null=True)
     outcome_reason = CharField(null=True)
+    upload = CharField(
+        default="initial", constraints=_INITIAL_DEFAULT
+    )  # which bulk upload (scrtui/domain/uploads.py)
+    upload_date = DateField(null=True)  # the date entered in the upload window, if it asks
 
 
 class PatientUpload(Base):
-    """One row per patient: the current bucket of the Initial Upload."""
+    """One row per patient and bulk upload: the patient's current bucket in that upload."""
 
-    patient = ForeignKeyField(Patient, unique=True, on_delete="CASCADE")
+    upload = CharField(default="initial", constraints=_INITIAL_DEFAULT)
+    patient = ForeignKeyField(Patient, on_delete="CASCADE")
     bucket = CharField(index=True, default="unprocessed")
     reason_code = CharField(null=True)
     reason_text = CharField(null=True)
@@ -155,7 +166,7 @@ class PatientUpload(Base):
     class Meta:
         # The engine streams a run's work in patient order: without this index every batch
         # sorted the whole run (2.8 ms a batch at 20,000 patients).
-        indexes = ((("run", "patient"), False),)
+        indexes = ((("upload", "patient"), True), (("run", "patient"), False))
 
 
 class Attempt(Base):
@@ -167,6 +178,19 @@ class Attempt(Base):
     ack_code = CharField(null=True)
     latency_ms = FloatField(null=True)
     error = TextField(null=True)
+
+
+class ConsentChange(Base):
+    """Consent Migration's audit: one row per local consent code it changed."""
+
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", index=True)
+    run = ForeignKeyField(Run, null=True, on_delete="SET NULL")
+    before = CharField(null=True)
+    after = CharField()
+    user_id = CharField()  # SDS user id
+    user_name = CharField()
+    role_profile_id = CharField()
+    at = DateTimeField()
 
 
 ALL_MODELS: tuple[type[Base], ...] = (
@@ -183,4 +207,5 @@ ALL_MODELS: tuple[type[Base], ...] = (
     Run,
     PatientUpload,
     Attempt,
+    ConsentChange,
 )

@@ -23,6 +23,7 @@ from scrtui.domain.records import (
 from scrtui.domain.records import (
     Medication as MedicationRecord,
 )
+from scrtui.domain.uploads import INITIAL
 from scrtui.store.db import UploadLock
 from scrtui.store.models import (
     Allergy,
@@ -154,11 +155,11 @@ def iter_patient_ids(batch: int = 1000) -> Iterator[list[int]]:
         last = rows[-1]
 
 
-def bucket_counts() -> dict[Bucket, int]:
-    """Patients per bucket; patients with no upload row yet count as Unprocessed."""
+def bucket_counts(kind: str = INITIAL) -> dict[Bucket, int]:
+    """One upload's patients per bucket; patients with no row in it yet count as Unprocessed."""
     counts = {bucket: 0 for bucket in Bucket}
     for bucket, n in database.obj.execute_sql(
-        "SELECT bucket, COUNT(*) FROM patient_upload GROUP BY bucket"
+        "SELECT bucket, COUNT(*) FROM patient_upload WHERE upload = ? GROUP BY bucket", (kind,)
     ):
         counts[Bucket(bucket)] = n
     total = Patient.select(fn.COUNT(Patient.id)).scalar() or 0
@@ -169,18 +170,23 @@ def bucket_counts() -> dict[Bucket, int]:
 INTERRUPTED = "interrupted: the process running it ended; use Resume to continue"
 
 
-def upload_state() -> Upload:
+def upload_state(kind: str = INITIAL) -> Upload:
     """The upload's status; an active status that no process holds was interrupted (a crash,
     a power cut, a kill), and says so rather than claiming to run."""
-    upload = Upload.get_by_id(1)
+    upload: Upload = Upload.get_or_none(Upload.kind == kind) or Upload(kind=kind)
     if upload.status in ACTIVE_STATUSES and not UploadLock.is_held(Path(database.obj.database)):
         upload.status, upload.status_reason = "Stopped", INTERRUPTED
     return upload
 
 
-def last_run() -> Run | None:
-    run: Run | None = Run.select().order_by(Run.id.desc()).first()
+def last_run(kind: str = INITIAL) -> Run | None:
+    run: Run | None = Run.select().where(Run.upload == kind).order_by(Run.id.desc()).first()
     return run
+
+
+def ever_completed(kind: str) -> bool:
+    """Whether a run of this upload has ever completed."""
+    return Run.select().where(Run.upload == kind, Run.outcome == "completed").exists()
 
 
 def run_summary(run: Run | None) -> dict[str, object] | None:
@@ -188,6 +194,7 @@ def run_summary(run: Run | None) -> dict[str, object] | None:
         return None
     return {
         "id": run.id,
+        "upload": run.upload,
         "mode": run.mode,
         "user": run.user_name,
         "sds_user_id": run.started_by,
@@ -206,11 +213,12 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
-def status_document() -> dict[str, Any]:
+def status_document(kind: str = INITIAL) -> dict[str, Any]:
     """The object `scrtui status --json` prints (and `scrtui upload --json` ends with)."""
-    counts = bucket_counts()
-    upload = upload_state()
+    counts = bucket_counts(kind)
+    upload = upload_state(kind)
     return {
+        "upload": kind,
         "unprocessed": counts[Bucket.UNPROCESSED],
         "sending": counts[Bucket.SENDING],
         "sent": counts[Bucket.SENT],
@@ -220,7 +228,7 @@ def status_document() -> dict[str, Any]:
         "status": upload.status
         if not upload.status_reason
         else f"{upload.status}: {upload.status_reason}",
-        "last_run": run_summary(last_run()),
+        "last_run": run_summary(last_run(kind)),
     }
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple, TextIO
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
 from scrtui.domain.spreadsheet import safe_row
+from scrtui.domain.uploads import INITIAL
 from scrtui.store.groups import require_group
 from scrtui.store.models import database, scalar_int
 
@@ -65,10 +66,11 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(bucket: Bucket | str | None, search: str | None) -> tuple[str, list[object]]:
-    """The WHERE clause and its parameters for a bucket and a free-text search."""
+def _where(bucket: Bucket | str | None, search: str | None, kind: str) -> tuple[str, list[object]]:
+    """The WHERE clause and its parameters for a bucket and a free-text search, with the
+    parameter of _FROM's upload first."""
     clauses: list[str] = []
-    params: list[object] = []
+    params: list[object] = [kind]
     if bucket is not None:
         wanted = Bucket(bucket)
         if wanted is Bucket.UNPROCESSED:
@@ -88,24 +90,26 @@ def _where(bucket: Bucket | str | None, search: str | None) -> tuple[str, list[o
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-_FROM = " FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id"
+_FROM = " FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id AND u.upload = ?"
 
 
-def reason_counts() -> list[tuple[Bucket, str | None, str | None, int]]:
+def reason_counts(kind: str = INITIAL) -> list[tuple[Bucket, str | None, str | None, int]]:
     """(bucket, reason code, reason text, patients) for Failed and Not Required, the largest
     first within each bucket: the SCR Reporter's summary by reason."""
     rows = database.obj.execute_sql(
         "SELECT bucket, reason_code, MAX(reason_text), COUNT(*) FROM patient_upload "
-        "WHERE bucket IN (?, ?) GROUP BY bucket, reason_code "
+        "WHERE upload = ? AND bucket IN (?, ?) GROUP BY bucket, reason_code "
         "ORDER BY bucket = ?, COUNT(*) DESC, reason_code",
-        (Bucket.FAILED.value, Bucket.NOT_REQUIRED.value, Bucket.NOT_REQUIRED.value),
+        (kind, Bucket.FAILED.value, Bucket.NOT_REQUIRED.value, Bucket.NOT_REQUIRED.value),
     ).fetchall()
     return [(Bucket(b), code, text, n) for b, code, text, n in rows]
 
 
-def count_rows(bucket: Bucket | str | None = None, search: str | None = None) -> int:
+def count_rows(
+    bucket: Bucket | str | None = None, search: str | None = None, kind: str = INITIAL
+) -> int:
     """How many rows report_rows would give without offset and limit."""
-    where, params = _where(bucket, search)
+    where, params = _where(bucket, search, kind)
     return scalar_int(f"SELECT COUNT(*){_FROM}{where}", params)
 
 
@@ -115,6 +119,7 @@ def report_rows(
     order: str = "nhs",
     offset: int = 0,
     limit: int | None = None,
+    kind: str = INITIAL,
 ) -> Iterator[ReportRow]:
     """Patients with their bucket, reason and last attempt; filtered, ordered, paged.
 
@@ -124,7 +129,7 @@ def report_rows(
     """
     if order not in ORDERS:
         raise ValueError(f"order {order!r}: expected one of {', '.join(ORDERS)}")
-    where, params = _where(bucket, search)
+    where, params = _where(bucket, search, kind)
     return _rows(where, params, order, offset, limit)
 
 
@@ -150,11 +155,11 @@ def _rows(
         )
 
 
-def group_rows(name: str) -> Iterator[ReportRow]:
+def group_rows(name: str, kind: str = INITIAL) -> Iterator[ReportRow]:
     """Report rows for a group's members, in NHS number order (GroupError if no such group)."""
     group_id = require_group(name)[0]
     where = " WHERE p.id IN (SELECT patient_id FROM group_member WHERE group_id = ?)"
-    return _rows(where, [group_id], "nhs", 0, None)
+    return _rows(where, [kind, group_id], "nhs", 0, None)
 
 
 def write_csv(rows: Iterator[ReportRow], out: TextIO) -> int:
@@ -170,7 +175,11 @@ def write_csv(rows: Iterator[ReportRow], out: TextIO) -> int:
 
 
 def export_csv(
-    path: Path, bucket: Bucket | str | None = None, search: str | None = None, order: str = "nhs"
+    path: Path,
+    bucket: Bucket | str | None = None,
+    search: str | None = None,
+    order: str = "nhs",
+    kind: str = INITIAL,
 ) -> int:
     """Write a view of the report to a new file readable by its owner only (it lists
     patients); a half-written file is never left behind."""
@@ -178,7 +187,7 @@ def export_csv(
     fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            count = write_csv(report_rows(bucket, search, order), handle)
+            count = write_csv(report_rows(bucket, search, order, kind=kind), handle)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

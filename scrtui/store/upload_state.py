@@ -1,4 +1,7 @@
-"""The Initial Upload's state in the database: enrolling work, marking, and batched outcomes.
+"""A bulk upload's state in the database: enrolling work, marking, and batched outcomes.
+
+Every function works on one upload (`kind`, an id of scrtui/domain/uploads.py): each upload
+has its own row per patient, its own runs and its own status.
 
 Hot paths use raw `executemany` in short transactions: peewee's per-row query building costs
 ~55 µs a statement (performance-baseline.md §3), the SQL itself ~4 µs.
@@ -9,9 +12,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import INITIAL, SUMMARY_KINDS
 from scrtui.store.db import durable
 from scrtui.store.groups import find_group
 from scrtui.store.models import Run, Upload, database, scalar_int
@@ -28,7 +32,14 @@ _KEEP_UNKNOWN_ID = (
     f"AND NOT (bucket = 'failed' AND reason_code IS NOT '{NO_ACK_CODE}') "
     "THEN message_id ELSE NULL END"
 )
-# Which patients each mode selects, over patient p LEFT JOIN patient_upload u.
+# The last summary this practice sent the patient, from whichever upload sent it: an update
+# replaces it, and the previous summary's id is what a Rerun's replacementOf names.
+_LAST_SUMMARY = (
+    "(SELECT s.sent_message_id FROM patient_upload s WHERE s.patient_id = u.patient_id "
+    "AND s.sent_message_id IS NOT NULL AND s.upload IN ({kinds}) "
+    "ORDER BY s.sent_at DESC, s.id DESC LIMIT 1)"
+).format(kinds=", ".join(f"'{k}'" for k in SUMMARY_KINDS))
+# Which patients each mode selects, over patient p LEFT JOIN patient_upload u (of one upload).
 _SELECTS = {
     Mode.RUN: "(u.patient_id IS NULL OR u.bucket IN ('unprocessed', 'sending', 'not_required'))",
     Mode.RERUN: "1 = 1",
@@ -45,7 +56,7 @@ class GroupNotFound(LookupError):
 class WorkItem:
     patient_id: int
     message_id: str | None  # set: resend with this id (a retry the Spine can de-duplicate)
-    sent_message_id: str | None  # the last accepted summary, replaced by a Rerun
+    sent_message_id: str | None  # the last summary this practice sent, which this one replaces
     bucket: Bucket
 
 
@@ -80,25 +91,27 @@ def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str
     return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [group_id]
 
 
-def ever_sent_count(group: str | None = None) -> int:
-    """Patients the Spine has accepted a summary for, whatever their bucket is now."""
+def ever_sent_count(group: str | None = None, kind: str = INITIAL) -> int:
+    """Patients the Spine has accepted this upload's message for, whatever their bucket is now."""
     where, params = _group_filter(_group_id(group))
     return scalar_int(
-        f"SELECT COUNT(*) FROM patient_upload WHERE sent_message_id IS NOT NULL{where}", params
+        "SELECT COUNT(*) FROM patient_upload WHERE upload = ? AND sent_message_id IS NOT NULL"
+        f"{where}",
+        [kind, *params],
     )
 
 
-def selection_count(mode: Mode, group: str | None = None) -> int:
+def selection_count(mode: Mode, group: str | None = None, kind: str = INITIAL) -> int:
     """How many patients `mode` (narrowed to `group`) would take, without enrolling them."""
     where, params = _group_filter(_group_id(group), "p.id")
     return scalar_int(
         "SELECT COUNT(*) FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id "
-        f"WHERE {_SELECTS[mode]}{where}",
-        params,
+        f"AND u.upload = ? WHERE {_SELECTS[mode]}{where}",
+        [kind, *params],
     )
 
 
-def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
+def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int, kind: str = INITIAL) -> int:
     """Put the patients a mode selects into Unprocessed for this run; returns the run's total.
 
     Run: patients never sent (new ones, and Not Required ones re-checked). Rerun: everyone,
@@ -110,15 +123,17 @@ def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
     """
     db = database.obj
     group_id = _group_id(group)
-    where, params = _group_filter(group_id)
+    where, group_params = _group_filter(group_id)
+    where = f" AND upload = ?{where}"
+    params: list[object] = [kind, *group_params]
     with db.atomic():
         if mode in (Mode.RUN, Mode.RERUN):
             member_where, member_params = _group_filter(group_id, "id")
             db.execute_sql(
-                "INSERT INTO patient_upload (patient_id, bucket, pass_number, attempts) "
-                "SELECT id, 'unprocessed', 0, 0 FROM patient "
-                f"WHERE id NOT IN (SELECT patient_id FROM patient_upload){member_where}",
-                member_params,
+                "INSERT INTO patient_upload (upload, patient_id, bucket, pass_number, attempts) "
+                "SELECT ?, id, 'unprocessed', 0, 0 FROM patient WHERE id NOT IN "
+                f"(SELECT patient_id FROM patient_upload WHERE upload = ?){member_where}",
+                [kind, kind, *member_params],
             )
         reset = (
             "UPDATE patient_upload SET bucket = 'unprocessed', reason_code = NULL, "
@@ -146,22 +161,27 @@ def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int) -> int:
                 [run_id, *params],
             )
         return scalar_int(
-            "SELECT COUNT(*) FROM patient_upload WHERE run_id = ? AND bucket IN (?, ?)",
-            [run_id, *PENDING],
+            "SELECT COUNT(*) FROM patient_upload WHERE run_id = ? AND upload = ? "
+            "AND bucket IN (?, ?)",
+            [run_id, kind, *PENDING],
         )
 
 
 def next_batch(run_id: int, after_patient_id: int, limit: int) -> list[WorkItem]:
-    """The run's pending patients after `after_patient_id`, streamed in id order."""
+    """The run's pending patients after `after_patient_id`, streamed in id order (a run's
+    rows are all of its own upload)."""
     rows = database.obj.execute_sql(
-        "SELECT patient_id, message_id, sent_message_id, bucket FROM patient_upload "
-        "WHERE run_id = ? AND bucket IN (?, ?) AND patient_id > ? ORDER BY patient_id LIMIT ?",
+        f"SELECT u.patient_id, u.message_id, {_LAST_SUMMARY}, u.bucket FROM patient_upload u "
+        "WHERE u.run_id = ? AND u.bucket IN (?, ?) AND u.patient_id > ? "
+        "ORDER BY u.patient_id LIMIT ?",
         [run_id, *PENDING, after_patient_id, limit],
     ).fetchall()
     return [WorkItem(r[0], r[1], r[2], Bucket(r[3])) for r in rows]
 
 
-def mark_sending(rows: Sequence[tuple[int, str]], *, sync: bool = True) -> None:
+def mark_sending(
+    rows: Sequence[tuple[int, str]], *, sync: bool = True, kind: str = INITIAL
+) -> None:
     """Store each patient's message id (bucket Sending) before the message leaves.
 
     The one commit that must survive a power cut: were it lost after the message left, a
@@ -174,12 +194,13 @@ def mark_sending(rows: Sequence[tuple[int, str]], *, sync: bool = True) -> None:
     db = database.obj
     with durable(db) if sync else contextlib.nullcontext(), db.atomic():
         db.cursor().executemany(
-            "UPDATE patient_upload SET bucket = 'sending', message_id = ? WHERE patient_id = ?",
-            [(message_id, pid) for pid, message_id in rows],
+            "UPDATE patient_upload SET bucket = 'sending', message_id = ? "
+            "WHERE upload = ? AND patient_id = ?",
+            [(message_id, kind, pid) for pid, message_id in rows],
         )
 
 
-def unmark_sending(rows: Sequence[tuple[int, Bucket, str | None]]) -> None:
+def unmark_sending(rows: Sequence[tuple[int, Bucket, str | None]], kind: str = INITIAL) -> None:
     """Put patients marked Sending whose message never left back as they were (bucket, id)."""
     if not rows:
         return
@@ -187,12 +208,12 @@ def unmark_sending(rows: Sequence[tuple[int, Bucket, str | None]]) -> None:
     with db.atomic():
         db.cursor().executemany(
             "UPDATE patient_upload SET bucket = ?, message_id = ? "
-            "WHERE patient_id = ? AND bucket = 'sending'",
-            [(bucket.value, message_id, pid) for pid, bucket, message_id in rows],
+            "WHERE upload = ? AND patient_id = ? AND bucket = 'sending'",
+            [(bucket.value, message_id, kind, pid) for pid, bucket, message_id in rows],
         )
 
 
-def record_outcomes(outcomes: Sequence[Outcome], run_id: int) -> None:
+def record_outcomes(outcomes: Sequence[Outcome], run_id: int, kind: str = INITIAL) -> None:
     """Write a batch of final outcomes and their attempts in one short transaction."""
     if not outcomes:
         return
@@ -213,6 +234,7 @@ def record_outcomes(outcomes: Sequence[Outcome], run_id: int) -> None:
                 o.reason_text if o.bucket is Bucket.FAILED else None,
                 stamp if o.attempts else None,
                 stamp if sent else None,
+                kind,
                 o.patient_id,
             )
         )
@@ -236,7 +258,7 @@ def record_outcomes(outcomes: Sequence[Outcome], run_id: int) -> None:
             "message_id = ?, sent_message_id = COALESCE(?, sent_message_id), "
             "attempts = attempts + ?, last_error = ?, "
             "last_attempt_at = COALESCE(?, last_attempt_at), sent_at = COALESCE(?, sent_at) "
-            "WHERE patient_id = ?",
+            "WHERE upload = ? AND patient_id = ?",
             updates,
         )
         if attempts:
@@ -260,8 +282,12 @@ def create_run(
     resume_at: str | None,
     correlation_id: str,
     now: datetime,
+    kind: str = INITIAL,
+    upload_date: date | None = None,
 ) -> Run:
     return Run.create(
+        upload=kind,
+        upload_date=upload_date,
         started_by=user_id,
         user_name=user_name,
         role_profile_id=role_profile_id,
@@ -286,17 +312,41 @@ def finish_run(run_id: int, now: datetime, outcome: str, reason: str) -> None:
     ).execute()
 
 
-def set_status(status: str, reason: str, now: datetime) -> None:
+def upload_row(kind: str = INITIAL) -> Upload:
+    """The upload's own row (made on first use: a database holds the Initial Upload's)."""
+    row: Upload | None = Upload.get_or_none(Upload.kind == kind)
+    return row if row is not None else Upload.create(kind=kind)
+
+
+def set_status(status: str, reason: str, now: datetime, kind: str = INITIAL) -> None:
+    upload_row(kind)
     Upload.update(status=status, status_reason=reason, updated_at=now).where(
-        Upload.id == 1
+        Upload.kind == kind
     ).execute()
 
 
-def next_pass() -> int:
+def next_pass(kind: str = INITIAL) -> int:
     """A Rerun is a new pass over everyone."""
-    Upload.update(pass_number=Upload.pass_number + 1).where(Upload.id == 1).execute()
-    return Upload.get_by_id(1).pass_number
+    upload_row(kind)
+    Upload.update(pass_number=Upload.pass_number + 1).where(Upload.kind == kind).execute()
+    return upload_row(kind).pass_number
 
 
-def current_pass() -> int:
-    return Upload.get_by_id(1).pass_number
+def current_pass(kind: str = INITIAL) -> int:
+    return upload_row(kind).pass_number
+
+
+def last_upload_date(kind: str) -> date | None:
+    """The date entered for this upload's latest run that had one (Resume and Failed reuse it,
+    so a resent message says what the first one said)."""
+    run: Run | None = (
+        Run.select()
+        .where(Run.upload == kind, Run.upload_date.is_null(False))
+        .order_by(Run.id.desc())
+        .first()
+    )
+    return None if run is None else _as_date(run.upload_date)
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.cli.conftest import PATIENTS
 
 STATUS_KEYS = {
+    "upload",
     "unprocessed",
     "sending",
     "sent",

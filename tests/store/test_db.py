@@ -144,3 +144,54 @@ def test_an_older_schema_is_migrated_in_place(tmp_path: Path) -> None:
         assert "patient_upload_run_id_patient_id" in names
     finally:
         close_database()
+
+
+def test_a_version_2_database_keeps_its_rows_as_the_initial_uploads(tmp_path: Path) -> None:
+    """Issue 14: the upload kinds. Today's rows become the Initial Upload's; a patient may then
+    have a row per upload; migrating twice changes nothing."""
+    path = tmp_path / "scrtui.db"
+    schema = (Path(__file__).parents[1] / "fixtures" / "schema-v2.sql").read_text()
+    with sqlite3.connect(path) as conn:
+        conn.executescript(schema)
+        conn.execute("INSERT INTO schema_info (version) VALUES (2)")
+        conn.execute(
+            "INSERT INTO upload (status, status_reason, pass_number) "
+            "VALUES ('Stopped', 'completed', 2)"
+        )
+        conn.execute(
+            "INSERT INTO patient VALUES (1, '9990000018', 'A', 'B', '2000-01-01', 'male', 'X', "
+            "'permanent', '2000-01-01', 0, 0, NULL, 0, NULL, 1)"
+        )
+        conn.execute(
+            "INSERT INTO run (started_by, user_name, role_profile_id, job_role, mode, "
+            "correlation_id, created_at) VALUES ('u', 'n', 'r', 'j', 'run', 'c', '2026-01-01')"
+        )
+        conn.execute(
+            "INSERT INTO patient_upload (patient_id, bucket, sent_message_id, pass_number, "
+            "attempts) VALUES (1, 'sent', 'ID-1', 1, 1)"
+        )
+    for _ in range(2):
+        open_database(path)
+        try:
+            db = database.obj
+            assert db.execute_sql("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION
+            assert db.execute_sql(
+                "SELECT upload, bucket FROM patient_upload WHERE upload = 'initial'"
+            ).fetchall() == [("initial", "sent")]
+            assert db.execute_sql("SELECT kind, pass_number FROM upload").fetchall() == [
+                ("initial", 2)
+            ]
+            assert db.execute_sql("SELECT upload FROM run").fetchall() == [("initial",)]
+            db.execute_sql(  # a second upload's row for the same patient is allowed now
+                "INSERT OR IGNORE INTO patient_upload (upload, patient_id, bucket, pass_number, "
+                "attempts) VALUES ('bulk-update', 1, 'unprocessed', 0, 0)"
+            )
+            with pytest.raises(IntegrityError):
+                db.execute_sql(
+                    "INSERT INTO patient_upload (upload, patient_id, bucket, pass_number, "
+                    "attempts) VALUES ('initial', 1, 'unprocessed', 0, 0)"
+                )
+        finally:
+            close_database()
+        with sqlite3.connect(path) as conn:  # run the migration again over migrated data
+            conn.execute("UPDATE schema_info SET version = 2")

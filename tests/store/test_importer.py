@@ -153,8 +153,9 @@ BROKEN = [
     ),
     (
         "bad consent",
-        patient(consent_code="93C3"),
-        'field consent_code: "93C3" is not allowed (one of "9Ndl", "9Ndm", "9Ndn", "9Ndo", null)',
+        patient(consent_code="93C1"),
+        'field consent_code: "93C1" is not allowed (one of "9Ndl", "9Ndm", "9Ndn", "9Ndo", "93C3", '
+        '"93C2", null)',
     ),
     ("bool as text", patient(fp69="yes"), 'field fp69: "yes" is not true or false (true or false)'),
     (

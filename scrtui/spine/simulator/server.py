@@ -14,6 +14,7 @@ from scrtui import logs
 from scrtui.spine.message import (
     INTERACTION_ID,
 )
+from scrtui.spine.simulator import consent
 from scrtui.spine.simulator.acks import (
     ACF_REFUSED,
     DUPLICATE_ID,
@@ -30,6 +31,7 @@ from scrtui.spine.simulator.adaptor import (
     wait_for_response,
 )
 from scrtui.spine.simulator.config import SimulatorConfig, config_changes
+from scrtui.spine.simulator.consent import consent_stats
 from scrtui.spine.simulator.judge import judge
 from scrtui.spine.simulator.state import STATE, SimulatorState
 
@@ -64,7 +66,7 @@ def _retry_headers(state: SimulatorState) -> dict[str, str]:
     return {} if seconds is None else {"Retry-After": str(seconds)}
 
 
-def _drop_connection(request: web.Request) -> None:
+def drop_connection(request: web.Request) -> None:
     """Close the socket without an answer, as a reset connection looks to the client."""
     transport = request.transport
     if transport is not None:
@@ -72,7 +74,7 @@ def _drop_connection(request: web.Request) -> None:
     request.protocol.force_close()
 
 
-async def _injected_faults(state: SimulatorState) -> web.Response | None:
+async def injected_faults(state: SimulatorState) -> web.Response | None:
     config = state.config
     if config.outage:
         state.faults["outage"] += 1
@@ -146,12 +148,12 @@ async def _mhs(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.requests += 1
-    response = await _injected_faults(state)
+    response = await injected_faults(state)
     if response is None:
         response = await _mhs(request)
     if state.chance(state.config.reset_share):
         state.faults["reset"] += 1
-        _drop_connection(request)
+        drop_connection(request)
         return response  # never reaches the client: the transport is gone
     state.replies[response.status] += 1
     return response
@@ -167,7 +169,7 @@ async def healthcheck(request: web.Request) -> web.Response:
 async def get_stats(request: web.Request) -> web.Response:
     state = request.app[STATE]
     nhs = request.query.get("nhs")
-    data = state.nhs_stats(nhs) if nhs is not None else state.stats()
+    data = state.nhs_stats(nhs) if nhs is not None else {**state.stats(), **consent_stats(state)}
     return web.Response(body=orjson.dumps(data), content_type="application/json")
 
 
@@ -201,4 +203,5 @@ def create_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get("/accepted", get_accepted)
     app.router.add_route("GET", "/control", control)
     app.router.add_route("POST", "/control", control)
+    consent.register(app)
     return app

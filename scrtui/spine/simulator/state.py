@@ -40,6 +40,9 @@ class SimulatorState:
     # Accepted under a second id that does not replace the one accepted before it: the
     # patient has two unrelated summaries, which exactly-once delivery must never cause.
     unreplaced_nhs: dict[str, None] = field(default_factory=dict)  # ordered set
+    # The consent room (consent.py): answers by type code, and each NHS number's permission.
+    consent_answers: Counter[str] = field(default_factory=Counter)
+    consent_permissions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)

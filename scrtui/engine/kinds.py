@@ -1,0 +1,67 @@
+"""What the engine does differently per upload, decided by the upload's description alone:
+which client carries its messages, how one is built, and the local change made at its start."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from scrtui.domain.consent import DISSENT_PERMISSION
+from scrtui.domain.records import Author, Mode, PatientRecord
+from scrtui.domain.uploads import Transport, UploadKind
+from scrtui.settings import Settings
+from scrtui.spine.client import MhsClient
+from scrtui.spine.consent_client import ConsentClient, consent_url
+from scrtui.spine.consent_message import build_set_permissions
+from scrtui.spine.message import build_gp_summary
+from scrtui.store import consent_changes
+
+
+def open_client(kind: UploadKind, settings: Settings, correlation_id: str) -> MhsClient:
+    if kind.transport is Transport.CONSENT:
+        return ConsentClient(settings, correlation_id)
+    return MhsClient(settings, correlation_id)
+
+
+def build_message(
+    kind: UploadKind,
+    record: PatientRecord,
+    author: Author,
+    settings: Settings,
+    *,
+    message_id: str,
+    now: datetime,
+    replaces: str | None,
+    upload_date: date | None,
+) -> str:
+    if kind.transport is Transport.CONSENT:
+        return build_set_permissions(
+            record.nhs_number,
+            DISSENT_PERMISSION,
+            author,
+            message_id=message_id,
+            sending_asid=settings.sending_asid,
+            spine_asid=settings.spine_asid,
+            endpoint=consent_url(settings),
+            now=now,
+        )
+    return build_gp_summary(
+        record,
+        author,
+        message_id=message_id,
+        sending_asid=settings.sending_asid,
+        spine_asid=settings.spine_asid,
+        now=now,
+        today=now.date(),
+        replaces=replaces,
+        closing_text=kind.closing_text(upload_date or now.date()) if kind.closing_text else None,
+    )
+
+
+def local_changes(
+    kind: UploadKind, mode: Mode, run_id: int, author: Author, now: datetime
+) -> int | None:
+    """The upload's local change when a Run or Rerun starts (all or nothing); the number of
+    patients changed, or None when the upload makes none."""
+    if kind.recodes_consent and mode in (Mode.RUN, Mode.RERUN):
+        return consent_changes.recode_practice(run_id, author, now)
+    return None
