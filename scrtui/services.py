@@ -63,6 +63,8 @@ class LastRun:
     started_at: datetime | None
     ended_at: datetime | None
     outcome: str
+    stop_at: str | None = None  # hh:mm: its stop/resume window, which Resume keeps
+    resume_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,13 @@ class UploadRequest:
 
 
 class ServiceError(Exception):
-    """A request the program refuses; the message says what is wrong and what to do."""
+    """A request the program refuses; the message says what is wrong and what to do.
+
+    field: the setting (its Settings attribute) the message is about, so a form can mark it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)

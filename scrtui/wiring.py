@@ -26,7 +26,7 @@ from scrtui.services import (
     ServiceError,
     UploadRequest,
 )
-from scrtui.settings import Settings, SettingsError, save, with_changes
+from scrtui.settings import GP_SUMMARY_OFF, Settings, SettingsError, save, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries, report
 from scrtui.store.db import open_database
@@ -65,6 +65,8 @@ class AppServices:
                 started_at=run.started_at or run.created_at,
                 ended_at=run.ended_at,
                 outcome=run.outcome or "not finished",
+                stop_at=run.stop_at,
+                resume_at=run.resume_at,
             )
         return Overview(
             status=state.status,
@@ -82,6 +84,8 @@ class AppServices:
             return "An upload is already running: pause or stop it first."
         if group is not None and not self.group_exists(group):
             return unknown_group(group)
+        if not self.settings.gp_summary_enabled:  # worded with the Settings screen's label
+            return GP_SUMMARY_OFF
         reason = refusal(mode, group, self.settings)
         if reason:
             return reason
@@ -247,7 +251,7 @@ class AppServices:
         try:
             updated = with_changes(self.settings, **changes)
         except SettingsError as exc:
-            raise ServiceError(str(exc)) from None
+            raise ServiceError(exc.user_message(), field=exc.attr) from None
         save(self.home.settings_path, updated)
         for key, new in changes.items():
             old = getattr(self.settings, key)

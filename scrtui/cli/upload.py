@@ -66,9 +66,12 @@ def run_upload_command(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     mode = Mode(args.mode)
+    kept = _keep_window(args, mode)
     schedule = _schedule(args)
     _require_group(args.group)
     out = sys.stderr if args.json else sys.stdout
+    if kept:
+        print(kept, file=out)
     _confirm(mode, args.yes, out)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
@@ -95,6 +98,22 @@ def _require_group(name: str | None) -> None:
         f'there is no patient group "{name}" (groups: {known}); see `scrtui groups list`, '
         "or leave out --group for all patients; nothing was sent",
         EXIT_REFUSED,
+    )
+
+
+def _keep_window(args: argparse.Namespace, mode: Mode) -> str | None:
+    """Resume without --stop/--resume-at keeps the stop/resume window of the run it continues
+    (as the app's SCR Upload window does); returns what to tell the user, or None."""
+    if mode is not Mode.RESUME or args.stop is not None or args.resume_at is not None:
+        return None
+    run = queries.last_run()
+    if run is None or not (run.stop_at or run.resume_at):
+        return None
+    args.stop, args.resume_at = run.stop_at or "", run.resume_at or ""
+    window = f"stop at {args.stop}" + (f", resume at {args.resume_at}" if args.resume_at else "")
+    return (
+        f"Keeping the stop/resume window of the run being resumed: {window}. "
+        'To change it pass --stop and --resume-at (--stop "" for none).'
     )
 
 

@@ -193,7 +193,7 @@ class FakeAfterUpload(FakeServices):
         try:
             self.settings = with_changes(self.settings, **changes)
         except SettingsError as exc:
-            raise ServiceError(str(exc)) from None
+            raise ServiceError(exc.user_message(), field=exc.attr) from None
         return self.settings
 
     def upload_log_path(self) -> str:

@@ -100,6 +100,7 @@ class FakeServices:
     fixed: Snapshot | None = None  # once a run starts, snapshot() returns this, whatever happens
     last_run: LastRun | None = None
     calls: list[str] = field(default_factory=list)
+    group_list: tuple[GroupInfo, ...] = GROUPS
 
     def __post_init__(self) -> None:
         self.buckets = [Bucket.UNPROCESSED] * self.patients
@@ -134,7 +135,7 @@ class FakeServices:
         )
 
     def groups(self) -> list[GroupInfo]:
-        return list(GROUPS)
+        return list(self.group_list)
 
     def refusal(self, mode: Mode, group: str | None = None) -> str | None:
         if self.running:

@@ -541,7 +541,8 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             concurrency.focus()
             await pilot.press("ctrl+u", "0", "f2")
             error = text_of(app, "#settings-error")
-            assert error == "[spine] concurrency = 0: expected a whole number from 1 to 256"
+            # In the screen's terms: the field's label, not the file's "[spine] concurrency".
+            assert error == "Concurrency: 0 is not allowed; enter a whole number from 1 to 256."
             assert concurrency.has_class("-bad")
             assert services.settings.concurrency != 0
 
@@ -550,7 +551,8 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             await pilot.press("ctrl+u", *"30", "enter")  # Enter in a field saves too
             assert text_of(app, "#settings-error") == ""
             saved = text_of(app, "#settings-saved")
-            assert "update_existing_after_days 14 -> 30" in saved and "concurrency" in saved
+            assert "Registered for more than ... days 14 -> 30" in saved
+            assert "Concurrency 32 -> 8" in saved
             assert not concurrency.has_class("-bad")
             assert services.settings.update_existing_after_days == 30
             assert services.settings.concurrency == 8
@@ -565,7 +567,9 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             url = app.screen.query_one("#mhs-url", Input)
             url.focus()
             await pilot.press("ctrl+u", *"ftp://spine", "f2")
-            assert "[spine] mhs_url = " in text_of(app, "#settings-error")
+            assert text_of(app, "#settings-error").startswith(
+                'MHS URL: "ftp://spine" is not allowed; enter an http:// or https:// URL'
+            )
             assert url.has_class("-bad")
             await pilot.press("escape")  # unsaved: asks first
             await wait_for(pilot, lambda: on(app, ConfirmModal))
@@ -578,6 +582,38 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             assert services.settings.mhs_url.startswith("http://127.0.0.1")
 
 
+async def test_number_fields_take_digits_only_and_an_empty_one_is_named(
+    seeded_home: Path, tmp_path: Path
+):
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_tool(pilot, "s", SettingsScreen)
+            typed = {}
+            for field_id in ("days", "sending-asid", "spine-asid", "concurrency", "rate-limit"):
+                field = app.screen.query_one(f"#{field_id}", Input)
+                before = field.value
+                field.focus()
+                await pilot.press("ctrl+u", *"1x-2.5e3", "ctrl+e")
+                typed[field_id] = field.value
+                await pilot.press("ctrl+u", *before)  # as it was: only the empty one is wrong
+            assert typed == {
+                "days": "12",
+                "sending-asid": "1253",
+                "spine-asid": "1253",
+                "concurrency": "125",  # at most 3 digits (the largest is 256)
+                "rate-limit": "12.53",
+            }
+            concurrency = app.screen.query_one("#concurrency", Input)
+            concurrency.focus()
+            await pilot.press("ctrl+u", "f2")
+            assert text_of(app, "#settings-error") == (
+                "Concurrency: empty; enter a whole number from 1 to 256."
+            )
+            assert concurrency.has_class("-bad")
+            assert services.settings.concurrency == 32
+
+
 async def test_enable_gp_summary_two_prompts_in_order_and_the_upload_waits_for_it(
     seeded_home: Path, tmp_path: Path
 ):
@@ -588,12 +624,16 @@ async def test_enable_gp_summary_two_prompts_in_order_and_the_upload_waits_for_i
             assert "GP Summary is not enabled for this practice." in text_of(app, "#bulk-status")
             await pilot.press("r")
             await wait_for(pilot, lambda: on(app, MessageModal))
-            assert "GP Summary is switched off" in app.screen.text
+            refusal = app.screen.text
+            assert refusal.startswith("GP Summary is switched off")
             await pilot.press("escape")
             await back_to_front(pilot)
 
             await open_tool(pilot, "s", SettingsScreen)
             assert text_of(app, "#gp-summary").startswith("OFF")
+            # The refusal names the row exactly as the Settings screen labels it.
+            row_label = str(app.screen.query_one("#gp-row .label", Static).content)
+            assert f'SCR > Settings, row "{row_label}" (F5)' in refusal
             # Cancelled at the second prompt: still off.
             await pilot.press("f5")
             await wait_for(pilot, lambda: on(app, ContinueModal))

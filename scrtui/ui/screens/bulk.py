@@ -163,10 +163,18 @@ class BulkTransmissionScreen(FramedScreen):
                 clock=app.clock,
                 groups=app.services.groups,
                 card_problem=lambda: t.card_problem(app.services.card_view()),
+                window=self._kept_window(mode),
                 ascii_only=app.ascii_only,
             ),
             self._scheduled,
         )
+
+    def _kept_window(self, mode: Mode) -> tuple[str, str] | None:
+        """Resume continues the last run: it keeps that run's stop and resume times."""
+        last = self._overview.last_run if self._overview else None
+        if mode is not Mode.RESUME or last is None or not (last.stop_at or last.resume_at):
+            return None
+        return (last.stop_at or "", last.resume_at or "")
 
     def _scheduled(self, request: UploadRequest | None) -> None:
         if request is None:
