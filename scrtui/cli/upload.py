@@ -77,9 +77,6 @@ def run_upload_command(args: argparse.Namespace) -> int:
     try:
         _login(services, args.role)
         request = UploadRequest(mode=mode, schedule=schedule, group=args.group)
-        refusal = services.refusal(mode, args.group)
-        if refusal:
-            raise CliError(refusal, EXIT_REFUSED)
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
@@ -197,6 +194,9 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
+    refusal = await services.refusal(request.mode, request.group)
+    if refusal:
+        raise CliError(refusal, EXIT_REFUSED)
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:

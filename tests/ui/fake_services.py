@@ -125,7 +125,7 @@ class FakeServices:
             counts[bucket] += 1
         return counts
 
-    def overview(self) -> Overview:
+    async def overview(self) -> Overview:
         return Overview(
             status=self.status.value,
             reason=self.reason,
@@ -134,10 +134,13 @@ class FakeServices:
             gp_summary_enabled=self.settings.gp_summary_enabled,
         )
 
-    def groups(self) -> list[GroupInfo]:
+    async def groups(self) -> list[GroupInfo]:
+        return self.group_infos()
+
+    def group_infos(self) -> list[GroupInfo]:
         return list(self.group_list)
 
-    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
+    async def refusal(self, mode: Mode, group: str | None = None) -> str | None:
         if self.running:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
@@ -231,6 +234,9 @@ class FakeServices:
     def start_scheduled_now(self) -> None:
         """Test helper: the deferred start time has come."""
         self._wake.set()
+
+    async def read_snapshot(self) -> Snapshot:
+        return self.snapshot()
 
     def snapshot(self) -> Snapshot:
         if self.fixed is not None and self.request is not None:

@@ -262,8 +262,8 @@ async def test_resume_keeps_the_stop_and_resume_window_of_the_run_it_continues(
             await start_run(pilot, "u", before_ok=kept_and_changed)
             assert app.live.state.request is not None
             assert app.live.state.request.mode is Mode.RESUME
-            await wait_for(pilot, lambda: services.overview().last_run.mode is Mode.RESUME)
-            last = services.overview().last_run
+            await wait_for(pilot, lambda: queries.last_run().mode == Mode.RESUME.value)
+            last = (await services.overview()).last_run
             assert (last.stop_at, last.resume_at) == (stop, later)
 
 
@@ -294,7 +294,7 @@ async def test_group_picker_lists_real_groups_and_the_run_uses_the_group(
     seeded_home: Path, tmp_path: Path
 ) -> None:
     async with real_services(seeded_home, tmp_path) as services:
-        groups = services.groups()
+        groups = await services.groups()
         assert groups, "the seed makes patient groups"
         chosen = groups[0]
         app = real_app(services)
@@ -441,7 +441,7 @@ async def test_exit_during_a_run_says_it_stops_safely_and_does(
         assert app.return_code == 0
         snapshot = services.snapshot()
         assert snapshot.status is RunStatus.STOPPED
-        assert services.refusal(Mode.RESUME) is None  # Resume has something to continue
+        assert await services.refusal(Mode.RESUME) is None  # Resume has something to continue
         counts = queries.bucket_counts()
         assert counts[Bucket.UNPROCESSED] > 0  # stopped part-way, resumable
 

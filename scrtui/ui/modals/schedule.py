@@ -6,9 +6,10 @@ to enter, the field is marked, and OK stays refused until the form is valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,7 +26,7 @@ from .group_picker import GroupPick, GroupPickerModal
 
 Clock = Callable[[], datetime]
 CardCheck = Callable[[], str | None]
-GroupSource = Callable[[], Sequence[GroupInfo]]
+GroupSource = Callable[[], Awaitable[Sequence[GroupInfo]]]  # the services' (off the UI loop)
 
 _TIME_CHARS = r"[0-9:.]*"
 WINDOW_KEPT = "Stop and Resume from the run being resumed; change or clear them."
@@ -199,8 +200,14 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         if event.input.has_class("-bad") and event.input.id:
             self._check_field(event.input.id, quiet=True)
 
-    def action_pick_group(self) -> None:
-        self.app.push_screen(GroupPickerModal(self._groups(), self.group), self._group_chosen)
+    @work(exclusive=True, group="groups", exit_on_error=False)
+    async def action_pick_group(self) -> None:
+        try:
+            groups = await self._groups()
+        except Exception as exc:  # a locked or missing database: say so, keep the form
+            self._show_error(f"Cannot read the patient groups: {exc}")
+            return
+        self.app.push_screen(GroupPickerModal(groups, self.group), self._group_chosen)
 
     def _group_chosen(self, pick: GroupPick | None) -> None:
         if pick is None:

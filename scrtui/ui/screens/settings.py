@@ -9,6 +9,7 @@ fields; number fields take digits only; the services log each change with the us
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -147,7 +148,8 @@ class SettingsScreen(ToolScreen):
                 found[attr] = value
         return found
 
-    def action_save(self) -> None:
+    @work(exclusive=True, group="settings-save", exit_on_error=False)
+    async def action_save(self) -> None:
         changes = self.changes()
         if not changes:
             self._show("", "Nothing to save: no setting was changed.")
@@ -155,7 +157,7 @@ class SettingsScreen(ToolScreen):
         services = host(self).services
         before = services.settings
         try:
-            updated = services.update_settings(**changes)
+            updated = await services.update_settings(**changes)
         except ServiceError as exc:
             self._show(str(exc), "", blame=exc.field)
             return
@@ -196,7 +198,7 @@ class SettingsScreen(ToolScreen):
                     t.GP_SUMMARY_OFF_DETAIL,
                     default_yes=False,
                 ),
-                lambda yes: self._set_gp_summary(False) if yes else None,
+                self._switch_off,
             )
             return
         self.app.push_screen(ContinueModal("Enable GP Summary", t.ENABLE_CONTINUE), self._continued)
@@ -205,13 +207,22 @@ class SettingsScreen(ToolScreen):
         if yes:
             self.app.push_screen(
                 ConfirmOnModal("Enable GP Summary", t.ENABLE_CONFIRM),
-                lambda sure: self._set_gp_summary(True) if sure else None,
+                self._switch_on,
             )
 
-    def _set_gp_summary(self, on: bool) -> None:
+    def _switch_off(self, yes: bool | None) -> None:
+        if yes:
+            self._set_gp_summary(False)
+
+    def _switch_on(self, sure: bool | None) -> None:
+        if sure:
+            self._set_gp_summary(True)
+
+    @work(exclusive=True, group="settings-save", exit_on_error=False)
+    async def _set_gp_summary(self, on: bool) -> None:
         services = host(self).services
         try:
-            updated = services.update_settings(gp_summary_enabled=on)
+            updated = await services.update_settings(gp_summary_enabled=on)
         except ServiceError as exc:
             self.app.push_screen(MessageModal("Enable GP Summary", str(exc), kind="refusal"))
             return
