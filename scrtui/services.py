@@ -63,6 +63,8 @@ class LastRun:
     started_at: datetime | None
     ended_at: datetime | None
     outcome: str
+    stop_at: str | None = None  # hh:mm: its stop/resume window, which Resume keeps
+    resume_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,13 @@ class UploadRequest:
 
 
 class ServiceError(Exception):
-    """A request the program refuses; the message says what is wrong and what to do."""
+    """A request the program refuses; the message says what is wrong and what to do.
+
+    field: the setting (its Settings attribute) the message is about, so a form can mark it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -119,19 +127,31 @@ class ReasonCount:
 
 
 class Services(Protocol):
+    """Every method that reads or writes the database or a file is async: the implementation
+    runs that work off the UI's event loop (scrtui/wiring.py in_thread), so a screen awaits it
+    (in a worker or an async handler) and never calls SQLite itself. The plain methods answer
+    from memory."""
+
     settings: Settings
 
     # the upload
-    def overview(self, upload: str = "initial") -> Overview: ...
-    def groups(self) -> list[GroupInfo]: ...
-    def refusal(self, mode: Mode, group: str | None = None, upload: str = "initial") -> str | None:
+    async def overview(self, upload: str = "initial") -> Overview: ...
+    async def groups(self) -> list[GroupInfo]: ...
+    async def refusal(
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
+    ) -> str | None:
         """Why `mode` of `upload` (narrowed to `group`) cannot start now (nothing to resume, no
         failures, no card, GP Summary off...), or None."""
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         """Run to the end (completed or stopped); the App runs this in its own worker."""
 
-    def snapshot(self) -> Snapshot: ...
+    def snapshot(self) -> Snapshot:
+        """The run's figures, or the stored status as read_snapshot last read it."""
+
+    async def read_snapshot(self) -> Snapshot:
+        """Read the stored status (no run in this process) for snapshot() to answer with."""
+
     def pause(self) -> None: ...
     def resume(self) -> None: ...
     def stop(self, reason: StopReason = StopReason.USER) -> None: ...
@@ -147,35 +167,35 @@ class Services(Protocol):
         """Demo only: unblock the simulated card (what the Registration Authority does)."""
 
     # SCR Reporter
-    def report_count(self, bucket: Bucket | None, search: str = "") -> int: ...
-    def report_page(
+    async def report_count(self, bucket: Bucket | None, search: str = "") -> int: ...
+    async def report_page(
         self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
     ) -> list[PatientRow]: ...
-    def reason_counts(self) -> list[ReasonCount]:
+    async def reason_counts(self) -> list[ReasonCount]:
         """Failed and Not Required patients counted per reason (the reporter's summary)."""
 
-    def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+    async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
 
     # Patient groups (ServiceError for anything refused)
-    def group_exists(self, name: str) -> bool: ...
-    def save_group(
+    async def group_exists(self, name: str) -> bool: ...
+    async def save_group(
         self, name: str, description: str, patient_ids: list[int], *, how: str = "new"
     ) -> GroupInfo:
         """how: "new" (refused if the name is taken), "replace" or "add" (to its members)."""
 
-    def import_group_file(
+    async def import_group_file(
         self, name: str, description: str, path: str, *, how: str = "new"
     ) -> GroupInfo:
         """Members from a file of NHS numbers, all or nothing; how as for save_group."""
 
-    def group_members(self, name: str) -> list[PatientRow]: ...
-    def delete_group(self, name: str) -> None: ...
+    async def group_members(self, name: str) -> list[PatientRow]: ...
+    async def delete_group(self, name: str) -> None: ...
 
     # Settings (need the card session with B0062; every change is logged)
     def settings_refusal(self) -> str | None: ...
-    def update_settings(self, **changes: object) -> Settings: ...
+    async def update_settings(self, **changes: object) -> Settings: ...
 
     # The run log
     def upload_log_path(self) -> str: ...
-    def upload_log_tail(self, max_lines: int = 500) -> list[str]: ...
+    async def upload_log_tail(self, max_lines: int = 500) -> list[str]: ...

@@ -13,9 +13,29 @@ from urllib.parse import urlsplit
 
 from yarl import URL
 
+from scrtui.domain.uploads import GP_SUMMARY_LABEL
+
 
 class SettingsError(ValueError):
-    """A setting that cannot be used; the message names the key, the value and what is expected."""
+    """A setting that cannot be used; the message names the key, the value and what is expected.
+
+    attr, value and expected say the same in parts, so the Settings screen can name the field
+    by its label instead of the file's [section] key (user_message)."""
+
+    def __init__(
+        self, message: str, *, attr: str | None = None, value: Any = None, expected: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.attr = attr
+        self.value = value
+        self.expected = expected
+
+    def user_message(self) -> str:
+        """In the Settings screen's terms: the field's label, the value and what to enter."""
+        if self.attr not in LABELS:
+            return str(self)
+        shown = "empty" if self.value in ("", None) else f"{_describe(self.value)} is not allowed"
+        return f"{LABELS[self.attr]}: {shown}; enter {self.expected}."
 
 
 def _digits(n_min: int, n_max: int) -> Callable[[Any], str]:
@@ -183,13 +203,31 @@ def _describe(value: Any) -> str:
     return repr(value) if not isinstance(value, str) else f'"{value}"'
 
 
+# How the Settings screen labels the settings it shows (scrtui/ui/screens/settings.py uses
+# these), so its errors and the refusals that send the user there name the same row.
+LABELS: dict[str, str] = {
+    "gp_summary_enabled": GP_SUMMARY_LABEL,
+    "update_existing_after_days": "Registered for more than ... days",
+    "mhs_url": "MHS URL",
+    "sending_asid": "Sending ASID",
+    "spine_asid": "Spine ASID",
+    "concurrency": "Concurrency",
+    "rate_limit": "Rate limit",
+}
+
+
 def validate_value(attr: str, value: Any) -> Any:
     """Check one setting by its attribute name; raises SettingsError with a clear message."""
     section, key, check = _BY_ATTR[attr]
     try:
         return check(value)
     except ValueError as exc:
-        raise SettingsError(f"[{section}] {key} = {_describe(value)}: expected {exc}") from None
+        raise SettingsError(
+            f"[{section}] {key} = {_describe(value)}: expected {exc}",
+            attr=attr,
+            value=value,
+            expected=str(exc),
+        ) from None
 
 
 def with_changes(settings: Settings, **changes: Any) -> Settings:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
@@ -32,6 +34,35 @@ from scrtui.store import groups as group_store
 from scrtui.store import queries, report
 from scrtui.store.db import open_database
 
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+async def in_thread(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """The one threading rule (issue 12): database and file work runs in a worker thread,
+    never on the event loop the UI (and the engine) runs on; every such service goes through
+    here, so a screen just awaits.
+
+    Peewee's SqliteDatabase keeps its connection per thread (thread-local state, opened on
+    first use with scrtui/store/db.py's PRAGMAS: WAL, busy_timeout), so a worker reads on its
+    own connection beside the engine's writes on the loop's: WAL lets readers and one writer
+    run at once, and busy_timeout makes a second writer wait instead of failing.
+    """
+    return await asyncio.to_thread(work, *args, **kwargs)
+
+
+def off_loop(
+    method: Callable[Concatenate[S, P], R],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
+    """A service method whose whole body is database or file work, run by in_thread."""
+
+    async def hop(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await in_thread(method, service, *args, **kwargs)
+
+    functools.update_wrapper(hop, method)  # its name and docstring
+    return hop
+
 
 class AppServices:
     """Implements scrtui.services.Services."""
@@ -51,9 +82,11 @@ class AppServices:
         self.backend = backend
         self.clock = clock
         self.engine: UploadEngine | None = None
+        self._stored = Snapshot()  # the database's status, as read_snapshot last read it
 
     # ----- the upload ------------------------------------------------------------------------
 
+    @off_loop
     def overview(self, upload: str = "initial") -> Overview:
         state = queries.upload_state(upload)
         run = queries.last_run(upload)
@@ -66,6 +99,8 @@ class AppServices:
                 started_at=run.started_at or run.created_at,
                 ended_at=run.ended_at,
                 outcome=run.outcome or "not finished",
+                stop_at=run.stop_at,
+                resume_at=run.resume_at,
             )
         return Overview(
             status=state.status,
@@ -75,18 +110,23 @@ class AppServices:
             gp_summary_enabled=self.settings.gp_summary_enabled,
         )
 
+    @off_loop
     def groups(self) -> list[GroupInfo]:
         return [_group_info(g) for g in group_store.list_groups()]
 
-    def refusal(self, mode: Mode, group: str | None = None, upload: str = "initial") -> str | None:
+    async def refusal(
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
+    ) -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
-        if group is not None and not self.group_exists(group):
+        reason = await in_thread(self._stored_refusal, mode, group, upload)
+        return reason or self._card_refusal()
+
+    def _stored_refusal(self, mode: Mode, group: str | None, upload: str) -> str | None:
+        """What the database says against `mode` (it counts patients: in a worker thread)."""
+        if group is not None and not self._group_exists(group):
             return unknown_group(group)
-        reason = refusal(mode, group, self.settings, upload)
-        if reason:
-            return reason
-        return self._card_refusal()
+        return refusal(mode, group, self.settings, upload)
 
     def _card_refusal(self) -> str | None:
         if self.session.author() is None:
@@ -101,7 +141,7 @@ class AppServices:
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         reason = self._card_refusal()
-        if request.group is not None and not self.group_exists(request.group):
+        if request.group is not None and not await self.group_exists(request.group):
             reason = unknown_group(request.group)  # deleted since it was chosen
         if reason:
             raise Refused(reason)
@@ -109,18 +149,17 @@ class AppServices:
         return await self.engine.run(request)
 
     def snapshot(self) -> Snapshot:
+        """Memory only (the App polls it ten times a second): the run's figures, or what
+        read_snapshot last read from the database."""
         if self.engine is not None:
             return self.engine.snapshot()
-        # No run in this process: what the database says, so the status bar agrees with the
-        # screens after a restart ("Stopped: completed", not "idle").
-        stored = queries.upload_state()
-        if stored.status == RunStatus.STOPPED.value:
-            return Snapshot(
-                status=RunStatus.STOPPED,
-                reason=stored.status_reason or "",
-                counts=queries.bucket_counts(),
-            )
-        return Snapshot(status=RunStatus.IDLE, counts=queries.bucket_counts())
+        return self._stored
+
+    async def read_snapshot(self) -> Snapshot:
+        if self.engine is not None:
+            return self.engine.snapshot()
+        self._stored = await in_thread(_stored_snapshot)
+        return self._stored
 
     def pause(self) -> None:
         if self.engine is not None:
@@ -157,9 +196,11 @@ class AppServices:
 
     # ----- SCR Reporter ----------------------------------------------------------------------
 
+    @off_loop
     def report_count(self, bucket: Bucket | None, search: str = "") -> int:
         return report.count_rows(bucket, search or None)
 
+    @off_loop
     def report_page(
         self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
     ) -> list[PatientRow]:
@@ -168,9 +209,11 @@ class AppServices:
             for r in report.report_rows(bucket, search or None, order, offset, limit)
         ]
 
+    @off_loop
     def reason_counts(self) -> list[ReasonCount]:
         return [ReasonCount(*row) for row in report.reason_counts()]
 
+    @off_loop
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         exports = self.home.root / "exports"
         exports.mkdir(mode=0o700, exist_ok=True)
@@ -185,9 +228,13 @@ class AppServices:
 
     # ----- patient groups --------------------------------------------------------------------
 
-    def group_exists(self, name: str) -> bool:
+    async def group_exists(self, name: str) -> bool:
+        return await in_thread(self._group_exists, name)
+
+    def _group_exists(self, name: str) -> bool:
         return group_store.find_group(name.strip()) is not None
 
+    @off_loop
     def save_group(
         self, name: str, description: str, patient_ids: list[int], *, how: str = "new"
     ) -> GroupInfo:
@@ -198,6 +245,7 @@ class AppServices:
         self._note("group_saved", f'Group "{saved.name}" saved ({how}), {saved.members} members')
         return _group_info(saved)
 
+    @off_loop
     def import_group_file(
         self, name: str, description: str, path: str, *, how: str = "new"
     ) -> GroupInfo:
@@ -215,12 +263,14 @@ class AppServices:
         )
         return _group_info(saved)
 
+    @off_loop
     def group_members(self, name: str) -> list[PatientRow]:
         try:
             return [_patient_row(r) for r in report.group_rows(name)]
         except group_store.GroupError as exc:
             raise ServiceError(str(exc)) from None
 
+    @off_loop
     def delete_group(self, name: str) -> None:
         try:
             group_store.delete_group(name)
@@ -241,32 +291,37 @@ class AppServices:
             return str(exc)
         return None
 
-    def update_settings(self, **changes: object) -> Settings:
+    async def update_settings(self, **changes: object) -> Settings:
         refusal = self.settings_refusal()
         if refusal:
             raise ServiceError(refusal)
         try:
             updated = with_changes(self.settings, **changes)
         except SettingsError as exc:
-            raise ServiceError(str(exc)) from None
-        save(self.home.settings_path, updated)
-        for key, new in changes.items():
-            old = getattr(self.settings, key)
-            if old != getattr(updated, key):
-                self._note(
-                    "setting_changed",
-                    f"Setting {key} changed from {old!r} to {new!r}",
-                    key=key,
-                )
+            raise ServiceError(exc.user_message(), field=exc.attr) from None
+        await in_thread(self._save_settings, self.settings, updated, changes)
+        # On the loop, where the engine and the card session read them.
         self.settings = updated
         self.session.set_mhs_url(updated.mhs_url)
         return updated
+
+    def _save_settings(self, old: Settings, updated: Settings, changes: dict[str, object]) -> None:
+        save(self.home.settings_path, updated)
+        for key, new in changes.items():
+            before = getattr(old, key)
+            if before != getattr(updated, key):
+                self._note(
+                    "setting_changed",
+                    f"Setting {key} changed from {before!r} to {new!r}",
+                    key=key,
+                )
 
     # ----- the run log -----------------------------------------------------------------------
 
     def upload_log_path(self) -> str:
         return str(self.home.upload_log)
 
+    @off_loop
     def upload_log_tail(self, max_lines: int = 500) -> list[str]:
         return tail_lines(self.home.upload_log, max_lines)
 
@@ -278,6 +333,19 @@ class AppServices:
 
     def close(self) -> None:
         self.backend.stop()
+
+
+def _stored_snapshot() -> Snapshot:
+    """No run in this process: what the database says, so the status bar agrees with the
+    screens after a restart ("Stopped: completed", not "idle")."""
+    stored = queries.upload_state()
+    if stored.status == RunStatus.STOPPED.value:
+        return Snapshot(
+            status=RunStatus.STOPPED,
+            reason=stored.status_reason or "",
+            counts=queries.bucket_counts(),
+        )
+    return Snapshot(status=RunStatus.IDLE, counts=queries.bucket_counts())
 
 
 def unknown_group(name: str) -> str:

@@ -76,6 +76,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_REFUSED) from None
     mode = Mode(args.mode)
     kind = uploads.kind(args.upload)
+    kept = _keep_window(args, mode, kind.id)
     schedule = _schedule(args)
     upload_date = _upload_date(args.date, kind)
     _require_group(args.group)
@@ -85,6 +86,8 @@ def run_upload_command(args: argparse.Namespace) -> int:
     if refused:
         raise CliError(refused, EXIT_REFUSED)
     out = sys.stderr if args.json else sys.stdout
+    if kept:
+        print(kept, file=out)
     warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
     _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
@@ -93,9 +96,6 @@ def run_upload_command(args: argparse.Namespace) -> int:
         request = UploadRequest(
             mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
         )
-        refusal = services.refusal(mode, args.group, kind.id)
-        if refusal:
-            raise CliError(refusal, EXIT_REFUSED)
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
@@ -114,6 +114,22 @@ def _require_group(name: str | None) -> None:
         f'there is no patient group "{name}" (groups: {known}); see `scrtui groups list`, '
         "or leave out --group for all patients; nothing was sent",
         EXIT_REFUSED,
+    )
+
+
+def _keep_window(args: argparse.Namespace, mode: Mode, upload: str) -> str | None:
+    """Resume without --stop/--resume-at keeps the stop/resume window of the run it continues
+    (as the app's SCR Upload window does); returns what to tell the user, or None."""
+    if mode is not Mode.RESUME or args.stop is not None or args.resume_at is not None:
+        return None
+    run = queries.last_run(upload)
+    if run is None or not (run.stop_at or run.resume_at):
+        return None
+    args.stop, args.resume_at = run.stop_at or "", run.resume_at or ""
+    window = f"stop at {args.stop}" + (f", resume at {args.resume_at}" if args.resume_at else "")
+    return (
+        f"Keeping the stop/resume window of the run being resumed: {window}. "
+        'To change it pass --stop and --resume-at (--stop "" for none).'
     )
 
 
@@ -208,6 +224,9 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
+    refusal = await services.refusal(request.mode, request.group, request.upload)
+    if refusal:
+        raise CliError(refusal, EXIT_REFUSED)
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:

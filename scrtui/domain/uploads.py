@@ -35,6 +35,11 @@ class Transport(enum.StrEnum):
     CONSENT = "consent"  # SET_RESOURCE_PERMISSIONS to the Spine's consent service
 
 
+# The Settings row as the Settings screen labels it (scrtui/settings.py LABELS uses the same).
+GP_SUMMARY_LABEL = "GP Summary"
+GP_SUMMARY_ROW = f'SCR > Settings, row "{GP_SUMMARY_LABEL}" (F5)'
+
+
 class GpSummaryNeed(enum.Enum):
     ON = "on"  # runs only while GP Summary is switched on (every upload but one)
     OFF = "off"  # runs only once it is switched off (Practice No Longer Contributing)
@@ -70,13 +75,13 @@ class UploadKind:
         """Why this upload cannot run now whatever its patients' state, or None."""
         if self.gp_summary is GpSummaryNeed.ON and not gp_summary_enabled:
             return (
-                "GP Summary is switched off for this practice: switch it on in SCR > Settings "
-                f"(Enable GP Summary) before running the {self.label}."
+                f"GP Summary is switched off for this practice: switch it on in {GP_SUMMARY_ROW}, "
+                f"before running the {self.label}."
             )
         if self.gp_summary is GpSummaryNeed.OFF and gp_summary_enabled:
             return (
                 f"{self.label} is not available until GP Summary has been switched off in "
-                "SCR > Settings (Enable GP Summary)."
+                f"{GP_SUMMARY_ROW}."
             )
         if self.needs_group and not group:
             return (

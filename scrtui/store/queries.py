@@ -200,6 +200,8 @@ def run_summary(run: Run | None) -> dict[str, object] | None:
         "sds_user_id": run.started_by,
         "role_profile_id": run.role_profile_id,
         "group": run.group_name,
+        "stop_at": run.stop_at,  # hh:mm, the run's stop/resume window (Resume keeps it)
+        "resume_at": run.resume_at,
         "started_at": _iso(run.started_at),
         "ended_at": _iso(run.ended_at),
         "outcome": run.outcome,

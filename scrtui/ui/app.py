@@ -77,6 +77,7 @@ class ScrApp(App[None]):
         self._request: UploadRequest | None = None
         self._roles: tuple[RoleChoice, ...] = ()
         self._ticks = 0
+        self._reading_snapshot = False
         # Whether the engine moved since the worker started: an error is then "stopped", not
         # "did not start" (the engine refuses before it changes anything).
         self._upload_started = False
@@ -123,10 +124,10 @@ class ScrApp(App[None]):
         self._ticks += 1
         try:
             card = self.services.card_view()
-            if previous.active or self.upload_running or self._ticks % IDLE_SNAPSHOT_EVERY == 1:
-                snapshot = self.services.snapshot()
-            else:
-                snapshot = previous.snapshot
+            snapshot = self.services.snapshot()  # from memory: cheap at every tick
+            running = previous.active or self.upload_running
+            if not running and self._ticks % IDLE_SNAPSHOT_EVERY == 1:
+                self._read_stored_snapshot()  # the next tick shows it
         except Exception as exc:  # never let a failing read kill the UI; show it instead
             log.error("ui_poll_failed", error=str(exc))
             return
@@ -136,6 +137,21 @@ class ScrApp(App[None]):
         state = LiveState(snapshot, card, self.upload_running, self._request, now)
         if self.live.publish(state) and react:
             self._react(previous, state)
+
+    def _read_stored_snapshot(self) -> None:
+        if self._reading_snapshot:
+            return
+        self._reading_snapshot = True
+        self.run_worker(self._stored_snapshot(), group="stored-snapshot", exit_on_error=False)
+
+    async def _stored_snapshot(self) -> None:
+        """No run here: the services read the stored status off the UI loop."""
+        try:
+            await self.services.read_snapshot()
+        except Exception as exc:  # never let a failing read kill the UI; show it instead
+            log.error("ui_poll_failed", error=str(exc))
+        finally:
+            self._reading_snapshot = False
 
     def _react(self, before: LiveState, after: LiveState) -> None:
         if (before.card.state, before.card.simulated) != (after.card.state, after.card.simulated):

@@ -92,12 +92,12 @@ def test_report_csv_quotes_formula_cells(run_cli, practice: Path, tmp_path: Path
     assert '=HYPERLINK("http://x"), Ann' in {row["name"] for row in as_json}  # JSON as is
 
 
-def test_the_reporter_export_quotes_formula_cells(practice: Path) -> None:
+async def test_the_reporter_export_quotes_formula_cells(practice: Path) -> None:
     from scrtui.wiring import create_services
 
     services = create_services(Home(practice), Settings(), card="simulated")
     try:
-        path = Path(services.export_report(None, "", "name"))
+        path = Path(await services.export_report(None, "", "name"))
     finally:
         services.close()
         close_database()

@@ -26,15 +26,19 @@ async def test_fix_and_resend_loop_resends_only_the_marked_patients(seeded, sim)
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
         first = await services.run_upload(UploadRequest(Mode.RUN, Schedule()))
-        rejected = [row.nhs_number for row in services.report_page(Bucket.SENT, "", "nhs", 0, 3)]
+        rejected = [
+            row.nhs_number for row in await services.report_page(Bucket.SENT, "", "nhs", 0, 3)
+        ]
         await sim.control(reject_nhs_numbers=[n.replace(" ", "") for n in rejected])
         await services.run_upload(UploadRequest(Mode.RERUN, Schedule()))
-        failed = services.report_page(Bucket.FAILED, "", "reason", 0, 100)
+        failed = await services.report_page(Bucket.FAILED, "", "reason", 0, 100)
         assert [r.nhs_number for r in failed] == sorted(rejected)
         assert {r.reason_code for r in failed} == {"30418"}
         assert all(r.attempts >= 1 and r.last_attempt for r in failed)
 
-        group = services.save_group("FIXED", "rejected by ACF", [r.patient_id for r in failed])
+        group = await services.save_group(
+            "FIXED", "rejected by ACF", [r.patient_id for r in failed]
+        )
         assert group.members == 3
         await sim.control(reject_nhs_numbers=[])
         before = (await sim.stats())["requests"]
@@ -43,25 +47,25 @@ async def test_fix_and_resend_loop_resends_only_the_marked_patients(seeded, sim)
         services.close()
     assert final.reason == "completed" and first.reason == "completed"
     assert (await sim.stats())["requests"] - before == 3
-    assert services.report_count(Bucket.FAILED) == 0
+    assert await services.report_count(Bucket.FAILED) == 0
     assert len(eligible) > 3
 
 
 async def test_reporter_search_and_export(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
-        total = services.report_count(None)
+        total = await services.report_count(None)
         assert total == 300
-        some = services.report_page(None, "", "name", 0, 5)
+        some = await services.report_page(None, "", "name", 0, 5)
         surname = some[0].name.split(",")[0]
-        found = services.report_page(None, surname, "nhs", 0, 50)
+        found = await services.report_page(None, surname, "nhs", 0, 50)
         assert found and all(surname.lower() in r.name.lower() for r in found)
         digits = some[1].nhs_number.replace(" ", "")[:6]
         assert any(
             r.patient_id == some[1].patient_id
-            for r in services.report_page(None, digits, "nhs", 0, 500)
+            for r in await services.report_page(None, digits, "nhs", 0, 500)
         )
-        path = Path(services.export_report(Bucket.UNPROCESSED, "", "nhs"))
+        path = Path(await services.export_report(Bucket.UNPROCESSED, "", "nhs"))
     finally:
         services.close()
     assert path.parent == seeded.root / "exports"
@@ -72,20 +76,21 @@ async def test_reporter_search_and_export(seeded, sim):
 async def test_groups_new_taken_replace_add_and_system(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
-        ids = [r.patient_id for r in services.report_page(None, "", "nhs", 0, 10)]
-        services.save_group("MINE", "first", ids[:4])
+        ids = [r.patient_id for r in await services.report_page(None, "", "nhs", 0, 10)]
+        await services.save_group("MINE", "first", ids[:4])
         with pytest.raises(ServiceError, match="already in use"):
-            services.save_group("mine", "again", ids[4:6])
-        assert services.group_exists("MINE")
-        assert services.save_group("MINE", "", ids[4:6], how="add").members == 6
-        assert services.save_group("MINE", "only two", ids[:2], how="replace").members == 2
-        assert [m.patient_id for m in services.group_members("MINE")] == sorted(ids[:2])
+            await services.save_group("mine", "again", ids[4:6])
+        assert await services.group_exists("MINE")
+        assert (await services.save_group("MINE", "", ids[4:6], how="add")).members == 6
+        added = await services.save_group("MINE", "only two", ids[:2], how="replace")
+        assert added.members == 2
+        assert [m.patient_id for m in await services.group_members("MINE")] == sorted(ids[:2])
         with pytest.raises(ServiceError, match="system group"):
-            services.save_group("$PAT", "x", ids[:1])
+            await services.save_group("$PAT", "x", ids[:1])
         with pytest.raises(ServiceError, match="10"):
-            services.save_group("ELEVENCHARS", "x", ids[:1])
-        services.delete_group("MINE")
-        assert not services.group_exists("MINE")
+            await services.save_group("ELEVENCHARS", "x", ids[:1])
+        await services.delete_group("MINE")
+        assert not await services.group_exists("MINE")
     finally:
         services.close()
     assert 'Group "MINE" saved' in seeded.upload_log.read_text()
@@ -96,13 +101,16 @@ async def test_settings_need_b0062_and_every_change_is_logged(seeded, sim):
     try:
         assert "log in" in services.settings_refusal()
         with pytest.raises(ServiceError):
-            services.update_settings(update_existing_after_days=30)
+            await services.update_settings(update_existing_after_days=30)
         await wait_for(lambda: services.card_view().state.name == "INSERTED", what="card")
         assert (await services.login("1234")).ok
         assert services.settings_refusal() is None
-        with pytest.raises(ServiceError, match="update_existing_after_days = 100"):
-            services.update_settings(update_existing_after_days=100)
-        updated = services.update_settings(update_existing_after_days=30, concurrency=4)
+        with pytest.raises(
+            ServiceError, match=r"Registered for more than \.\.\. days: 100 is"
+        ) as bad:
+            await services.update_settings(update_existing_after_days=100)
+        assert bad.value.field == "update_existing_after_days"  # the form marks that field
+        updated = await services.update_settings(update_existing_after_days=30, concurrency=4)
         assert updated.update_existing_after_days == 30
     finally:
         services.close()
@@ -126,21 +134,21 @@ async def test_members_from_a_file_new_add_and_all_or_nothing(seeded, sim, tmp_p
     try:
         numbers = [
             r.nhs_number
-            for r in services.report_page(Bucket.UNPROCESSED, "", "nhs", 0, 400)
+            for r in await services.report_page(Bucket.UNPROCESSED, "", "nhs", 0, 400)
             if not r.nhs_number.startswith("ABC") and r.nhs_number.replace(" ", "").isdigit()
         ]
         valid = [n for n in numbers if nhs_number.is_valid(n)]
         first, second = tmp_path / "first.txt", tmp_path / "second.txt"
         first.write_text("# from the practice list\n" + "\n".join(valid[:3]) + "\n")
         second.write_text("\n".join(valid[3:5]) + "\n")
-        assert services.import_group_file("FILE", "from a file", str(first)).members == 3
+        assert (await services.import_group_file("FILE", "from a file", str(first))).members == 3
         with pytest.raises(ServiceError, match="already in use"):
-            services.import_group_file("FILE", "", str(second))
-        assert services.import_group_file("FILE", "", str(second), how="add").members == 5
+            await services.import_group_file("FILE", "", str(second))
+        assert (await services.import_group_file("FILE", "", str(second), how="add")).members == 5
         bad = tmp_path / "bad.txt"
         bad.write_text(valid[5] + "\n999 999 9999\n")
         with pytest.raises(ServiceError, match="line 2"):
-            services.import_group_file("FILE", "", str(bad), how="add")
-        assert len(services.group_members("FILE")) == 5  # nothing half-written
+            await services.import_group_file("FILE", "", str(bad), how="add")
+        assert len(await services.group_members("FILE")) == 5  # nothing half-written
     finally:
         services.close()

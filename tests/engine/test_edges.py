@@ -119,7 +119,7 @@ async def test_a_message_too_large_fails_that_patient_and_the_run_completes(seed
         assert rows[large]["bucket"] == "failed" and rows[large]["code"] == "TOO-LARGE"
         assert "message too large: reduce the items" in rows[large]["text"]
         assert {n for n, r in rows.items() if r["bucket"] == "sent"} == eligible - {large}
-        assert services.refusal(Mode.FAILED) is None
+        assert (await services.refusal(Mode.FAILED)) is None
         await sim.control(too_large_nhs_numbers=[])
         again = await run_to_end(services, Mode.FAILED)
     finally:
@@ -225,18 +225,18 @@ async def test_refusals_decide_on_the_groups_patients(seeded, sim):
     done, other = "Done", "Other"
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
-        services.save_group(done, "", ids[:5])
-        services.save_group(other, "", ids[5:10])
-        assert services.refusal(Mode.RERUN, other) is not None
+        await services.save_group(done, "", ids[:5])
+        await services.save_group(other, "", ids[5:10])
+        assert (await services.refusal(Mode.RERUN, other)) is not None
         await run_to_end(services, Mode.RUN, done)
         # The practice has sent patients, the other group none: nothing to rerun there.
-        assert services.refusal(Mode.RERUN) is None
-        assert f'sent yet in group "{other}"' in services.refusal(Mode.RERUN, other)
+        assert (await services.refusal(Mode.RERUN)) is None
+        assert f'sent yet in group "{other}"' in (await services.refusal(Mode.RERUN, other))
         # Everyone in the group was checked; the rest of the practice was not.
-        assert "nothing to run" in services.refusal(Mode.RUN, done)
-        assert services.refusal(Mode.RUN) is None
-        assert "nothing to resume" in services.refusal(Mode.RESUME, done)
-        assert "no failed" in services.refusal(Mode.FAILED, done)
+        assert "nothing to run" in (await services.refusal(Mode.RUN, done))
+        assert (await services.refusal(Mode.RUN)) is None
+        assert "nothing to resume" in (await services.refusal(Mode.RESUME, done))
+        assert "no failed" in (await services.refusal(Mode.FAILED, done))
     finally:
         services.close()
 
@@ -264,7 +264,7 @@ async def test_a_scheduled_rerun_changes_nothing_until_it_starts(seeded, sim):
         services.close()
     assert stopped.reason == StopReason.USER.value
     assert rows_by_nhs() == before_rows
-    assert services.refusal(Mode.RESUME) is not None  # nothing was left half-done
+    assert (await services.refusal(Mode.RESUME)) is not None  # nothing was left half-done
 
 
 async def test_a_run_stopped_by_its_stop_time_leaves_unsent_patients_unprocessed(seeded, sim):

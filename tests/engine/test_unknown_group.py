@@ -17,7 +17,7 @@ from tests.engine.conftest import fast_settings, logged_in
 async def test_an_unknown_group_is_refused_and_no_run_is_recorded(seeded, sim, mode) -> None:
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
-        assert services.refusal(mode, "GONE") == (
+        assert await services.refusal(mode, "GONE") == (
             'There is no patient group "GONE": choose another group, or all patients.'
         )
         with pytest.raises(Refused, match='no patient group "GONE"'):

@@ -183,3 +183,48 @@ def test_an_mhs_url_the_http_client_cannot_parse_is_refused(practice, url):
         env=cli_env(),
     )
     assert status.returncode == 2 and "port from 1 to 65535" in status.stderr
+
+
+def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_continues(
+    practice, simulator_url
+):
+    from datetime import datetime, timedelta
+
+    from scrtui.spine.simulator import start_simulator_process
+
+    now = datetime.now()
+    stop = f"{(now + timedelta(hours=2)):%H:%M}"  # a window the test never reaches
+    resume = f"{(now + timedelta(hours=3)):%H:%M}"
+    (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n")
+    process, slow_url = start_simulator_process(["--latency-ms", "50"])
+    env = {**cli_env(), "SCRTUI_PASSCODE": "1234"}
+    try:
+        child = subprocess.Popen(
+            [scrtui_executable(), "--home", str(practice), "upload", "--card", "simulated"]
+            + ["--mode", "run", "--mhs-url", slow_url, "--yes"]
+            + ["--stop", stop, "--resume-at", resume],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        line = child.stdout.readline()
+        while line and "checked" not in line:
+            line = child.stdout.readline()
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=30)
+        assert child.returncode == 3
+    finally:
+        process.terminate()
+        process.wait(10)
+    resumed = upload(practice, "--mode", "resume", "--mhs-url", simulator_url, "--yes", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    said = (
+        "Keeping the stop/resume window of the run being resumed: "
+        f"stop at {stop}, resume at {resume}."
+    )
+    assert said in resumed.stderr  # --json: the messages go to stderr
+    last_run = json.loads(resumed.stdout.strip().splitlines()[-1])["last_run"]
+    assert last_run["mode"] == "resume"
+    assert (last_run["stop_at"], last_run["resume_at"]) == (stop, resume)

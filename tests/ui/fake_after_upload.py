@@ -86,7 +86,7 @@ class FakeAfterUpload(FakeServices):
 
     # ----- SCR Reporter ------------------------------------------------------------------------
 
-    def reason_counts(self) -> list[ReasonCount]:
+    async def reason_counts(self) -> list[ReasonCount]:
         counts: dict[tuple[Bucket, str | None, str | None], int] = {}
         for row in self.rows():
             if row.bucket in (Bucket.FAILED, Bucket.NOT_REQUIRED):
@@ -112,37 +112,43 @@ class FakeAfterUpload(FakeServices):
             rows.sort(key=lambda r: (r.name.lower(), r.patient_id))
         return rows
 
-    def report_count(self, bucket: Bucket | None, search: str = "") -> int:
+    async def report_count(self, bucket: Bucket | None, search: str = "") -> int:
         return len(self._view(bucket, search, "nhs"))
 
-    def report_page(
+    async def report_page(
         self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
     ) -> list[PatientRow]:
         return self._view(bucket, search, order)[offset : offset + limit]
 
-    def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+    async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         self.exports.append((bucket, search, order))
         return EXPORT_PATH
 
     # ----- patient groups ----------------------------------------------------------------------
 
-    def groups(self) -> list[GroupInfo]:
-        system = [g for g in super().groups() if g.system]
+    def group_infos(self) -> list[GroupInfo]:
+        system = [g for g in super().group_infos() if g.system]
         users = [
             GroupInfo(name, description, len(members), False)
             for name, (description, members) in sorted(self.user_groups.items())
         ]
         return system + users
 
-    def group_exists(self, name: str) -> bool:
-        return any(g.name.lower() == name.strip().lower() for g in self.groups())
+    async def group_exists(self, name: str) -> bool:
+        return self._exists(name)
 
-    def save_group(
+    def _exists(self, name: str) -> bool:
+        return any(g.name.lower() == name.strip().lower() for g in self.group_infos())
+
+    async def save_group(
         self, name: str, description: str, patient_ids: list[int], *, how: str = "new"
     ) -> GroupInfo:
+        return self._save(name, description, patient_ids, how)
+
+    def _save(self, name: str, description: str, patient_ids: list[int], how: str) -> GroupInfo:
         if name.startswith("$"):
             raise ServiceError(f'"{name}" is a system group: it cannot be overwritten.')
-        if how == "new" and self.group_exists(name):
+        if how == "new" and self._exists(name):
             raise ServiceError("The group name you have chosen is already in use.")
         members = set(patient_ids)
         if how == "add" and name in self.user_groups:
@@ -153,14 +159,14 @@ class FakeAfterUpload(FakeServices):
         self.saved.append((name, description, sorted(patient_ids), how))
         return GroupInfo(name, description, len(members), False)
 
-    def import_group_file(
+    async def import_group_file(
         self, name: str, description: str, path: str, *, how: str = "new"
     ) -> GroupInfo:
         if path.endswith("bad.txt"):
             raise ServiceError(BAD_FILE_PROBLEMS)
-        return self.save_group(name, description, [1, 2, 3, 4], how=how)
+        return self._save(name, description, [1, 2, 3, 4], how)
 
-    def group_members(self, name: str) -> list[PatientRow]:
+    async def group_members(self, name: str) -> list[PatientRow]:
         if name in self.user_groups:
             ids = self.user_groups[name][1]
         else:
@@ -168,7 +174,7 @@ class FakeAfterUpload(FakeServices):
         rows = self.rows()
         return [rows[i - 1] for i in ids]
 
-    def delete_group(self, name: str) -> None:
+    async def delete_group(self, name: str) -> None:
         if name.startswith("$"):
             raise ServiceError(f'"{name}" is a system group: it cannot be deleted.')
         self.user_groups.pop(name, None)
@@ -186,18 +192,18 @@ class FakeAfterUpload(FakeServices):
             )
         return None
 
-    def update_settings(self, **changes: object) -> object:
+    async def update_settings(self, **changes: object) -> object:
         refusal = self.settings_refusal()
         if refusal:
             raise ServiceError(refusal)
         try:
             self.settings = with_changes(self.settings, **changes)
         except SettingsError as exc:
-            raise ServiceError(str(exc)) from None
+            raise ServiceError(exc.user_message(), field=exc.attr) from None
         return self.settings
 
     def upload_log_path(self) -> str:
         return "/home/admin/.local/share/scrtui/logs/initial-upload.log"
 
-    def upload_log_tail(self, max_lines: int = 500) -> list[str]:
+    async def upload_log_tail(self, max_lines: int = 500) -> list[str]:
         return self.log_lines[-max_lines:]

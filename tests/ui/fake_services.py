@@ -100,6 +100,7 @@ class FakeServices:
     fixed: Snapshot | None = None  # once a run starts, snapshot() returns this, whatever happens
     last_run: LastRun | None = None
     calls: list[str] = field(default_factory=list)
+    group_list: tuple[GroupInfo, ...] = GROUPS
 
     def __post_init__(self) -> None:
         self.buckets = [Bucket.UNPROCESSED] * self.patients
@@ -124,7 +125,7 @@ class FakeServices:
             counts[bucket] += 1
         return counts
 
-    def overview(self) -> Overview:
+    async def overview(self) -> Overview:
         return Overview(
             status=self.status.value,
             reason=self.reason,
@@ -133,10 +134,13 @@ class FakeServices:
             gp_summary_enabled=self.settings.gp_summary_enabled,
         )
 
-    def groups(self) -> list[GroupInfo]:
-        return list(GROUPS)
+    async def groups(self) -> list[GroupInfo]:
+        return self.group_infos()
 
-    def refusal(self, mode: Mode, group: str | None = None) -> str | None:
+    def group_infos(self) -> list[GroupInfo]:
+        return list(self.group_list)
+
+    async def refusal(self, mode: Mode, group: str | None = None) -> str | None:
         if self.running:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
@@ -230,6 +234,9 @@ class FakeServices:
     def start_scheduled_now(self) -> None:
         """Test helper: the deferred start time has come."""
         self._wake.set()
+
+    async def read_snapshot(self) -> Snapshot:
+        return self.snapshot()
 
     def snapshot(self) -> Snapshot:
         if self.fixed is not None and self.request is not None:

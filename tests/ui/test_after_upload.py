@@ -101,19 +101,19 @@ async def stats(services) -> dict:
         return await response.json()
 
 
-def first_numbers(services, count: int) -> list[str]:
+async def first_numbers(services, count: int) -> list[str]:
     """NHS numbers (digits only) of the first patients by NHS number."""
-    rows = services.report_page(None, "", "nhs", 0, count)
+    rows = await services.report_page(None, "", "nhs", 0, count)
     return [row.nhs_number.replace(" ", "") for row in rows]
 
 
 async def run_with_rejections(services, count: int = 12) -> list[str]:
     """A completed Run in which the first `count` patients by NHS number are rejected (AE);
     returns the NHS numbers (3-3-4) that ended Failed (the eligible ones among them)."""
-    await control(services, reject_nhs_numbers=first_numbers(services, count))
+    await control(services, reject_nhs_numbers=await first_numbers(services, count))
     await services.run_upload(UploadRequest(Mode.RUN, Schedule()))
     await control(services, reject_nhs_numbers=[])
-    failed = services.report_page(Bucket.FAILED, "", "nhs", 0, 100)
+    failed = await services.report_page(Bucket.FAILED, "", "nhs", 0, 100)
     assert failed, "the simulator rejected nobody"
     return [row.nhs_number for row in failed]
 
@@ -176,7 +176,7 @@ async def test_reporter_buckets_detail_sort_and_lazy_pages(seeded_home: Path, tm
 
             await pilot.press("f6")  # Not Required, by reason
             await wait_for(pilot, lambda: table_ready(app) and screen.bucket == "not_required")
-            assert table.total == services.report_count(Bucket.NOT_REQUIRED) > 0
+            assert table.total == await services.report_count(Bucket.NOT_REQUIRED) > 0
             await pilot.press("ctrl+o")
             await wait_for(pilot, lambda: table_ready(app) and screen.order == "reason")
             codes = [r.reason_code for r in table.rows_loaded]
@@ -203,16 +203,16 @@ async def test_reporter_search_waits_for_typing_to_pause(
         counted: list[str] = []
         real_count = services.report_count
 
-        def count(bucket, search=""):
+        async def count(bucket, search=""):
             counted.append(search)
-            return real_count(bucket, search)
+            return await real_count(bucket, search)
 
         monkeypatch.setattr(services, "report_count", count)
         async with app.run_test() as pilot:
             await open_tool(pilot, "r", ReporterScreen)
             await pilot.press("f12")
             await wait_for(pilot, lambda: table_ready(app) and reporter(app).bucket == "all")
-            name = services.report_page(None, "", "name", 0, 1)[0].name
+            name = (await services.report_page(None, "", "name", 0, 1))[0].name
             surname = name.split(",")[0]
             counted.clear()
             await pilot.press("slash")
@@ -222,7 +222,7 @@ async def test_reporter_search_waits_for_typing_to_pause(
             await wait_for(pilot, lambda: table_ready(app))
             assert counted == [surname.lower()]  # one query for the whole word
             table = reporter(app).table
-            assert table.total == real_count(None, surname) >= 1
+            assert table.total == (await real_count(None, surname)) >= 1
             assert all(surname.lower() in r.name.lower() for r in table.rows_loaded)
             assert f'matching "{surname.lower()}"' in text_of(app, "#report-info")
             # Letters were text: nothing was marked or exported while typing.
@@ -260,7 +260,9 @@ async def test_reporter_marks_save_a_group_and_the_name_in_use_question(
             await wait_for(pilot, lambda: on(app, MessageModal))
             assert 'Group "FIXED" now has 2 patients.' in app.screen.text
             assert "Failed (or Rerun)" in app.screen.text
-            assert [m.patient_id for m in services.group_members("FIXED")] == sorted(first_two)
+            assert [m.patient_id for m in await services.group_members("FIXED")] == sorted(
+                first_two
+            )
             await pilot.press("enter")
             await wait_for(pilot, lambda: on(app, ReporterScreen))
             assert not screen.marks  # saved: the marks are cleared
@@ -277,12 +279,12 @@ async def test_reporter_marks_save_a_group_and_the_name_in_use_question(
             )
             await pilot.press("n")  # No: back in the form, nothing written
             await wait_for(pilot, lambda: on(app, GroupFormModal))
-            assert len(services.group_members("FIXED")) == 2
+            assert len(await services.group_members("FIXED")) == 2
             await pilot.press("f2")
             await wait_for(pilot, lambda: on(app, OverwriteModal))
             await pilot.press("a")  # Add to it
             await wait_for(pilot, lambda: on(app, MessageModal))
-            members = {m.patient_id for m in services.group_members("FIXED")}
+            members = {m.patient_id for m in await services.group_members("FIXED")}
             assert members == {*first_two, last}
             await pilot.press("enter")
 
@@ -293,7 +295,7 @@ async def test_reporter_marks_save_a_group_and_the_name_in_use_question(
             await wait_for(pilot, lambda: on(app, OverwriteModal))
             await pilot.press("y")
             await wait_for(pilot, lambda: on(app, MessageModal))
-            assert len(services.group_members("FIXED")) == 1
+            assert len(await services.group_members("FIXED")) == 1
             assert len(failed) >= 3
 
             await pilot.press("enter")  # a system group name is refused in the form itself
@@ -356,7 +358,7 @@ async def test_fix_and_resend_loop_through_the_ui(seeded_home: Path, tmp_path: P
     async with real_services(seeded_home, tmp_path) as services:
         app = real_app(services)
         async with app.run_test() as pilot:
-            rejected = first_numbers(services, 12)
+            rejected = await first_numbers(services, 12)
             await control(services, reject_nhs_numbers=rejected)
             # Initial Upload - Run, through the screens.
             await wait_for(pilot, lambda: on(app, FrontScreen))
@@ -414,7 +416,9 @@ async def test_fix_and_resend_loop_through_the_ui(seeded_home: Path, tmp_path: P
             await open_tool(pilot, "r", ReporterScreen)
             assert reporter(app).table.total == 0
             assert text_of(app, "#report-detail") == "No patients in this view."
-            sent = {r.patient_id for r in services.report_page(Bucket.SENT, "", "nhs", 0, 1000)}
+            sent = {
+                r.patient_id for r in await services.report_page(Bucket.SENT, "", "nhs", 0, 1000)
+            }
             assert {r.patient_id for r in failed} <= sent
 
 
@@ -423,7 +427,7 @@ async def test_fix_and_resend_loop_through_the_ui(seeded_home: Path, tmp_path: P
 
 async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Path, tmp_path: Path):
     async with real_services(seeded_home, tmp_path) as services:
-        numbers = services.report_page(None, "", "nhs", 0, 2)
+        numbers = await services.report_page(None, "", "nhs", 0, 2)
         bad = tmp_path / "numbers.txt"
         bad.write_text(
             f"{numbers[0].nhs_number}\n# a comment\n123 456 7890\n{numbers[1].nhs_number}\n"
@@ -432,10 +436,10 @@ async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Pa
         async with app.run_test() as pilot:
             await open_tool(pilot, "p", GroupsScreen)
             listed = [g.name for g in app.screen.groups]
-            assert listed == [g.name for g in services.groups()]
+            assert listed == [g.name for g in await services.groups()]
             assert "$PAT" in listed
             table = app.screen.query_one("#groups-table", DataTable)
-            pat = next(g for g in services.groups() if g.name == "$PAT")
+            pat = next(g for g in await services.groups() if g.name == "$PAT")
             assert str(table.get_cell("$PAT", "members")) == f"{pat.members:,}"
             assert str(table.get_cell("$PAT", "type")) == "system"
 
@@ -445,7 +449,7 @@ async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Pa
             await wait_for(pilot, lambda: "Nothing was saved" in app.screen.error_text)
             error = app.screen.error_text
             assert 'line 3: "123 456 7890" is not a valid NHS number' in error
-            assert not services.group_exists("FILEGRP")  # all or nothing
+            assert not await services.group_exists("FILEGRP")  # all or nothing
             assert app.screen.query_one("#group-file").has_class("-bad")
 
             bad.write_text(f"{numbers[0].nhs_number}\n{numbers[1].nhs_number}\n")
@@ -486,12 +490,12 @@ async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Pa
             assert app.screen.question == 'Delete the patient group "FILEGRP" (2 patients)?'
             await pilot.press("n")
             await wait_for(pilot, lambda: on(app, GroupsScreen))
-            assert services.group_exists("FILEGRP")
+            assert await services.group_exists("FILEGRP")
             await pilot.press("d")
             await wait_for(pilot, lambda: on(app, ConfirmModal))
             await pilot.press("y")
-            await wait_for(pilot, lambda: not services.group_exists("FILEGRP"))
             await wait_for(pilot, lambda: "FILEGRP" not in [g.name for g in app.screen.groups])
+            assert not await services.group_exists("FILEGRP")
 
             await pilot.press("home")  # $PAT: a system group is never changed
             assert app.screen.current.name == "$PAT"
@@ -499,7 +503,7 @@ async def test_groups_from_a_file_all_or_nothing_view_and_delete(seeded_home: Pa
             await pilot.press("d")
             await wait_for(pilot, lambda: on(app, MessageModal))
             assert app.screen.text == t.SYSTEM_GROUP_REFUSAL
-            assert services.group_exists("$PAT")
+            assert await services.group_exists("$PAT")
 
 
 # ----- Settings ------------------------------------------------------------------------------
@@ -541,7 +545,8 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             concurrency.focus()
             await pilot.press("ctrl+u", "0", "f2")
             error = text_of(app, "#settings-error")
-            assert error == "[spine] concurrency = 0: expected a whole number from 1 to 256"
+            # In the screen's terms: the field's label, not the file's "[spine] concurrency".
+            assert error == "Concurrency: 0 is not allowed; enter a whole number from 1 to 256."
             assert concurrency.has_class("-bad")
             assert services.settings.concurrency != 0
 
@@ -550,13 +555,14 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             await pilot.press("ctrl+u", *"30", "enter")  # Enter in a field saves too
             assert text_of(app, "#settings-error") == ""
             saved = text_of(app, "#settings-saved")
-            assert "update_existing_after_days 14 -> 30" in saved and "concurrency" in saved
+            assert "Registered for more than ... days 14 -> 30" in saved
+            assert "Concurrency 32 -> 8" in saved
             assert not concurrency.has_class("-bad")
             assert services.settings.update_existing_after_days == 30
             assert services.settings.concurrency == 8
             toml = (tmp_path / "home" / "scrtui.toml").read_text()
             assert "update_existing_after_days = 30" in toml and "concurrency = 8" in toml
-            log = services.upload_log_tail(20)
+            log = await services.upload_log_tail(20)
             assert any(
                 "Demo Administrator, R0001" in line and "concurrency changed from 32 to 8" in line
                 for line in log
@@ -565,7 +571,9 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             url = app.screen.query_one("#mhs-url", Input)
             url.focus()
             await pilot.press("ctrl+u", *"ftp://spine", "f2")
-            assert "[spine] mhs_url = " in text_of(app, "#settings-error")
+            assert text_of(app, "#settings-error").startswith(
+                'MHS URL: "ftp://spine" is not allowed; enter an http:// or https:// URL'
+            )
             assert url.has_class("-bad")
             await pilot.press("escape")  # unsaved: asks first
             await wait_for(pilot, lambda: on(app, ConfirmModal))
@@ -578,6 +586,38 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             assert services.settings.mhs_url.startswith("http://127.0.0.1")
 
 
+async def test_number_fields_take_digits_only_and_an_empty_one_is_named(
+    seeded_home: Path, tmp_path: Path
+):
+    async with real_services(seeded_home, tmp_path) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_tool(pilot, "s", SettingsScreen)
+            typed = {}
+            for field_id in ("days", "sending-asid", "spine-asid", "concurrency", "rate-limit"):
+                field = app.screen.query_one(f"#{field_id}", Input)
+                before = field.value
+                field.focus()
+                await pilot.press("ctrl+u", *"1x-2.5e3", "ctrl+e")
+                typed[field_id] = field.value
+                await pilot.press("ctrl+u", *before)  # as it was: only the empty one is wrong
+            assert typed == {
+                "days": "12",
+                "sending-asid": "1253",
+                "spine-asid": "1253",
+                "concurrency": "125",  # at most 3 digits (the largest is 256)
+                "rate-limit": "12.53",
+            }
+            concurrency = app.screen.query_one("#concurrency", Input)
+            concurrency.focus()
+            await pilot.press("ctrl+u", "f2")
+            assert text_of(app, "#settings-error") == (
+                "Concurrency: empty; enter a whole number from 1 to 256."
+            )
+            assert concurrency.has_class("-bad")
+            assert services.settings.concurrency == 32
+
+
 async def test_enable_gp_summary_two_prompts_in_order_and_the_upload_waits_for_it(
     seeded_home: Path, tmp_path: Path
 ):
@@ -588,12 +628,16 @@ async def test_enable_gp_summary_two_prompts_in_order_and_the_upload_waits_for_i
             assert "GP Summary is not enabled for this practice." in text_of(app, "#bulk-status")
             await pilot.press("r")
             await wait_for(pilot, lambda: on(app, MessageModal))
-            assert "GP Summary is switched off" in app.screen.text
+            refusal = app.screen.text
+            assert refusal.startswith("GP Summary is switched off")
             await pilot.press("escape")
             await back_to_front(pilot)
 
             await open_tool(pilot, "s", SettingsScreen)
             assert text_of(app, "#gp-summary").startswith("OFF")
+            # The refusal names the row exactly as the Settings screen labels it.
+            row_label = str(app.screen.query_one("#gp-row .label", Static).content)
+            assert f'SCR > Settings, row "{row_label}" (F5)' in refusal
             # Cancelled at the second prompt: still off.
             await pilot.press("f5")
             await wait_for(pilot, lambda: on(app, ContinueModal))
@@ -654,9 +698,9 @@ async def test_the_log_shows_the_tail_and_follows_new_lines_only_while_shown(
         reads: list[int] = []
         real_tail = services.upload_log_tail
 
-        def tail(max_lines: int = 500) -> list[str]:
+        async def tail(max_lines: int = 500) -> list[str]:
             reads.append(max_lines)
-            return real_tail(max_lines)
+            return await real_tail(max_lines)
 
         monkeypatch.setattr(services, "upload_log_tail", tail)
         app = real_app(services)
@@ -668,7 +712,7 @@ async def test_the_log_shows_the_tail_and_follows_new_lines_only_while_shown(
             written = "\n".join(str(line.text) for line in log.lines)
             assert "Initial Upload - Run" in written and "Run finished (completed)" in written
 
-            services.save_group("NEWLINE", "written while the log is open", [1])  # a new line
+            await services.save_group("NEWLINE", "written while the log is open", [1])  # a new line
             await wait_for(
                 pilot,
                 lambda: 'Group "NEWLINE" saved' in "\n".join(str(x.text) for x in log.lines),

@@ -223,6 +223,49 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
             assert app.screen.dialog_title == "SCR Upload - Resume"
 
 
+async def test_resume_keeps_the_stop_and_resume_window_of_the_run_it_continues(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    now = datetime.now()
+    stop = f"{(now + timedelta(hours=2)):%H:%M}"  # a window the test never reaches
+    resume = f"{(now + timedelta(hours=3)):%H:%M}"
+    later = f"{(now + timedelta(hours=4)):%H:%M}"
+
+    async def window(pilot) -> None:
+        pilot.app.screen.query_one("#stop", Input).focus()
+        await pilot.press(*stop, "tab", *resume)
+
+    async def kept_and_changed(pilot) -> None:
+        form = pilot.app.screen
+        assert form.query_one("#stop", Input).value == stop  # shown, as the run had it
+        assert form.query_one("#resume", Input).value == resume
+        kept = text_of(pilot.app, "#window-kept")
+        assert kept.startswith("Stop and Resume from the run being resumed")
+        form.query_one("#resume", Input).focus()
+        await pilot.press("ctrl+u", *later)  # and changeable
+
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot, before_ok=window)
+            await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0, what="progress")
+            await pilot.press("s")
+            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            await pilot.press("y")
+            await finish(pilot)
+            await pilot.press("enter")
+            await pilot.press("c")
+            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+
+            await start_run(pilot, "u", before_ok=kept_and_changed)
+            assert app.live.state.request is not None
+            assert app.live.state.request.mode is Mode.RESUME
+            await wait_for(pilot, lambda: queries.last_run().mode == Mode.RESUME.value)
+            last = (await services.overview()).last_run
+            assert (last.stop_at, last.resume_at) == (stop, later)
+
+
 async def test_the_run_survives_leaving_its_window(seeded_home: Path, tmp_path: Path) -> None:
     async with real_services(seeded_home, tmp_path, **SLOW) as services:
         app = real_app(services)
@@ -250,7 +293,7 @@ async def test_group_picker_lists_real_groups_and_the_run_uses_the_group(
     seeded_home: Path, tmp_path: Path
 ) -> None:
     async with real_services(seeded_home, tmp_path) as services:
-        groups = services.groups()
+        groups = await services.groups()
         assert groups, "the seed makes patient groups"
         chosen = groups[0]
         app = real_app(services)
@@ -396,7 +439,7 @@ async def test_exit_during_a_run_says_it_stops_safely_and_does(
         assert app.return_code == 0
         snapshot = services.snapshot()
         assert snapshot.status is RunStatus.STOPPED
-        assert services.refusal(Mode.RESUME) is None  # Resume has something to continue
+        assert await services.refusal(Mode.RESUME) is None  # Resume has something to continue
         counts = queries.bucket_counts()
         assert counts[Bucket.UNPROCESSED] > 0  # stopped part-way, resumable
 

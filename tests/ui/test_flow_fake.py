@@ -11,7 +11,7 @@ from textual.widgets import Input, OptionList, Static
 
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
-from scrtui.services import CardState
+from scrtui.services import CardState, GroupInfo
 from scrtui.ui import text as t
 from scrtui.ui.modals.confirm import ConfirmModal
 from scrtui.ui.modals.group_picker import GroupPickerModal
@@ -23,7 +23,7 @@ from scrtui.ui.screens.front import FrontScreen
 from scrtui.ui.screens.upload import UploadScreen
 
 from .conftest import make_app, screen_text, wait_for
-from .fake_services import ADMIN, GP, FakeCard, FakeServices
+from .fake_services import ADMIN, GP, GROUPS, FakeCard, FakeServices
 
 
 async def open_bulk(pilot) -> None:
@@ -242,6 +242,33 @@ async def test_group_picker_filters_as_you_type_and_sets_the_group() -> None:
         await wait_for(pilot, lambda: services.request is not None)
         assert services.request.group == "DIABETES"
         assert "DIABETES" in str(app.screen.query_one("#upload-group").content)
+
+
+LONG = "Housebound patients reviewed by the district nurses 2026"  # 56, the most allowed
+
+
+def picker_lines(app) -> list[str]:
+    """The picker's list as drawn on the terminal, one string per row."""
+    listing = app.screen.query_one("#group-list", OptionList)
+    rows = listing.content_region.height
+    return ["".join(seg.text for seg in listing.render_line(y)).rstrip() for y in range(rows)]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_group_picker_uses_its_width_and_cuts_with_a_mark(size) -> None:
+    groups = (*GROUPS, GroupInfo("HOUSEBOUND", LONG, 1234, False))
+    app = make_app(FakeServices(group_list=groups))
+    async with app.run_test(size=size) as pilot:
+        await open_form(pilot)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GroupPickerModal))
+        await wait_for(pilot, lambda: any("HOUSEBOUND" in line for line in picker_lines(app)))
+        line = next(line for line in picker_lines(app) if "HOUSEBOUND" in line)
+        print(size, repr(line))
+        if size == (120, 40):
+            assert line.endswith(LONG)  # the whole description, nothing cut
+        else:
+            assert line.endswith("...") and LONG[:20] in line  # cut, with a mark
 
 
 async def test_group_picker_escape_keeps_the_previous_choice() -> None:

@@ -3,6 +3,7 @@ fixed clock, so they only change when the UI does. Update with: pytest --snapsho
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from scrtui.domain.progress import RunStatus
@@ -191,6 +192,18 @@ def test_schedule_form_invalid(snap_compare) -> None:
         await wait_for(pilot, lambda: bool(screen.query_one("#schedule-error").content))
 
     assert snap(snap_compare, services(), invalid)
+
+
+def test_resume_form_keeps_the_window_of_the_last_run(snap_compare) -> None:
+    fake = services()
+    fake.last_run = replace(LAST_RUN, stop_at="22:00", resume_at="06:30")
+
+    async def resume_form(pilot) -> None:
+        await confirm(pilot, "u")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: on(pilot.app, ScheduleModal))
+
+    assert snap(snap_compare, fake, resume_form)
 
 
 def test_group_picker(snap_compare) -> None:

@@ -8,8 +8,7 @@ file: all or nothing, every problem listed) is shown here, and the form stays op
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from textual import work
 from textual.app import ComposeResult
@@ -24,8 +23,9 @@ from .. import text as t
 from .base import GLOBAL_KEYS, Dialog
 from .choices import OverwriteModal
 
-Exists = Callable[[str], bool]
-Save = Callable[[str, str, str, str], GroupInfo]  # name, description, file, how -> saved
+# The services' own async calls (off the UI loop: scrtui/wiring.py in_thread).
+Exists = Callable[[str], Awaitable[bool]]
+Save = Callable[[str, str, str, str], Awaitable[GroupInfo]]  # name, description, file, how
 
 
 class GroupFormModal(Dialog[GroupInfo | None]):
@@ -108,10 +108,17 @@ class GroupFormModal(Dialog[GroupInfo | None]):
             return self._refuse(
                 "Enter the full path of a text file with one NHS number a line.", "group-file"
             )
+        self._busy = True
+        self._check_name(name)
+
+    @work(exclusive=True, group="group-check", exit_on_error=False)
+    async def _check_name(self, name: str) -> None:
         try:
-            taken = self._exists(name)
+            taken = await self._exists(name)
         except Exception as exc:  # the database went away: say so, keep the form
             return self._refuse(f"Cannot check the group names: {exc}", "group-name")
+        finally:
+            self._busy = False
         if taken:
             self.app.push_screen(
                 OverwriteModal(name, can_add=self.can_add), lambda how: self._answered(how)
@@ -137,9 +144,10 @@ class GroupFormModal(Dialog[GroupInfo | None]):
 
     @work(exclusive=True, group="group-save", exit_on_error=False)
     async def _run_save(self, name: str, description: str, path: str, how: str) -> None:
-        # A file of 60,000 numbers is checked against every patient: off the UI loop.
+        # A file of 60,000 numbers is checked against every patient: the services do it off
+        # the UI loop.
         try:
-            saved = await asyncio.to_thread(self._save, name, description, path, how)
+            saved = await self._save(name, description, path, how)
         except ServiceError as exc:
             self._busy = False
             self._refuse(str(exc), "group-file" if self.with_file else "group-name")

@@ -6,9 +6,10 @@ to enter, the field is marked, and OK stays refused until the form is valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,9 +26,10 @@ from .group_picker import GroupPick, GroupPickerModal
 
 Clock = Callable[[], datetime]
 CardCheck = Callable[[], str | None]
-GroupSource = Callable[[], Sequence[GroupInfo]]
+GroupSource = Callable[[], Awaitable[Sequence[GroupInfo]]]  # the services' (off the UI loop)
 
 _TIME_CHARS = r"[0-9:.]*"
+WINDOW_KEPT = "Stop and Resume from the run being resumed; change or clear them."
 _DATE_CHARS = r"[0-9/]*"
 
 
@@ -85,20 +87,25 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         groups: GroupSource,
         card_problem: CardCheck,
         group: str | None = None,
+        window: tuple[str, str] | None = None,
         ascii_only: bool = False,
     ) -> None:
+        """window: the Stop and Resume to start with (Resume keeps the window of the run it
+        continues; shown, and changeable like any field)."""
         super().__init__(window_title(mode), classes="schedule")
         self.mode = mode
         self._clock = clock
         self._groups = groups
         self._card_problem = card_problem
         self.group = group
+        self._window = window
         self._radio = AsciiRadioButton if ascii_only else MarkedRadioButton
 
     # ----- layout ------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
         now = self._clock()
+        stop, resume = self._window or ("", "")
         with Horizontal(classes="field"):
             yield Static("Start", classes="label")
             with StartChoice(id="start-choice", compact=True):
@@ -125,15 +132,27 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         with Horizontal(classes="field"):
             yield Static("Stop", classes="label")
             yield Input(
-                id="stop", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5, compact=True
+                stop,
+                id="stop",
+                placeholder="hh:mm",
+                restrict=_TIME_CHARS,
+                max_length=5,
+                compact=True,
             )
             yield Static("optional: stop at this time", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Resume", classes="label")
             yield Input(
-                id="resume", placeholder="hh:mm", restrict=_TIME_CHARS, max_length=5, compact=True
+                resume,
+                id="resume",
+                placeholder="hh:mm",
+                restrict=_TIME_CHARS,
+                max_length=5,
+                compact=True,
             )
             yield Static("optional: with Stop, pauses daily", classes="hint", markup=False)
+        if self._window:
+            yield Static(WINDOW_KEPT, id="window-kept", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Group Name", classes="label")
             yield Button(self._group_button_label(), id="group", compact=True)
@@ -181,8 +200,14 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         if event.input.has_class("-bad") and event.input.id:
             self._check_field(event.input.id, quiet=True)
 
-    def action_pick_group(self) -> None:
-        self.app.push_screen(GroupPickerModal(self._groups(), self.group), self._group_chosen)
+    @work(exclusive=True, group="groups", exit_on_error=False)
+    async def action_pick_group(self) -> None:
+        try:
+            groups = await self._groups()
+        except Exception as exc:  # a locked or missing database: say so, keep the form
+            self._show_error(f"Cannot read the patient groups: {exc}")
+            return
+        self.app.push_screen(GroupPickerModal(groups, self.group), self._group_chosen)
 
     def _group_chosen(self, pick: GroupPick | None) -> None:
         if pick is None:

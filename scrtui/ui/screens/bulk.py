@@ -7,6 +7,7 @@ then the App starts the run and this screen opens the SCR Upload window.
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -91,11 +92,13 @@ class BulkTransmissionScreen(FramedScreen):
         # (FramedScreen.on_screen_resume runs too: Textual calls the handler of every class.)
         self._load_overview()
 
-    def _load_overview(self) -> None:
+    @work(exclusive=True, group="overview", exit_on_error=False)
+    async def _load_overview(self) -> None:
         try:
-            self._overview = host(self).services.overview()
+            self._overview = await host(self).services.overview()
         except Exception as exc:  # a locked or missing database: say so, keep the screen
             self._overview = Overview(status="Unknown", reason=f"cannot read the status: {exc}")
+        self._render_state(host(self).live.state)
 
     def _render_state(self, state: LiveState) -> None:
         if self._was_active and not state.active:
@@ -135,14 +138,20 @@ class BulkTransmissionScreen(FramedScreen):
             self.action_choose(event.option_id)
 
     def action_choose(self, mode_value: str) -> None:
-        mode = Mode(mode_value)
+        self._choose(Mode(mode_value))
+
+    @work(exclusive=True, group="choose", exit_on_error=False)
+    async def _choose(self, mode: Mode) -> None:
         app = host(self)
         title = f"Initial Upload - {mode.label}"
         if app.live.state.active:
             busy = t.busy_refusal(app.live.state.status)
             self.app.push_screen(MessageModal(title, busy, kind="refusal"))
             return
-        refusal = app.services.refusal(mode)
+        try:
+            refusal = await app.services.refusal(mode)
+        except Exception as exc:  # a locked or missing database: say so
+            refusal = f"Cannot read the upload's state: {exc}"
         if refusal is None:
             refusal = t.card_problem(app.services.card_view())
         if refusal:
@@ -163,10 +172,18 @@ class BulkTransmissionScreen(FramedScreen):
                 clock=app.clock,
                 groups=app.services.groups,
                 card_problem=lambda: t.card_problem(app.services.card_view()),
+                window=self._kept_window(mode),
                 ascii_only=app.ascii_only,
             ),
             self._scheduled,
         )
+
+    def _kept_window(self, mode: Mode) -> tuple[str, str] | None:
+        """Resume continues the last run: it keeps that run's stop and resume times."""
+        last = self._overview.last_run if self._overview else None
+        if mode is not Mode.RESUME or last is None or not (last.stop_at or last.resume_at):
+            return None
+        return (last.stop_at or "", last.resume_at or "")
 
     def _scheduled(self, request: UploadRequest | None) -> None:
         if request is None:

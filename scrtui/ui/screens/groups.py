@@ -8,6 +8,7 @@ file (all or nothing: one bad NHS number and nothing is saved, with every proble
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -58,9 +59,10 @@ class GroupsScreen(ToolScreen):
     def table(self) -> DataTable[Text]:
         return self.query_one("#groups-table", DataTable)
 
-    def _load(self, select: str | None = None) -> None:
+    @work(exclusive=True, group="groups-load", exit_on_error=False)
+    async def _load(self, select: str | None = None) -> None:
         try:
-            self.groups = host(self).services.groups()
+            self.groups = await host(self).services.groups()
         except Exception as exc:
             self.groups = []
             set_text(self.query_one("#groups-detail", Static), f"Cannot read the groups: {exc}")
@@ -121,8 +123,8 @@ class GroupsScreen(ToolScreen):
     def action_new(self) -> None:
         services = host(self).services
 
-        def save(name: str, description: str, path: str, how: str) -> GroupInfo:
-            return services.import_group_file(name, description, path, how=how)
+        async def save(name: str, description: str, path: str, how: str) -> GroupInfo:
+            return await services.import_group_file(name, description, path, how=how)
 
         self.app.push_screen(
             GroupFormModal(
@@ -162,14 +164,17 @@ class GroupsScreen(ToolScreen):
                 t.DELETE_GROUP_DETAIL,
                 default_yes=False,
             ),
-            lambda yes: self._delete(group, yes),
+            lambda yes: self._delete_if(group, yes),
         )
 
-    def _delete(self, group: GroupInfo, yes: bool | None) -> None:
-        if not yes:
-            return
+    def _delete_if(self, group: GroupInfo, yes: bool | None) -> None:
+        if yes:
+            self._delete(group)
+
+    @work(exclusive=True, group="group-delete", exit_on_error=False)
+    async def _delete(self, group: GroupInfo) -> None:
         try:
-            host(self).services.delete_group(group.name)
+            await host(self).services.delete_group(group.name)
         except ServiceError as exc:
             self.app.push_screen(MessageModal("Delete patient group", str(exc), kind="refusal"))
             return
@@ -208,11 +213,11 @@ class GroupMembersScreen(ToolScreen):
         services = host(self).services
         name = self.group.name
 
-        def count() -> int:
-            self._rows = services.group_members(name)
+        async def count() -> int:
+            self._rows = await services.group_members(name)
             return len(self._rows)
 
-        def fetch(offset: int, limit: int) -> list[PatientRow]:
+        async def fetch(offset: int, limit: int) -> list[PatientRow]:
             return self._rows[offset : offset + limit]
 
         self.query_one(PatientTable).show_view(count, fetch)

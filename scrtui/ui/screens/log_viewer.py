@@ -7,7 +7,6 @@ screen is the one shown; new lines are appended, so scrolling back is not distur
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 
 from rich.text import Text
@@ -101,7 +100,7 @@ class LogScreen(ToolScreen):
     @work(exclusive=True, group="log-tail", exit_on_error=False)
     async def _read(self) -> None:
         try:
-            lines = await asyncio.to_thread(host(self).services.upload_log_tail, TAIL_LINES)
+            lines = await host(self).services.upload_log_tail(TAIL_LINES)
         except Exception as exc:
             set_text(self.query_one("#log-info", Static), f"Cannot read the log: {exc}")
             return

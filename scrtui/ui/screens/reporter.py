@@ -12,8 +12,6 @@ order and search keys are F-keys and ctrl chords, so they also work while typing
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -213,10 +211,11 @@ class ReporterScreen(ToolScreen):
             self.table.set_columns(ALL_COLUMNS if value == ALL else REPORT_COLUMNS)
         self._load()
 
-    def action_reasons(self) -> None:
+    @work(exclusive=True, group="reasons", exit_on_error=False)
+    async def action_reasons(self) -> None:
         """Failed and Not Required counted per reason, without paging through them."""
         try:
-            counts = host(self).services.reason_counts()
+            counts = await host(self).services.reason_counts()
         except Exception as exc:
             self._set_note(f"Cannot read the report: {exc}", "error")
             return
@@ -300,10 +299,8 @@ class ReporterScreen(ToolScreen):
     async def _mark_view(self, bucket: Bucket | None, search: str, order: str) -> None:
         services = host(self).services
         try:
-            total = await asyncio.to_thread(services.report_count, bucket, search)
-            rows = await asyncio.to_thread(
-                services.report_page, bucket, search, order, 0, t.MARK_ALL_LIMIT
-            )
+            total = await services.report_count(bucket, search)
+            rows = await services.report_page(bucket, search, order, 0, t.MARK_ALL_LIMIT)
         except Exception as exc:
             self._set_note(f"Cannot read the view: {exc}", "error")
             return
@@ -331,8 +328,8 @@ class ReporterScreen(ToolScreen):
         services = host(self).services
         chosen = sorted(self.marks)
 
-        def save(name: str, description: str, _path: str, how: str) -> GroupInfo:
-            return services.save_group(name, description, chosen, how=how)
+        async def save(name: str, description: str, _path: str, how: str) -> GroupInfo:
+            return await services.save_group(name, description, chosen, how=how)
 
         self.app.push_screen(
             GroupFormModal(
@@ -363,7 +360,7 @@ class ReporterScreen(ToolScreen):
     async def _export(self, bucket: Bucket | None, search: str, order: str) -> None:
         services = host(self).services
         try:
-            path = await asyncio.to_thread(services.export_report, bucket, search, order)
+            path = await services.export_report(bucket, search, order)
         except ServiceError as exc:
             self._set_note(str(exc), "error")
             return

@@ -3,19 +3,20 @@ summaries" days, the MHS adaptor URL, the ASIDs, concurrency and rate limit.
 
 Changing anything needs the smartcard session with B0062 (the services refuse otherwise, and
 the screen says why before you type); every change is checked by the services, which name the
-key, the value and what is expected, shown under the fields; the services log each change with
-the user and role.
+field by its label here (scrtui.settings.LABELS), the value and what to enter, shown under the
+fields; number fields take digits only; the services log each change with the user and role.
 """
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from scrtui.services import ServiceError
-from scrtui.settings import Settings
+from scrtui.settings import LABELS, Settings
 
 from .. import text as t
 from ..host import host
@@ -26,15 +27,18 @@ from ..state import LiveState, follow
 from ..widgets import set_text
 from .tool import ToolScreen
 
-# (setting, input id, label, hint); the days field sits inside Vision's sentence instead.
+# (setting, input id, hint, characters the field takes); the labels are scrtui.settings.LABELS,
+# which the services' errors use too. The days field sits inside Vision's sentence instead.
+_DIGITS = r"[0-9]*"
 FIELDS: tuple[tuple[str, str, str, str], ...] = (
-    ("update_existing_after_days", "days", "", "days (0 to 99)"),
-    ("mhs_url", "mhs-url", "MHS URL", "http:// or https://"),
-    ("sending_asid", "sending-asid", "Sending ASID", "12 digits: this practice's system"),
-    ("spine_asid", "spine-asid", "Spine ASID", "12 digits"),
-    ("concurrency", "concurrency", "Concurrency", "messages at a time (1 to 256)"),
-    ("rate_limit", "rate-limit", "Rate limit", "messages a second (0: no limit)"),
+    ("update_existing_after_days", "days", "days (0 to 99)", _DIGITS),
+    ("mhs_url", "mhs-url", "http:// or https://", ""),
+    ("sending_asid", "sending-asid", "12 digits: this practice's system", _DIGITS),
+    ("spine_asid", "spine-asid", "12 digits", _DIGITS),
+    ("concurrency", "concurrency", "messages at a time (1 to 256)", _DIGITS),
+    ("rate_limit", "rate-limit", "messages a second (0: no limit)", r"[0-9]*\.?[0-9]*"),
 )
+MAX_LENGTH = {"sending_asid": 12, "spine_asid": 12, "concurrency": 3}
 INTEGER = {"update_existing_after_days", "concurrency"}
 DECIMAL = {"rate_limit"}
 
@@ -46,8 +50,8 @@ def shown(value: object) -> str:
 
 
 def typed(attr: str, text: str) -> object:
-    """The typed text as the setting's type when it reads as one; else the text, so the
-    services' check names the bad value (e.g. [spine] concurrency = "lots": expected ...)."""
+    """The typed text as the setting's type when it reads as one; else the text (an empty
+    field), so the services' check names the field and what to enter."""
     value = text.strip()
     try:
         if attr in INTEGER:
@@ -77,7 +81,7 @@ class SettingsScreen(ToolScreen):
         yield Static("Settings", classes="tool-title")
         yield Static("", id="settings-refusal", classes="refusal", markup=False)
         with Horizontal(classes="setting", id="gp-row"):
-            yield Static("GP Summary", classes="label")
+            yield Static(LABELS["gp_summary_enabled"], classes="label")
             yield Static("", id="gp-summary", markup=False)
         yield Static(
             "Update existing summaries during the initial upload for patients",
@@ -89,10 +93,16 @@ class SettingsScreen(ToolScreen):
             yield Input(id="days", max_length=2, restrict=r"[0-9]*", compact=True)
             yield Static(" days (0 to 99)", markup=False)
         yield Static("", classes="gap")
-        for attr, field_id, label, hint in FIELDS[1:]:
+        for attr, field_id, hint, chars in FIELDS[1:]:
             with Horizontal(classes="setting"):
-                yield Static(label, classes="label")
-                yield Input(id=field_id, compact=True, classes=f"-{attr}")
+                yield Static(LABELS[attr], classes="label")
+                yield Input(
+                    id=field_id,
+                    compact=True,
+                    classes=f"-{attr}",
+                    restrict=chars or None,
+                    max_length=MAX_LENGTH.get(attr, 0),
+                )
                 yield Static(hint, classes="hint", markup=False)
         yield Static("", id="settings-error", classes="error", markup=False)
         yield Static("", id="settings-saved", classes="hint", markup=False)
@@ -102,7 +112,7 @@ class SettingsScreen(ToolScreen):
         follow(self, self._render_state)
 
     def _fill(self, settings: Settings) -> None:
-        for attr, field_id, _label, _hint in FIELDS:
+        for attr, field_id, _hint, _chars in FIELDS:
             self.query_one(f"#{field_id}", Input).value = shown(getattr(settings, attr))
         self._fill_gp(settings)
 
@@ -115,7 +125,7 @@ class SettingsScreen(ToolScreen):
         banner = self.query_one("#settings-refusal", Static)
         set_text(banner, f"Read only. {refusal}" if refusal else "")
         banner.display = bool(refusal)
-        for _attr, field_id, _label, _hint in FIELDS:
+        for _attr, field_id, _hint, _chars in FIELDS:
             self.query_one(f"#{field_id}", Input).disabled = bool(refusal)
         if not refusal and self.focused is None:
             self.query_one("#days", Input).focus()
@@ -132,13 +142,14 @@ class SettingsScreen(ToolScreen):
         """What the user changed, as the settings' types (unchanged fields are left out)."""
         current = host(self).services.settings
         found: dict[str, object] = {}
-        for attr, field_id, _label, _hint in FIELDS:
+        for attr, field_id, _hint, _chars in FIELDS:
             value = typed(attr, self.query_one(f"#{field_id}", Input).value)
             if value != getattr(current, attr):  # "0.0" for a rate of 0 is no change
                 found[attr] = value
         return found
 
-    def action_save(self) -> None:
+    @work(exclusive=True, group="settings-save", exit_on_error=False)
+    async def action_save(self) -> None:
         changes = self.changes()
         if not changes:
             self._show("", "Nothing to save: no setting was changed.")
@@ -146,22 +157,22 @@ class SettingsScreen(ToolScreen):
         services = host(self).services
         before = services.settings
         try:
-            updated = services.update_settings(**changes)
+            updated = await services.update_settings(**changes)
         except ServiceError as exc:
-            self._show(str(exc), "", blame=str(exc))
+            self._show(str(exc), "", blame=exc.field)
             return
         done = ", ".join(
-            f"{attr} {shown(getattr(before, attr))} -> {shown(getattr(updated, attr))}"
+            f"{LABELS[attr]} {shown(getattr(before, attr))} -> {shown(getattr(updated, attr))}"
             for attr in changes
         )
         self._fill(updated)
         self._show("", f"Saved: {done}. The change is logged with your name and role.")
 
-    def _show(self, error: str, saved: str, *, blame: str = "") -> None:
+    def _show(self, error: str, saved: str, *, blame: str | None = None) -> None:
         set_text(self.query_one("#settings-error", Static), error)
         set_text(self.query_one("#settings-saved", Static), saved)
-        for attr, field_id, _label, _hint in FIELDS:
-            bad = bool(blame) and f"] {attr} =" in blame
+        for attr, field_id, _hint, _chars in FIELDS:
+            bad = attr == blame
             field = self.query_one(f"#{field_id}", Input)
             field.set_class(bad, "-bad")
             if bad:
@@ -187,7 +198,7 @@ class SettingsScreen(ToolScreen):
                     t.GP_SUMMARY_OFF_DETAIL,
                     default_yes=False,
                 ),
-                lambda yes: self._set_gp_summary(False) if yes else None,
+                self._switch_off,
             )
             return
         self.app.push_screen(ContinueModal("Enable GP Summary", t.ENABLE_CONTINUE), self._continued)
@@ -196,13 +207,22 @@ class SettingsScreen(ToolScreen):
         if yes:
             self.app.push_screen(
                 ConfirmOnModal("Enable GP Summary", t.ENABLE_CONFIRM),
-                lambda sure: self._set_gp_summary(True) if sure else None,
+                self._switch_on,
             )
 
-    def _set_gp_summary(self, on: bool) -> None:
+    def _switch_off(self, yes: bool | None) -> None:
+        if yes:
+            self._set_gp_summary(False)
+
+    def _switch_on(self, sure: bool | None) -> None:
+        if sure:
+            self._set_gp_summary(True)
+
+    @work(exclusive=True, group="settings-save", exit_on_error=False)
+    async def _set_gp_summary(self, on: bool) -> None:
         services = host(self).services
         try:
-            updated = services.update_settings(gp_summary_enabled=on)
+            updated = await services.update_settings(gp_summary_enabled=on)
         except ServiceError as exc:
             self.app.push_screen(MessageModal("Enable GP Summary", str(exc), kind="refusal"))
             return

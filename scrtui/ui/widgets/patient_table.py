@@ -8,8 +8,7 @@ loaded. A new view (bucket, search, order) discards any page still on its way fo
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from rich.console import JustifyMethod
@@ -22,8 +21,9 @@ from scrtui.services import PatientRow
 
 from .. import text as t
 
-Count = Callable[[], int]
-Fetch = Callable[[int, int], list[PatientRow]]  # offset, limit -> rows (runs in a thread)
+# The services' own async reads (off the UI loop: scrtui/wiring.py in_thread).
+Count = Callable[[], Awaitable[int]]
+Fetch = Callable[[int, int], Awaitable[list[PatientRow]]]  # offset, limit -> rows
 
 PAGE = 200
 NEAR_END = 50
@@ -180,8 +180,8 @@ class PatientTable(RowTable):
 
     async def _load_first(self, generation: int, count: Count, fetch: Fetch) -> None:
         try:
-            total = await asyncio.to_thread(count)
-            rows = await asyncio.to_thread(fetch, 0, PAGE)
+            total = await count()
+            rows = await fetch(0, PAGE)
         except Exception as exc:  # a locked database, a closed connection: say so, keep going
             if generation == self._generation:
                 self.loading_page = self.view_pending = False
@@ -214,7 +214,7 @@ class PatientTable(RowTable):
 
     async def _load_more(self, generation: int, fetch: Fetch, offset: int) -> None:
         try:
-            rows = await asyncio.to_thread(fetch, offset, PAGE)
+            rows = await fetch(offset, PAGE)
         except Exception as exc:
             if generation == self._generation:
                 self.loading_page = False
