@@ -142,6 +142,7 @@ class Settings:
     card_backend: str = "pcsc"
     card_reader: str = ""
     update_existing_after_days: int = 14
+    pds_sync: bool = True  # PDS synchronisation before each summary (docs/pds.md)
 
 
 # (section, key) -> (attribute, validator). The file's layout, in the order it is written.
@@ -167,6 +168,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("card", "backend"): ("card_backend", _choice("pcsc", "simulated")),
     ("card", "reader"): ("card_reader", _reader),
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
+    ("pds", "synchronise"): ("pds_sync", _bool),
 }
 _BY_ATTR = {attr: (section, key, check) for (section, key), (attr, check) in SCHEMA.items()}
 assert set(_BY_ATTR) == {f.name for f in fields(Settings)}
