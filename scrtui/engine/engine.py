@@ -483,8 +483,8 @@ class UploadEngine:
         """PDS synchronisation (scrtui/engine/pds_step.py): True when the summary may go.
 
         Not Required on a mismatch; a fault is handled as a send's (retried, an outage pause,
-        a fatal set-up error), never Not Required. Until the summary leaves the patient stays
-        in _unsent, so a stop meanwhile puts it back as it was.
+        a fatal set-up error), never Not Required. Until its summary leaves the patient stays
+        in _unsent, so a stop meanwhile puts it back as it was (nothing of it left).
         """
         if job.pds_checked or not self.settings.pds_sync:
             return True
@@ -492,8 +492,10 @@ class UploadEngine:
             job.answers_mark = client.answers
         result = await pds_step.ask(client, job.record, self.settings, self.clock(), self._give_up)
         if result.outcome is not Outcome.SENT:
-            self._unsent.pop(job.item.patient_id, None)
+            recorded = len(self._outcomes)
             self._handle(client, job, result)
+            if len(self._outcomes) > recorded:  # Failed; else it waits, still unsent
+                self._unsent.pop(job.item.patient_id, None)
             return False
         reason = pds_step.reason(job.record, result.detail, self.settings.ods_code)
         if reason is not None:

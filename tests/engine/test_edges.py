@@ -83,6 +83,10 @@ async def test_rerun_after_a_stop_keeps_the_ids_of_patients_still_sending(seeded
             lambda: queries.bucket_counts()[Bucket.SENDING] >= 2, what="patients left Sending"
         )
         await wait_for(lambda: services.snapshot().counts[Bucket.SENDING] >= 2, what="sending")
+        # Marked Sending comes before the PDS step: wait until Rerun summaries have really left.
+        async with asyncio.timeout(20):
+            while (await sim.stats())["replacements"] < 2:
+                await asyncio.sleep(0.01)
         services.stop()
         await asyncio.wait_for(task, 30)
         rows = rows_by_nhs()

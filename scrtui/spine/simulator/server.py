@@ -151,14 +151,16 @@ async def _mhs(request: web.Request) -> web.Response:
 
 async def post_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    if request.headers.get("Interaction-Id") == QUERY_INTERACTION_ID:
-        state.pds.requests += 1  # "requests" counts summaries only, as before PDS
-    else:
+    summary = request.headers.get("Interaction-Id") != QUERY_INTERACTION_ID
+    if summary:
         state.requests += 1
+    else:
+        state.pds.requests += 1  # "requests" counts summaries only, as before PDS
     response = await _injected_faults(state)
     if response is None:
         response = await _mhs(request)
-    if state.chance(state.config.reset_share):
+    # Resets model a summary's answer lost after the Spine judged it: summaries only.
+    if summary and state.chance(state.config.reset_share):
         state.faults["reset"] += 1
         _drop_connection(request)
         return response  # never reaches the client: the transport is gone
