@@ -10,6 +10,7 @@ from pathlib import Path
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
+from scrtui.domain import pds_match
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
@@ -169,7 +170,10 @@ class AppServices:
         ]
 
     def reason_counts(self) -> list[ReasonCount]:
-        return [ReasonCount(*row) for row in report.reason_counts()]
+        return [
+            ReasonCount(bucket, code, pds_match.summary_text(code, text), n)
+            for bucket, code, text, n in report.reason_counts()
+        ]
 
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         exports = self.home.root / "exports"

@@ -66,6 +66,12 @@ def demographics_of(
     return Demographics(nhs_number, forename, surname, f"{born:%Y%m%d}", gender, postcode)
 
 
+def summary_text(code: str | None, text: str | None) -> str | None:
+    """A reason as the counts by reason show it: a PDS reason by its label, since each
+    patient's text carries that patient's values."""
+    return REASON_LABELS.get(code or "", text)
+
+
 def normalise(value: str) -> str:
     """Trailing punctuation and whitespace stripped, other whitespace runs one space.
 
