@@ -74,6 +74,7 @@ class AppServices:
             counts=queries.bucket_counts(),
             last_run=last,
             gp_summary_enabled=self.settings.gp_summary_enabled,
+            pds_sync=self.settings.pds_sync,
         )
 
     def groups(self) -> list[GroupInfo]:

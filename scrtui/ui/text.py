@@ -417,3 +417,7 @@ def delete_group_question(name: str, members: int) -> str:
 
 
 DELETE_GROUP_DETAIL = "Only the group is deleted: the patients and their records do not change."
+
+
+# The Bulk Transmission screen's warning while [pds] synchronise is false (docs/pds.md).
+PDS_OFF_WARNING = "Warning: PDS synchronisation is off: patients are not checked against PDS."
