@@ -141,3 +141,35 @@ async def test_missing_from_asid_is_a_fatal_set_up_error(sim) -> None:
     assert result.outcome is Outcome.FATAL
     assert FROM_ASID_REQUIRED in (result.error_text or "")
     assert "PDS query" in (result.error_text or "")
+
+
+def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import sqlite3
+
+    from scrtui.spine.simulator import start_simulator_process
+    from tests.conftest import run_scrtui
+
+    home = tmp_path / "home"
+    assert run_scrtui(home, "seed", "--patients", "20").returncode == 0
+    with sqlite3.connect(home / "scrtui.db") as db:
+        first, second = (r[0] for r in db.execute("SELECT nhs_number FROM patient LIMIT 2"))
+    process, url = start_simulator_process(
+        ["--pds-differ", f"{second}=not_found"], env={**os.environ, "SCRTUI_HOME": str(home)}
+    )
+    try:
+
+        async def ask(nhs: str):
+            async with MhsClient(fast_settings(url), "CORR") as client:
+                return await query_pds(
+                    client, nhs, sending_asid="200000000001", spine_asid="227319907548",
+                    now=datetime(2026, 11, 30),
+                )  # fmt: skip
+
+        known = asyncio.run(ask(first)).detail
+        assert known.record is not None and known.record.demographics.nhs_number == first
+        assert asyncio.run(ask(second)).detail.not_found
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -39,6 +39,7 @@ class SimulatorConfig:
     pds_practice_db: str = ""
     pds_shares: dict[str, float] = field(default_factory=dict)
     pds_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pds_kinds: dict[str, str] = field(default_factory=dict)  # NHS number -> a kind of KINDS
     pds_error_500_share: float = 0  # the adaptor's 500 for a Spine SOAP fault
     pds_latency_ms: float = 0
     pds_refuse_asid: bool = False  # answer as if from-asid were missing (400)
@@ -108,7 +109,7 @@ def config_changes(data: Any) -> dict[str, Any]:
 
 
 def pds_change(key: str, value: Any) -> Any:
-    """pds_practice_db, pds_shares and pds_records, checked."""
+    """pds_practice_db, pds_shares, pds_kinds and pds_records, checked."""
     if key == "pds_practice_db":
         if not isinstance(value, str):
             raise ValueError("pds_practice_db must be a file path string")
@@ -120,6 +121,10 @@ def pds_change(key: str, value: Any) -> Any:
         if sum(shares.values()) > 1:
             raise ValueError("pds_shares must add up to 1 at most")
         return shares
+    if key == "pds_kinds":
+        if not isinstance(value, dict) or not set(value.values()) <= set(KINDS):
+            raise ValueError(f"pds_kinds must map NHS numbers to one of {list(KINDS)}")
+        return {nhs_number.normalise(k): v for k, v in value.items()}
     if key == "pds_records":
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise ValueError("pds_records must map NHS numbers to objects of PDS fields")

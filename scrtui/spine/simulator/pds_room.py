@@ -46,7 +46,7 @@ def _load(table: PdsTable, config: SimulatorConfig) -> None:
         return
     records, _ods = load_practice(config.pds_practice_db)
     for nhs, record in records.items():
-        kind = draw(nhs, config.seed, config.pds_shares)
+        kind = config.pds_kinds.get(nhs) or draw(nhs, config.seed, config.pds_shares)
         table.records[nhs] = record if kind is None else differ(record, kind)
 
 

@@ -56,7 +56,7 @@ class SimulatorState:
                     self.reset_stats()
                 continue
             setattr(self.config, key, value)
-            if key in ("pds_practice_db", "pds_shares", "seed"):
+            if key in ("pds_practice_db", "pds_shares", "pds_kinds", "seed"):
                 self.pds = PdsTable(requests=self.pds.requests)  # built again at the next query
             if key == "seed":
                 self.rng = random.Random(value)
