@@ -124,6 +124,9 @@ def pds_change(key: str, value: Any) -> Any:
     if key == "pds_kinds":
         if not isinstance(value, dict) or not set(value.values()) <= set(KINDS):
             raise ValueError(f"pds_kinds must map NHS numbers to one of {list(KINDS)}")
+        bad = sorted(k for k in value if not nhs_number.is_valid(nhs_number.normalise(str(k))))
+        if bad:
+            raise ValueError(f"pds_kinds: not valid NHS numbers: {', '.join(bad)}")
         return {nhs_number.normalise(k): v for k, v in value.items()}
     if key == "pds_records":
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
