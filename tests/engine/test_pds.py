@@ -152,3 +152,19 @@ def run_request():
     from tests.engine.test_engine import run
 
     return run(Mode.RUN)
+
+
+async def test_an_adaptor_refusing_the_pds_query_stops_the_run_and_puts_everyone_back(seeded, sim):
+    await sim.control(pds_refuse_asid=True)
+    services = await logged_in(seeded, fast_settings(sim.url))
+    try:
+        final = await run_to_end(services, Mode.RUN)
+    finally:
+        services.close()
+    assert final.reason == StopReason.FATAL.value
+    assert "refused the PDS query" in final.fatal_message
+    assert "from_asid" in final.fatal_message
+    buckets = {r["bucket"] for r in rows_by_nhs().values()}
+    assert buckets <= {"unprocessed", "not_required"}  # nobody left Sending, nothing sent
+    assert not PDS_CODES & {r["code"] for r in rows_by_nhs().values()}
+    assert (await sim.stats())["accepted"] == 0
