@@ -31,11 +31,16 @@ async def test_the_reporter_shows_a_pds_mismatch_with_both_values(
     seeded_home: Path, tmp_path: Path
 ):
     async with real_services(seeded_home, tmp_path) as services:
-        numbers = first_numbers(services, 12)
-        await control(services, pds_records={n: {"surname": "Pdsname"} for n in numbers})
+        numbers = first_numbers(services, 24)
+        records = {n: {"surname": "Pdsname"} for n in numbers[:12]}
+        records |= {n: {"forename": "Zed", "postcode": "ZZ99 9ZZ"} for n in numbers[12:]}
+        await control(services, pds_records=records)
         await services.run_upload(UploadRequest(Mode.RUN, Schedule()))
         rows = services.report_page(Bucket.NOT_REQUIRED, "", "reason", 0, 400)
-        mismatch = next(r for r in rows if r.reason_code == "NR08")
+        mismatch = next(r for r in rows if r.reason_code == "NR08" and "surname" in r.reason_text)
+        two_fields = next(
+            r for r in rows if r.reason_code == "NR08" and "postcode" in r.reason_text
+        )
         surname = mismatch.name.split(",")[0]
         app = real_app(services)
         async with app.run_test() as pilot:
@@ -50,6 +55,14 @@ async def test_the_reporter_shows_a_pds_mismatch_with_both_values(
             detail = text_of(app, "#report-detail").splitlines()
             assert detail[0].startswith(mismatch.nhs_number) and "never sent" in detail[0]
             assert detail[1] == f"NR08 PDS mismatch: surname (practice {surname}, PDS Pdsname)"
+            # Two fields are longer than 80 columns: the detail wraps, so both values show.
+            digits = two_fields.nhs_number.replace(" ", "")
+            await pilot.press("slash", "ctrl+u", *digits, "enter")
+            await wait_for(pilot, lambda: reporter(app).search == digits and table_ready(app))
+            await pilot.pause()
+            box = app.screen.query_one("#report-detail")
+            assert box.size.height >= 3 and box.size.width <= 80
+            assert text_of(app, "#report-detail").endswith("PDS ZZ99 9ZZ)")
 
 
 async def test_bulk_transmission_warns_while_pds_synchronisation_is_off(
