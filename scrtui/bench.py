@@ -234,9 +234,9 @@ async def _press(app: ScrApp, pings: list[float]) -> float | None:
     return (pings[-1] - pressed) * 1000 if len(pings) > before else None
 
 
-def _second_home(home: Home, template: Path) -> Home:
+def _second_home(home: Home, template: Path, name: str = "with-ui") -> Home:
     """A copy of the freshly seeded practice, so both runs send the same patients."""
-    second = Home(home.root / "with-ui")
+    second = Home(home.root / name)
     second.ensure()
     shutil.copyfile(template, second.db_path)
     open_database(second.db_path)
@@ -277,12 +277,19 @@ def run_bench(args: argparse.Namespace) -> int:
             ui = None
             if args.ui:
                 ui = eventloop.run(_ui_run(_second_home(home, template), settings))
+            without_pds = None
+            if args.without_pds:  # the same patients with the PDS step off: what it costs
+                off = with_changes(settings, pds_sync=False)
+                again = _second_home(home, template, "without-pds")
+                without_pds = eventloop.run(_engine_run(again, off))
         finally:
             process.terminate()
             process.wait(timeout=10)
     _print(args, figures, raw, seed_seconds, rss_before, peak)
     if ui is not None:
         _print_ui(figures, ui)
+    if without_pds is not None:
+        _print_pds(figures, without_pds)
     return 0
 
 
@@ -337,6 +344,15 @@ def _print(
     print(f"raw client capacity      {raw:,.0f} requests/s")
     print(f"ratio to raw (messages)  {messages / raw if raw else 0:.2f}")
     if args.latency_ms:
-        ideal = args.concurrency / (args.latency_ms / 1000)
-        print(f"ideal rate (C / latency) {ideal:,.0f} patients/s")
+        # Each patient costs two round trips: the PDS query, then the summary.
+        ideal = args.concurrency / (2 * args.latency_ms / 1000)
+        print(f"ideal rate (C / 2 x L)   {ideal:,.0f} patients/s (PDS query + summary each)")
         print(f"ratio to ideal (messages) {messages / ideal:.2f}")
+
+
+def _print_pds(with_pds: dict[str, float], without: dict[str, float]) -> None:
+    drop = without["rate"] - with_pds["rate"]
+    share = drop / without["rate"] if without["rate"] else 0.0
+    print("PDS synchronisation (the same patients, the PDS step off):")
+    print(f"  patients per second    {with_pds['rate']:,.0f} with, {without['rate']:,.0f} without")
+    print(f"  drop                   {drop:,.0f} patients/s ({share * 100:.0f} %)")

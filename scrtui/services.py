@@ -74,6 +74,7 @@ class Overview:
     counts: dict[Bucket, int] = field(default_factory=dict)
     last_run: LastRun | None = None
     gp_summary_enabled: bool = True
+    pds_sync: bool = True  # off: summaries go without the PDS check (a warning on screen)
 
 
 @dataclass(frozen=True)

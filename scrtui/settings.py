@@ -168,6 +168,7 @@ class Settings:
     card_reader: str = ""
     update_existing_after_days: int = 14
     consent_url: str = ""  # the Spine's sync endpoint for consent; "" = <mhs_url>sync-service
+    pds_sync: bool = True  # PDS synchronisation before each summary (docs/pds.md)
 
 
 # (section, key) -> (attribute, validator). The file's layout, in the order it is written.
@@ -194,6 +195,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("card", "reader"): ("card_reader", _reader),
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
     ("consent", "sync_url"): ("consent_url", _optional_url),
+    ("pds", "synchronise"): ("pds_sync", _bool),
 }
 _BY_ATTR = {attr: (section, key, check) for (section, key), (attr, check) in SCHEMA.items()}
 assert set(_BY_ATTR) == {f.name for f in fields(Settings)}

@@ -12,6 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
+from scrtui.domain import pds_match
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
@@ -108,6 +109,7 @@ class AppServices:
             counts=queries.bucket_counts(upload),
             last_run=last,
             gp_summary_enabled=self.settings.gp_summary_enabled,
+            pds_sync=self.settings.pds_sync,
         )
 
     @off_loop
@@ -211,7 +213,10 @@ class AppServices:
 
     @off_loop
     def reason_counts(self) -> list[ReasonCount]:
-        return [ReasonCount(*row) for row in report.reason_counts()]
+        return [
+            ReasonCount(bucket, code, pds_match.summary_text(code, text), n)
+            for bucket, code, text, n in report.reason_counts()
+        ]
 
     @off_loop
     def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
+from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
 from scrtui.paths import resolve_home
 from scrtui.settings import Settings, SettingsError, save, with_changes
 
@@ -97,10 +98,11 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if sum(bucket_counts().values()) == 0:
         print(f"Seeding a demo practice of {args.patients} patients in {ctx.home.root} ...")
         seed_practice(ctx.settings, args.patients, seed=1)
-    rejected = demo_rejections(ctx.settings)
+    chosen = demo_rejections(ctx.settings, DEMO_REJECTIONS + len(DEMO_PDS_KINDS))
+    rejected, pds_differ = chosen[:DEMO_REJECTIONS], chosen[DEMO_REJECTIONS:]
     # The simulator logs into the demo's own home, never the real practice's.
     process, url = start_simulator_process(
-        ["--reject", ",".join(rejected)] if rejected else [],
+        (["--reject", ",".join(rejected)] if rejected else []) + demo_pds_args(pds_differ),
         env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)},
     )
     try:
@@ -112,6 +114,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
         os.environ.setdefault("SCRTUI_DEMO", "1")
         # Said on the front screen, so the Failed loop can be rehearsed knowingly.
         os.environ["SCRTUI_DEMO_REJECTS"] = str(len(rejected))
+        os.environ["SCRTUI_DEMO_PDS"] = str(len(pds_differ))
         return _run(ctx, card="simulated")
     finally:
         process.terminate()

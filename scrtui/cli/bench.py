@@ -13,6 +13,10 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--latency-ms", type=float, default=0.0, metavar="L")
     p.add_argument("--concurrency", type=int, default=32, metavar="C")
     p.add_argument("--ui", action="store_true", help="also run with the app running headless")
+    p.add_argument(
+        "--without-pds", action="store_true",
+        help="also run with PDS synchronisation off, and print the drop it makes",
+    )  # fmt: skip
     p.set_defaults(func=run_bench_command)
 
 

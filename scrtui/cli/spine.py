@@ -13,6 +13,7 @@ from aiohttp import web
 
 from scrtui import eventloop, logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
+from scrtui.cli.simulator_pds import add_pds_arguments, pds_config
 from scrtui.domain import nhs_number
 from scrtui.settings import is_loopback_host
 from scrtui.spine.simulator import READY_PREFIX, SimulatorConfig, create_app, url_for
@@ -94,6 +95,7 @@ def register(subparsers: Subcommands) -> None:
         help="share of messages answered AE 502 (Spine service not available)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
+    add_pds_arguments(parser, _share, _non_negative)
     # Internal: set by start_simulator_process so the child dies with its parent.
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run_simulator)
@@ -115,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         too_large_nhs_numbers=set(args.too_large),
         duplicate_id_ae=args.duplicate_id_ae,
         unavailable_share=args.unavailable_share,
+        **pds_config(args),
     )
 
 
@@ -126,6 +129,8 @@ def run_simulator(args: argparse.Namespace) -> int:
             EXIT_REFUSED,
         )
     context = open_context(args, with_db=False)
+    if args.pds_practice is None and context.home.db_path.exists():
+        args.pds_practice = str(context.home.db_path)  # PDS holds the practice's patients
     # aiohttp reports through stdlib logging; send it to a file, never the terminal.
     handler = logging.FileHandler(context.home.log_dir / "simulator.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

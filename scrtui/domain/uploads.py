@@ -67,6 +67,9 @@ class UploadKind:
     asks_date: bool = False  # the upload window asks for a date (Bulk Deregistration)
     closing_text: Callable[[date], str] | None = None  # appended to the summary's text
     recodes_consent: bool = False  # recodes local consent first (scrtui/domain/consent.py)
+    # Vision runs the PDS synchronisation during the Initial Upload (docs/pds.md); the other
+    # uploads go to patients whose summary the Spine already holds, so they do not (a choice).
+    checks_pds: bool = False
 
     def title(self, mode: Mode) -> str:
         return f"{self.label} - {mode.label}"
@@ -159,7 +162,9 @@ def _consent(patient: PatientRecord, ctx: Context) -> Decision:
     return eligibility.ELIGIBLE
 
 
-INITIAL_UPLOAD = UploadKind(INITIAL, "Initial Upload", "initial upload", CONFIRMATION, _initial)
+INITIAL_UPLOAD = UploadKind(
+    INITIAL, "Initial Upload", "initial upload", CONFIRMATION, _initial, checks_pds=True
+)
 KINDS: dict[str, UploadKind] = {
     kind.id: kind
     for kind in (

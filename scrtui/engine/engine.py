@@ -34,7 +34,7 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
-from scrtui.engine import kinds
+from scrtui.engine import kinds, pds_step
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
@@ -79,6 +79,7 @@ class Job:
     attempts: int = 0
     rounds: int = 0  # times its attempts ran out while the MHS answered others
     answers_mark: int | None = None  # the client's answer count when last looked at
+    pds_checked: bool = False  # PDS answered and the patient matched (asked once a run)
 
 
 @dataclass
@@ -310,6 +311,8 @@ class UploadEngine:
             f"{self._c.total} patients to check",
             correlation_id=correlation_id,
         )
+        if kind.checks_pds and not self.settings.pds_sync:
+            self._event("pds_off", f"Warning: {pds_step.OFF_WARNING}")
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
         async with kinds.open_client(kind, self.settings, correlation_id) as client:
             await self._pipeline(client, author, request.schedule)
@@ -501,7 +504,42 @@ class UploadEngine:
         if not self.gate.gate_open() and self._stop_reason is None:
             await asyncio.sleep(self.tick)
 
+    async def _pds_passed(self, client: MhsClient, job: Job) -> bool:
+        """PDS synchronisation (scrtui/engine/pds_step.py): True when the summary may go.
+
+        Not Required on a mismatch; a fault is handled as a send's (retried, an outage pause,
+        a fatal set-up error), never Not Required. Until its summary leaves the patient stays
+        in _unsent, so a stop meanwhile puts it back as it was (nothing of it left).
+        """
+        if job.pds_checked or not (self.settings.pds_sync and self._kind.checks_pds):
+            return True
+        if job.answers_mark is None:
+            job.answers_mark = client.answers
+        result = await pds_step.ask(client, job.record, self.settings, self.clock(), self._give_up)
+        if result.outcome is not Outcome.SENT:
+            recorded = len(self._outcomes)
+            self._handle(client, job, result)
+            if len(self._outcomes) > recorded:  # Failed; else it waits, still unsent
+                self._unsent.pop(job.item.patient_id, None)
+            return False
+        reason = pds_step.reason(job.record, result.detail, self.settings.ods_code)
+        if reason is not None:
+            self._unsent.pop(job.item.patient_id, None)
+            message_id = job.message_id if job.attempts else job.item.message_id
+            self._finalise(
+                job.item, Bucket.NOT_REQUIRED, reason.code, reason.text, message_id,
+                job.attempts, self.clock(),
+            )  # fmt: skip
+            return False
+        job.pds_checked = True
+        if not self._may_send():  # stopped or paused while PDS answered
+            self._deferred.appendleft(job)
+            return False
+        return True
+
     async def _send(self, client: MhsClient, job: Job) -> None:
+        if not await self._pds_passed(client, job):
+            return
         self._unsent.pop(job.item.patient_id, None)
         payload = self._payload(job, self.clock())
         if payload is None:

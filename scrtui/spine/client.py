@@ -29,6 +29,7 @@ import enum
 import random
 import ssl
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -68,6 +69,7 @@ class SendResult:
     attempts: int
     latency_ms: float  # whole send(): every attempt and every backoff wait
     transport: bool = False  # the last attempt's cause was a transport fault (MHS unreachable)
+    detail: Any = None  # what the verdict read from the answer (a PDS reply), if anything
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,11 @@ class Verdict:
     ack_code: str | None = None
     error_code: str | None = None
     error_text: str | None = None
+    detail: Any = None
+
+
+# How one HTTP answer is read: classify for GP Summaries; scrtui/spine/pds_client.py for PDS.
+Classifier = Callable[[int, bytes, str], Verdict]
 
 
 def _body_text(body: bytes) -> str:
@@ -298,9 +305,19 @@ class MhsClient:
             return False
 
     async def send(
-        self, message_id: str, payload: str, *, give_up: asyncio.Event | None = None
+        self,
+        message_id: str,
+        payload: str,
+        *,
+        give_up: asyncio.Event | None = None,
+        headers: Mapping[str, str] | None = None,
+        classifier: Classifier = classify,
     ) -> SendResult:
-        """POST one message, retrying transport faults with the same message id."""
+        """POST one message, retrying transport faults with the same message id.
+
+        `headers` override the GP Summary's (another interaction) and `classifier` reads its
+        answers: the PDS query goes through the same session, retries and outage counting.
+        """
         if self._session is None:
             raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
         started = time.monotonic()
@@ -308,7 +325,9 @@ class MhsClient:
         attempt = 0
         while True:
             attempt += 1
-            status, verdict, retry_after = await self._attempt(message_id, body)
+            status, verdict, retry_after = await self._attempt(
+                message_id, body, headers, classifier
+            )
             self._count(verdict)
             if not verdict.retryable:
                 self._log_final(message_id, status, verdict, attempt)
@@ -337,17 +356,22 @@ class MhsClient:
         return orjson.dumps({"payload": payload})
 
     async def _attempt(
-        self, message_id: str, body: bytes
+        self,
+        message_id: str,
+        body: bytes,
+        extra: Mapping[str, str] | None = None,
+        classifier: Classifier = classify,
     ) -> tuple[int | None, Verdict, float | None]:
         assert self._session is not None
-        headers = {**self._headers, "Message-Id": message_id}
+        headers = {**self._headers, **(extra or {}), "Message-Id": message_id}
         try:
             async with self._session.post(
                 self._url, data=body, headers=headers, allow_redirects=False
             ) as response:
                 answer = await response.read()
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                return response.status, classify(response.status, answer, message_id), retry_after
+                verdict = classifier(response.status, answer, message_id)
+                return response.status, verdict, retry_after
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return None, classify_exception(exc, self._settings), None
 
@@ -408,4 +432,5 @@ class MhsClient:
             attempts=attempts,
             latency_ms=(time.monotonic() - started) * 1000,
             transport=verdict.transport_failure,
+            detail=verdict.detail,
         )

@@ -69,6 +69,7 @@ class ScrApp(App[None]):
         traits = detect(env)
         # `scrtui demo` says how many patients its simulated Spine rejects (scrtui/cli/app.py).
         self.demo_rejects = int(env.get("SCRTUI_DEMO_REJECTS", "0") or 0)
+        self.demo_pds = int(env.get("SCRTUI_DEMO_PDS", "0") or 0)  # PDS mismatches to rehearse
         self.ascii_only = traits.ascii_only
         self.sixteen_colours = traits.sixteen_colours
         self.live = LiveHub(self)

@@ -22,6 +22,7 @@ class Host(Protocol):
     clock: Callable[[], datetime]
     ascii_only: bool
     demo_rejects: int
+    demo_pds: int
 
     def start_upload(self, request: UploadRequest) -> bool: ...
     def action_login(self) -> None: ...

@@ -417,3 +417,16 @@ def delete_group_question(name: str, members: int) -> str:
 
 
 DELETE_GROUP_DETAIL = "Only the group is deleted: the patients and their records do not change."
+
+
+# The Bulk Transmission screen's warning while [pds] synchronise is false (docs/pds.md).
+PDS_OFF_WARNING = "Warning: PDS synchronisation is off: patients are not checked against PDS."
+
+
+def demo_pds_note(count: int) -> str:
+    """The demo's PDS rehearsal (scrtui/cli/simulator_pds.py: DEMO_PDS_KINDS)."""
+    return (
+        f"Demo: PDS holds {patients(count)} differently (a surname, a date of birth, a "
+        "superseded NHS number...): a run makes them Not Required, with the reason in the "
+        "SCR Reporter (F6)."
+    )

@@ -8,7 +8,9 @@ side) and `scrtui status` / the database (the practice's side):
   rejection, or "too large"): never because of an outage or a transient fault;
 - every Sent patient's message id is the one the Spine holds last, and every patient the
   Spine holds a summary for names that id (Sent, or still resolving it under the same id);
-- `scrtui status` counts the same Sent patients.
+- `scrtui status` counts the same Sent patients;
+- the two patients PDS holds differently are never sent (PDS faults and delays are injected
+  too, so kills land between a PDS answer and the send).
 At the end, with the faults off, a last Resume, Run and Failed leave every eligible patient
 Sent.
 
@@ -86,9 +88,11 @@ class Report:
             f"spine accepted       {self.accepted} summaries, {self.replacements} replacements",
             "checked after each   no second summary unless it replaces the one before; nobody "
             "Failed but the always-refused; Sent ids = the Spine's last id; the Spine's ids "
-            "known to the practice; `scrtui status` Sent = database Sent",
+            "known to the practice; `scrtui status` Sent = database Sent; the two patients PDS "
+            "holds differently never sent",
             "checked at the end   faults off, Resume, Run, Failed: every eligible patient Sent but "
-            "the always-refused; status Sent = patients the Spine accepted",
+            "the always-refused and the two PDS ones (Not Required, PDS); status Sent = patients "
+            "the Spine accepted",
         ]
 
 
@@ -106,13 +110,16 @@ class Campaign:
         self._scrtui("seed", "--patients", str(patients), "--seed", str(seed)).check_returncode()
         self.eligible = self._eligible()
         self.report.eligible = len(self.eligible)
-        special = self.rng.sample(sorted(self.eligible), 4)
-        self.refused = set(special)
+        special = self.rng.sample(sorted(self.eligible), 6)
+        self.refused = set(special[:4])
+        # PDS holds these two differently: Not Required (PDS), never sent, whatever happens.
+        self.pds_differ = {special[4]: "surname", special[5]: "not_found"}
         from scrtui.spine.simulator import start_simulator_process
 
         self.sim, self.url = start_simulator_process(
             ["--reject", ",".join(special[:2]), "--too-large", ",".join(special[2:]),
-             "--latency-ms", "10", "--seed", str(seed)],
+             "--latency-ms", "10", "--seed", str(seed),
+             *(f for n, k in self.pds_differ.items() for f in ("--pds-differ", f"{n}={k}"))],
             env={**os.environ, "SCRTUI_HOME": str(self.home)},
         )  # fmt: skip
 
@@ -179,6 +186,9 @@ class Campaign:
             "reset_share": self.rng.choice([0, 0.03, 0.1]),
             "error_429_share": self.rng.choice([0, 0.03]),
             "unavailable_share": self.rng.choice([0, 0.03]),
+            "pds_error_500_share": self.rng.choice([0, 0.03, 0.1]),
+            # A PDS answer that takes a while: kills and stops land between it and the send.
+            "pds_latency_ms": self.rng.choice([0, 5, 20]),
         }
         self._control(**shares, duplicate_id_ae=self.rng.random() < 0.3, outage=False)
 
@@ -270,6 +280,8 @@ class Campaign:
         for nhs, (bucket, code, message_id, _sent) in rows.items():
             if bucket == "failed" and (nhs not in self.refused or code not in ALWAYS_REFUSED):
                 raise Violation(f"{nhs} Failed ({code}) but the Spine refuses only {self.refused}")
+            if nhs in self.pds_differ and (bucket == "sent" or nhs in held):
+                raise Violation(f"{nhs} differs on PDS but was sent ({bucket}, {held.get(nhs)})")
             if bucket == "sent" and (nhs not in held or held[nhs][-1] != message_id):
                 raise Violation(f"{nhs} Sent as {message_id}; the Spine holds {held.get(nhs)}")
         for nhs, ids in held.items():
@@ -288,8 +300,9 @@ class Campaign:
     def settle(self) -> None:
         """Faults off; Resume what is pending, then Failed: everyone ends where they belong."""
         self._control(
-            error_500_share=0, reset_share=0, error_429_share=0, unavailable_share=0, outage=False
-        )
+            error_500_share=0, reset_share=0, error_429_share=0, unavailable_share=0, outage=False,
+            pds_error_500_share=0, pds_latency_ms=0,
+        )  # fmt: skip
         # Run as well: an upload killed before it started leaves patients it never took in.
         for mode in ("resume", "run", "failed"):
             self._settings(self.rng.randint(1, 64))
@@ -301,7 +314,11 @@ class Campaign:
             self._expected_ending(mode, result.returncode, result.stderr, settling=True)
         self.check()
         rows = self._rows()
-        missing = {n for n in self.eligible - self.refused if rows.get(n, ("",))[0] != "sent"}
+        expected = self.eligible - self.refused - set(self.pds_differ)
+        missing = {n for n in expected if rows.get(n, ("",))[0] != "sent"}
+        pds = {n: rows.get(n) for n in self.pds_differ}
+        if any(r is None or r[1] not in ("NR10", "NR11") for r in pds.values()):
+            raise Violation(f"PDS-differing patients not Not Required (PDS) at the end: {pds}")
         if missing:
             found = {n: rows.get(n) for n in sorted(missing)[:10]}
             raise Violation(f"eligible patients not Sent at the end: {found}")

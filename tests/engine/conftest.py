@@ -93,10 +93,12 @@ def seeded(home: Home) -> Home:
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Sim]:
-    from scrtui.spine.simulator import running_simulator
+async def sim(home: Home) -> AsyncIterator[Sim]:
+    from scrtui.spine.simulator import SimulatorConfig, running_simulator
 
-    async with running_simulator() as running, aiohttp.ClientSession() as http:
+    # PDS holds the practice's patients (read at its first query), as the child simulator does.
+    config = SimulatorConfig(pds_practice_db=str(home.db_path))
+    async with running_simulator(config) as running, aiohttp.ClientSession() as http:
         yield Sim(running.url, http)
 
 

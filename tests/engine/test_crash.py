@@ -55,7 +55,9 @@ def test_sigkill_at_random_moments_then_resume_sends_everyone_once(tmp_path):
     close_database()
 
     # Some latency so that a run lasts long enough to be killed in the middle.
-    process, url = start_simulator_process(["--latency-ms", "5"])
+    process, url = start_simulator_process(
+        ["--latency-ms", "5", "--pds-practice", str(home / "scrtui.db")]
+    )
     env = {**os.environ, "SCRTUI_PASSCODE": "1234"}
     upload = ["upload", "--card", "simulated", "--mhs-url", url, "--yes"]
     rng = random.Random(20261125)

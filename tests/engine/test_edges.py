@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import build_schedule
-from scrtui.spine.simulator import running_simulator
+from scrtui.spine.simulator import SimulatorConfig, running_simulator
 from scrtui.store import queries
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 from tests.engine.test_engine import (
@@ -83,6 +83,10 @@ async def test_rerun_after_a_stop_keeps_the_ids_of_patients_still_sending(seeded
             lambda: queries.bucket_counts()[Bucket.SENDING] >= 2, what="patients left Sending"
         )
         await wait_for(lambda: services.snapshot().counts[Bucket.SENDING] >= 2, what="sending")
+        # Marked Sending comes before the PDS step: wait until Rerun summaries have really left.
+        async with asyncio.timeout(20):
+            while (await sim.stats())["replacements"] < 2:
+                await asyncio.sleep(0.01)
         services.stop()
         await asyncio.wait_for(task, 30)
         rows = rows_by_nhs()
@@ -153,7 +157,8 @@ async def test_an_outage_at_concurrency_one_fails_nobody(seeded, sim):
 
 async def test_refused_connections_at_concurrency_one_fail_nobody(seeded):
     async with contextlib.AsyncExitStack() as stack:
-        first = await stack.enter_async_context(running_simulator())
+        pds = SimulatorConfig(pds_practice_db=str(seeded.db_path))
+        first = await stack.enter_async_context(running_simulator(pds))
         settings = fast_settings(first.url, concurrency=1, rate_limit=100, max_attempts=3)
         services = await logged_in(seeded, settings)
         try:
@@ -161,7 +166,7 @@ async def test_refused_connections_at_concurrency_one_fail_nobody(seeded):
             await stack.aclose()  # the MHS goes away: connections are refused
             await wait_for(paused_by_outage(services), what="outage")
             assert queries.status_document()["failed"] == 0
-            async with running_simulator(port=first.port):
+            async with running_simulator(pds, port=first.port):
                 final = await asyncio.wait_for(task, 60)
         finally:
             services.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import urllib.request
 
 import pytest
 
@@ -37,9 +38,14 @@ def simulator_url():
 
 
 @pytest.fixture
-def practice(tmp_path, run_cli):
+def practice(tmp_path, run_cli, simulator_url):
     home = tmp_path / "home"
     assert run_cli(home, "seed", "--patients", "200").returncode == 0
+    # The simulator's PDS holds this practice's patients.
+    control = json.dumps({"pds_practice_db": str(home / "scrtui.db")}).encode()
+    request = urllib.request.Request(simulator_url + "control", data=control, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
     return home
 
 
@@ -91,7 +97,9 @@ def test_sigterm_stops_safely_with_exit_3_and_resume_finishes(practice):
 
     # One message at a time, 50 ms each: the run lasts about ten seconds.
     (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n")
-    process, slow_url = start_simulator_process(["--latency-ms", "50"])
+    process, slow_url = start_simulator_process(
+        ["--latency-ms", "50", "--pds-practice", str(practice / "scrtui.db")]
+    )
     env = {**cli_env(), "SCRTUI_PASSCODE": "1234"}
     try:
         child = subprocess.Popen(

@@ -44,6 +44,7 @@ async def real_services(
     home = root / "home"
     shutil.copytree(template, home)
     config = simulator or SimulatorConfig(latency_ms=latency_ms)
+    config.pds_practice_db = config.pds_practice_db or str(home / "scrtui.db")
     async with running_simulator(config) as running:
         settings = with_changes(
             load(home / "scrtui.toml"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrtui.domain import nhs_number
+from scrtui.spine.simulator.pds import KINDS
 
 SPINE_ASID = "227319907548"  # the test Spine ASID of the MHS ops walkthrough (§4.4)
 MAX_PAYLOAD_CHARS = 5_000_000  # the adaptor's request schema limit (§4.2)
@@ -33,6 +34,15 @@ class SimulatorConfig:
     # once its duplicate-elimination memory has passed) instead of the original AA.
     duplicate_id_ae: bool = False
     unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
+    # PDS (scrtui/spine/simulator/pds.py): the practice database its table is built from, the
+    # share of patients given each kind of difference, single patients' records, and faults.
+    pds_practice_db: str = ""
+    pds_shares: dict[str, float] = field(default_factory=dict)
+    pds_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pds_kinds: dict[str, str] = field(default_factory=dict)  # NHS number -> a kind of KINDS
+    pds_error_500_share: float = 0  # the adaptor's 500 for a Spine SOAP fault
+    pds_latency_ms: float = 0
+    pds_refuse_asid: bool = False  # answer as if from-asid were missing (400)
 
 
 _SHARES = (
@@ -42,6 +52,7 @@ _SHARES = (
     "error_429_share",
     "bad_ack_share",
     "unavailable_share",
+    "pds_error_500_share",
 )
 NHS_LISTS = ("reject_nhs_numbers", "too_large_nhs_numbers")
 
@@ -78,11 +89,11 @@ def config_changes(data: Any) -> dict[str, Any]:
     for key, value in data.items():
         if key in _SHARES:
             changes[key] = _number(key, value, 0, 1)
-        elif key in ("latency_ms", "slow_seconds"):
-            changes[key] = _number(key, value, 0, 3_600_000 if key == "latency_ms" else 3600)
+        elif key in ("latency_ms", "slow_seconds", "pds_latency_ms"):
+            changes[key] = _number(key, value, 0, 3600 if key == "slow_seconds" else 3_600_000)
         elif key in NHS_LISTS:
             changes[key] = _nhs_list(key, value)
-        elif key in ("outage", "reset_stats", "duplicate_id_ae"):
+        elif key in ("outage", "reset_stats", "duplicate_id_ae", "pds_refuse_asid"):
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be true or false")
             changes[key] = value
@@ -90,6 +101,35 @@ def config_changes(data: Any) -> dict[str, Any]:
             changes[key] = _optional_int(key, value, -(2**63), 2**63 - 1)
         elif key == "retry_after":
             changes[key] = _optional_int(key, value, 0, 86_400)
+        elif key.startswith("pds_"):
+            changes[key] = pds_change(key, value)
         elif key == "max_request_size":
             changes[key] = _optional_int(key, value, 1, MAX_PAYLOAD_CHARS)
     return changes
+
+
+def pds_change(key: str, value: Any) -> Any:
+    """pds_practice_db, pds_shares, pds_kinds and pds_records, checked."""
+    if key == "pds_practice_db":
+        if not isinstance(value, str):
+            raise ValueError("pds_practice_db must be a file path string")
+        return value
+    if key == "pds_shares":
+        if not isinstance(value, dict) or set(value) - set(KINDS):
+            raise ValueError(f"pds_shares must map some of {list(KINDS)} to shares")
+        shares = {k: _number(f"pds_shares.{k}", v, 0, 1) for k, v in value.items()}
+        if sum(shares.values()) > 1:
+            raise ValueError("pds_shares must add up to 1 at most")
+        return shares
+    if key == "pds_kinds":
+        if not isinstance(value, dict) or not set(value.values()) <= set(KINDS):
+            raise ValueError(f"pds_kinds must map NHS numbers to one of {list(KINDS)}")
+        bad = sorted(k for k in value if not nhs_number.is_valid(nhs_number.normalise(str(k))))
+        if bad:
+            raise ValueError(f"pds_kinds: not valid NHS numbers: {', '.join(bad)}")
+        return {nhs_number.normalise(k): v for k, v in value.items()}
+    if key == "pds_records":
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ValueError("pds_records must map NHS numbers to objects of PDS fields")
+        return {nhs_number.normalise(k): v for k, v in value.items()}
+    raise ValueError(f"unknown PDS control key {key}")

@@ -14,6 +14,7 @@ from scrtui import logs
 from scrtui.spine.message import (
     INTERACTION_ID,
 )
+from scrtui.spine.pds import QUERY_INTERACTION_ID
 from scrtui.spine.simulator import consent
 from scrtui.spine.simulator.acks import (
     ACF_REFUSED,
@@ -33,6 +34,7 @@ from scrtui.spine.simulator.adaptor import (
 from scrtui.spine.simulator.config import SimulatorConfig, config_changes
 from scrtui.spine.simulator.consent import consent_stats
 from scrtui.spine.simulator.judge import judge
+from scrtui.spine.simulator.pds_room import answer_query, soap_fault
 from scrtui.spine.simulator.state import STATE, SimulatorState
 
 # The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
@@ -124,6 +126,10 @@ async def _mhs(request: web.Request) -> web.Response:
         "Message-Id": message_id,
         "Correlation-Id": request.headers.get("Correlation-Id") or str(uuid.uuid4()).upper(),
     }
+    if request.headers.get("Interaction-Id") == QUERY_INTERACTION_ID:
+        if await soap_fault(state):
+            return _text(500, _SPINE_FAULT_BODY.decode(), headers)
+        return await answer_query(request, state, headers)
     try:
         wait = wait_for_response(request)
         check_content_type(request)
@@ -147,11 +153,16 @@ async def _mhs(request: web.Request) -> web.Response:
 
 async def post_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    state.requests += 1
+    summary = request.headers.get("Interaction-Id") != QUERY_INTERACTION_ID
+    if summary:
+        state.requests += 1
+    else:
+        state.pds.requests += 1  # "requests" counts summaries only, as before PDS
     response = await injected_faults(state)
     if response is None:
         response = await _mhs(request)
-    if state.chance(state.config.reset_share):
+    # Resets model a summary's answer lost after the Spine judged it: summaries only.
+    if summary and state.chance(state.config.reset_share):
         state.faults["reset"] += 1
         drop_connection(request)
         return response  # never reaches the client: the transport is gone

@@ -15,6 +15,7 @@ from scrtui.domain import nhs_number
 from scrtui.spine.simulator.acks import Answer
 from scrtui.spine.simulator.config import NHS_LISTS, SimulatorConfig
 from scrtui.spine.simulator.judge import Judgement
+from scrtui.spine.simulator.pds import PdsTable
 
 
 @dataclass
@@ -43,6 +44,7 @@ class SimulatorState:
     # The consent room (consent.py): answers by type code, and each NHS number's permission.
     consent_answers: Counter[str] = field(default_factory=Counter)
     consent_permissions: dict[str, str] = field(default_factory=dict)
+    pds: PdsTable = field(default_factory=PdsTable)  # built at the first PDS query
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
@@ -57,6 +59,8 @@ class SimulatorState:
                     self.reset_stats()
                 continue
             setattr(self.config, key, value)
+            if key in ("pds_practice_db", "pds_shares", "pds_kinds", "seed"):
+                self.pds = PdsTable(requests=self.pds.requests)  # built again at the next query
             if key == "seed":
                 self.rng = random.Random(value)
 
@@ -103,6 +107,8 @@ class SimulatorState:
             "last_accept_at": self.last_accept_at,
             "faults": dict(self.faults),
             "replies": {str(status): n for status, n in sorted(self.replies.items())},
+            "pds_requests": self.pds.requests,
+            "pds_queries": self.pds.queries,
         }
 
     def nhs_stats(self, nhs: str) -> dict[str, Any]:

@@ -110,8 +110,10 @@ class BulkTransmissionScreen(FramedScreen):
             self.refresh_bindings()
         counters = self.query_one("#bulk-counters", Counters)
         status = self.query_one("#bulk-status", Static)
+        pds_off = self._overview is not None and not self._overview.pds_sync
+        warning = f"\n{t.PDS_OFF_WARNING}" if pds_off else ""
         if state.active:
-            set_text(status, f"Status  {t.status_line(state.snapshot, state.now)}")
+            set_text(status, f"Status  {t.status_line(state.snapshot, state.now)}{warning}")
             counters.show(state.snapshot.counts)
         elif self._overview is not None:
             line = self._overview.status or "Idle"
@@ -120,7 +122,7 @@ class BulkTransmissionScreen(FramedScreen):
                 line += f": {self._overview.reason}"
             if not self._overview.gp_summary_enabled:
                 line += "\nGP Summary is not enabled for this practice."
-            set_text(status, f"Status  {line}")
+            set_text(status, f"Status  {line}{warning}")
             counters.show(self._overview.counts)
         last = self._overview.last_run if self._overview else None
         set_text(self.query_one("#last-run", Static), "\n".join(t.last_run_lines(last)))

@@ -60,6 +60,8 @@ class FrontScreen(FramedScreen):
                 rejects = host(self).demo_rejects
                 if rejects:
                     yield Static(t.demo_rejects_note(rejects), id="demo-note", markup=False)
+                if host(self).demo_pds:
+                    yield Static(t.demo_pds_note(host(self).demo_pds), classes="demo-pds-note")
             with TabPane("Practice", id="tab-practice"):
                 yield Static(self._practice_text(), id="practice-info", markup=False)
 

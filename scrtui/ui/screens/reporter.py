@@ -188,7 +188,12 @@ class ReporterScreen(ToolScreen):
             empty = "" if self.table.view_pending else "No patients in this view."
             set_text(detail, empty)
             return
-        set_text(detail, detail_text(row))
+        text = detail_text(row)
+        # A long reason (a PDS mismatch names each field with both values) wraps onto more
+        # lines rather than losing the values past the screen's edge.
+        reason = text.splitlines()[-1]
+        detail.set_class(len(reason) > max(detail.size.width, 1), "-long")
+        set_text(detail, text)
 
     def _set_note(self, message: str, kind: str = "") -> None:
         self._note, self._note_kind = message, kind

@@ -1,0 +1,223 @@
+"""The PDS Retrieval Query (QUPA_IN000008UK02) and the reading of its reply.
+
+docs/pds.md has the shapes. The MHS adaptor's synchronous workflow hands back only the HL7
+element of Spine's reply: QUPA_IN000009UK03 (the patient) or QUQI_IN010000UK14 (the query
+failed; "no match" is code 1 or RT003). Element names are matched without their namespace, as
+in ack.py, and a DOCTYPE is refused.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime
+
+from scrtui.domain.pds_match import PDS_GENDERS, Demographics, PdsRecord
+from scrtui.spine.ack import _child, _children, _local, _path
+from scrtui.spine.message import ASID_OID, NHS_NUMBER_OID, attr, hl7_time
+
+QUERY_INTERACTION_ID = "QUPA_IN000008UK02"
+SUCCESS_ROOT = "QUPA_IN000009UK03"
+FAILURE_ROOT = "QUQI_IN010000UK14"
+ODS_OID = "2.16.840.1.113883.2.1.4.3"
+GP_REGISTRATION_CODE = "1"  # patientCareProvisionEvent code 1: the registered GP (P1: pharmacy)
+NO_MATCH_CODES = frozenset({"1", "RT003"})
+HISTORIC_OID = "2.16.840.1.113883.2.1.3.2.4.17.36"
+
+_QUERY = """<QUPA_IN000008UK02 xmlns="urn:hl7-org:v3">
+<id root="{message_id}"/>
+<creationTime value="{created}"/>
+<versionCode code="V3NPfIT3.0"/>
+<interactionId root="2.16.840.1.113883.2.1.3.2.4.12" extension="QUPA_IN000008UK02"/>
+<processingCode code="P"/>
+<processingModeCode code="T"/>
+<acceptAckCode code="NE"/>
+<communicationFunctionRcv typeCode="RCV"><device classCode="DEV" determinerCode="INSTANCE">\
+<id root="{asid_oid}" extension="{spine_asid}"/></device></communicationFunctionRcv>
+<communicationFunctionSnd typeCode="SND"><device classCode="DEV" determinerCode="INSTANCE">\
+<id root="{asid_oid}" extension="{sending_asid}"/></device></communicationFunctionSnd>
+<ControlActEvent classCode="CACT" moodCode="EVN">
+<author1 typeCode="AUT"><AgentSystemSDS classCode="AGNT"><agentSystemSDS classCode="DEV" \
+determinerCode="INSTANCE"><id root="{asid_oid}" extension="{sending_asid}"/></agentSystemSDS>\
+</AgentSystemSDS></author1>
+<query>
+<historicDataIndicator><value code="0" codeSystem="{historic_oid}"/>\
+<semanticsText>historicDataIndicator</semanticsText></historicDataIndicator>
+<person.id><value root="{nhs_oid}" extension="{nhs_number}"/>\
+<semanticsText>person.id</semanticsText></person.id>
+<retrievalItem><semanticsText>person.allData</semanticsText></retrievalItem>
+</query>
+</ControlActEvent>
+</QUPA_IN000008UK02>
+"""
+
+
+class PdsReplyError(ValueError):
+    """The body is not a PDS reply to our query: never read as a patient or as "not found"."""
+
+
+@dataclass(frozen=True, slots=True)
+class PdsReply:
+    """A usable reply: the patient, or None with the failure's codes ("not found" or other)."""
+
+    record: PdsRecord | None
+    failure_codes: tuple[str, ...] = ()
+    failure_text: str = ""
+
+    @property
+    def not_found(self) -> bool:
+        return self.record is None and bool(NO_MATCH_CODES & set(self.failure_codes))
+
+
+def build_query(
+    nhs_number: str, *, message_id: str, sending_asid: str, spine_asid: str, now: datetime
+) -> str:
+    """QUPA_IN000008UK02 for one NHS number, current data only, sent by this system.
+
+    Only the system author (author1) is given: the MIM's person author is for a query a person
+    starts, and these go out of a bulk run (docs/pds.md §1).
+    """
+    return _QUERY.format(
+        message_id=message_id,
+        created=hl7_time(now),
+        asid_oid=ASID_OID,
+        spine_asid=attr(spine_asid),
+        sending_asid=attr(sending_asid),
+        historic_oid=HISTORIC_OID,
+        nhs_oid=NHS_NUMBER_OID,
+        nhs_number=attr(nhs_number),
+    )
+
+
+def _root(body: bytes | str) -> ET.Element:
+    if not body or not body.strip():
+        raise PdsReplyError("empty PDS reply")
+    if (b"<!DOCTYPE" in body) if isinstance(body, bytes) else ("<!DOCTYPE" in body):
+        raise PdsReplyError("PDS reply carries a DOCTYPE, refused")
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise PdsReplyError(f"PDS reply is not well-formed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:
+        raise PdsReplyError(f"PDS reply cannot be decoded ({exc})") from None
+    for element in root.iter():
+        if _local(element.tag) in (SUCCESS_ROOT, FAILURE_ROOT):
+            return element
+    raise PdsReplyError(f"expected {SUCCESS_ROOT} or {FAILURE_ROOT}, got <{_local(root.tag)}>")
+
+
+def _check_ref(root: ET.Element, message_id: str) -> None:
+    ref = _path(root, "acknowledgement", "messageRef", "id")
+    if ref is None:
+        raise PdsReplyError("PDS reply has no acknowledgement/messageRef")
+    if ref.get("root", "").strip().upper() != message_id.upper():
+        raise PdsReplyError("PDS reply answers another query (messageRef differs)")
+
+
+def parse_reply(body: bytes | str, message_id: str) -> PdsReply:
+    """Read a PDS reply to the query `message_id`; PdsReplyError when it is not one."""
+    root = _root(body)
+    _check_ref(root, message_id)
+    if _local(root.tag) == FAILURE_ROOT:
+        return _failure(root)
+    response = _path(root, "ControlActEvent", "subject", "PDSResponse")
+    role = _path(response, "subject", "patientRole")
+    if role is None:
+        raise PdsReplyError("PDS reply has no PDSResponse/subject/patientRole")
+    return PdsReply(_record(role))
+
+
+def _failure(root: ET.Element) -> PdsReply:
+    codes: list[str] = []
+    texts: list[str] = []
+    event = _child(root, "ControlActEvent")
+    for reason in _children(event, "reason") if event is not None else ():
+        code = _path(reason, "justifyingDetectedIssueEvent", "code")
+        if code is not None and code.get("code"):
+            codes.append(code.get("code", "").strip())
+            texts.append((code.get("displayName") or "").strip())
+    if not codes:
+        raise PdsReplyError(f"{FAILURE_ROOT} without a reason code")
+    return PdsReply(None, tuple(codes), "; ".join(t for t in texts if t))
+
+
+def _value(element: ET.Element | None, name: str) -> str:
+    return (element.get(name) or "").strip() if element is not None else ""
+
+
+def _text(element: ET.Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _usual_name(person: ET.Element) -> ET.Element | None:
+    for part in _children(person, "COCT_MT000203UK02.PartOfWhole"):
+        name = _path(part, "partPerson", "name")
+        if name is not None and name.get("use", "L") == "L":
+            return name
+    return None
+
+
+def _home_postcode(person: ET.Element) -> str:
+    for part in _children(person, "COCT_MT000201UK02.PartOfWhole"):
+        address = _child(part, "addr")
+        if address is not None and address.get("use", "H") == "H":
+            return _text(_child(address, "postalCode"))
+    return ""
+
+
+def _gp(person: ET.Element) -> str:
+    provider = _child(person, "playedOtherProviderPatient")
+    for subject in _children(provider, "subjectOf") if provider is not None else ():
+        event = _child(subject, "patientCareProvisionEvent")
+        if event is None or _value(_child(event, "code"), "code") != GP_REGISTRATION_CODE:
+            continue
+        if _path(event, "effectiveTime", "high") is not None:
+            continue  # a past registration
+        return _value(_path(event, "performer", "assignedEntity", "id"), "extension")
+    return ""
+
+
+def _record(role: ET.Element) -> PdsRecord:
+    nhs = _value(_child(role, "id"), "extension")
+    if not nhs:
+        raise PdsReplyError("PDS reply has no NHS number (patientRole/id)")
+    person = _child(role, "patientPerson")
+    if person is None:
+        raise PdsReplyError("PDS reply has no patientPerson")
+    name = _usual_name(person)
+    given = tuple(_text(g) for g in _children(name, "given")) if name is not None else ()
+    gender_code = _value(_child(person, "administrativeGenderCode"), "code")
+    demographics = Demographics(
+        nhs_number=nhs,
+        forename=given[0] if given else "",
+        surname=_text(_child(name, "family")) if name is not None else "",
+        date_of_birth=_value(_child(person, "birthTime"), "value")[:8],
+        gender=PDS_GENDERS.get(gender_code, gender_code),
+        postcode=_home_postcode(person),
+    )
+    return PdsRecord(
+        demographics,
+        given_names=given,
+        sensitive=_value(_child(role, "confidentialityCode"), "code") == "S",
+        deceased_on=_value(_child(person, "deceasedTime"), "value")[:8],
+        gp_ods_code=_gp(person),
+    )
+
+
+def queried_nhs_number(payload: str) -> str:
+    """The NHS number a QUPA_IN000008UK02 asks about ("" when it names none)."""
+    try:
+        root = _root_of_query(payload)
+    except PdsReplyError:
+        return ""
+    value = _path(root, "ControlActEvent", "query", "person.id", "value")
+    return _value(value, "extension")
+
+
+def _root_of_query(payload: str) -> ET.Element:
+    if "<!DOCTYPE" in payload:
+        raise PdsReplyError("query carries a DOCTYPE")
+    try:
+        return ET.fromstring(payload)
+    except ET.ParseError as exc:
+        raise PdsReplyError(f"query is not well-formed XML ({exc})") from None
