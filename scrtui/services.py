@@ -74,6 +74,8 @@ class Overview:
     counts: dict[Bucket, int] = field(default_factory=dict)
     last_run: LastRun | None = None
     gp_summary_enabled: bool = True
+    upload: str = "initial"  # which bulk upload this is about
+    ever_completed: bool = False  # a run of this upload has completed (run_warning asks)
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,9 @@ class Services(Protocol):
     def snapshot(self) -> Snapshot:
         """The run's figures, or the stored status as read_snapshot last read it."""
 
-    async def read_snapshot(self) -> Snapshot:
-        """Read the stored status (no run in this process) for snapshot() to answer with."""
+    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+        """Read `upload`'s stored status (no run in this process) for snapshot() to answer
+        with (the App asks for the upload chosen on the Bulk Transmission screen)."""
 
     def pause(self) -> None: ...
     def resume(self) -> None: ...

@@ -82,7 +82,9 @@ class AppServices:
         self.backend = backend
         self.clock = clock
         self.engine: UploadEngine | None = None
-        self._stored = Snapshot()  # the database's status, as read_snapshot last read it
+        # The database's status of the chosen upload, as read_snapshot last read it; None while
+        # the engine's own figures stand for it (a run, or the upload of the last one).
+        self._stored: Snapshot | None = Snapshot()
 
     # ----- the upload ------------------------------------------------------------------------
 
@@ -108,6 +110,8 @@ class AppServices:
             counts=queries.bucket_counts(upload),
             last_run=last,
             gp_summary_enabled=self.settings.gp_summary_enabled,
+            upload=upload,
+            ever_completed=queries.ever_completed(upload),
         )
 
     @off_loop
@@ -146,19 +150,22 @@ class AppServices:
         if reason:
             raise Refused(reason)
         self.engine = UploadEngine(self.home, self.settings, self.session, clock=self.clock)
+        self._stored = None
         return await self.engine.run(request)
 
     def snapshot(self) -> Snapshot:
         """Memory only (the App polls it ten times a second): the run's figures, or what
         read_snapshot last read from the database."""
-        if self.engine is not None:
+        if self.engine is not None and (self.engine.running or self._stored is None):
             return self.engine.snapshot()
-        return self._stored
+        return self._stored or Snapshot()
 
-    async def read_snapshot(self) -> Snapshot:
-        if self.engine is not None:
-            return self.engine.snapshot()
-        self._stored = await in_thread(_stored_snapshot)
+    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+        engine = self.engine
+        if engine is not None and (engine.running or engine.snapshot().upload == upload):
+            self._stored = None  # the run's figures (its window shows them after the end too)
+            return engine.snapshot()
+        self._stored = await in_thread(_stored_snapshot, upload)
         return self._stored
 
     def pause(self) -> None:
@@ -335,17 +342,19 @@ class AppServices:
         self.backend.stop()
 
 
-def _stored_snapshot() -> Snapshot:
-    """No run in this process: what the database says, so the status bar agrees with the
-    screens after a restart ("Stopped: completed", not "idle")."""
-    stored = queries.upload_state()
+def _stored_snapshot(upload: str) -> Snapshot:
+    """No run in progress: what the database says about `upload`, so the status bar agrees
+    with the screens after a restart ("Stopped: completed", not "idle")."""
+    stored = queries.upload_state(upload)
+    counts = queries.bucket_counts(upload)
     if stored.status == RunStatus.STOPPED.value:
         return Snapshot(
             status=RunStatus.STOPPED,
             reason=stored.status_reason or "",
-            counts=queries.bucket_counts(),
+            upload=upload,
+            counts=counts,
         )
-    return Snapshot(status=RunStatus.IDLE, counts=queries.bucket_counts())
+    return Snapshot(status=RunStatus.IDLE, upload=upload, counts=counts)
 
 
 def unknown_group(name: str) -> str:

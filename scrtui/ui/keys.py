@@ -36,10 +36,12 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
     (
         "GP Summary Bulk Transmission",
         (
-            ("r", "Initial Upload - Run"),
-            ("u", "Initial Upload - Resume"),
-            ("e", "Initial Upload - Rerun"),
-            ("f", "Initial Upload - Failed"),
+            ("Up, Down", "Choose the upload (its status, counters and last run show)"),
+            ("Enter", "On an upload: to its options; on an option: choose it"),
+            ("r", "The chosen upload's Run (Initial Upload - Run unless another is chosen)"),
+            ("u", "The chosen upload's Resume"),
+            ("e", "The chosen upload's Rerun"),
+            ("f", "The chosen upload's Failed"),
             ("v", "View the upload in progress (or the last one started)"),
             ("Escape", "Back to the front screen"),
         ),

@@ -125,7 +125,7 @@ class FakeServices:
             counts[bucket] += 1
         return counts
 
-    async def overview(self) -> Overview:
+    async def overview(self, upload: str = "initial") -> Overview:
         return Overview(
             status=self.status.value,
             reason=self.reason,
@@ -140,7 +140,9 @@ class FakeServices:
     def group_infos(self) -> list[GroupInfo]:
         return list(self.group_list)
 
-    async def refusal(self, mode: Mode, group: str | None = None) -> str | None:
+    async def refusal(
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
+    ) -> str | None:
         if self.running:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
@@ -235,7 +237,7 @@ class FakeServices:
         """Test helper: the deferred start time has come."""
         self._wake.set()
 
-    async def read_snapshot(self) -> Snapshot:
+    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
         return self.snapshot()
 
     def snapshot(self) -> Snapshot:
