@@ -117,6 +117,19 @@ class PatientRow:
     last_attempt: str | None  # ISO 8601
 
 
+@dataclass(frozen=True)
+class ConsentChange:
+    """One patient's consent code recoded by Consent Migration (its audit)."""
+
+    nhs_number: str  # 3-3-4
+    name: str
+    before: str | None
+    after: str
+    user_name: str
+    role_profile_id: str
+    at: str  # ISO 8601
+
+
 REPORT_ORDERS = ("nhs", "reason", "name")
 
 
@@ -179,6 +192,9 @@ class Services(Protocol):
 
     async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
+
+    async def consent_changes(self) -> list[ConsentChange]:
+        """Consent Migration's local recoding, newest first (before/after, user, role, time)."""
 
     # Patient groups (ServiceError for anything refused)
     async def group_exists(self, name: str) -> bool: ...

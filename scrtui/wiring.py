@@ -12,6 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
+from scrtui.domain import nhs_number
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
@@ -20,6 +21,7 @@ from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.services import (
     CardView,
+    ConsentChange,
     GroupInfo,
     LastRun,
     LoginResult,
@@ -30,8 +32,8 @@ from scrtui.services import (
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
+from scrtui.store import consent_changes, queries, report
 from scrtui.store import groups as group_store
-from scrtui.store import queries, report
 from scrtui.store.db import open_database
 
 P = ParamSpec("P")
@@ -232,6 +234,21 @@ class AppServices:
             raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
         self._note("report_exported", f"Exported {rows} rows ({label}) to {path}", rows=rows)
         return str(path)
+
+    @off_loop
+    def consent_changes(self) -> list[ConsentChange]:
+        return [
+            ConsentChange(
+                nhs_number=nhs_number.format_334(row.nhs_number),
+                name=row.name,
+                before=row.before,
+                after=row.after,
+                user_name=row.user_name,
+                role_profile_id=row.role_profile_id,
+                at=row.at,
+            )
+            for row in consent_changes.change_rows()
+        ]
 
     # ----- patient groups --------------------------------------------------------------------
 

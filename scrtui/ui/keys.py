@@ -31,6 +31,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
             ("p", "Patient Groups"),
             ("s", "Settings"),
             ("l", "Upload log"),
+            ("c", "Consent Migration changes (its local recoding, who and when)"),
         ),
     ),
     (
@@ -43,6 +44,13 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
             ("e", "The chosen upload's Rerun"),
             ("f", "The chosen upload's Failed"),
             ("v", "View the upload in progress (or the last one started)"),
+            ("Escape", "Back to the front screen"),
+        ),
+    ),
+    (
+        "Consent Migration changes",
+        (
+            ("Up, Down", "Move in the list of changes"),
             ("Escape", "Back to the front screen"),
         ),
     ),

@@ -8,20 +8,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from scrtui.domain import uploads
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import KINDS
-from scrtui.store import queries
+from scrtui.store import consent_changes, queries
 from scrtui.ui.modals.confirm import ConfirmModal
 from scrtui.ui.modals.group_picker import GroupPickerModal
 from scrtui.ui.modals.message import MessageModal
 from scrtui.ui.modals.schedule import ScheduleModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
+from scrtui.ui.screens.consent_changes import ConsentChangesScreen
 from scrtui.ui.screens.front import FrontScreen
 from scrtui.ui.screens.upload import UploadScreen
 
+from ..conftest import run_scrtui
 from .conftest import make_app, screen_text, wait_for
 from .real_services import PATIENTS, real_services
 
@@ -123,6 +125,7 @@ async def test_consent_migration_then_the_initial_upload_warned_only_before(
             consent = await shows_counts_of(pilot, uploads.CONSENT_MIGRATION)
             assert consent[Bucket.SENT] > 0  # the seed has dissent: sent to the consent service
             assert consent[Bucket.NOT_REQUIRED] > 0  # the rest: no dissent (NR09)
+            await shows_the_audit(pilot, tmp_path / "home")
 
             await choose_upload(pilot, uploads.INITIAL)
             await confirm(pilot, uploads.INITIAL)  # no warning now
@@ -199,3 +202,36 @@ async def test_bulk_deregistration_needs_a_group_and_takes_the_deduction_date(
             assert counts[Bucket.NOT_REQUIRED] == chosen.members
             run = queries.last_run(uploads.BULK_DEREGISTRATION)
             assert run is not None and str(run.upload_date) == "2026-04-15"
+
+
+async def shows_the_audit(pilot, home: Path) -> None:
+    """Consent Migration's recoding, change by change: SCR tab > Consent Migration changes
+    (c), and `scrtui report --upload consent-migration --changes` with the same rows."""
+    app = pilot.app
+    changes = consent_changes.change_rows()
+    assert changes, "the seed has legacy codes and summaries without consent codes"
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: on(app, FrontScreen))
+    await pilot.press("c")
+    await wait_for(pilot, lambda: on(app, ConsentChangesScreen))
+    table = app.screen.query_one("#consent-table", DataTable)
+    await wait_for(pilot, lambda: table.row_count == len(changes), what="the changes")
+    first = [str(cell) for cell in table.get_row_at(0)]
+    newest = changes[0]
+    assert first[2:6] == [newest.before or "none", newest.after, "Demo Administrator",
+                          newest.role_profile_id]  # fmt: skip
+    assert first[0].replace(" ", "") == newest.nhs_number
+    assert f"{len(changes):,} changes:" in screen_text(app)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: on(app, FrontScreen))
+    await pilot.press("g")
+    await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+    assert app.screen.upload == uploads.CONSENT_MIGRATION  # still the chosen upload
+
+    done = run_scrtui(home, "report", "--upload", "consent-migration", "--changes")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "nhs_number,name,before,after,user,role_profile_id,at"
+    assert len(lines) == len(changes) + 1
+    refused = run_scrtui(home, "report", "--changes")
+    assert refused.returncode == 2 and "--upload consent-migration" in refused.stderr
