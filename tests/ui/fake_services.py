@@ -101,6 +101,8 @@ class FakeServices:
     last_run: LastRun | None = None
     calls: list[str] = field(default_factory=list)
     group_list: tuple[GroupInfo, ...] = GROUPS
+    # Whether Consent Migration has completed: the Initial Upload's Run warns until it has.
+    consent_migrated: bool = True
 
     def __post_init__(self) -> None:
         self.buckets = [Bucket.UNPROCESSED] * self.patients
@@ -126,6 +128,15 @@ class FakeServices:
         return counts
 
     async def overview(self, upload: str = "initial") -> Overview:
+        if upload != "initial":  # the fake runs only the Initial Upload: the others never ran
+            return Overview(
+                status="idle",
+                reason="",
+                counts={b: self.patients if b is Bucket.UNPROCESSED else 0 for b in Bucket},
+                gp_summary_enabled=self.settings.gp_summary_enabled,
+                upload=upload,
+                ever_completed=upload == "consent-migration" and self.consent_migrated,
+            )
         return Overview(
             status=self.status.value,
             reason=self.reason,

@@ -154,7 +154,7 @@ async def test_bulk_update_and_no_longer_contributing_after_the_initial_upload(
 
             pnlc = uploads.NO_LONGER_CONTRIBUTING
             await choose_upload(pilot, pnlc)
-            assert "Not available while GP Summary is on" in screen_text(app)
+            assert "Available once GP Summary is off." in screen_text(app)
             await pilot.press("r")
             await wait_for(pilot, lambda: on(app, MessageModal))
             assert "not available until GP Summary has been switched off" in app.screen.text
@@ -163,7 +163,7 @@ async def test_bulk_update_and_no_longer_contributing_after_the_initial_upload(
             await services.update_settings(gp_summary_enabled=False)  # as Settings does
             await choose_upload(pilot, uploads.INITIAL)
             await choose_upload(pilot, pnlc)
-            assert "Not available" not in screen_text(app)
+            assert "Available once" not in screen_text(app)
             await confirm(pilot, pnlc)
             await run_to_completion(pilot, pnlc)
             closing = await shows_counts_of(pilot, pnlc)

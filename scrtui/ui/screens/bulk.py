@@ -44,8 +44,7 @@ def upload_note(kind: UploadKind, gp_summary_enabled: bool) -> str:
     """Why the upload cannot run now, or what it needs first, in a few words (choosing an
     option then says it in full); "" when nothing stands in the way."""
     if kind.standing_refusal(gp_summary_enabled=gp_summary_enabled):
-        state = "on" if gp_summary_enabled else "off"
-        return f"Not available while GP Summary is {state} (SCR > Settings)."
+        return f"Available once GP Summary is {'off' if gp_summary_enabled else 'on'}."
     if kind.needs_group:
         return "Needs a patient group: choose it in the upload window (Group Name)."
     return ""
