@@ -21,6 +21,7 @@ from scrtui.ui.modals.schedule import ScheduleModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
 from scrtui.ui.screens.consent_changes import ConsentChangesScreen
 from scrtui.ui.screens.front import FrontScreen
+from scrtui.ui.screens.settings import SettingsScreen
 from scrtui.ui.screens.upload import UploadScreen
 
 from ..conftest import run_scrtui
@@ -160,8 +161,8 @@ async def test_bulk_update_and_no_longer_contributing_after_the_initial_upload(
             assert "not available until GP Summary has been switched off" in app.screen.text
             await pilot.press("escape")
             await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
-            await services.update_settings(gp_summary_enabled=False)  # as Settings does
-            await choose_upload(pilot, uploads.INITIAL)
+            await switch_gp_summary_off(pilot)
+            assert not services.settings.gp_summary_enabled
             await choose_upload(pilot, pnlc)
             assert "Available once" not in screen_text(app)
             await confirm(pilot, pnlc)
@@ -235,3 +236,24 @@ async def shows_the_audit(pilot, home: Path) -> None:
     assert len(lines) == len(changes) + 1
     refused = run_scrtui(home, "report", "--changes")
     assert refused.returncode == 2 and "--upload consent-migration" in refused.stderr
+
+
+async def switch_gp_summary_off(pilot) -> None:
+    """SCR > Settings, F5: the prompt says Practice No Longer Contributing becomes available;
+    Yes, then back to Bulk Transmission."""
+    app = pilot.app
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: on(app, FrontScreen))
+    await pilot.press("s")
+    await wait_for(pilot, lambda: on(app, SettingsScreen))
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: on(app, ConfirmModal))
+    assert "Practice No Longer Contributing to SCR becomes available" in app.screen.detail
+    await pilot.press("y")
+    await wait_for(pilot, lambda: on(app, MessageModal), what="switched off")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: on(app, SettingsScreen))
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: on(app, FrontScreen))
+    await pilot.press("g")
+    await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
