@@ -39,10 +39,15 @@ def counters_line(bucket: Bucket, n: int) -> str:
     return f"{bucket.label:<14}{n:>8,}"
 
 
+async def press_to(pilot, key: str, screen_type) -> None:
+    """A key, then wait until it has led to `screen_type`."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: on(pilot.app, screen_type), what=screen_type.__name__)
+
+
 async def open_bulk(pilot) -> None:
     await wait_for(pilot, lambda: on(pilot.app, FrontScreen), what="front screen")
-    await pilot.press("g")
-    await wait_for(pilot, lambda: on(pilot.app, BulkTransmissionScreen), what="bulk screen")
+    await press_to(pilot, "g", BulkTransmissionScreen)
 
 
 async def choose_upload(pilot, upload: str) -> None:
@@ -84,12 +89,10 @@ async def run_to_completion(pilot, upload: str) -> None:
     assert "Process completed." in app.screen.text
     if upload != uploads.INITIAL:
         assert KINDS[upload].label in app.screen.dialog_title
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: on(app, UploadScreen))
+    await press_to(pilot, "enter", UploadScreen)
     status_bar = str(app.screen.query_one("#status-bar", Static).content)
     assert status_bar.startswith(f"{KINDS[upload].label}: Stopped: completed")
-    await pilot.press("c")
-    await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+    await press_to(pilot, "c", BulkTransmissionScreen)
 
 
 async def shows_counts_of(pilot, upload: str) -> dict[Bucket, int]:
@@ -113,11 +116,9 @@ async def test_consent_migration_then_the_initial_upload_warned_only_before(
         async with app.run_test() as pilot:
             await open_bulk(pilot)
             # The Initial Upload's Run first: warned, and No (the default) goes back.
-            await pilot.press("r")
-            await wait_for(pilot, lambda: on(app, ConfirmModal))
+            await press_to(pilot, "r", ConfirmModal)
             assert app.screen.warning == uploads.CONSENT_FIRST_WARNING
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            await press_to(pilot, "enter", BulkTransmissionScreen)
 
             await choose_upload(pilot, uploads.CONSENT_MIGRATION)
             assert "No consent migration has been run yet." in screen_text(app)
@@ -156,11 +157,9 @@ async def test_bulk_update_and_no_longer_contributing_after_the_initial_upload(
             pnlc = uploads.NO_LONGER_CONTRIBUTING
             await choose_upload(pilot, pnlc)
             assert "Available once GP Summary is off." in screen_text(app)
-            await pilot.press("r")
-            await wait_for(pilot, lambda: on(app, MessageModal))
+            await press_to(pilot, "r", MessageModal)
             assert "not available until GP Summary has been switched off" in app.screen.text
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+            await press_to(pilot, "escape", BulkTransmissionScreen)
             await switch_gp_summary_off(pilot)
             assert not services.settings.gp_summary_enabled
             await choose_upload(pilot, pnlc)
@@ -191,8 +190,7 @@ async def test_bulk_deregistration_needs_a_group_and_takes_the_deduction_date(
             await wait_for(pilot, lambda: "needs a patient group" in str(error.content))
             assert app.screen is form
             deducted.value = "15/04/2026"
-            await pilot.press("ctrl+g")
-            await wait_for(pilot, lambda: on(app, GroupPickerModal))
+            await press_to(pilot, "ctrl+g", GroupPickerModal)
             await pilot.press(*chosen.name.lower())
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.screen is form and form.group == chosen.name)
@@ -211,10 +209,8 @@ async def shows_the_audit(pilot, home: Path) -> None:
     app = pilot.app
     changes = consent_changes.change_rows()
     assert changes, "the seed has legacy codes and summaries without consent codes"
-    await pilot.press("escape")
-    await wait_for(pilot, lambda: on(app, FrontScreen))
-    await pilot.press("c")
-    await wait_for(pilot, lambda: on(app, ConsentChangesScreen))
+    await press_to(pilot, "escape", FrontScreen)
+    await press_to(pilot, "c", ConsentChangesScreen)
     table = app.screen.query_one("#consent-table", DataTable)
     await wait_for(pilot, lambda: table.row_count == len(changes), what="the changes")
     first = [str(cell) for cell in table.get_row_at(0)]
@@ -223,10 +219,8 @@ async def shows_the_audit(pilot, home: Path) -> None:
                           newest.role_profile_id]  # fmt: skip
     assert first[0].replace(" ", "") == newest.nhs_number
     assert f"{len(changes):,} changes:" in screen_text(app)
-    await pilot.press("escape")
-    await wait_for(pilot, lambda: on(app, FrontScreen))
-    await pilot.press("g")
-    await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+    await press_to(pilot, "escape", FrontScreen)
+    await press_to(pilot, "g", BulkTransmissionScreen)
     assert app.screen.upload == uploads.CONSENT_MIGRATION  # still the chosen upload
 
     done = run_scrtui(home, "report", "--upload", "consent-migration", "--changes")
@@ -242,18 +236,12 @@ async def switch_gp_summary_off(pilot) -> None:
     """SCR > Settings, F5: the prompt says Practice No Longer Contributing becomes available;
     Yes, then back to Bulk Transmission."""
     app = pilot.app
-    await pilot.press("escape")
-    await wait_for(pilot, lambda: on(app, FrontScreen))
-    await pilot.press("s")
-    await wait_for(pilot, lambda: on(app, SettingsScreen))
-    await pilot.press("f5")
-    await wait_for(pilot, lambda: on(app, ConfirmModal))
+    await press_to(pilot, "escape", FrontScreen)
+    await press_to(pilot, "s", SettingsScreen)
+    await press_to(pilot, "f5", ConfirmModal)
     assert "Practice No Longer Contributing to SCR becomes available" in app.screen.detail
     await pilot.press("y")
     await wait_for(pilot, lambda: on(app, MessageModal), what="switched off")
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: on(app, SettingsScreen))
-    await pilot.press("escape")
-    await wait_for(pilot, lambda: on(app, FrontScreen))
-    await pilot.press("g")
-    await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
+    await press_to(pilot, "enter", SettingsScreen)
+    await press_to(pilot, "escape", FrontScreen)
+    await press_to(pilot, "g", BulkTransmissionScreen)
