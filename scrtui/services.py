@@ -75,6 +75,8 @@ class Overview:
     last_run: LastRun | None = None
     gp_summary_enabled: bool = True
     pds_sync: bool = True  # off: summaries go without the PDS check (a warning on screen)
+    upload: str = "initial"  # which bulk upload this is about
+    ever_completed: bool = False  # a run of this upload has completed (run_warning asks)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,19 @@ class PatientRow:
     last_attempt: str | None  # ISO 8601
 
 
+@dataclass(frozen=True)
+class ConsentChange:
+    """One patient's consent code recoded by Consent Migration (its audit)."""
+
+    nhs_number: str  # 3-3-4
+    name: str
+    before: str | None
+    after: str
+    user_name: str
+    role_profile_id: str
+    at: str  # ISO 8601
+
+
 REPORT_ORDERS = ("nhs", "reason", "name")
 
 
@@ -150,8 +165,9 @@ class Services(Protocol):
     def snapshot(self) -> Snapshot:
         """The run's figures, or the stored status as read_snapshot last read it."""
 
-    async def read_snapshot(self) -> Snapshot:
-        """Read the stored status (no run in this process) for snapshot() to answer with."""
+    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+        """Read `upload`'s stored status (no run in this process) for snapshot() to answer
+        with (the App asks for the upload chosen on the Bulk Transmission screen)."""
 
     def pause(self) -> None: ...
     def resume(self) -> None: ...
@@ -177,6 +193,9 @@ class Services(Protocol):
 
     async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
+
+    async def consent_changes(self) -> list[ConsentChange]:
+        """Consent Migration's local recoding, newest first (before/after, user, role, time)."""
 
     # Patient groups (ServiceError for anything refused)
     async def group_exists(self, name: str) -> bool: ...

@@ -12,7 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
-from scrtui.domain import pds_match
+from scrtui.domain import nhs_number, pds_match
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
@@ -21,6 +21,7 @@ from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.services import (
     CardView,
+    ConsentChange,
     GroupInfo,
     LastRun,
     LoginResult,
@@ -31,8 +32,8 @@ from scrtui.services import (
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
+from scrtui.store import consent_changes, queries, report
 from scrtui.store import groups as group_store
-from scrtui.store import queries, report
 from scrtui.store.db import open_database
 
 P = ParamSpec("P")
@@ -83,7 +84,9 @@ class AppServices:
         self.backend = backend
         self.clock = clock
         self.engine: UploadEngine | None = None
-        self._stored = Snapshot()  # the database's status, as read_snapshot last read it
+        # The database's status of the chosen upload, as read_snapshot last read it; None while
+        # the engine's own figures stand for it (a run, or the upload of the last one).
+        self._stored: Snapshot | None = Snapshot()
 
     # ----- the upload ------------------------------------------------------------------------
 
@@ -110,6 +113,8 @@ class AppServices:
             last_run=last,
             gp_summary_enabled=self.settings.gp_summary_enabled,
             pds_sync=self.settings.pds_sync,
+            upload=upload,
+            ever_completed=queries.ever_completed(upload),
         )
 
     @off_loop
@@ -148,19 +153,22 @@ class AppServices:
         if reason:
             raise Refused(reason)
         self.engine = UploadEngine(self.home, self.settings, self.session, clock=self.clock)
+        self._stored = None
         return await self.engine.run(request)
 
     def snapshot(self) -> Snapshot:
         """Memory only (the App polls it ten times a second): the run's figures, or what
         read_snapshot last read from the database."""
-        if self.engine is not None:
+        if self.engine is not None and (self.engine.running or self._stored is None):
             return self.engine.snapshot()
-        return self._stored
+        return self._stored or Snapshot()
 
-    async def read_snapshot(self) -> Snapshot:
-        if self.engine is not None:
-            return self.engine.snapshot()
-        self._stored = await in_thread(_stored_snapshot)
+    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+        engine = self.engine
+        if engine is not None and (engine.running or engine.snapshot().upload == upload):
+            self._stored = None  # the run's figures (its window shows them after the end too)
+            return engine.snapshot()
+        self._stored = await in_thread(_stored_snapshot, upload)
         return self._stored
 
     def pause(self) -> None:
@@ -230,6 +238,21 @@ class AppServices:
             raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
         self._note("report_exported", f"Exported {rows} rows ({label}) to {path}", rows=rows)
         return str(path)
+
+    @off_loop
+    def consent_changes(self) -> list[ConsentChange]:
+        return [
+            ConsentChange(
+                nhs_number=nhs_number.format_334(row.nhs_number),
+                name=row.name,
+                before=row.before,
+                after=row.after,
+                user_name=row.user_name,
+                role_profile_id=row.role_profile_id,
+                at=row.at,
+            )
+            for row in consent_changes.change_rows()
+        ]
 
     # ----- patient groups --------------------------------------------------------------------
 
@@ -340,17 +363,19 @@ class AppServices:
         self.backend.stop()
 
 
-def _stored_snapshot() -> Snapshot:
-    """No run in this process: what the database says, so the status bar agrees with the
-    screens after a restart ("Stopped: completed", not "idle")."""
-    stored = queries.upload_state()
+def _stored_snapshot(upload: str) -> Snapshot:
+    """No run in progress: what the database says about `upload`, so the status bar agrees
+    with the screens after a restart ("Stopped: completed", not "idle")."""
+    stored = queries.upload_state(upload)
+    counts = queries.bucket_counts(upload)
     if stored.status == RunStatus.STOPPED.value:
         return Snapshot(
             status=RunStatus.STOPPED,
             reason=stored.status_reason or "",
-            counts=queries.bucket_counts(),
+            upload=upload,
+            counts=counts,
         )
-    return Snapshot(status=RunStatus.IDLE, counts=queries.bucket_counts())
+    return Snapshot(status=RunStatus.IDLE, upload=upload, counts=counts)
 
 
 def unknown_group(name: str) -> str:

@@ -7,6 +7,7 @@ and returns an exit code: 0 done, 1 error, 2 refused (bad input; nothing was cha
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -28,8 +29,9 @@ from scrtui.cli.common import (
 from scrtui.domain import groups as group_rules
 from scrtui.domain import uploads
 from scrtui.domain.records import Bucket
+from scrtui.domain.spreadsheet import safe_row
+from scrtui.store import consent_changes, importer, queries, report, seed
 from scrtui.store import groups as group_store
-from scrtui.store import importer, queries, report, seed
 from scrtui.store.db import StoreError, UploadLock, close_database, store_errors
 
 Handler = Callable[[argparse.Namespace, Context], int]
@@ -226,7 +228,32 @@ def _write_json(rows: Iterator[report.ReportRow], out: TextIO) -> int:
     return count
 
 
+def _write_changes(rows: list[consent_changes.ChangeRow], out: TextIO, fmt: str) -> int:
+    """Consent Migration's audit: one row per recoded patient (before, after, who, when)."""
+    if fmt == "json":
+        json.dump([r.as_dict() for r in rows], out, ensure_ascii=False, indent=1)
+        out.write("\n")
+        return len(rows)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(consent_changes.CHANGE_COLUMNS)
+    writer.writerows(safe_row(r.as_dict().values()) for r in rows)
+    return len(rows)
+
+
 def _report(args: argparse.Namespace, _context: Context) -> int:
+    if args.changes and args.upload != uploads.CONSENT_MIGRATION:
+        raise CliError(
+            f"--changes is Consent Migration's audit: use --upload {uploads.CONSENT_MIGRATION}",
+            EXIT_REFUSED,
+        )
+    if args.changes:
+        changes = consent_changes.change_rows()
+        with _output(args.output) as out:
+            count = _write_changes(changes, out, args.format)
+        logs.get().info("report_changes", format=args.format, rows=count)
+        if args.output not in (None, "-"):
+            print(f"Wrote {count:,} rows to {args.output}.", file=sys.stderr)
+        return EXIT_OK
     rows = report.report_rows(
         bucket=args.bucket, search=args.search, order=args.order, kind=args.upload
     )
@@ -347,6 +374,12 @@ def _register_report(sub: Any) -> None:
     p.add_argument("--order", choices=list(report.ORDERS), default="nhs")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
+    p.add_argument(
+        "--changes",
+        action="store_true",
+        help="with --upload consent-migration: the local consent recoding instead, one row per "
+        "change (NHS number, name, before, after, user, role, time)",
+    )
     p.set_defaults(func=_command(_report))
 
 

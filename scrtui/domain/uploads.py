@@ -76,6 +76,19 @@ class UploadKind:
 
     def refusal(self, *, gp_summary_enabled: bool, group: str | None) -> str | None:
         """Why this upload cannot run now whatever its patients' state, or None."""
+        standing = self.standing_refusal(gp_summary_enabled=gp_summary_enabled)
+        if standing:
+            return standing
+        if self.needs_group and not group:
+            return (
+                f"{self.label} needs a patient group: put the patients who are leaving in a "
+                "group (SCR > Patient Groups) and choose it in the upload window."
+            )
+        return None
+
+    def standing_refusal(self, *, gp_summary_enabled: bool) -> str | None:
+        """Why this upload cannot run at all now, whichever group is chosen (the screens ask
+        before the upload window, where the group is chosen), or None."""
         if self.gp_summary is GpSummaryNeed.ON and not gp_summary_enabled:
             return (
                 f"GP Summary is switched off for this practice: switch it on in {GP_SUMMARY_ROW}, "
@@ -85,11 +98,6 @@ class UploadKind:
             return (
                 f"{self.label} is not available until GP Summary has been switched off in "
                 f"{GP_SUMMARY_ROW}."
-            )
-        if self.needs_group and not group:
-            return (
-                f"{self.label} needs a patient group: put the patients who are leaving in a "
-                "group (SCR > Patient Groups) and choose it in the upload window."
             )
         return None
 

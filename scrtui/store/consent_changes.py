@@ -20,6 +20,14 @@ class ChangeRow:
     role_profile_id: str
     at: str
 
+    def as_dict(self) -> dict[str, str | None]:
+        return dict(zip(CHANGE_COLUMNS, (getattr(self, f) for f in _FIELDS), strict=True))
+
+
+# The audit's columns, as `scrtui report --upload consent-migration --changes` writes them.
+CHANGE_COLUMNS = ("nhs_number", "name", "before", "after", "user", "role_profile_id", "at")
+_FIELDS = ("nhs_number", "name", "before", "after", "user_name", "role_profile_id", "at")
+
 
 def recode_practice(run_id: int | None, author: Author, now: datetime) -> int:
     """Apply the recoding rules to every patient in one transaction; returns the changes made.

@@ -84,6 +84,9 @@ class ScrApp(App[None]):
         self._upload_started = False
         self._before_start: Snapshot | None = None
         self._quitting = False
+        # The upload chosen on the Bulk Transmission screen: the status bar shows its stored
+        # status while no run is in progress.
+        self.chosen_upload = "initial"
         if self.sixteen_colours and "TEXTUAL_THEME" not in os.environ:
             self.theme = "ansi-dark"
 
@@ -139,6 +142,13 @@ class ScrApp(App[None]):
         if self.live.publish(state) and react:
             self._react(previous, state)
 
+    def choose_upload(self, upload: str) -> None:
+        """The Bulk Transmission screen's chosen upload: read its stored status now."""
+        if upload != self.chosen_upload:
+            self.chosen_upload = upload
+            if not self.live.state.active:
+                self._read_stored_snapshot()
+
     def _read_stored_snapshot(self) -> None:
         if self._reading_snapshot:
             return
@@ -148,7 +158,7 @@ class ScrApp(App[None]):
     async def _stored_snapshot(self) -> None:
         """No run here: the services read the stored status off the UI loop."""
         try:
-            await self.services.read_snapshot()
+            await self.services.read_snapshot(self.chosen_upload)
         except Exception as exc:  # never let a failing read kill the UI; show it instead
             log.error("ui_poll_failed", error=str(exc))
         finally:
@@ -193,6 +203,7 @@ class ScrApp(App[None]):
         self._before_start = self.services.snapshot()
         log.info(
             "ui_start_upload",
+            upload=request.upload,
             mode=request.mode.value,
             group=request.group,
             schedule=request.schedule.describe(),
@@ -201,7 +212,7 @@ class ScrApp(App[None]):
             self.services.run_upload(request),
             name=f"upload-{request.mode.value}",
             group="upload",
-            description=f"Initial Upload - {request.mode.label}",
+            description=f"{t.upload_label(request.upload)} - {request.mode.label}",
             exclusive=True,
             exit_on_error=False,
         )
@@ -218,7 +229,8 @@ class ScrApp(App[None]):
             error = event.worker.error
             started = self._upload_started or self.services.snapshot() != self._before_start
             log.error("ui_upload_failed", error=repr(error), started=started)
-            title, message = t.worker_error_message(error, started=started)
+            upload = self._request.upload if self._request else "initial"
+            title, message = t.worker_error_message(error, started=started, upload=upload)
             self.push_screen(MessageModal(title, message, kind="error"))
         elif event.state is WorkerState.SUCCESS:
             result = event.worker.result

@@ -23,8 +23,10 @@ class Host(Protocol):
     ascii_only: bool
     demo_rejects: int
     demo_pds: int
+    chosen_upload: str  # the upload chosen on the Bulk Transmission screen
 
     def start_upload(self, request: UploadRequest) -> bool: ...
+    def choose_upload(self, upload: str) -> None: ...
     def action_login(self) -> None: ...
 
 

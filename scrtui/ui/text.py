@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING
 from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
 # docs/domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
@@ -34,16 +35,24 @@ CARD_REMOVED_HELP = (
     "passcode to continue."
 )
 
-OTHER_BULK_UPLOADS = (
-    "Bulk Update",
-    "Consent Migration",
-    "Bulk Deregistration",
-    "Practice No Longer Contributing to SCR",
-)
+
+def upload_label(upload: str) -> str:
+    """The upload's name as the Bulk Transmission screen lists it ("Bulk Update")."""
+    known = KINDS.get(upload)
+    return known.label if known else upload
 
 
-def window_title(mode: Mode) -> str:
-    return f"SCR Upload - {mode.label}"
+def window_title(mode: Mode, upload: str = INITIAL) -> str:
+    """Vision's "SCR Upload - Run" for the Initial Upload; the other uploads add their name,
+    so a window never leaves doubt about which upload it runs."""
+    if upload == INITIAL:
+        return f"SCR Upload - {mode.label}"
+    return f"SCR Upload - {upload_label(upload)} - {mode.label}"
+
+
+def resume_path(upload: str = INITIAL) -> str:
+    """Where Resume is for this upload: "Initial Upload > Resume"."""
+    return f"{upload_label(upload)} > Resume"
 
 
 def card_text(view: CardView, width: int = 0, *, ascii_only: bool = False) -> str:
@@ -235,9 +244,9 @@ def when(value: datetime | None) -> str:
     return f"{value:%d/%m/%Y %H:%M}" if value else "-"
 
 
-def last_run_lines(last: LastRun | None) -> list[str]:
+def last_run_lines(last: LastRun | None, upload: str = INITIAL) -> list[str]:
     if last is None:
-        return ["No initial upload has been run yet."]
+        return [f"No {KINDS[upload].noun if upload in KINDS else upload} has been run yet."]
     return [
         f"{last.mode.label} by {last.user_name} ({last.role})",
         f"Started {when(last.started_at)}",
@@ -262,34 +271,44 @@ def failed_help(failed: int) -> str:
     )
 
 
-def worker_error_message(error: BaseException | None, *, started: bool) -> tuple[str, str]:
+def worker_error_message(
+    error: BaseException | None, *, started: bool, upload: str = INITIAL
+) -> tuple[str, str]:
     """(title, text) when the upload's worker raised instead of returning a snapshot."""
     if not started:
         return ("Upload not started", f"The upload did not start: {error}")
     return (
         "Upload stopped",
         f"The upload stopped: {error}\n\nNothing already sent is lost. Fix the problem, then "
-        "choose Initial Upload > Resume. Details are in logs/scrtui.jsonl.",
+        f"choose {resume_path(upload)}. Details are in logs/scrtui.jsonl.",
     )
+
+
+def finished_title(upload: str) -> str:
+    """The end message's title: Vision's "SCR Upload", with the upload's name after it for
+    every upload but the Initial Upload."""
+    return "SCR Upload" if upload == INITIAL else f"SCR Upload - {upload_label(upload)}"
 
 
 def finished_message(snapshot: Snapshot) -> tuple[str, str]:
     """(title, text) of the message shown when the upload's worker returns."""
+    resume = resume_path(snapshot.upload)
     if snapshot.fatal_message:
         return (
             "Upload stopped",
             f"{snapshot.fatal_message}\n\nNothing already sent is lost. Fix the cause (the "
-            "settings or the MHS adaptor), then choose Initial Upload > Resume.",
+            f"settings or the MHS adaptor), then choose {resume}.",
         )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
+        title = finished_title(snapshot.upload)
         failed = snapshot.counts.get(Bucket.FAILED, 0)
         if not failed:
-            return ("SCR Upload", PROCESS_COMPLETED)
-        return ("SCR Upload", f"{PROCESS_COMPLETED}\n\n{failed_help(failed)}")
+            return (title, PROCESS_COMPLETED)
+        return (title, f"{PROCESS_COMPLETED}\n\n{failed_help(failed)}")
     return (
         "Upload stopped",
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
-        "later with Initial Upload > Resume.",
+        f"later with {resume}.",
     )
 
 
@@ -315,7 +334,9 @@ GP_SUMMARY_ON_DONE = (
 )
 GP_SUMMARY_OFF_QUESTION = "Turn GP Summary messaging OFF?"
 GP_SUMMARY_OFF_DETAIL = (
-    "No Initial Upload can be run, and no GP Summary is sent, until it is switched on again."
+    "No Initial Upload can be run, and no GP Summary is sent, until it is switched on again. "
+    f"{KINDS[NO_LONGER_CONTRIBUTING].label} becomes available (GP Summary Bulk Uploads): "
+    "it tells the Spine this practice's summaries will not be updated any more."
 )
 GP_SUMMARY_OFF_DONE = (
     "GP Summary messaging is now OFF for this practice. The Initial Upload cannot be run until "

@@ -1,7 +1,8 @@
 """The installed console script in a real terminal (tmux), as an administrator runs it:
 log in with the demo card, Run, "Process completed." with the demo's Spine rejections Failed,
 find them in the SCR Reporter, save them to a patient group, resend them with Failed narrowed
-to that group, and quit with the exit question."""
+to that group, and quit with the exit question; and go-live day's order, Consent Migration then
+the Initial Upload."""
 
 from __future__ import annotations
 
@@ -158,3 +159,51 @@ def test_a_damaged_database_shows_a_message_screen_in_a_real_terminal(tmp_path: 
         assert "scrtui: the database is damaged" in after  # and said again on the terminal
     finally:
         terminal.close()
+
+
+def test_consent_migration_then_the_initial_upload_in_a_real_terminal(tmp_path: Path) -> None:
+    """Go-live day's order (issue 14): the Initial Upload's Run warns until Consent Migration
+    has completed; run that first (Down to it), then the Initial Upload asks without warning."""
+    home = tmp_path / "home"
+    terminal = Terminal(
+        f"{scrtui_executable()} --home {home} demo --patients 300",
+        {"TERM": "tmux-256color", "ESCDELAY": "25"},
+    )
+    try:
+        terminal.wait_for("passcode", timeout=60)
+        terminal.keys("1234", "Enter")
+        terminal.wait_for("Demo Administrator (")
+        terminal.keys("g")
+        terminal.wait_for("Practice No Longer Contributing to SCR")
+        terminal.keys("r")
+        terminal.wait_for("Consent Migration has not completed")
+        terminal.keys("n")
+        terminal.wait_for("r Run u Resume")
+        terminal.keys("Down", "Down")
+        terminal.wait_for("No consent migration has been run")
+        terminal.keys("r")
+        terminal.wait_for("send a GP Summary Consent Migration")
+        terminal.keys("y")
+        terminal.wait_for("SCR Upload - Consent Migration - Run")
+        terminal.keys("F2")
+        terminal.wait_for("Process completed.", timeout=60)
+        terminal.keys("Enter")
+        terminal.wait_for("c Stop & Close")
+        terminal.keys("c")
+        terminal.wait_for("Consent Migration: Stopped: completed")  # the status bar
+        terminal.keys("Up", "Up")
+        terminal.wait_for("No initial upload has been run")
+        terminal.keys("r")
+        screen = terminal.wait_for("agreed with")
+        assert "Consent Migration has not completed" not in screen
+        terminal.keys("y")
+        terminal.wait_for("SCR Upload - Run")
+        terminal.keys("F2")
+        terminal.wait_for("Process completed.", timeout=60)
+    finally:
+        terminal.close()
+    for upload in ("consent-migration", "initial"):
+        status = run_scrtui(home, "status", "--upload", upload, "--json")
+        document = json.loads(status.stdout)
+        assert document["status"] == "Stopped: completed", document
+        assert document["unprocessed"] == 0 and document["sending"] == 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scrtui.domain.records import Bucket
-from scrtui.services import GroupInfo, PatientRow, ReasonCount, ServiceError
+from scrtui.services import ConsentChange, GroupInfo, PatientRow, ReasonCount, ServiceError
 from scrtui.settings import SettingsError, with_changes
 
 from .fake_services import FakeServices, outcome
@@ -70,6 +70,17 @@ def fixed_row(index: int, bucket: Bucket) -> PatientRow:
     )
 
 
+# Consent Migration's audit as the snapshots show it: one of each recoding rule.
+CONSENT_CHANGES = (
+    ConsentChange("999 000 0012", "Oakes, Ruth", "93C3", "9Ndo", "Demo Administrator",
+                  "555000000011", "2026-05-01T09:12:03"),
+    ConsentChange("999 000 0039", "Patel, Arjun", "93C2", "9Ndn", "Demo Administrator",
+                  "555000000011", "2026-05-01T09:12:03"),
+    ConsentChange("999 000 0047", "Wright, Emma", None, "9Ndl", "Demo Administrator",
+                  "555000000011", "2026-05-01T09:12:03"),
+)  # fmt: skip
+
+
 @dataclass
 class FakeAfterUpload(FakeServices):
     """The practice after a completed run: every patient in its final bucket."""
@@ -123,6 +134,9 @@ class FakeAfterUpload(FakeServices):
     async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
         self.exports.append((bucket, search, order))
         return EXPORT_PATH
+
+    async def consent_changes(self) -> list[ConsentChange]:
+        return list(CONSENT_CHANGES)
 
     # ----- patient groups ----------------------------------------------------------------------
 

@@ -101,6 +101,8 @@ class FakeServices:
     last_run: LastRun | None = None
     calls: list[str] = field(default_factory=list)
     group_list: tuple[GroupInfo, ...] = GROUPS
+    # Whether Consent Migration has completed: the Initial Upload's Run warns until it has.
+    consent_migrated: bool = True
 
     def __post_init__(self) -> None:
         self.buckets = [Bucket.UNPROCESSED] * self.patients
@@ -125,7 +127,16 @@ class FakeServices:
             counts[bucket] += 1
         return counts
 
-    async def overview(self) -> Overview:
+    async def overview(self, upload: str = "initial") -> Overview:
+        if upload != "initial":  # the fake runs only the Initial Upload: the others never ran
+            return Overview(
+                status="idle",
+                reason="",
+                counts={b: self.patients if b is Bucket.UNPROCESSED else 0 for b in Bucket},
+                gp_summary_enabled=self.settings.gp_summary_enabled,
+                upload=upload,
+                ever_completed=upload == "consent-migration" and self.consent_migrated,
+            )
         return Overview(
             status=self.status.value,
             reason=self.reason,
@@ -140,7 +151,9 @@ class FakeServices:
     def group_infos(self) -> list[GroupInfo]:
         return list(self.group_list)
 
-    async def refusal(self, mode: Mode, group: str | None = None) -> str | None:
+    async def refusal(
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
+    ) -> str | None:
         if self.running:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
@@ -235,7 +248,7 @@ class FakeServices:
         """Test helper: the deferred start time has come."""
         self._wake.set()
 
-    async def read_snapshot(self) -> Snapshot:
+    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
         return self.snapshot()
 
     def snapshot(self) -> Snapshot:

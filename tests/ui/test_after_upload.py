@@ -26,6 +26,7 @@ from scrtui.ui.modals.login import PasscodeModal
 from scrtui.ui.modals.message import MessageModal
 from scrtui.ui.modals.schedule import ScheduleModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
+from scrtui.ui.screens.consent_changes import ConsentChangesScreen
 from scrtui.ui.screens.front import SCR_MENU, FrontScreen
 from scrtui.ui.screens.groups import GroupMembersScreen, GroupsScreen
 from scrtui.ui.screens.log_viewer import LogScreen, new_lines
@@ -143,12 +144,19 @@ async def test_the_scr_tab_lists_every_tool_and_each_opens(seeded_home: Path, tm
             await wait_for(pilot, lambda: on(app, FrontScreen))
             labels = [str(o.prompt) for o in app.screen.query_one("#scr-menu").options]
             assert labels == [e.label for e in SCR_MENU]
-            assert labels[1:] == ["SCR Reporter", "Patient Groups", "Settings", "Upload log"]
+            assert labels[1:] == [
+                "SCR Reporter",
+                "Patient Groups",
+                "Settings",
+                "Upload log",
+                "Consent Migration changes",
+            ]
             for key, screen_type in (
                 ("r", ReporterScreen),
                 ("p", GroupsScreen),
                 ("s", SettingsScreen),
                 ("l", LogScreen),
+                ("c", ConsentChangesScreen),
             ):
                 await open_tool(pilot, key, screen_type)
                 await pilot.press("escape")

@@ -15,6 +15,7 @@ from textual.widgets import Input, OptionList, Static
 
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import KINDS
 from scrtui.services import CardState
 from scrtui.store import queries
 from scrtui.ui import text as t
@@ -109,9 +110,9 @@ async def test_front_screen_tabs_and_bulk_transmission(seeded_home: Path, tmp_pa
             text = screen_text(app)
             assert "Status  Idle" in text
             assert f"{'Unprocessed':<14}{PATIENTS:>8,}" in text
-            assert "Other bulk uploads (not available yet)" in text
-            for other in t.OTHER_BULK_UPLOADS:
-                assert other in text
+            uploads = app.screen.query_one("#upload-list", OptionList)
+            assert [str(o.prompt) for o in uploads.options] == [k.label for k in KINDS.values()]
+            assert uploads.highlighted == 0 and app.focused is uploads  # the Initial Upload
             assert "No initial upload has been run yet." in text
             await pilot.press("escape")
             await wait_for(pilot, lambda: on(app, FrontScreen))

@@ -105,7 +105,9 @@ async def test_each_option_asks_with_the_exact_vision_wording(mode: Mode) -> Non
     app = make_app(services)
     async with app.run_test() as pilot:
         await open_bulk(pilot)
-        menu = app.screen.query_one("#initial-upload-menu", OptionList)
+        await pilot.press("enter")  # on the Initial Upload: on to its options
+        menu = app.screen.query_one("#option-menu", OptionList)
+        await wait_for(pilot, lambda: app.focused is menu)
         menu.highlighted = list(Mode).index(mode)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))

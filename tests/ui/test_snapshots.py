@@ -169,6 +169,25 @@ def test_confirm_run(snap_compare) -> None:
     assert snap(snap_compare, services(), confirm)
 
 
+def test_confirm_run_before_consent_migration(snap_compare) -> None:
+    assert snap(snap_compare, services(consent_migrated=False), confirm)
+
+
+def test_bulk_deregistration_form(snap_compare) -> None:
+    async def deregistration(pilot) -> None:
+        await bulk(pilot)
+        await pilot.press("down", "down", "down")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: on(pilot.app, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: on(pilot.app, ScheduleModal))
+        await pilot.press("f2")  # no group yet: refused, and said
+        await wait_for(pilot, lambda: "needs a patient group" in str(
+            pilot.app.screen.query_one("#schedule-error").content))  # fmt: skip
+
+    assert snap(snap_compare, services(), deregistration)
+
+
 def test_confirm_rerun(snap_compare) -> None:
     async def rerun(pilot) -> None:
         await confirm(pilot, "e")
@@ -306,6 +325,15 @@ def test_role_choice(snap_compare) -> None:
 
 def test_console_bulk_transmission(snap_compare) -> None:
     assert snap(snap_compare, services(), bulk, environ=LINUX_CONSOLE)
+
+
+def test_console_bulk_transmission_no_longer_contributing_chosen(snap_compare) -> None:
+    async def pnlc(pilot) -> None:
+        await bulk(pilot)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: pilot.app.screen.upload == "no-longer-contributing")
+
+    assert snap(snap_compare, services(), pnlc, environ=LINUX_CONSOLE)
 
 
 def test_console_schedule_form(snap_compare) -> None:

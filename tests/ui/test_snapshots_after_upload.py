@@ -8,6 +8,7 @@ from scrtui.services import CardState
 from scrtui.ui.modals.choices import ConfirmOnModal, ContinueModal, OverwriteModal
 from scrtui.ui.modals.group_form import GroupFormModal
 from scrtui.ui.modals.message import MessageModal
+from scrtui.ui.screens.consent_changes import ConsentChangesScreen
 from scrtui.ui.screens.front import FrontScreen
 from scrtui.ui.screens.groups import GroupMembersScreen, GroupsScreen
 from scrtui.ui.screens.log_viewer import LogScreen
@@ -252,3 +253,14 @@ def test_console_upload_log_card_removed(snap_compare) -> None:
         await pilot.pause()
 
     assert snap(snap_compare, fake, log, environ=LINUX_CONSOLE)
+
+
+def test_consent_migration_changes(snap_compare) -> None:
+    async def changes(pilot) -> None:
+        await wait_for(pilot, lambda: on(pilot.app, FrontScreen))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: on(pilot.app, ConsentChangesScreen))
+        table = pilot.app.screen.query_one("#consent-table")
+        await wait_for(pilot, lambda: table.row_count == 3)
+
+    assert snap(snap_compare, FakeAfterUpload(), changes)

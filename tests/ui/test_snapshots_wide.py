@@ -4,6 +4,9 @@ the All view has the bucket, F11 counts per reason, and F1 opens at the calling 
 
 from __future__ import annotations
 
+from scrtui.ui.screens.bulk import BulkTransmissionScreen
+from scrtui.ui.screens.consent_changes import ConsentChangesScreen
+from scrtui.ui.screens.front import FrontScreen
 from scrtui.ui.screens.help import HelpScreen
 from scrtui.ui.screens.reporter import ReporterScreen
 
@@ -58,3 +61,25 @@ def test_wide_help_opens_at_the_reporter_section(snap_compare) -> None:
         await pilot.pause()
 
     assert wide(snap_compare, help_here)
+
+
+def test_wide_bulk_transmission_consent_migration_chosen(snap_compare) -> None:
+    async def consent(pilot) -> None:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FrontScreen))
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, BulkTransmissionScreen))
+        await pilot.press("down", "down")
+        await wait_for(pilot, lambda: pilot.app.screen.upload == "consent-migration")
+
+    assert wide(snap_compare, consent)
+
+
+def test_wide_consent_migration_changes(snap_compare) -> None:
+    async def changes(pilot) -> None:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FrontScreen))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConsentChangesScreen))
+        table = pilot.app.screen.query_one("#consent-table")
+        await wait_for(pilot, lambda: table.row_count == 3)
+
+    assert wide(snap_compare, changes)

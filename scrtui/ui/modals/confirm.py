@@ -25,14 +25,25 @@ class ConfirmModal(Dialog[bool]):
     AUTO_FOCUS = ".default"
 
     def __init__(
-        self, title: str, question: str, detail: str = "", *, default_yes: bool = True
+        self,
+        title: str,
+        question: str,
+        detail: str = "",
+        *,
+        default_yes: bool = True,
+        warning: str = "",
     ) -> None:
+        """warning: read before the question (e.g. Consent Migration first); with one, No is
+        the default, so Enter does not pass it by."""
         super().__init__(title, classes="confirm")
         self.question = question
         self.detail = detail
-        self.default_yes = default_yes
+        self.warning = warning
+        self.default_yes = default_yes and not warning
 
     def compose_body(self) -> ComposeResult:
+        if self.warning:
+            yield Static(self.warning, id="warning", markup=False)
         yield Static(self.question, id="question", markup=False)
         if self.detail:
             yield Static(self.detail, id="detail", markup=False)

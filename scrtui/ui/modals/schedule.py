@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, parse_time
+from scrtui.domain.uploads import INITIAL, kind
 from scrtui.services import GroupInfo, UploadRequest
 
 from ..text import group_label, window_title
@@ -89,11 +90,16 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         group: str | None = None,
         window: tuple[str, str] | None = None,
         ascii_only: bool = False,
+        upload: str = INITIAL,
     ) -> None:
         """window: the Stop and Resume to start with (Resume keeps the window of the run it
-        continues; shown, and changeable like any field)."""
-        super().__init__(window_title(mode), classes="schedule")
+        continues; shown, and changeable like any field). upload: which bulk upload; one that
+        needs a group (Bulk Deregistration) refuses OK without one, one that asks a date shows
+        its field (default today)."""
+        super().__init__(window_title(mode, upload), classes="schedule")
         self.mode = mode
+        self.upload = upload
+        self._kind = kind(upload)
         self._clock = clock
         self._groups = groups
         self._card_problem = card_problem
@@ -156,7 +162,20 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         with Horizontal(classes="field"):
             yield Static("Group Name", classes="label")
             yield Button(self._group_button_label(), id="group", compact=True)
-            yield Static("Enter or ctrl+g to choose", classes="hint", markup=False)
+            needed = "required: " if self._kind.needs_group else ""
+            yield Static(f"{needed}Enter or ctrl+g to choose", classes="hint", markup=False)
+        if self._kind.asks_date:
+            with Horizontal(classes="field"):
+                yield Static("Deducted", classes="label")
+                yield Input(
+                    f"{now:%d/%m/%Y}",
+                    id="upload-date",
+                    restrict=_DATE_CHARS,
+                    max_length=10,
+                    compact=True,
+                    tooltip="dd/mm/yyyy",
+                )
+                yield Static("date registration ended", classes="hint", markup=False)
         yield Static("", id="schedule-error", classes="error", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("OK", id="ok", variant="primary", compact=True)
@@ -235,7 +254,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
     def _field_error(self, field_id: str) -> str | None:
         value = self._value(field_id)
         try:
-            if field_id == "start-date":
+            if field_id in ("start-date", "upload-date"):
                 parse_date(value)
             elif field_id in ("start-time", "stop", "resume") and (
                 value.strip() or field_id == "start-time"
@@ -258,6 +277,8 @@ class ScheduleModal(Dialog[UploadRequest | None]):
     def request(self) -> UploadRequest | None:
         """The validated request, or None after showing what to fix."""
         fields = ["stop", "resume"]
+        if self._kind.asks_date:
+            fields.append("upload-date")
         if self.deferred:
             fields = ["start-date", "start-time", *fields]
         self._mark(set(_FIELD_NAMES), False)
@@ -285,12 +306,26 @@ class ScheduleModal(Dialog[UploadRequest | None]):
             )
             self._refuse(message[:1].upper() + message[1:], blamed)
             return None
+        if self._kind.needs_group and not self.group:
+            self._refuse(
+                f"{self._kind.label} needs a patient group: choose the patients who are leaving "
+                "(Enter on Group Name, or ctrl+g).",
+                set(),
+            )
+            self.query_one("#group", Button).focus()
+            return None
         problem = self._card_problem()
         if problem:
             self._refuse(problem, set())
             return None
         self._show_error("")
-        return UploadRequest(mode=self.mode, schedule=schedule, group=self.group)
+        return UploadRequest(
+            mode=self.mode,
+            schedule=schedule,
+            group=self.group,
+            upload=self.upload,
+            upload_date=parse_date(self._value("upload-date")) if self._kind.asks_date else None,
+        )
 
     def _refuse(self, message: str, fields: set[str]) -> None:
         self._mark(fields, True)
@@ -301,7 +336,8 @@ class ScheduleModal(Dialog[UploadRequest | None]):
 
     def _mark(self, fields: set[str], bad: bool) -> None:
         for field_id in fields:
-            self.query_one(f"#{field_id}", Input).set_class(bad, "-bad")
+            for field in self.query(f"#{field_id}").results(Input):  # the date: some uploads
+                field.set_class(bad, "-bad")
 
     def _show_error(self, message: str) -> None:
         self.query_one("#schedule-error", Static).update(message)
@@ -312,4 +348,5 @@ _FIELD_NAMES = {
     "start-time": "Start time",
     "stop": "Stop",
     "resume": "Resume",
+    "upload-date": "Deducted",
 }

@@ -1,20 +1,24 @@
-"""GP Summary Bulk Transmission: the Initial Upload menu, the current status and counters, the
-last run, and the other bulk uploads (not available yet).
+"""GP Summary Bulk Transmission: the five bulk uploads, the chosen one's options, its status,
+counters and last run.
 
-Choosing an option walks the seed's steps: refusal check, confirmation, the SCR Upload form,
-then the App starts the run and this screen opens the SCR Upload window.
+Up/Down choose the upload (scrtui/domain/uploads.py KINDS, in Vision's order); r/u/e/f (or
+Enter on the option list) choose its option. Choosing an option walks the seed's steps:
+refusal check, the Consent Migration warning (Initial Upload - Run only), confirmation, the
+SCR Upload form, then the App starts the run and this screen opens the SCR Upload window.
 """
 
 from __future__ import annotations
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from scrtui.domain import uploads
 from scrtui.domain.records import Mode
+from scrtui.domain.uploads import INITIAL, KINDS, UploadKind
 from scrtui.services import Overview, UploadRequest
 
 from .. import text as t
@@ -36,9 +40,19 @@ OPTION_HINTS = {
 }
 
 
+def upload_note(kind: UploadKind, gp_summary_enabled: bool) -> str:
+    """Why the upload cannot run now, or what it needs first, in a few words (choosing an
+    option then says it in full); "" when nothing stands in the way."""
+    if kind.standing_refusal(gp_summary_enabled=gp_summary_enabled):
+        return f"Available once GP Summary is {'off' if gp_summary_enabled else 'on'}."
+    if kind.needs_group:
+        return "Needs a patient group: choose it in the upload window (Group Name)."
+    return ""
+
+
 class BulkTransmissionScreen(FramedScreen):
     HELP_SECTION = "GP Summary Bulk Transmission"
-    AUTO_FOCUS = "#initial-upload-menu"
+    AUTO_FOCUS = "#upload-list"
     BINDINGS = [
         Binding("r", "choose('run')", "Run"),
         Binding("u", "choose('resume')", "Resume"),
@@ -53,27 +67,32 @@ class BulkTransmissionScreen(FramedScreen):
         self._overview: Overview | None = None
         self._was_active = False
         self._can_view = False
+        self.upload = INITIAL  # the chosen upload's id
+
+    @property
+    def kind(self) -> UploadKind:
+        return KINDS[self.upload]
 
     def compose_body(self) -> ComposeResult:
         yield Static("GP Summary Bulk Transmission", classes="screen-title")
         with Horizontal(id="bulk-columns"):
             with Vertical(id="bulk-left"):
-                yield Static("Initial Upload", classes="section-title")
+                yield Static("Bulk uploads", classes="section-title")
+                yield OptionList(
+                    *(Option(kind.label, id=kind.id) for kind in KINDS.values()),
+                    id="upload-list",
+                    markup=False,
+                )
+                yield Static(self.kind.label, id="options-title", classes="section-title")
                 yield OptionList(
                     *(
                         Option(f"{mode.label:<8}{OPTION_HINTS[mode]}", id=mode.value)
                         for mode in Mode
                     ),
-                    id="initial-upload-menu",
+                    id="option-menu",
                     markup=False,
                 )
-                yield Static("Other bulk uploads (not available yet)", classes="section-title")
-                yield Static(
-                    "\n".join(t.OTHER_BULK_UPLOADS),
-                    id="other-uploads",
-                    classes="unavailable",
-                    markup=False,
-                )
+                yield Static("", id="upload-note", classes="unavailable", markup=False)
             with Vertical(id="bulk-right"):
                 yield Static("Current status", classes="section-title")
                 yield Static("", id="bulk-status", markup=False)
@@ -84,7 +103,9 @@ class BulkTransmissionScreen(FramedScreen):
     # ----- rendering ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._load_overview()
+        self.upload = host(self).chosen_upload
+        self.query_one("#upload-list", OptionList).highlighted = list(KINDS).index(self.upload)
+        self._show_chosen()
         follow(self, self._render_state)
 
     def on_screen_resume(self) -> None:
@@ -92,13 +113,31 @@ class BulkTransmissionScreen(FramedScreen):
         # (FramedScreen.on_screen_resume runs too: Textual calls the handler of every class.)
         self._load_overview()
 
+    @on(OptionList.OptionHighlighted, "#upload-list")
+    def _upload_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option_id and event.option_id != self.upload:
+            self.upload = event.option_id
+            self._overview = None  # never show one upload's figures under another's name
+            self._show_chosen()
+
+    def _show_chosen(self) -> None:
+        host(self).choose_upload(self.upload)
+        set_text(self.query_one("#options-title", Static), self.kind.label)
+        note = upload_note(self.kind, host(self).services.settings.gp_summary_enabled)
+        set_text(self.query_one("#upload-note", Static), note)
+        self._load_overview()
+
     @work(exclusive=True, group="overview", exit_on_error=False)
     async def _load_overview(self) -> None:
+        upload = self.upload
         try:
-            self._overview = await host(self).services.overview()
+            overview = await host(self).services.overview(upload)
         except Exception as exc:  # a locked or missing database: say so, keep the screen
-            self._overview = Overview(status="Unknown", reason=f"cannot read the status: {exc}")
-        self._render_state(host(self).live.state)
+            overview = Overview(status="Unknown", reason=f"cannot read the status: {exc}")
+        if upload == self.upload:  # not chosen away from while reading
+            self._overview = overview
+            self._render_state(host(self).live.state)
 
     def _render_state(self, state: LiveState) -> None:
         if self._was_active and not state.active:
@@ -110,22 +149,32 @@ class BulkTransmissionScreen(FramedScreen):
             self.refresh_bindings()
         counters = self.query_one("#bulk-counters", Counters)
         status = self.query_one("#bulk-status", Static)
-        pds_off = self._overview is not None and not self._overview.pds_sync
-        warning = f"\n{t.PDS_OFF_WARNING}" if pds_off else ""
-        if state.active:
+        warning = f"\n{t.PDS_OFF_WARNING}" if self._pds_off() else ""
+        if state.active and state.snapshot.upload == self.upload:
             set_text(status, f"Status  {t.status_line(state.snapshot, state.now)}{warning}")
             counters.show(state.snapshot.counts)
         elif self._overview is not None:
-            line = self._overview.status or "Idle"
-            line = line[:1].upper() + line[1:]  # the store keeps "idle", the screen says "Idle"
-            if self._overview.reason:
-                line += f": {self._overview.reason}"
-            if not self._overview.gp_summary_enabled:
-                line += "\nGP Summary is not enabled for this practice."
-            set_text(status, f"Status  {line}{warning}")
+            set_text(status, f"Status  {self._status_text(self._overview)}{warning}")
             counters.show(self._overview.counts)
         last = self._overview.last_run if self._overview else None
-        set_text(self.query_one("#last-run", Static), "\n".join(t.last_run_lines(last)))
+        lines = t.last_run_lines(last, self.upload)
+        set_text(self.query_one("#last-run", Static), "\n".join(lines))
+
+    def _pds_off(self) -> bool:
+        """The PDS check is switched off and the chosen upload is one that makes it."""
+        overview = self._overview
+        return (
+            overview is not None and not overview.pds_sync and uploads.kind(self.upload).checks_pds
+        )
+
+    def _status_text(self, overview: Overview) -> str:
+        line = overview.status or "Idle"
+        line = line[:1].upper() + line[1:]  # the store keeps "idle", the screen says "Idle"
+        if overview.reason:
+            line += f": {overview.reason}"
+        if not overview.gp_summary_enabled:
+            line += "\nGP Summary is not enabled for this practice."
+        return line
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "view_upload":
@@ -134,37 +183,67 @@ class BulkTransmissionScreen(FramedScreen):
 
     # ----- the option flow ---------------------------------------------------------------------
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(OptionList.OptionSelected, "#upload-list")
+    def _upload_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()  # Enter on an upload: on to its options
+        self.query_one("#option-menu", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#option-menu")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option_id:
             self.action_choose(event.option_id)
 
     def action_choose(self, mode_value: str) -> None:
-        self._choose(Mode(mode_value))
+        self._choose(Mode(mode_value), self.kind)
 
     @work(exclusive=True, group="choose", exit_on_error=False)
-    async def _choose(self, mode: Mode) -> None:
+    async def _choose(self, mode: Mode, kind: UploadKind) -> None:
         app = host(self)
-        title = f"Initial Upload - {mode.label}"
+        title = kind.title(mode)
         if app.live.state.active:
             busy = t.busy_refusal(app.live.state.status)
             self.app.push_screen(MessageModal(title, busy, kind="refusal"))
             return
-        try:
-            refusal = await app.services.refusal(mode)
-        except Exception as exc:  # a locked or missing database: say so
-            refusal = f"Cannot read the upload's state: {exc}"
-        if refusal is None:
-            refusal = t.card_problem(app.services.card_view())
+        refusal = await self._refusal(mode, kind)
         if refusal:
             self.app.push_screen(MessageModal(title, refusal, kind="refusal"))
             return
+        warning = await self._warning(mode, kind)
         self.app.push_screen(
-            ConfirmModal(title, t.CONFIRM_PROMPTS[mode]),
-            lambda yes: self._confirmed(mode, yes),
+            ConfirmModal(title, kind.prompts[mode], warning=warning or ""),
+            lambda yes: self._confirmed(mode, kind, yes),
         )
 
-    def _confirmed(self, mode: Mode, yes: bool | None) -> None:
+    async def _refusal(self, mode: Mode, kind: UploadKind) -> str | None:
+        """Why the option cannot start, before anything is asked. An upload that needs a group
+        is asked again once the window has one (_scheduled)."""
+        app = host(self)
+        standing = kind.standing_refusal(
+            gp_summary_enabled=app.services.settings.gp_summary_enabled
+        )
+        if standing:
+            return standing
+        refusal: str | None = None
+        if not kind.needs_group:
+            try:
+                refusal = await app.services.refusal(mode, None, kind.id)
+            except Exception as exc:  # a locked or missing database: say so
+                refusal = f"Cannot read the upload's state: {exc}"
+        return refusal or t.card_problem(app.services.card_view())
+
+    async def _warning(self, mode: Mode, kind: UploadKind) -> str | None:
+        """The Initial Upload's Run before any Consent Migration completed (the CLI asks too)."""
+        warning = uploads.run_warning(kind.id, mode, consent_migration_completed=False)
+        if warning is None:
+            return None  # this option never warns: no need to read Consent Migration's state
+        try:
+            migrated = await host(self).services.overview(uploads.CONSENT_MIGRATION)
+        except Exception:  # cannot tell: warn, the user may still go on
+            return warning
+        return uploads.run_warning(kind.id, mode, migrated.ever_completed)
+
+    def _confirmed(self, mode: Mode, kind: UploadKind, yes: bool | None) -> None:
         if not yes:
             return
         app = host(self)
@@ -176,6 +255,7 @@ class BulkTransmissionScreen(FramedScreen):
                 card_problem=lambda: t.card_problem(app.services.card_view()),
                 window=self._kept_window(mode),
                 ascii_only=app.ascii_only,
+                upload=kind.id,
             ),
             self._scheduled,
         )
@@ -188,15 +268,30 @@ class BulkTransmissionScreen(FramedScreen):
         return (last.stop_at or "", last.resume_at or "")
 
     def _scheduled(self, request: UploadRequest | None) -> None:
-        if request is None:
-            return
+        if request is not None:
+            self._start(request)
+
+    @work(exclusive=True, group="start", exit_on_error=False)
+    async def _start(self, request: UploadRequest) -> None:
+        kind = KINDS[request.upload]
+        if kind.needs_group:  # its group was chosen in the window: what does it leave to do?
+            try:
+                refusal = await host(self).services.refusal(
+                    request.mode, request.group, request.upload
+                )
+            except Exception as exc:  # a locked or missing database: say so
+                refusal = f"Cannot read the upload's state: {exc}"
+            if refusal:
+                title = kind.title(request.mode)
+                self.app.push_screen(MessageModal(title, refusal, kind="refusal"))
+                return
         if host(self).start_upload(request):
-            self.app.push_screen(UploadScreen(request.mode))
+            self.app.push_screen(UploadScreen(request.mode, request.upload))
 
     def action_view_upload(self) -> None:
         request = host(self).live.state.request
         if request is not None:
-            self.app.push_screen(UploadScreen(request.mode))
+            self.app.push_screen(UploadScreen(request.mode, request.upload))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -13,6 +13,7 @@ from .. import text as t
 from ..host import host
 from .base import FramedScreen
 from .bulk import BulkTransmissionScreen
+from .consent_changes import ConsentChangesScreen
 from .groups import GroupsScreen
 from .log_viewer import LogScreen
 from .reporter import ReporterScreen
@@ -35,6 +36,7 @@ SCR_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("p", "Patient Groups", "patient_groups", "Groups"),
     MenuEntry("s", "Settings", "settings", "Settings"),
     MenuEntry("l", "Upload log", "upload_log", "Log"),
+    MenuEntry("c", "Consent Migration changes", "consent_changes", "Consent"),
 )
 
 
@@ -99,6 +101,9 @@ class FrontScreen(FramedScreen):
 
     def action_upload_log(self) -> None:
         self.app.push_screen(LogScreen())
+
+    def action_consent_changes(self) -> None:
+        self.app.push_screen(ConsentChangesScreen())
 
     def on_screen_resume(self) -> None:
         # Settings may have changed (GP Summary, the MHS URL): show them as they are now.

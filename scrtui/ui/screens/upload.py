@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
+from scrtui.domain.uploads import INITIAL
 from scrtui.services import CardState
 
 from .. import text as t
@@ -35,12 +36,13 @@ def alert_text(state: LiveState) -> str:
             return "Card inserted: press F3 and enter your passcode to continue the upload."
         return t.CARD_REMOVED_HELP  # at once, before the engine's own status catches up
     status = state.snapshot.status
+    resume = t.resume_path(state.snapshot.upload)
     if status is RunStatus.STOPPED and not state.worker_running:
         if state.snapshot.reason == StopReason.COMPLETED.value:
             return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
         if state.snapshot.reason == StopReason.FATAL.value:
-            return "Fix the cause, then Initial Upload > Resume continues from here (c to close)."
-        return "Press c to close. Initial Upload > Resume continues from here."
+            return f"Fix the cause, then {resume} continues from here (c to close)."
+        return f"Press c to close. {resume} continues from here."
     if status is RunStatus.STOPPING:
         return "Finishing the messages already sent; nothing new is started."
     return ""
@@ -63,14 +65,15 @@ class UploadScreen(FramedScreen):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, mode: Mode) -> None:
+    def __init__(self, mode: Mode, upload: str = INITIAL) -> None:
         super().__init__()
         self.mode = mode
+        self.upload = upload
         self._shown_status: tuple[RunStatus, bool, bool] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="upload-window") as window:
-            window.border_title = t.window_title(self.mode)
+            window.border_title = t.window_title(self.mode, self.upload)
             yield from _row("Status", Static("", id="upload-status", markup=False))
             yield Static("", id="upload-alert", markup=False)
             yield from _row(

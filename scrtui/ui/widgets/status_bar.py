@@ -11,7 +11,7 @@ from textual.widgets import Static
 from scrtui.domain.progress import RunStatus
 
 from ..state import LiveState, follow
-from ..text import schedule_line, status_line
+from ..text import schedule_line, status_line, upload_label
 from . import set_text
 
 
@@ -26,7 +26,9 @@ class StatusBar(Static):
         if not state.active and state.snapshot.status is RunStatus.IDLE:
             text = "Upload: idle"
         else:
-            text = f"Upload: {status_line(state.snapshot, state.now)}"
+            # Which upload: several keep their own status (scrtui/domain/uploads.py).
+            name = upload_label(state.snapshot.upload)
+            text = f"{name}: {status_line(state.snapshot, state.now)}"
             schedule = schedule_line(state.snapshot)
             if schedule:
                 text += f"  |  {schedule}"
