@@ -39,7 +39,10 @@ def test_sigkill_in_the_middle_then_resume_sends_each_patient_once(tmp_path, kin
 
     home = tmp_path / "home"
     assert scrtui(home, "seed", "--patients", str(PATIENTS)).wait(120) == 0
-    process, url = start_simulator_process(["--latency-ms", "20"])
+    # The simulator's PDS holds this practice's patients (the Initial Upload checks PDS).
+    process, url = start_simulator_process(
+        ["--latency-ms", "20", "--pds-practice", str(home / "scrtui.db")]
+    )
     env = {**os.environ, "SCRTUI_PASSCODE": "1234"}
     try:
         save(home / "scrtui.toml", fast_settings(url, concurrency=2))

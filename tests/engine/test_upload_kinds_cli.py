@@ -24,7 +24,7 @@ def test_consent_migration_then_initial_upload_from_the_command_line(tmp_path):
 
     home = tmp_path / "home"
     assert run(home, "seed", "--patients", "120")[0] == 0
-    process, url = start_simulator_process()
+    process, url = start_simulator_process(["--pds-practice", str(home / "scrtui.db")])
     env = {**os.environ, "SCRTUI_PASSCODE": "1234"}
     upload = ("upload", "--card", "simulated", "--yes", "--mode", "run")
     try:
