@@ -14,9 +14,9 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
-from scrtui.store.models import ALL_MODELS, SchemaInfo, Upload, database
+from scrtui.store.models import ALL_MODELS, AwaitingAck, SchemaInfo, Upload, database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -26,8 +26,16 @@ def _index_run_patient(db: SqliteDatabase) -> None:
     )
 
 
+def _awaiting_ack_table(db: SqliteDatabase) -> None:
+    """Asynchronous mode (issue 15): messages awaiting their acknowledgement from the queue."""
+    db.create_tables([AwaitingAck], safe=True)
+
+
 # version -> function that upgrades a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {1: _index_run_patient}
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
+    1: _index_run_patient,
+    2: _awaiting_ack_table,
+}
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -33,6 +33,12 @@ class SimulatorConfig:
     # once its duplicate-elimination memory has passed) instead of the original AA.
     duplicate_id_ae: bool = False
     unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
+    # Asynchronous mode (simulator/queue.py): faults of the acknowledgements on the queue.
+    late_ack_share: float = 0  # published late_ack_seconds after the 202
+    late_ack_seconds: float = 0
+    duplicate_ack_share: float = 0  # published twice
+    out_of_order_share: float = 0  # held back a moment, so later ones overtake it
+    foreign_share: float = 0  # followed by a message that is not an answer to us
 
 
 _SHARES = (
@@ -42,6 +48,10 @@ _SHARES = (
     "error_429_share",
     "bad_ack_share",
     "unavailable_share",
+    "late_ack_share",
+    "duplicate_ack_share",
+    "out_of_order_share",
+    "foreign_share",
 )
 NHS_LISTS = ("reject_nhs_numbers", "too_large_nhs_numbers")
 
@@ -78,6 +88,8 @@ def config_changes(data: Any) -> dict[str, Any]:
     for key, value in data.items():
         if key in _SHARES:
             changes[key] = _number(key, value, 0, 1)
+        elif key == "late_ack_seconds":
+            changes[key] = _number(key, value, 0, 86_400)
         elif key in ("latency_ms", "slow_seconds"):
             changes[key] = _number(key, value, 0, 3_600_000 if key == "latency_ms" else 3600)
         elif key in NHS_LISTS:

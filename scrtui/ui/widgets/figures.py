@@ -12,11 +12,16 @@ from .. import text as t
 def figures_text(snapshot: Snapshot) -> str:
     rows = (
         ("Average upload time per patient", t.average_time(snapshot.avg_seconds_per_patient)),
-        ("Messages sent to the queue", f"{snapshot.queued:,}"),
+        ("Messages sent to the queue", f"{snapshot.queued:,}" + _awaiting(snapshot)),
         ("Rate", t.rate(snapshot.rate_per_second)),
         ("Time left (ETA)", t.eta(snapshot.eta)),
     )
     return "\n".join(f"{label:<32}{value}" for label, value in rows)
+
+
+def _awaiting(snapshot: Snapshot) -> str:
+    """Asynchronous mode: sent, with the Spine's acknowledgement still to come (on one line)."""
+    return f" ({snapshot.awaiting_ack:,} awaiting ack)" if snapshot.awaiting_ack else ""
 
 
 class RunFigures(Static):
