@@ -50,6 +50,7 @@ class Broker:
     epmd_port: int
     server: subprocess.Popen[bytes] | None = None
     epmd: subprocess.Popen[bytes] | None = None
+    watchdog: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -80,7 +81,27 @@ class Broker:
                 cwd=self.directory,
                 start_new_session=True,  # its own process group: stopped whole, by its pid
             )
+        self._watch_parent()
         self._wait_ready(timeout)
+
+    def _watch_parent(self) -> None:
+        """A broker must not outlive us (killed, or a test run cut short): a watchdog shell
+        stops the broker's process group and epmd, by their pids, once this process is gone."""
+        if self.watchdog is not None:
+            self.watchdog.kill()
+            self.watchdog.wait()
+        assert self.server is not None and self.epmd is not None
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"kill -TERM -{self.server.pid} {self.epmd.pid} 2>/dev/null"
+        )
+        self.watchdog = subprocess.Popen(
+            ["/bin/sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -118,6 +139,10 @@ class Broker:
     def stop(self) -> None:
         """Stop the broker and its epmd, and remove its directory."""
         self.stop_server()
+        watchdog, self.watchdog = self.watchdog, None
+        if watchdog is not None:
+            watchdog.kill()
+            watchdog.wait()
         epmd, self.epmd = self.epmd, None
         if epmd is not None and epmd.poll() is None:
             epmd.terminate()

@@ -29,6 +29,7 @@ from scrtui import logs
 from scrtui.settings import Settings
 
 _PREFETCH = 500
+_RECONNECT_S = 0.5
 _CLOSE = "close"
 
 
@@ -70,42 +71,70 @@ class _Handler(MessagingHandler):
         self.deliveries: dict[int, Delivery] = {}
         self.tags = itertools.count(1)
         self.connection: Any = None
+        self.attempts = itertools.count()
+        self.closing = False
+        self.reconnecting = False
 
     def on_start(self, event: Any) -> None:
+        event.container.selectable(self.owner.injector)
+        self._connect(event.container)
+
+    def _connect(self, container: Any) -> None:
+        """Connect to the next broker of the list (tried in turn, as the adaptor does) and
+        attach the durable subscription. Reconnection is ours, not proton's: a broker that
+        shuts down closes the connection cleanly, which proton would not reconnect."""
         owner = self.owner
-        event.container.selectable(owner.injector)
         config = owner.config
+        url = config.urls[next(self.attempts) % len(config.urls)]
         options: dict[str, Any] = {}
-        if any(url.startswith("amqps://") for url in config.urls):
+        if url.startswith("amqps://"):
             domain = SSLDomain(SSLDomain.MODE_CLIENT)
             if config.ca_bundle:
                 domain.set_trusted_ca_db(config.ca_bundle)
             domain.set_peer_authentication(SSLDomain.VERIFY_PEER_NAME)
             options["ssl_domain"] = domain
-        self.connection = event.container.connect(
-            urls=list(config.urls),
+        self.connection = container.connect(
+            url=url,
             user=config.user,
             password=config.password,
             allow_insecure_mechs=config.user is not None,
+            reconnect=False,
             **options,
         )
-        event.container.create_receiver(self.connection, config.name, options=DurableSubscription())
+        container.create_receiver(self.connection, config.name, options=DurableSubscription())
 
     def on_link_opened(self, event: Any) -> None:
         if event.receiver is not None:
             self.owner.set_connected(True)
 
-    def on_link_error(self, event: Any) -> None:
-        condition = event.link.remote_condition
-        self.owner.log.error("queue_link_error", condition=str(condition))
+    def on_link_remote_close(self, event: Any) -> None:
+        self._closed_by_peer(event, event.link.remote_condition)
+
+    def on_session_remote_close(self, event: Any) -> None:
+        self._closed_by_peer(event, event.session.remote_condition)
+
+    def on_connection_remote_close(self, event: Any) -> None:
+        self._closed_by_peer(event, event.connection.remote_condition)
+
+    def _closed_by_peer(self, event: Any, condition: Any) -> None:
+        self.owner.log.warning("queue_closed_by_broker", condition=str(condition))
+        self._lost()
+        event.connection.close()
 
     def on_transport_error(self, event: Any) -> None:
-        condition = event.transport.condition
-        self.owner.log.warning("queue_transport_error", condition=str(condition))
+        self.owner.log.warning("queue_transport_error", condition=str(event.transport.condition))
         self._lost()
 
-    def on_disconnected(self, event: Any) -> None:
+    def on_transport_closed(self, event: Any) -> None:
         self._lost()
+        if not self.closing and not self.reconnecting:
+            self.reconnecting = True
+            event.container.schedule(_RECONNECT_S, self)
+
+    def on_timer_task(self, event: Any) -> None:
+        self.reconnecting = False
+        if not self.closing:
+            self._connect(event.container)
 
     def _lost(self) -> None:
         # Unsettled deliveries die with the connection: the broker delivers them again.
@@ -142,6 +171,7 @@ class _Handler(MessagingHandler):
                 self.release(delivery, delivered=False)
 
     def _close(self) -> None:
+        self.closing = True
         if self.connection is not None:
             self.connection.close()
         self.owner.injector.close()

@@ -3,6 +3,7 @@ process on free loopback ports, the real simulator publishing to it, a practice 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from scrtui.spine.simulator import SimulatorConfig, running_simulator
 from tests.engine.conftest import Sim, fast_settings, home, seeded  # noqa: F401  (fixtures)
 
 
+@contextlib.contextmanager
 def private_broker(parent: Path) -> Iterator[Broker]:
     if not brokers.installed():
         pytest.skip(brokers.INSTALL_HINT)
@@ -31,7 +33,8 @@ def private_broker(parent: Path) -> Iterator[Broker]:
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """One broker for the session (it takes about 7 s to start); each test has its own queue."""
-    yield from private_broker(tmp_path_factory.mktemp("broker"))
+    with private_broker(tmp_path_factory.mktemp("broker")) as running:
+        yield running
 
 
 @pytest.fixture

@@ -174,6 +174,9 @@ async def get_stats(request: web.Request) -> web.Response:
     state = request.app[STATE]
     nhs = request.query.get("nhs")
     data = state.nhs_stats(nhs) if nhs is not None else state.stats()
+    publisher = request.app.get(PUBLISHER)
+    if publisher is not None and nhs is None:
+        data["queue"] = {**vars(publisher.stats), "pending": publisher.pending()}
     return web.Response(body=orjson.dumps(data), content_type="application/json")
 
 
