@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrtui import eventloop, logs
+from scrtui.cli.common import EXIT_REFUSED, CliError
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
@@ -28,6 +29,7 @@ from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
+from scrtui.spine.broker import Broker, BrokerError, start_broker
 from scrtui.store.db import open_database
 from scrtui.store.models import database
 
@@ -247,6 +249,14 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _async_broker(home: Home) -> Broker:
+    """A private RabbitMQ for `bench --async`; says how to install it when it is missing."""
+    try:
+        return start_broker(home.root)
+    except BrokerError as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from scrtui.spine.simulator import start_simulator_process
 
@@ -256,6 +266,9 @@ def run_bench(args: argparse.Namespace) -> int:
         logs.configure(home)
         seed_seconds = _seed(home.root, args.patients)
         sim_args = ["--latency-ms", str(args.latency_ms)] if args.latency_ms else []
+        broker = _async_broker(home) if args.async_mode else None
+        if broker is not None:
+            sim_args += ["--queue-url", broker.url]
         process, url = start_simulator_process(
             sim_args, env={**os.environ, "SCRTUI_HOME": str(home.root)}
         )
@@ -266,6 +279,11 @@ def run_bench(args: argparse.Namespace) -> int:
             settings = with_changes(
                 Settings(), mhs_url=url, concurrency=args.concurrency, card_backend="simulated"
             )
+            if broker is not None:
+                settings = with_changes(
+                    settings, wait_for_response=False, queue_brokers=broker.url,
+                    queue_user="guest", queue_password="guest",
+                )  # fmt: skip
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
             figures = eventloop.run(_engine_run(home, settings))
@@ -280,6 +298,8 @@ def run_bench(args: argparse.Namespace) -> int:
         finally:
             process.terminate()
             process.wait(timeout=10)
+            if broker is not None:
+                broker.stop()
     _print(args, figures, raw, seed_seconds, rss_before, peak)
     if ui is not None:
         _print_ui(figures, ui)
@@ -321,7 +341,11 @@ def _print(
     print(f"patients per second      {rate:,.0f}")
     print(f"messages per second      {messages:,.0f}")
     print(f"average per patient      {1000 / rate if rate else 0:.3f} ms")
-    print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
+    if args.async_mode:
+        print("mode                     asynchronous (202, acknowledgement from RabbitMQ)")
+        print(f"send to ack p50 / p95    {f['p50']:.1f} / {f['p95']:.1f} ms")
+    else:
+        print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
     print(f"peak memory (RSS)        {peak:.0f} MB (before the run {rss_before:.0f} MB)")
     print(f"longest database flush   {f['max_flush_ms']:.1f} ms")
     share = f["mark_seconds"] / f["elapsed"] if f["elapsed"] else 0.0

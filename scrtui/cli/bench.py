@@ -13,6 +13,10 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--latency-ms", type=float, default=0.0, metavar="L")
     p.add_argument("--concurrency", type=int, default=32, metavar="C")
     p.add_argument("--ui", action="store_true", help="also run with the app running headless")
+    p.add_argument(
+        "--async", dest="async_mode", action="store_true",
+        help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
+    )  # fmt: skip
     p.set_defaults(func=run_bench_command)
 
 
