@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrtui import eventloop, logs
-from scrtui.cli.common import EXIT_REFUSED, CliError
+from scrtui.cli.broker import async_settings, private_broker
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
@@ -29,7 +29,6 @@ from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
-from scrtui.spine.broker import Broker, BrokerError, start_broker
 from scrtui.store.db import open_database
 from scrtui.store.models import database
 
@@ -249,14 +248,6 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _async_broker(home: Home) -> Broker:
-    """A private RabbitMQ for `bench --async`; says how to install it when it is missing."""
-    try:
-        return start_broker(home.root)
-    except BrokerError as exc:
-        raise CliError(str(exc), EXIT_REFUSED) from None
-
-
 def run_bench(args: argparse.Namespace) -> int:
     from scrtui.spine.simulator import start_simulator_process
 
@@ -266,7 +257,7 @@ def run_bench(args: argparse.Namespace) -> int:
         logs.configure(home)
         seed_seconds = _seed(home.root, args.patients)
         sim_args = ["--latency-ms", str(args.latency_ms)] if args.latency_ms else []
-        broker = _async_broker(home) if args.async_mode else None
+        broker = private_broker(home.root) if args.async_mode else None
         if broker is not None:
             sim_args += ["--queue-url", broker.url]
         process, url = start_simulator_process(
@@ -280,10 +271,7 @@ def run_bench(args: argparse.Namespace) -> int:
                 Settings(), mhs_url=url, concurrency=args.concurrency, card_backend="simulated"
             )
             if broker is not None:
-                settings = with_changes(
-                    settings, wait_for_response=False, queue_brokers=broker.url,
-                    queue_user="guest", queue_password="guest",
-                )  # fmt: skip
+                settings = async_settings(settings, broker)
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
             figures = eventloop.run(_engine_run(home, settings))
