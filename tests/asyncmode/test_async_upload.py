@@ -76,3 +76,19 @@ async def test_duplicated_foreign_and_reordered_messages_apply_once(seeded, asim
     assert tracker.duplicates >= stats["faults"]["duplicate_ack"] > 0
     assert tracker.foreign >= stats["faults"]["foreign"] > 0
     assert stats["faults"]["out_of_order"] > 0
+
+
+async def test_two_thousand_patients_with_every_queue_fault_are_each_sent_once(home, asim):
+    from scrtui.settings import Settings
+    from scrtui.store.seed import seed_practice
+
+    seed_practice(Settings(), 2000, seed=5)
+    await asim.control(
+        duplicate_ack_share=0.1, foreign_share=0.05, out_of_order_share=0.1,
+        late_ack_share=0.01, late_ack_seconds=2.5, seed=5,
+    )  # fmt: skip
+    final, services = await upload(home, asim.settings(ack_timeout=1.5, concurrency=32))
+    eligible = await everyone_sent_once(asim, final)
+    assert len(eligible) > 1500
+    faults = (await asim.stats())["faults"]
+    assert all(faults[k] > 0 for k in ("duplicate_ack", "foreign", "out_of_order", "late_ack"))
