@@ -73,7 +73,7 @@ def payload_of(body: Any) -> str:
 @dataclass(slots=True)
 class Awaited:
     job: Job
-    sent: float | None  # monotonic time of the 202 (None: taken before a crash)
+    sent: float | None  # monotonic time the send began (None: taken before a crash)
     deadline: float  # monotonic
 
 
@@ -164,7 +164,8 @@ class AckTracker:
         if result.outcome is not Outcome.SENT or result.http_status != 202:
             return False
         now = time.monotonic()
-        self._await(job, now, now + self.timeout)
+        # Send-to-acknowledgement time counts from when the send began, not from the 202.
+        self._await(job, now - result.latency_ms / 1000, now + self.timeout)
         self._new_rows.append((job.message_id, job.item.patient_id, self.clock()))
         early = self._early.pop(mid, None)
         if early is not None:
