@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrtui import eventloop, logs
+from scrtui.cli.broker import async_settings, private_broker
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
@@ -256,6 +257,9 @@ def run_bench(args: argparse.Namespace) -> int:
         logs.configure(home)
         seed_seconds = _seed(home.root, args.patients)
         sim_args = ["--latency-ms", str(args.latency_ms)] if args.latency_ms else []
+        broker = private_broker(home.root) if args.async_mode else None
+        if broker is not None:
+            sim_args += ["--queue-url", broker.url]
         process, url = start_simulator_process(
             sim_args, env={**os.environ, "SCRTUI_HOME": str(home.root)}
         )
@@ -266,6 +270,8 @@ def run_bench(args: argparse.Namespace) -> int:
             settings = with_changes(
                 Settings(), mhs_url=url, concurrency=args.concurrency, card_backend="simulated"
             )
+            if broker is not None:
+                settings = async_settings(settings, broker)
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
             figures = eventloop.run(_engine_run(home, settings))
@@ -285,6 +291,8 @@ def run_bench(args: argparse.Namespace) -> int:
         finally:
             process.terminate()
             process.wait(timeout=10)
+            if broker is not None:
+                broker.stop()
     _print(args, figures, raw, seed_seconds, rss_before, peak)
     if ui is not None:
         _print_ui(figures, ui)
@@ -328,7 +336,11 @@ def _print(
     print(f"patients per second      {rate:,.0f}")
     print(f"messages per second      {messages:,.0f}")
     print(f"average per patient      {1000 / rate if rate else 0:.3f} ms")
-    print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
+    if args.async_mode:
+        print("mode                     asynchronous (202, acknowledgement from RabbitMQ)")
+        print(f"send to ack p50 / p95    {f['p50']:.1f} / {f['p95']:.1f} ms")
+    else:
+        print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
     print(f"peak memory (RSS)        {peak:.0f} MB (before the run {rss_before:.0f} MB)")
     print(f"longest database flush   {f['max_flush_ms']:.1f} ms")
     share = f["mark_seconds"] / f["elapsed"] if f["elapsed"] else 0.0

@@ -138,6 +138,59 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return check
 
 
+def _brokers(value: Any) -> str:
+    """Comma-separated amqp:// or amqps:// URLs, tried in turn (as the MHS adaptor's
+    MHS_INBOUND_QUEUE_BROKERS: docs/async-mode.md)."""
+    expected = "comma-separated amqp:// or amqps:// URLs such as amqp://127.0.0.1:5672"
+    if not isinstance(value, str) or any(ch.isspace() and ch != " " for ch in value):
+        raise ValueError(expected)
+    parts = [part.strip() for part in value.split(",")]
+    if not parts or not all(parts):
+        raise ValueError(expected)
+    for part in parts:
+        try:
+            url = URL(part)
+            host, port = url.host, url.port
+        except ValueError:
+            raise ValueError(f"{expected}, with a port from 1 to 65535") from None
+        if url.scheme not in ("amqp", "amqps") or not host or " " in part:
+            raise ValueError(expected)
+        if port is None or not 1 <= port <= 65535:
+            raise ValueError(f"{expected}, with a port from 1 to 65535")
+    return ", ".join(parts)
+
+
+def _queue_name(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= 255
+        or any(ch.isspace() or not ch.isprintable() for ch in value)
+    ):
+        raise ValueError("a queue name of 1 to 255 characters without spaces, such as inbound")
+    return value
+
+
+def _plain(max_len: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > max_len or not value.isprintable():
+            raise ValueError(f'text of up to {max_len} characters, or "" for none')
+        return value
+
+    return check
+
+
+def _private_file(value: Any) -> str:
+    """A secret's file: it must exist and be readable by its owner only (chmod 600)."""
+    path: str = _optional_file(value)
+    if path:
+        mode = Path(path).expanduser().stat().st_mode
+        if mode & 0o077:
+            raise ValueError(
+                f'a file readable by its owner only (it is {mode & 0o777:o}: chmod 600 it), or ""'
+            )
+    return path
+
+
 def _reader(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError('a reader name, or "" for the first reader holding a card')
@@ -169,6 +222,15 @@ class Settings:
     update_existing_after_days: int = 14
     consent_url: str = ""  # the Spine's sync endpoint for consent; "" = <mhs_url>sync-service
     pds_sync: bool = True  # PDS synchronisation before each summary (docs/pds.md)
+    # Asynchronous mode (wait_for_response = false): the MHS adaptor's inbound queue.
+    queue_brokers: str = "amqp://127.0.0.1:5672"
+    queue_name: str = "inbound"
+    queue_user: str = ""
+    queue_password: str = ""
+    queue_password_file: str = ""
+    queue_ca_bundle: str = ""
+    ack_timeout: float = 300.0
+    max_awaiting: int = 2000
 
 
 # (section, key) -> (attribute, validator). The file's layout, in the order it is written.
@@ -196,6 +258,14 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
     ("consent", "sync_url"): ("consent_url", _optional_url),
     ("pds", "synchronise"): ("pds_sync", _bool),
+    ("queue", "brokers"): ("queue_brokers", _brokers),
+    ("queue", "name"): ("queue_name", _queue_name),
+    ("queue", "user"): ("queue_user", _plain(255)),
+    ("queue", "password"): ("queue_password", _plain(255)),
+    ("queue", "password_file"): ("queue_password_file", _private_file),
+    ("queue", "ca_bundle"): ("queue_ca_bundle", _optional_file),
+    ("queue", "ack_timeout"): ("ack_timeout", _float_range(1, 86_400)),
+    ("queue", "max_awaiting"): ("max_awaiting", _int_range(1, 1_000_000)),
 }
 _BY_ATTR = {attr: (section, key, check) for (section, key), (attr, check) in SCHEMA.items()}
 assert set(_BY_ATTR) == {f.name for f in fields(Settings)}
@@ -245,6 +315,8 @@ def _check_consistency(settings: Settings) -> None:
         raise SettingsError(
             "[spine] client_cert and client_key: expected both set (mutual TLS) or both empty"
         )
+    if settings.queue_password and settings.queue_password_file:
+        raise SettingsError("[queue] password and password_file: expected one of them, not both")
     if settings.backoff_max < settings.backoff_base:
         raise SettingsError(
             f"[retry] backoff_max = {settings.backoff_max:g}: expected at least backoff_base "

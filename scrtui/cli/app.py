@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
 from scrtui.paths import resolve_home
@@ -25,6 +26,10 @@ def register(sub: Subcommands) -> None:
         "demo", help="open the app on a demo practice, the bundled simulator and a simulated card"
     )
     demo.add_argument("--patients", type=int, default=DEMO_PATIENTS, metavar="N")
+    demo.add_argument(
+        "--async", dest="async_mode", action="store_true",
+        help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
+    )  # fmt: skip
     demo.set_defaults(func=run_demo_command)
 
 
@@ -100,14 +105,21 @@ def run_demo_command(args: argparse.Namespace) -> int:
         seed_practice(ctx.settings, args.patients, seed=1)
     chosen = demo_rejections(ctx.settings, DEMO_REJECTIONS + len(DEMO_PDS_KINDS))
     rejected, pds_differ = chosen[:DEMO_REJECTIONS], chosen[DEMO_REJECTIONS:]
+    sim_args = (["--reject", ",".join(rejected)] if rejected else []) + demo_pds_args(pds_differ)
+    broker = private_broker(ctx.home.root) if args.async_mode else None
+    if broker is not None:
+        sim_args += ["--queue-url", broker.url]
     # The simulator logs into the demo's own home, never the real practice's.
     process, url = start_simulator_process(
-        (["--reject", ",".join(rejected)] if rejected else []) + demo_pds_args(pds_differ),
-        env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)},
+        sim_args, env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)}
     )
     try:
         try:
-            ctx.settings = with_changes(ctx.settings, mhs_url=url, card_backend="simulated")
+            ctx.settings = with_changes(
+                ctx.settings, mhs_url=url, card_backend="simulated", wait_for_response=True
+            )
+            if broker is not None:
+                ctx.settings = async_settings(ctx.settings, broker)
         except SettingsError as exc:
             raise CliError(str(exc), EXIT_REFUSED) from None
         save(ctx.home.settings_path, ctx.settings)
@@ -119,3 +131,5 @@ def run_demo_command(args: argparse.Namespace) -> int:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if broker is not None:
+            broker.stop()

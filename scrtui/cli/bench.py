@@ -17,6 +17,10 @@ def register(sub: Subcommands) -> None:
         "--without-pds", action="store_true",
         help="also run with PDS synchronisation off, and print the drop it makes",
     )  # fmt: skip
+    p.add_argument(
+        "--async", dest="async_mode", action="store_true",
+        help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
+    )  # fmt: skip
     p.set_defaults(func=run_bench_command)
 
 

@@ -96,6 +96,16 @@ def register(subparsers: Subcommands) -> None:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
     add_pds_arguments(parser, _share, _non_negative)
+    parser.add_argument(
+        "--queue-url", action="append", default=[], metavar="AMQP_URL",
+        help="asynchronous mode: publish acknowledgements to this AMQP 1.0 broker (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--queue-name", default="inbound", help="the inbound queue's name")
+    parser.add_argument("--late-ack-share", type=_share, default=0, metavar="F")
+    parser.add_argument("--late-ack-seconds", type=_non_negative, default=0, metavar="S")
+    parser.add_argument("--duplicate-ack-share", type=_share, default=0, metavar="F")
+    parser.add_argument("--out-of-order-share", type=_share, default=0, metavar="F")
+    parser.add_argument("--foreign-share", type=_share, default=0, metavar="F")
     # Internal: set by start_simulator_process so the child dies with its parent.
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run_simulator)
@@ -118,6 +128,11 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         duplicate_id_ae=args.duplicate_id_ae,
         unavailable_share=args.unavailable_share,
         **pds_config(args),
+        late_ack_share=args.late_ack_share,
+        late_ack_seconds=args.late_ack_seconds,
+        duplicate_ack_share=args.duplicate_ack_share,
+        out_of_order_share=args.out_of_order_share,
+        foreign_share=args.foreign_share,
     )
 
 
@@ -156,7 +171,7 @@ async def _serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
-    app = create_app(config_from_args(args))
+    app = create_app(config_from_args(args), args.queue_url or None, args.queue_name)
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, handler_cancellation=True, shutdown_timeout=2
     )

@@ -261,7 +261,9 @@ def progress_line(s: Snapshot) -> str:
     return (
         f"{status}: checked {s.checked}/{s.total}; sent {c.get(Bucket.SENT, 0)}, failed "
         f"{c.get(Bucket.FAILED, 0)}, not required {c.get(Bucket.NOT_REQUIRED, 0)}, sending "
-        f"{c.get(Bucket.SENDING, 0)}; queued {s.queued}; {s.rate_per_second:.0f}/s; avg {avg}; "
+        f"{c.get(Bucket.SENDING, 0)}"
+        + (f" ({s.awaiting_ack} awaiting acknowledgement)" if s.awaiting_ack else "")
+        + f"; queued {s.queued}; {s.rate_per_second:.0f}/s; avg {avg}; "
         f"ETA {format_duration(s.eta)}"
     )
 

@@ -34,7 +34,7 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
-from scrtui.engine import kinds, pds_step
+from scrtui.engine import acks, kinds, pds_step
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
@@ -189,6 +189,8 @@ class UploadEngine:
         self.mark_commits = 0  # durable commits of message ids, and their total time
         self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
+        # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
+        self._acks: acks.AckTracker | None = None
 
     # ----- intents (from the UI or the CLI) -------------------------------------------------
 
@@ -242,6 +244,7 @@ class UploadEngine:
             fatal_message=self._fatal,
             outage_since=self._outage_since,
             next_check=self._next_check,
+            awaiting_ack=self._acks.count() if self._acks else 0,
         )
 
     # ----- the run ---------------------------------------------------------------------------
@@ -314,8 +317,22 @@ class UploadEngine:
         if kind.checks_pds and not self.settings.pds_sync:
             self._event("pds_off", f"Warning: {pds_step.OFF_WARNING}")
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
-        async with kinds.open_client(kind, self.settings, correlation_id) as client:
-            await self._pipeline(client, author, request.schedule)
+        # Only summaries go through the adaptor's asynchronous path; consent is a SOAP call.
+        self._acks = (
+            acks.for_settings(
+                self.settings, self._finalise, acks.requeue(self._queue, self._deferred), self.clock
+            )
+            if kind.transport is uploads.Transport.MHS
+            else None
+        )
+        try:
+            if self._acks is not None:
+                self._acks.start(asyncio.get_running_loop())
+            async with kinds.open_client(kind, self.settings, correlation_id) as client:
+                await self._pipeline(client, author, request.schedule)
+        finally:
+            if self._acks is not None:
+                await self._acks.close()
         return self._finish(run.id)
 
     async def _pipeline(self, client: MhsClient, author: Author, schedule: Schedule) -> None:
@@ -328,6 +345,8 @@ class UploadEngine:
             self._task(self._send_loop(client, limiter), f"sender-{i}")
             for i in range(self.settings.concurrency)
         ]
+        if self._acks is not None:
+            tasks.append(self._task(self._acks.watch(self.tick), "acknowledgements"))
         try:
             await self._finished.wait()
         finally:
@@ -541,6 +560,8 @@ class UploadEngine:
         if not await self._pds_passed(client, job):
             return
         self._unsent.pop(job.item.patient_id, None)
+        if self._acks is not None and self._acks.intercept(job):
+            return  # its acknowledgement is here, or on its way from before a crash
         payload = self._payload(job, self.clock())
         if payload is None:
             return
@@ -558,7 +579,9 @@ class UploadEngine:
     def _handle(self, client: MhsClient, job: Job, result: SendResult) -> None:
         now = self.clock()
         outcome = result.outcome
-        if outcome is Outcome.SENT:
+        if self._acks is not None and self._acks.took(job, result):
+            pass  # 202: the Spine's acknowledgement comes from the queue
+        elif outcome is Outcome.SENT:
             # A note (error_code/text) when the Spine said it already holds this message id.
             self._finalise_job(job, Bucket.SENT, result.error_code, result.error_text, result, now)
         elif outcome is Outcome.REJECTED:
@@ -676,6 +699,8 @@ class UploadEngine:
         # Raises with the batch still held: nothing is dropped if the write fails.
         upload_state.record_outcomes(batch, self._run_id, self._kind.id)
         self._outcomes = []
+        if self._acks is not None:
+            self._acks.committed(batch)
         self.max_flush_ms = max(self.max_flush_ms, (time.perf_counter() - started) * 1000)
         # Counters move only once the database holds the outcome.
         for o in batch:
@@ -766,6 +791,8 @@ class UploadEngine:
             return RunStatus.PAUSED, "paused by the user: press Resume to continue"
         if self._outage:
             return RunStatus.PAUSED, "MHS unreachable: checking its health, will continue"
+        if self._acks is not None:
+            return self._acks.hold()
         return None
 
     def _begin(self, now: datetime) -> None:

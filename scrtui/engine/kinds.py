@@ -3,6 +3,7 @@ which client carries its messages, how one is built, and the local change made a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from scrtui.domain.consent import DISSENT_PERMISSION
@@ -18,7 +19,8 @@ from scrtui.store import consent_changes
 
 def open_client(kind: UploadKind, settings: Settings, correlation_id: str) -> MhsClient:
     if kind.transport is Transport.CONSENT:
-        return ConsentClient(settings, correlation_id)
+        # The consent service answers on the call itself, whatever the MHS mode.
+        return ConsentClient(replace(settings, wait_for_response=True), correlation_id)
     return MhsClient(settings, correlation_id)
 
 

@@ -14,9 +14,16 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
-from scrtui.store.models import ALL_MODELS, ConsentChange, SchemaInfo, Upload, database
+from scrtui.store.models import (
+    ALL_MODELS,
+    AwaitingAck,
+    ConsentChange,
+    SchemaInfo,
+    Upload,
+    database,
+)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -56,10 +63,16 @@ def _uploads_by_kind(db: SqliteDatabase) -> None:
     ConsentChange.create_table(safe=True)  # a new table: as the model defines it
 
 
+def _awaiting_ack_table(db: SqliteDatabase) -> None:
+    """Asynchronous mode (issue 15): messages awaiting their acknowledgement from the queue."""
+    db.create_tables([AwaitingAck], safe=True)
+
+
 # version -> function that upgrades a database from that version to the next one.
 MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
     1: _index_run_patient,
     2: _uploads_by_kind,
+    3: _awaiting_ack_table,
 }
 
 PRAGMAS = {

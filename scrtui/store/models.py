@@ -193,6 +193,15 @@ class ConsentChange(Base):
     at = DateTimeField()
 
 
+class AwaitingAck(Base):
+    """Asynchronous mode: a message the MHS adaptor took (202) whose acknowledgement is to come
+    from its inbound queue. Kept after the answer, so a redelivered answer is known as ours."""
+
+    message_id = CharField(primary_key=True)
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", index=True)
+    sent_at = DateTimeField()
+
+
 ALL_MODELS: tuple[type[Base], ...] = (
     SchemaInfo,
     Practice,
@@ -208,4 +217,5 @@ ALL_MODELS: tuple[type[Base], ...] = (
     PatientUpload,
     Attempt,
     ConsentChange,
+    AwaitingAck,
 )

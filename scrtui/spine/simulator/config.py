@@ -43,6 +43,12 @@ class SimulatorConfig:
     pds_error_500_share: float = 0  # the adaptor's 500 for a Spine SOAP fault
     pds_latency_ms: float = 0
     pds_refuse_asid: bool = False  # answer as if from-asid were missing (400)
+    # Asynchronous mode (simulator/queue.py): faults of the acknowledgements on the queue.
+    late_ack_share: float = 0  # published late_ack_seconds after the 202
+    late_ack_seconds: float = 0
+    duplicate_ack_share: float = 0  # published twice
+    out_of_order_share: float = 0  # held back a moment, so later ones overtake it
+    foreign_share: float = 0  # followed by a message that is not an answer to us
 
 
 _SHARES = (
@@ -53,6 +59,10 @@ _SHARES = (
     "bad_ack_share",
     "unavailable_share",
     "pds_error_500_share",
+    "late_ack_share",
+    "duplicate_ack_share",
+    "out_of_order_share",
+    "foreign_share",
 )
 NHS_LISTS = ("reject_nhs_numbers", "too_large_nhs_numbers")
 
@@ -89,6 +99,8 @@ def config_changes(data: Any) -> dict[str, Any]:
     for key, value in data.items():
         if key in _SHARES:
             changes[key] = _number(key, value, 0, 1)
+        elif key == "late_ack_seconds":
+            changes[key] = _number(key, value, 0, 86_400)
         elif key in ("latency_ms", "slow_seconds", "pds_latency_ms"):
             changes[key] = _number(key, value, 0, 3600 if key == "slow_seconds" else 3_600_000)
         elif key in NHS_LISTS:

@@ -44,9 +44,12 @@ async def running_simulator(
     port: int = 0,
     *,
     ssl_context: ssl.SSLContext | None = None,
+    queue_urls: list[str] | None = None,
+    queue_name: str = "inbound",
 ) -> AsyncIterator[RunningSimulator]:
-    """Serve the simulator on this event loop until the block ends (https with ssl_context)."""
-    app = create_app(config or SimulatorConfig())
+    """Serve the simulator on this event loop until the block ends (https with ssl_context;
+    acknowledgements of asynchronous sends published to `queue_urls`)."""
+    app = create_app(config or SimulatorConfig(), queue_urls, queue_name)
     # handler_cancellation: a client that gives up (timeout) cancels a slow handler, so
     # shutdown does not wait out slow_seconds.
     runner = web.AppRunner(

@@ -35,7 +35,10 @@ from scrtui.spine.simulator.config import SimulatorConfig, config_changes
 from scrtui.spine.simulator.consent import consent_stats
 from scrtui.spine.simulator.judge import judge
 from scrtui.spine.simulator.pds_room import answer_query, soap_fault
+from scrtui.spine.simulator.queue import AckPublisher, publish_answer
 from scrtui.spine.simulator.state import STATE, SimulatorState
+
+PUBLISHER = web.AppKey("publisher", AckPublisher)
 
 # The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
 _SPINE_FAULT_BODY = orjson.dumps(
@@ -141,6 +144,9 @@ async def _mhs(request: web.Request) -> web.Response:
         return _text(refused.status, refused.text, headers)
     answer = _answer_for(state, payload, message_id, request.headers.get("from-asid", ""))
     if not wait:
+        publisher = request.app.get(PUBLISHER)
+        if publisher is not None:  # asynchronous mode: the acknowledgement goes to the queue
+            publish_answer(publisher, state, message_id, headers["Correlation-Id"], answer)
         return web.Response(status=202, headers=headers)
     ref = message_id
     if state.chance(state.config.bad_ack_share):
@@ -181,6 +187,9 @@ async def get_stats(request: web.Request) -> web.Response:
     state = request.app[STATE]
     nhs = request.query.get("nhs")
     data = state.nhs_stats(nhs) if nhs is not None else {**state.stats(), **consent_stats(state)}
+    publisher = request.app.get(PUBLISHER)
+    if publisher is not None and nhs is None:
+        data["queue"] = {**vars(publisher.stats), "pending": publisher.pending()}
     return web.Response(body=orjson.dumps(data), content_type="application/json")
 
 
@@ -205,9 +214,20 @@ def _loggable(changes: Mapping[str, Any]) -> dict[str, Any]:
     return {k: sorted(v) if isinstance(v, set) else v for k, v in changes.items()}
 
 
-def create_app(config: SimulatorConfig) -> web.Application:
+def create_app(
+    config: SimulatorConfig, queue_urls: list[str] | None = None, queue_name: str = "inbound"
+) -> web.Application:
+    """`queue_urls`: publish acknowledgements of asynchronous sends to that broker."""
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[STATE] = SimulatorState(config)
+    if queue_urls:
+        publisher = AckPublisher(queue_urls, queue_name)
+        app[PUBLISHER] = publisher
+
+        async def close_publisher(_app: web.Application) -> None:
+            await asyncio.to_thread(publisher.close)
+
+        app.on_cleanup.append(close_publisher)
     app.router.add_post("/", post_message)
     app.router.add_get("/healthcheck", healthcheck)
     app.router.add_get("/stats", get_stats)

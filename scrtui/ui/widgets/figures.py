@@ -12,11 +12,19 @@ from .. import text as t
 def figures_text(snapshot: Snapshot) -> str:
     rows = (
         ("Average upload time per patient", t.average_time(snapshot.avg_seconds_per_patient)),
-        ("Messages sent to the queue", f"{snapshot.queued:,}"),
+        _sent_row(snapshot),
         ("Rate", t.rate(snapshot.rate_per_second)),
         ("Time left (ETA)", t.eta(snapshot.eta)),
     )
     return "\n".join(f"{label:<32}{value}" for label, value in rows)
+
+
+def _sent_row(snapshot: Snapshot) -> tuple[str, str]:
+    """Asynchronous mode adds how many still await the Spine's acknowledgement, on the same
+    line (the figures column is about 47 characters wide at 80 columns)."""
+    if snapshot.awaiting_ack:
+        return "Queued / awaiting ack", f"{snapshot.queued:,} / {snapshot.awaiting_ack:,}"
+    return "Messages sent to the queue", f"{snapshot.queued:,}"
 
 
 class RunFigures(Static):
