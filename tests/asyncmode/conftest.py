@@ -80,6 +80,9 @@ async def async_sim(
 
 
 @pytest.fixture
-async def asim(broker: Broker, queue_name: str, seeded: Home) -> AsyncIterator[AsyncSim]:
-    async for sim in async_sim(broker.url, queue_name, practice=seeded.db_path):
+async def asim(
+    broker: Broker, queue_name: str, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncSim]:
+    practice: Home = request.getfixturevalue("home")  # the engine tests' practice home
+    async for sim in async_sim(broker.url, queue_name, practice=practice.db_path):
         yield sim
