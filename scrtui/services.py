@@ -184,14 +184,25 @@ class Services(Protocol):
         """Demo only: unblock the simulated card (what the Registration Authority does)."""
 
     # SCR Reporter
-    async def report_count(self, bucket: Bucket | None, search: str = "") -> int: ...
+    # Each reads one upload's outcome rows (scrtui/domain/uploads.py KINDS; its `upload` id).
+    async def report_count(
+        self, bucket: Bucket | None, search: str = "", upload: str = "initial"
+    ) -> int: ...
     async def report_page(
-        self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
+        self,
+        bucket: Bucket | None,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: str = "initial",
     ) -> list[PatientRow]: ...
-    async def reason_counts(self) -> list[ReasonCount]:
+    async def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
         """Failed and Not Required patients counted per reason (the reporter's summary)."""
 
-    async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+    async def export_report(
+        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+    ) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
 
     async def consent_changes(self) -> list[ConsentChange]:

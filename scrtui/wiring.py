@@ -12,7 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
-from scrtui.domain import nhs_number, pds_match
+from scrtui.domain import nhs_number, pds_match, uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
@@ -207,36 +207,50 @@ class AppServices:
     # ----- SCR Reporter ----------------------------------------------------------------------
 
     @off_loop
-    def report_count(self, bucket: Bucket | None, search: str = "") -> int:
-        return report.count_rows(bucket, search or None)
+    def report_count(self, bucket: Bucket | None, search: str = "", upload: str = "initial") -> int:
+        return report.count_rows(bucket, search or None, uploads.kind(upload).id)
 
     @off_loop
     def report_page(
-        self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
+        self,
+        bucket: Bucket | None,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: str = "initial",
     ) -> list[PatientRow]:
-        return [
-            _patient_row(r)
-            for r in report.report_rows(bucket, search or None, order, offset, limit)
-        ]
+        rows = report.report_rows(
+            bucket, search or None, order, offset, limit, kind=uploads.kind(upload).id
+        )
+        return [_patient_row(r) for r in rows]
 
     @off_loop
-    def reason_counts(self) -> list[ReasonCount]:
+    def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
         return [
             ReasonCount(bucket, code, pds_match.summary_text(code, text), n)
-            for bucket, code, text, n in report.reason_counts()
+            for bucket, code, text, n in report.reason_counts(uploads.kind(upload).id)
         ]
 
     @off_loop
-    def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
+    def export_report(
+        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+    ) -> str:
+        kind = uploads.kind(upload)
         exports = self.home.root / "exports"
         exports.mkdir(mode=0o700, exist_ok=True)
         label = bucket.value if bucket else "all"
-        path = exports / f"scr-report-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        path = exports / f"scr-report-{kind.id}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
         try:
-            rows = report.export_csv(path, bucket, search or None, order)
+            rows = report.export_csv(path, bucket, search or None, order, kind=kind.id)
         except OSError as exc:
             raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
-        self._note("report_exported", f"Exported {rows} rows ({label}) to {path}", rows=rows)
+        self._note(
+            "report_exported",
+            f"Exported {rows} rows ({kind.label}, {label}) to {path}",
+            rows=rows,
+            upload=kind.id,
+        )
         return str(path)
 
     @off_loop

@@ -84,6 +84,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
             ("F11", "Failed and Not Required counted per reason"),
             ("F12", "All patients (with each patient's bucket)"),
             ("ctrl+o", "Sort: NHS number, reason, name (in turn)"),
+            ("ctrl+t", "Next upload's patients (the five uploads in turn; the title names it)"),
             ("/, ctrl+f", "Search by NHS number or name (the list follows as you type)"),
             ("Enter, Down", "In the search box: back to the list"),
             ("Space", "Mark or unmark the highlighted patient (list only)"),

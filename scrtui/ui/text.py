@@ -417,11 +417,13 @@ def mark_all_message(marked: int, total: int) -> str:
     return f"Marked {patients(marked)} in this view."
 
 
-def group_saved_message(name: str, members: int) -> str:
+def group_saved_message(name: str, members: int, upload: str = "") -> str:
+    """`upload`: the label of the upload whose patients these were (the SCR Reporter's)."""
+    where = f"{upload} > " if upload else ""
     return (
         f'Group "{name}" now has {patients(members)}.\n\n'
-        "To resend to just them: GP Summary Bulk Uploads > Failed (or Rerun), and choose "
-        f'"{name}" as the Group Name.'
+        f"To resend to just them: GP Summary Bulk Uploads > {where}Failed (or Rerun), and "
+        f'choose "{name}" as the Group Name.'
     )
 
 

@@ -20,7 +20,9 @@ NOT_REQUIRED_REASONS = (
     ("NR06", "Patient has dissented from an SCR (9Ndo)"),
     ("NR01", "Not permanently registered"),
 )
-EXPORT_PATH = "/home/admin/.local/share/scrtui/exports/scr-report-failed-20260501-093000.csv"
+EXPORT_PATH = (
+    "/home/admin/.local/share/scrtui/exports/scr-report-initial-failed-20260501-093000.csv"
+)
 LOG_LINES = [
     "01/05/2026 09:00:00 [Dr Ann Smith, R8000] Initial Upload - Run by Dr Ann Smith; group all "
     "patients; Start immediately; 300 patients to check",
@@ -93,24 +95,29 @@ class FakeAfterUpload(FakeServices):
         self.buckets = [outcome(i) for i in range(self.patients)]
         self.user_groups.setdefault("FIXED0501", ("Corrected after the May run", [8, 24, 47]))
         self.saved: list[tuple[str, str, list[int], str]] = []
-        self.exports: list[tuple[Bucket | None, str, str]] = []
+        self.exports: list[tuple[Bucket | None, str, str, str]] = []
 
     # ----- SCR Reporter ------------------------------------------------------------------------
 
-    async def reason_counts(self) -> list[ReasonCount]:
+    async def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
         counts: dict[tuple[Bucket, str | None, str | None], int] = {}
-        for row in self.rows():
+        for row in self.rows(upload):
             if row.bucket in (Bucket.FAILED, Bucket.NOT_REQUIRED):
                 key = (row.bucket, row.reason_code, row.reason_text)
                 counts[key] = counts.get(key, 0) + 1
         ordered = sorted(counts.items(), key=lambda kv: (kv[0][0] is Bucket.NOT_REQUIRED, -kv[1]))
         return [ReasonCount(*key, n) for key, n in ordered]
 
-    def rows(self) -> list[PatientRow]:
+    def rows(self, upload: str = "initial") -> list[PatientRow]:
+        """The other uploads never ran here: every patient is Unprocessed in them."""
+        if upload != "initial":
+            return [fixed_row(i, Bucket.UNPROCESSED) for i in range(len(self.buckets))]
         return [fixed_row(i, bucket) for i, bucket in enumerate(self.buckets)]
 
-    def _view(self, bucket: Bucket | None, search: str, order: str) -> list[PatientRow]:
-        rows = [r for r in self.rows() if bucket is None or r.bucket is bucket]
+    def _view(
+        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+    ) -> list[PatientRow]:
+        rows = [r for r in self.rows(upload) if bucket is None or r.bucket is bucket]
         for word in search.lower().split():
             rows = [
                 r
@@ -123,17 +130,27 @@ class FakeAfterUpload(FakeServices):
             rows.sort(key=lambda r: (r.name.lower(), r.patient_id))
         return rows
 
-    async def report_count(self, bucket: Bucket | None, search: str = "") -> int:
-        return len(self._view(bucket, search, "nhs"))
+    async def report_count(
+        self, bucket: Bucket | None, search: str = "", upload: str = "initial"
+    ) -> int:
+        return len(self._view(bucket, search, "nhs", upload))
 
     async def report_page(
-        self, bucket: Bucket | None, search: str, order: str, offset: int, limit: int
+        self,
+        bucket: Bucket | None,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: str = "initial",
     ) -> list[PatientRow]:
-        return self._view(bucket, search, order)[offset : offset + limit]
+        return self._view(bucket, search, order, upload)[offset : offset + limit]
 
-    async def export_report(self, bucket: Bucket | None, search: str, order: str) -> str:
-        self.exports.append((bucket, search, order))
-        return EXPORT_PATH
+    async def export_report(
+        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+    ) -> str:
+        self.exports.append((bucket, search, order, upload))
+        return EXPORT_PATH.replace("-initial-", f"-{upload}-")
 
     async def consent_changes(self) -> list[ConsentChange]:
         return list(CONSENT_CHANGES)

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from textual.widgets import DataTable, Input, RichLog, Static
 
+from scrtui.domain import uploads
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
 from scrtui.services import UploadRequest
@@ -211,9 +212,9 @@ async def test_reporter_search_waits_for_typing_to_pause(
         counted: list[str] = []
         real_count = services.report_count
 
-        async def count(bucket, search=""):
+        async def count(bucket, search="", upload="initial"):
             counted.append(search)
-            return await real_count(bucket, search)
+            return await real_count(bucket, search, upload)
 
         monkeypatch.setattr(services, "report_count", count)
         async with app.run_test() as pilot:
@@ -428,6 +429,88 @@ async def test_fix_and_resend_loop_through_the_ui(seeded_home: Path, tmp_path: P
                 r.patient_id for r in await services.report_page(Bucket.SENT, "", "nhs", 0, 1000)
             }
             assert {r.patient_id for r in failed} <= sent
+
+
+async def test_reporter_shows_each_upload_its_own_rows(seeded_home: Path, tmp_path: Path):
+    """An Initial Upload with AE rejections, then a Bulk Update rejecting other patients: the
+    Reporter's ctrl+t goes from one upload's rows to the next, and every view, the counts by
+    reason, marks, the saved group and the export are that upload's (issue 14)."""
+    update = uploads.BULK_UPDATE
+    async with real_services(seeded_home, tmp_path) as services:
+        initial_failed = await run_with_rejections(services)
+        sent = await services.report_page(Bucket.SENT, "", "nhs", 0, 3)
+        await control(services, reject_nhs_numbers=[r.nhs_number.replace(" ", "") for r in sent])
+        await services.run_upload(UploadRequest(Mode.RUN, Schedule(), upload=update))
+        await control(services, reject_nhs_numbers=[])
+        update_failed = await services.report_page(Bucket.FAILED, "", "nhs", 0, 100, update)
+        assert [r.nhs_number for r in update_failed] == [r.nhs_number for r in sent]
+        # A Bulk Update goes only over a summary this practice sent: the Initial Upload's
+        # Failed are Not Required in it (NR08), a reason the Initial Upload never gives.
+        update_reasons = {c.reason_code for c in await services.reason_counts(update)}
+        initial_reasons = {c.reason_code for c in await services.reason_counts()}
+        assert "NR08" in update_reasons and "NR08" not in initial_reasons
+        update_nr = await services.report_count(Bucket.NOT_REQUIRED, "", update)
+
+        app = real_app(services)
+        async with app.run_test() as pilot:
+            await open_tool(pilot, "r", ReporterScreen)  # the chosen upload: Initial
+            screen = reporter(app)
+            assert text_of(app, "#report-title").startswith("SCR Reporter - Initial Upload ")
+            assert [r.nhs_number for r in screen.table.rows_loaded] == initial_failed
+            await pilot.press("a")
+            await wait_for(pilot, lambda: len(screen.marks) == len(initial_failed))
+
+            await pilot.press("ctrl+t")  # Bulk Update: the Initial Upload's marks are dropped
+            await wait_for(pilot, lambda: screen.upload == update and table_ready(app))
+            assert text_of(app, "#report-title").startswith("SCR Reporter - Bulk Update ")
+            assert not screen.marks
+            assert f"{len(initial_failed)} patients unmarked" in text_of(app, "#report-info")
+            assert [r.nhs_number for r in screen.table.rows_loaded] == [r.nhs_number for r in sent]
+            await pilot.press("a", "g")  # its Failed, to a group for its Failed option
+            await wait_for(pilot, lambda: on(app, GroupFormModal))
+            await pilot.press(*"UPDFAIL", "f2")
+            await wait_for(pilot, lambda: on(app, MessageModal))
+            assert "Bulk Update > Failed (or Rerun)" in app.screen.text
+            members = await services.group_members("UPDFAIL")
+            assert [m.patient_id for m in members] == [r.patient_id for r in update_failed]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: on(app, ReporterScreen))
+
+            await pilot.press("f6")
+            await wait_for(pilot, lambda: screen.bucket == "not_required" and table_ready(app))
+            assert screen.table.total == update_nr
+            assert "NR08" in {r.reason_code for r in screen.table.rows_loaded}
+            await pilot.press("f11")
+            await wait_for(pilot, lambda: on(app, MessageModal))
+            assert app.screen.dialog_title.startswith("Bulk Update: ")
+            assert "NR08" in app.screen.text
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: on(app, ReporterScreen))
+            await pilot.press("x")
+            await wait_for(pilot, lambda: on(app, MessageModal))
+            path = Path(next(x for x in app.screen.text.splitlines() if x.endswith(".csv")))
+            assert path.name.startswith("scr-report-bulk-update-not_required-")
+            lines = path.read_text().splitlines()
+            assert len(lines) == 1 + update_nr
+            assert all(",not_required," in line for line in lines[1:])
+            assert any(",NR08," in line for line in lines[1:])
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: on(app, ReporterScreen))
+
+            for _ in range(len(uploads.KINDS) - 1):  # round to the Initial Upload again
+                await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: screen.upload == uploads.INITIAL and table_ready(app))
+            assert "NR08" not in {r.reason_code for r in screen.table.rows_loaded}
+            assert screen.table.total == await services.report_count(Bucket.NOT_REQUIRED)
+            await pilot.press("escape")
+
+            # Chosen on the Bulk Transmission screen: the Reporter opens on it.
+            app.choose_upload(update)
+            await open_tool(pilot, "r", ReporterScreen)
+            assert reporter(app).upload == update
+            assert [r.nhs_number for r in reporter(app).table.rows_loaded] == [
+                r.nhs_number for r in sent
+            ]
 
 
 # ----- Patient Groups ------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """SCR Reporter: who was not sent, and why; mark them, save them to a patient group, export.
 
-The patients of one bucket (Failed first) in a table filled page by page; the search box
-narrows it as you type (after a short pause, not per key); the order is NHS number, reason or
-name. Space marks a patient, `a` marks the whole view (up to MARK_ALL_LIMIT), `g` saves the
-marked patients to a new or existing group: Initial Upload > Failed (or Rerun) with that group
-then resends to just them.
+One bulk upload's patients (each upload keeps its own outcome per patient; ctrl+t goes to the
+next upload, starting from the one chosen on the Bulk Transmission screen), one bucket of them
+(Failed first) in a table filled page by page; the search box narrows it as you type (after a
+short pause, not per key); the order is NHS number, reason or name. Space marks a patient, `a`
+marks the whole view (up to MARK_ALL_LIMIT), `g` saves the marked patients to a new or existing
+group: that upload's Failed (or Rerun) with that group then resends to just them.
 
 Letters act only while the table has focus (the search box takes letters as text); the bucket,
 order and search keys are F-keys and ctrl chords, so they also work while typing.
@@ -21,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from scrtui.domain.records import Bucket
+from scrtui.domain.uploads import KINDS
 from scrtui.services import REPORT_ORDERS, GroupInfo, PatientRow, ServiceError
 
 from .. import text as t
@@ -70,6 +72,8 @@ class ReporterScreen(ToolScreen):
         Binding("f11", "reasons", "By reason", show=False),
         Binding("f12", "bucket('all')", "All patients", show=False),
         Binding("ctrl+o", "sort", "Sort", key_display="^O"),
+        # The title line names the upload and this key: the footer is full at 80 columns.
+        Binding("ctrl+t", "next_upload", "Upload", key_display="^T", show=False),
         Binding("/", "search", "Search"),
         Binding("ctrl+f", "search", "Search", show=False),
         Binding("space", "mark", "Mark", key_display="Space"),
@@ -83,9 +87,11 @@ class ReporterScreen(ToolScreen):
         Binding("down", "into_table", "Results", show=False),
     ]
 
-    def __init__(self, bucket: str = Bucket.FAILED.value) -> None:
+    def __init__(self, bucket: str = Bucket.FAILED.value, upload: str | None = None) -> None:
+        """`upload` None: the one chosen on the Bulk Transmission screen (else Initial)."""
         super().__init__()
         self.bucket = bucket
+        self.upload = upload or ""
         self.search = ""
         self.order = "nhs"
         self.marks: set[int] = set()
@@ -96,7 +102,10 @@ class ReporterScreen(ToolScreen):
     # ----- layout ------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        yield Static("SCR Reporter", classes="tool-title")
+        if self.upload not in KINDS:
+            chosen = host(self).chosen_upload
+            self.upload = chosen if chosen in KINDS else next(iter(KINDS))
+        yield Static("", id="report-title", classes="tool-title", markup=False)
         yield Static("", id="bucket-bar", markup=False)
         with Horizontal(id="search-row"):
             yield Static("Search", classes="label")
@@ -124,6 +133,10 @@ class ReporterScreen(ToolScreen):
         return self.query_one("#report-search", Input)
 
     def _render_bar(self) -> None:
+        set_text(
+            self.query_one("#report-title", Static),
+            f"SCR Reporter - {KINDS[self.upload].label} (^T: next upload)",
+        )
         bar = Text(no_wrap=True, overflow="crop")
         for index, (key, value) in enumerate(BUCKET_KEYS):
             if index:
@@ -137,11 +150,13 @@ class ReporterScreen(ToolScreen):
 
     def _load(self) -> None:
         services = host(self).services
-        bucket, search, order = bucket_of(self.bucket), self.search, self.order
+        bucket, search, order, upload = bucket_of(self.bucket), self.search, self.order, self.upload
         self._note = ""
         self.table.show_view(
-            lambda: services.report_count(bucket, search),
-            lambda offset, limit: services.report_page(bucket, search, order, offset, limit),
+            lambda: services.report_count(bucket, search, upload),
+            lambda offset, limit: services.report_page(
+                bucket, search, order, offset, limit, upload
+            ),
         )
         self._render_info()
 
@@ -219,14 +234,33 @@ class ReporterScreen(ToolScreen):
     @work(exclusive=True, group="reasons", exit_on_error=False)
     async def action_reasons(self) -> None:
         """Failed and Not Required counted per reason, without paging through them."""
+        upload = self.upload
         try:
-            counts = await host(self).services.reason_counts()
+            counts = await host(self).services.reason_counts(upload)
         except Exception as exc:
             self._set_note(f"Cannot read the report: {exc}", "error")
             return
         self.app.push_screen(
-            MessageModal("Failed and Not Required by reason", t.reason_summary(counts))
+            MessageModal(
+                f"{KINDS[upload].label}: Failed and Not Required by reason",
+                t.reason_summary(counts),
+            )
         )
+
+    def action_next_upload(self) -> None:
+        """The next bulk upload's patients, in the same bucket, search and order. The marks
+        were patients of the previous upload's view: they are dropped, and the note says so."""
+        ids = list(KINDS)
+        self.upload = ids[(ids.index(self.upload) + 1) % len(ids)]
+        dropped = len(self.marks)
+        if dropped:
+            self.marks.clear()
+            self.table.refresh_marks()
+            self.refresh_bindings()
+        self._render_bar()
+        self._load()
+        if dropped:
+            self._set_note(f"{KINDS[self.upload].label}: {t.patients(dropped)} unmarked.")
 
     def action_sort(self) -> None:
         self.order = REPORT_ORDERS[(REPORT_ORDERS.index(self.order) + 1) % len(REPORT_ORDERS)]
@@ -298,16 +332,18 @@ class ReporterScreen(ToolScreen):
         if self.table.view_pending:
             return
         self._set_note("Marking...")
-        self._mark_view(bucket_of(self.bucket), self.search, self.order)
+        self._mark_view(bucket_of(self.bucket), self.search, self.order, self.upload)
 
     @work(exclusive=True, group="mark-all", exit_on_error=False)
-    async def _mark_view(self, bucket: Bucket | None, search: str, order: str) -> None:
+    async def _mark_view(self, bucket: Bucket | None, search: str, order: str, upload: str) -> None:
         services = host(self).services
         try:
-            total = await services.report_count(bucket, search)
-            rows = await services.report_page(bucket, search, order, 0, t.MARK_ALL_LIMIT)
+            total = await services.report_count(bucket, search, upload)
+            rows = await services.report_page(bucket, search, order, 0, t.MARK_ALL_LIMIT, upload)
         except Exception as exc:
             self._set_note(f"Cannot read the view: {exc}", "error")
+            return
+        if upload != self.upload:  # ^T went to another upload meanwhile: not its patients
             return
         self.marks.update(row.patient_id for row in rows)
         self.table.refresh_marks()
@@ -354,18 +390,21 @@ class ReporterScreen(ToolScreen):
         self.table.refresh_marks()
         self._after_marks_changed()
         self.app.push_screen(
-            MessageModal("Patient group saved", t.group_saved_message(group.name, group.members))
+            MessageModal(
+                "Patient group saved",
+                t.group_saved_message(group.name, group.members, KINDS[self.upload].label),
+            )
         )
 
     def action_export(self) -> None:
         self._set_note("Exporting...")
-        self._export(bucket_of(self.bucket), self.search, self.order)
+        self._export(bucket_of(self.bucket), self.search, self.order, self.upload)
 
     @work(exclusive=True, group="export", exit_on_error=False)
-    async def _export(self, bucket: Bucket | None, search: str, order: str) -> None:
+    async def _export(self, bucket: Bucket | None, search: str, order: str, upload: str) -> None:
         services = host(self).services
         try:
-            path = await services.export_report(bucket, search, order)
+            path = await services.export_report(bucket, search, order, upload)
         except ServiceError as exc:
             self._set_note(str(exc), "error")
             return
