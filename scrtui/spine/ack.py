@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.parsers import expat
+
+from scrtui.spine.xml_names import child, children, local_name, path
 
 ACK_ROOT = "MCCI_IN010000UK13"
 ACK_TYPE_CODES = frozenset({"AA", "AE", "AR"})
@@ -64,29 +65,6 @@ class Ack:
         return (specific or errors)[0]
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _child(element: ET.Element, name: str) -> ET.Element | None:
-    for child in element:
-        if _local(child.tag) == name:
-            return child
-    return None
-
-
-def _children(element: ET.Element, name: str) -> Iterator[ET.Element]:
-    return (child for child in element if _local(child.tag) == name)
-
-
-def _path(element: ET.Element | None, *names: str) -> ET.Element | None:
-    for name in names:
-        if element is None:
-            return None
-        element = _child(element, name)
-    return element
-
-
 def _find_root(body: str | bytes) -> ET.Element:
     if not body or not body.strip():
         raise AckParseError("empty acknowledgement body")
@@ -102,23 +80,23 @@ def _find_root(body: str | bytes) -> ET.Element:
         # An encoding the declaration names but Python does not know, or a multi-byte one
         # expat cannot read: raised by ElementTree outside its ParseError.
         raise AckParseError(f"acknowledgement cannot be decoded ({exc})") from None
-    if _local(root.tag) == ACK_ROOT:
+    if local_name(root.tag) == ACK_ROOT:
         return root
     # Tolerate an envelope (SOAP, or a multipart's XML part) around exactly the ack.
     for element in root.iter():
-        if _local(element.tag) == ACK_ROOT:
+        if local_name(element.tag) == ACK_ROOT:
             return element
-    raise AckParseError(f"expected an {ACK_ROOT} acknowledgement, got <{_local(root.tag)}>")
+    raise AckParseError(f"expected an {ACK_ROOT} acknowledgement, got <{local_name(root.tag)}>")
 
 
 def _qualifier(code: ET.Element) -> str:
     """`<qualifier code="ER"/>` or `<qualifier><value code="ER"/></qualifier>`."""
-    qualifier = _child(code, "qualifier")
+    qualifier = child(code, "qualifier")
     if qualifier is None:
         return ""
     if qualifier.get("code"):
         return qualifier.get("code", "").strip()
-    value = _child(qualifier, "value")
+    value = child(qualifier, "value")
     return value.get("code", "").strip() if value is not None else ""
 
 
@@ -132,13 +110,13 @@ def _error(code: ET.Element, qualifier: str) -> AckError:
 
 def _errors(root: ET.Element, acknowledgement: ET.Element) -> tuple[AckError, ...]:
     found: list[AckError] = []
-    event = _child(root, "ControlActEvent")
-    for reason in _children(event, "reason") if event is not None else ():
-        code = _path(reason, "justifyingDetectedIssueEvent", "code")
+    event = child(root, "ControlActEvent")
+    for reason in children(event, "reason") if event is not None else ():
+        code = path(reason, "justifyingDetectedIssueEvent", "code")
         if code is not None:
             found.append(_error(code, _qualifier(code)))
-    for detail in _children(acknowledgement, "acknowledgementDetail"):
-        code = _child(detail, "code")
+    for detail in children(acknowledgement, "acknowledgementDetail"):
+        code = child(detail, "code")
         if code is not None:
             found.append(_error(code, detail.get("typeCode", "").strip() or _qualifier(code)))
     return tuple(found)
@@ -253,13 +231,13 @@ def parse_ack(body: str | bytes, expected_message_id: str) -> Ack:
 def parse_ack_tree(body: str | bytes, expected_message_id: str) -> Ack:
     """The full reader: every form and every error, with precise descriptions."""
     root = _find_root(body)
-    acknowledgement = _child(root, "acknowledgement")
+    acknowledgement = child(root, "acknowledgement")
     if acknowledgement is None:
         raise AckParseError(f"{ACK_ROOT} has no acknowledgement element")
     type_code = acknowledgement.get("typeCode", "").strip().upper()
     if type_code not in ACK_TYPE_CODES:
         raise AckParseError(f"acknowledgement typeCode {type_code!r} is not AA, AE or AR")
-    ref = _path(acknowledgement, "messageRef", "id")
+    ref = path(acknowledgement, "messageRef", "id")
     message_ref = (ref.get("root", "") if ref is not None else "").strip()
     if not message_ref:
         raise AckParseError("acknowledgement has no messageRef id")
@@ -268,8 +246,8 @@ def parse_ack_tree(body: str | bytes, expected_message_id: str) -> Ack:
         raise AckParseError(
             f"acknowledgement is for message {message_ref}, not {expected_message_id}"
         )
-    ack_id = _child(root, "id")
-    detail = _path(root, "ControlActEvent", "requestSuccessDetail", "detail")
+    ack_id = child(root, "id")
+    detail = path(root, "ControlActEvent", "requestSuccessDetail", "detail")
     return Ack(
         type_code=type_code,
         message_ref=message_ref,

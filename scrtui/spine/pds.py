@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scrtui.domain.pds_match import PDS_GENDERS, Demographics, PdsRecord
-from scrtui.spine.ack import _child, _children, _local, _path
 from scrtui.spine.message import ASID_OID, NHS_NUMBER_OID, attr, hl7_time
+from scrtui.spine.xml_names import child, children, local_name, path
 
 QUERY_INTERACTION_ID = "QUPA_IN000008UK02"
 SUCCESS_ROOT = "QUPA_IN000009UK03"
@@ -101,13 +101,13 @@ def _root(body: bytes | str) -> ET.Element:
     except (LookupError, ValueError) as exc:
         raise PdsReplyError(f"PDS reply cannot be decoded ({exc})") from None
     for element in root.iter():
-        if _local(element.tag) in (SUCCESS_ROOT, FAILURE_ROOT):
+        if local_name(element.tag) in (SUCCESS_ROOT, FAILURE_ROOT):
             return element
-    raise PdsReplyError(f"expected {SUCCESS_ROOT} or {FAILURE_ROOT}, got <{_local(root.tag)}>")
+    raise PdsReplyError(f"expected {SUCCESS_ROOT} or {FAILURE_ROOT}, got <{local_name(root.tag)}>")
 
 
 def _check_ref(root: ET.Element, message_id: str) -> None:
-    ref = _path(root, "acknowledgement", "messageRef", "id")
+    ref = path(root, "acknowledgement", "messageRef", "id")
     if ref is None:
         raise PdsReplyError("PDS reply has no acknowledgement/messageRef")
     if ref.get("root", "").strip().upper() != message_id.upper():
@@ -118,10 +118,10 @@ def parse_reply(body: bytes | str, message_id: str) -> PdsReply:
     """Read a PDS reply to the query `message_id`; PdsReplyError when it is not one."""
     root = _root(body)
     _check_ref(root, message_id)
-    if _local(root.tag) == FAILURE_ROOT:
+    if local_name(root.tag) == FAILURE_ROOT:
         return _failure(root)
-    response = _path(root, "ControlActEvent", "subject", "PDSResponse")
-    role = _path(response, "subject", "patientRole")
+    response = path(root, "ControlActEvent", "subject", "PDSResponse")
+    role = path(response, "subject", "patientRole")
     if role is None:
         raise PdsReplyError("PDS reply has no PDSResponse/subject/patientRole")
     return PdsReply(_record(role))
@@ -130,9 +130,9 @@ def parse_reply(body: bytes | str, message_id: str) -> PdsReply:
 def _failure(root: ET.Element) -> PdsReply:
     codes: list[str] = []
     texts: list[str] = []
-    event = _child(root, "ControlActEvent")
-    for reason in _children(event, "reason") if event is not None else ():
-        code = _path(reason, "justifyingDetectedIssueEvent", "code")
+    event = child(root, "ControlActEvent")
+    for reason in children(event, "reason") if event is not None else ():
+        code = path(reason, "justifyingDetectedIssueEvent", "code")
         if code is not None and code.get("code"):
             codes.append(code.get("code", "").strip())
             texts.append((code.get("displayName") or "").strip())
@@ -150,56 +150,56 @@ def _text(element: ET.Element | None) -> str:
 
 
 def _usual_name(person: ET.Element) -> ET.Element | None:
-    for part in _children(person, "COCT_MT000203UK02.PartOfWhole"):
-        name = _path(part, "partPerson", "name")
+    for part in children(person, "COCT_MT000203UK02.PartOfWhole"):
+        name = path(part, "partPerson", "name")
         if name is not None and name.get("use", "L") == "L":
             return name
     return None
 
 
 def _home_postcode(person: ET.Element) -> str:
-    for part in _children(person, "COCT_MT000201UK02.PartOfWhole"):
-        address = _child(part, "addr")
+    for part in children(person, "COCT_MT000201UK02.PartOfWhole"):
+        address = child(part, "addr")
         if address is not None and address.get("use", "H") == "H":
-            return _text(_child(address, "postalCode"))
+            return _text(child(address, "postalCode"))
     return ""
 
 
 def _gp(person: ET.Element) -> str:
-    provider = _child(person, "playedOtherProviderPatient")
-    for subject in _children(provider, "subjectOf") if provider is not None else ():
-        event = _child(subject, "patientCareProvisionEvent")
-        if event is None or _value(_child(event, "code"), "code") != GP_REGISTRATION_CODE:
+    provider = child(person, "playedOtherProviderPatient")
+    for subject in children(provider, "subjectOf") if provider is not None else ():
+        event = child(subject, "patientCareProvisionEvent")
+        if event is None or _value(child(event, "code"), "code") != GP_REGISTRATION_CODE:
             continue
-        if _path(event, "effectiveTime", "high") is not None:
+        if path(event, "effectiveTime", "high") is not None:
             continue  # a past registration
-        return _value(_path(event, "performer", "assignedEntity", "id"), "extension")
+        return _value(path(event, "performer", "assignedEntity", "id"), "extension")
     return ""
 
 
 def _record(role: ET.Element) -> PdsRecord:
-    nhs = _value(_child(role, "id"), "extension")
+    nhs = _value(child(role, "id"), "extension")
     if not nhs:
         raise PdsReplyError("PDS reply has no NHS number (patientRole/id)")
-    person = _child(role, "patientPerson")
+    person = child(role, "patientPerson")
     if person is None:
         raise PdsReplyError("PDS reply has no patientPerson")
     name = _usual_name(person)
-    given = tuple(_text(g) for g in _children(name, "given")) if name is not None else ()
-    gender_code = _value(_child(person, "administrativeGenderCode"), "code")
+    given = tuple(_text(g) for g in children(name, "given")) if name is not None else ()
+    gender_code = _value(child(person, "administrativeGenderCode"), "code")
     demographics = Demographics(
         nhs_number=nhs,
         forename=given[0] if given else "",
-        surname=_text(_child(name, "family")) if name is not None else "",
-        date_of_birth=_value(_child(person, "birthTime"), "value")[:8],
+        surname=_text(child(name, "family")) if name is not None else "",
+        date_of_birth=_value(child(person, "birthTime"), "value")[:8],
         gender=PDS_GENDERS.get(gender_code, gender_code),
         postcode=_home_postcode(person),
     )
     return PdsRecord(
         demographics,
         given_names=given,
-        sensitive=_value(_child(role, "confidentialityCode"), "code") == "S",
-        deceased_on=_value(_child(person, "deceasedTime"), "value")[:8],
+        sensitive=_value(child(role, "confidentialityCode"), "code") == "S",
+        deceased_on=_value(child(person, "deceasedTime"), "value")[:8],
         gp_ods_code=_gp(person),
     )
 
@@ -210,7 +210,7 @@ def queried_nhs_number(payload: str) -> str:
         root = _root_of_query(payload)
     except PdsReplyError:
         return ""
-    value = _path(root, "ControlActEvent", "query", "person.id", "value")
+    value = path(root, "ControlActEvent", "query", "person.id", "value")
     return _value(value, "extension")
 
 
