@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.parsers import expat
 
-from scrtui.spine.xml_names import child, children, local_name, path
+from scrtui.spine.xml_names import child, children, local_name, parse, path
 
 ACK_ROOT = "MCCI_IN010000UK13"
 ACK_TYPE_CODES = frozenset({"AA", "AE", "AR"})
@@ -66,20 +66,7 @@ class Ack:
 
 
 def _find_root(body: str | bytes) -> ET.Element:
-    if not body or not body.strip():
-        raise AckParseError("empty acknowledgement body")
-    # Refused outright: a reply carrying a DTD is not something the Spine sends, and entity
-    # expansion is the classic way to make a parser do harm.
-    if (b"<!DOCTYPE" in body) if isinstance(body, bytes) else ("<!DOCTYPE" in body):
-        raise AckParseError("acknowledgement carries a DOCTYPE, refused")
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise AckParseError(f"acknowledgement is not well-formed XML ({exc})") from None
-    except (LookupError, ValueError) as exc:
-        # An encoding the declaration names but Python does not know, or a multi-byte one
-        # expat cannot read: raised by ElementTree outside its ParseError.
-        raise AckParseError(f"acknowledgement cannot be decoded ({exc})") from None
+    root = parse(body, "acknowledgement", AckParseError)
     if local_name(root.tag) == ACK_ROOT:
         return root
     # Tolerate an envelope (SOAP, or a multipart's XML part) around exactly the ack.

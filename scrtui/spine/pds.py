@@ -14,7 +14,7 @@ from datetime import datetime
 
 from scrtui.domain.pds_match import PDS_GENDERS, Demographics, PdsRecord
 from scrtui.spine.message import ASID_OID, NHS_NUMBER_OID, attr, hl7_time
-from scrtui.spine.xml_names import child, children, local_name, path
+from scrtui.spine.xml_names import child, children, local_name, parse, path
 
 QUERY_INTERACTION_ID = "QUPA_IN000008UK02"
 SUCCESS_ROOT = "QUPA_IN000009UK03"
@@ -90,16 +90,7 @@ def build_query(
 
 
 def _root(body: bytes | str) -> ET.Element:
-    if not body or not body.strip():
-        raise PdsReplyError("empty PDS reply")
-    if (b"<!DOCTYPE" in body) if isinstance(body, bytes) else ("<!DOCTYPE" in body):
-        raise PdsReplyError("PDS reply carries a DOCTYPE, refused")
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise PdsReplyError(f"PDS reply is not well-formed XML ({exc})") from None
-    except (LookupError, ValueError) as exc:
-        raise PdsReplyError(f"PDS reply cannot be decoded ({exc})") from None
+    root = parse(body, "PDS reply", PdsReplyError)
     for element in root.iter():
         if local_name(element.tag) in (SUCCESS_ROOT, FAILURE_ROOT):
             return element

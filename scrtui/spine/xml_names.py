@@ -1,4 +1,5 @@
-"""Finding HL7 elements by their local name, whatever namespace prefix the sender chose.
+"""Reading an HL7 reply safely and finding its elements by their local name, whatever
+namespace prefix the sender chose.
 
 Shared by the acknowledgement reader (ack.py) and the PDS reply reader (pds.py).
 """
@@ -7,6 +8,24 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+
+
+def parse(body: str | bytes, what: str, error: type[Exception]) -> ET.Element:
+    """The document's root, or `error` saying why `what` (e.g. "PDS reply") cannot be read."""
+    if not body or not body.strip():
+        raise error(f"empty {what}")
+    # Refused outright: a reply carrying a DTD is not something the Spine sends, and entity
+    # expansion is the classic way to make a parser do harm.
+    if (b"<!DOCTYPE" in body) if isinstance(body, bytes) else ("<!DOCTYPE" in body):
+        raise error(f"{what} carries a DOCTYPE, refused")
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise error(f"{what} is not well-formed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:
+        # An encoding the declaration names but Python does not know, or a multi-byte one
+        # expat cannot read: raised by ElementTree outside its ParseError.
+        raise error(f"{what} cannot be decoded ({exc})") from None
 
 
 def local_name(tag: str) -> str:
