@@ -268,8 +268,14 @@ def run_bench(args: argparse.Namespace) -> int:
             shutil.copyfile(home.db_path, template)
             open_database(home.db_path)
             settings = with_changes(
-                Settings(), mhs_url=url, concurrency=args.concurrency, card_backend="simulated"
+                Settings(),
+                mhs_url=url,
+                concurrency=args.concurrency,
+                card_backend="simulated",
+                pds_sync=not args.no_pds,
             )
+            if args.pds_concurrency is not None:
+                settings = with_changes(settings, pds_concurrency=args.pds_concurrency)
             if broker is not None:
                 settings = async_settings(settings, broker)
             rss_before = _peak_rss_mb()
@@ -283,6 +289,11 @@ def run_bench(args: argparse.Namespace) -> int:
             ui = None
             if args.ui:
                 ui = eventloop.run(_ui_run(_second_home(home, template), settings))
+            synchronous = None
+            if broker is not None:  # the same patients in the synchronous mode: the gain
+                sync = with_changes(settings, wait_for_response=True)
+                again = _second_home(home, template, "synchronous")
+                synchronous = eventloop.run(_engine_run(again, sync))
             without_pds = None
             if args.without_pds:  # the same patients with the PDS step off: what it costs
                 off = with_changes(settings, pds_sync=False)
@@ -293,7 +304,9 @@ def run_bench(args: argparse.Namespace) -> int:
             process.wait(timeout=10)
             if broker is not None:
                 broker.stop()
-    _print(args, figures, raw, seed_seconds, rss_before, peak)
+    _print(args, figures, raw, seed_seconds, rss_before, peak, settings)
+    if synchronous is not None:
+        _print_async_gain(figures, synchronous)
     if ui is not None:
         _print_ui(figures, ui)
     if without_pds is not None:
@@ -324,6 +337,7 @@ def _print(
     seed_seconds: float,
     rss_before: float,
     peak: float,
+    settings: Settings,
 ) -> None:
     rate = f["rate"]
     # Not Required patients need no message: ratios compare messages with requests.
@@ -338,6 +352,7 @@ def _print(
     print(f"average per patient      {1000 / rate if rate else 0:.3f} ms")
     if args.async_mode:
         print("mode                     asynchronous (202, acknowledgement from RabbitMQ)")
+        print(f"in-flight bound          {settings.max_awaiting} awaiting ([queue] max_awaiting)")
         print(f"send to ack p50 / p95    {f['p50']:.1f} / {f['p95']:.1f} ms")
     else:
         print(f"send latency p50 / p95   {f['p50']:.1f} / {f['p95']:.1f} ms")
@@ -355,11 +370,31 @@ def _print(
     print(f"progress snapshots read  {int(f['snapshots'])}")
     print(f"raw client capacity      {raw:,.0f} requests/s")
     print(f"ratio to raw (messages)  {messages / raw if raw else 0:.2f}")
-    if args.latency_ms:
-        # Each patient costs two round trips: the PDS query, then the summary.
-        ideal = args.concurrency / (2 * args.latency_ms / 1000)
-        print(f"ideal rate (C / 2 x L)   {ideal:,.0f} patients/s (PDS query + summary each)")
-        print(f"ratio to ideal (messages) {messages / ideal:.2f}")
+    if settings.pds_sync:
+        print(f"PDS ahead                {settings.pds_concurrency} PDS queries at once")
+    if args.latency_ms and not args.async_mode:
+        # PDS runs ahead in its own workers: a sender's slot holds only its summary's round
+        # trip, so the ideal is C / L patients a second, PDS on or off.
+        ideal = args.concurrency / (args.latency_ms / 1000)
+        print(f"ideal rate (C / L)       {ideal:,.0f} patients/s (one summary a sender slot)")
+        print(
+            f"ratio to ideal           {rate / ideal:.2f} (patients), "
+            f"{messages / ideal:.2f} (messages)"
+        )
+
+
+def _print_async_gain(asynchronous: dict[str, float], sync: dict[str, float]) -> None:
+    def per_second(f: dict[str, float]) -> float:
+        return f["sent"] / f["elapsed"] if f["elapsed"] else 0.0
+
+    a, s = per_second(asynchronous), per_second(sync)
+    print("the same patients in the synchronous mode:")
+    print(f"  messages per second    {a:,.0f} asynchronous, {s:,.0f} synchronous")
+    print(f"  ratio async / sync     {a / s if s else 0:.2f}")
+    print(
+        f"  send to ack p50 / p95  {asynchronous['p50']:.1f} / {asynchronous['p95']:.1f} ms "
+        f"(synchronous send p50 / p95 {sync['p50']:.1f} / {sync['p95']:.1f} ms)"
+    )
 
 
 def _print_pds(with_pds: dict[str, float], without: dict[str, float]) -> None:

@@ -222,6 +222,7 @@ class Settings:
     update_existing_after_days: int = 14
     consent_url: str = ""  # the Spine's sync endpoint for consent; "" = <mhs_url>sync-service
     pds_sync: bool = True  # PDS synchronisation before each summary (docs/pds.md)
+    pds_concurrency: int = 32  # PDS queries at once, ahead of the summaries (pds_ahead.py)
     # Asynchronous mode (wait_for_response = false): the MHS adaptor's inbound queue.
     queue_brokers: str = "amqp://127.0.0.1:5672"
     queue_name: str = "inbound"
@@ -258,6 +259,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
     ("consent", "sync_url"): ("consent_url", _optional_url),
     ("pds", "synchronise"): ("pds_sync", _bool),
+    ("pds", "concurrency"): ("pds_concurrency", _int_range(1, 256)),
     ("queue", "brokers"): ("queue_brokers", _brokers),
     ("queue", "name"): ("queue_name", _queue_name),
     ("queue", "user"): ("queue_user", _plain(255)),

@@ -18,8 +18,17 @@ def register(sub: Subcommands) -> None:
         help="also run with PDS synchronisation off, and print the drop it makes",
     )  # fmt: skip
     p.add_argument(
+        "--no-pds", action="store_true",
+        help="run with PDS synchronisation off (one round trip a patient)",
+    )  # fmt: skip
+    p.add_argument(
+        "--pds-concurrency", type=int, default=None, metavar="P",
+        help="PDS queries at once, ahead of the summaries (default: [pds] concurrency)",
+    )  # fmt: skip
+    p.add_argument(
         "--async", dest="async_mode", action="store_true",
-        help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
+        help="asynchronous mode: acknowledgements through a private RabbitMQ "
+        "(docs/async-mode.md), then the same patients synchronously, and the ratio",
     )  # fmt: skip
     p.set_defaults(func=run_bench_command)
 

@@ -19,6 +19,9 @@ No answer within `ack_timeout` seconds: sent again with the same id (the Spine's
 elimination makes that safe), up to `max_attempts` times, then Failed RETRY "no acknowledgement",
 keeping its id. While the queue is unreachable the clock stops (an outage fails nobody) and,
 once `max_awaiting` messages wait, sends pause until it is back.
+`max_awaiting` is also the in-flight bound while the queue is there: a sender waits for room
+(`room()`) before its message goes, so at most that many messages are out, taken or on their
+way, whatever the HTTP concurrency (a 202 frees the sender at once, not the message's place).
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ class AckTracker:
         self.queue: AckQueue | None = None
         self.foreign = self.duplicates = self.malformed = self.timeouts = 0
         self.latencies_ms: list[float] = []
+        self._room = asyncio.Event()  # set when an awaited message leaves
 
     # --- life ---
 
@@ -131,6 +135,23 @@ class AckTracker:
 
     def count(self) -> int:
         return len(self.awaited)
+
+    def has_room(self) -> bool:
+        """Fewer than max_awaiting messages are out (awaiting their answer, or being sent)."""
+        return len(self.awaited) + len(self._inflight) < self.settings.max_awaiting
+
+    async def room(self, may_send: Callable[[], bool], tick: float) -> bool:
+        """Wait until another message may be out; False when sends stop meanwhile. No await
+        lies between a True and the send's `intercept`, so the bound is exact."""
+        while not self.has_room():
+            self._room.clear()
+            try:
+                await asyncio.wait_for(self._room.wait(), tick)
+            except TimeoutError:
+                pass  # look at the gate now and then: a Stop must not wait for answers
+            if not may_send():
+                return False
+        return may_send()
 
     def hold(self) -> tuple[RunStatus, str] | None:
         """Sends pause while the queue is unreachable and the bound of awaited is reached."""
@@ -199,6 +220,9 @@ class AckTracker:
     def _await(self, job: Job, sent: float | None, deadline: float) -> None:
         self.awaited[job.message_id.upper()] = Awaited(job, sent, deadline)
 
+    def _left(self) -> None:
+        self._room.set()
+
     def _write_rows(self) -> None:
         rows, self._new_rows = self._new_rows, []
         awaiting.record(rows)
@@ -207,6 +231,7 @@ class AckTracker:
         late = [mid for mid, entry in self.awaited.items() if entry.deadline <= now]
         for mid in late:
             job = self.awaited.pop(mid).job
+            self._left()
             self.timeouts += 1
             resends = self._resends.get(mid, 0)
             if resends < self.settings.max_attempts:
@@ -271,6 +296,7 @@ class AckTracker:
             self._reject(received, mid, verdict.error_text or "unusable acknowledgement")
             return
         del self.awaited[mid]
+        self._left()
         if verdict.outcome is Outcome.RETRY_LIMIT:  # AE 502: the Spine asks to send it later
             self.queue.accept(received.tag)
             self._resending.add(mid)

@@ -16,7 +16,7 @@ import asyncio
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -34,7 +34,7 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
-from scrtui.engine import acks, kinds, pds_step
+from scrtui.engine import acks, kinds, pds_ahead, pds_step
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
@@ -191,6 +191,8 @@ class UploadEngine:
         self._runlog: RunLog | None = None
         # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
         self._acks: acks.AckTracker | None = None
+        # PDS checks ahead of the summaries (scrtui/engine/pds_ahead.py), when the run asks PDS.
+        self._pds: pds_ahead.PdsAhead | None = None
 
     # ----- intents (from the UI or the CLI) -------------------------------------------------
 
@@ -337,6 +339,9 @@ class UploadEngine:
 
     async def _pipeline(self, client: MhsClient, author: Author, schedule: Schedule) -> None:
         limiter = RateLimiter(self.settings.rate_limit)
+        self._pds = pds_ahead.for_run(
+            self._pds_applies(), self.settings.pds_concurrency, self._queue.maxsize
+        )
         tasks = [
             self._task(self._control(client, schedule), "control"),
             self._task(self._produce(), "producer"),
@@ -347,6 +352,14 @@ class UploadEngine:
         ]
         if self._acks is not None:
             tasks.append(self._task(self._acks.watch(self.tick), "acknowledgements"))
+        if self._pds is not None:
+            tasks += [
+                self._task(
+                    self._pds.work(self._until_open, self._pds_check(client), self._queue.put),
+                    f"pds-{i}",
+                )
+                for i in range(self._pds.workers)
+            ]
         try:
             await self._finished.wait()
         finally:
@@ -422,8 +435,10 @@ class UploadEngine:
             jobs.append(Job(item, record, item.message_id or new_message_id(), today))
         self._mark(jobs)
         self._outstanding += len(jobs)
+        # Patients who need PDS go to its workers first (pds_ahead.py), then to the senders.
+        queue = self._pds.queue if self._pds is not None else self._queue
         for job in jobs:
-            await self._queue.put(job)
+            await queue.put(job)
             if self._stop_reason is not None:
                 return
 
@@ -493,12 +508,30 @@ class UploadEngine:
     async def _next_job(self) -> Job:
         if self._deferred:
             return self._deferred.popleft()
-        if self._later and self._queue.empty() and self._producer_done:
+        if self._later and self._queue.empty() and self._fed():
             return self._later.popleft()
         return await self._queue.get()
 
     def _may_send(self) -> bool:
         return self._open.is_set() and self._stop_reason is None and self.gate.gate_open()
+
+    def _fed(self) -> bool:
+        """Every patient has reached the senders: produced, and past the PDS stage if any."""
+        return self._producer_done and (self._pds is None or self._pds.idle())
+
+    def _pds_applies(self) -> bool:
+        return self.settings.pds_sync and self._kind.checks_pds
+
+    def _pds_check(self, client: MhsClient) -> Callable[[Job], Awaitable[bool]]:
+        return lambda job: self._pds_passed(client, job)
+
+    async def _until_open(self) -> bool:
+        """Wait until messages may go; False when the run stops instead."""
+        while not self._may_send():
+            if self._stop_reason is not None:
+                return False
+            await self._wait_open()
+        return True
 
     async def _send_loop(self, client: MhsClient, limiter: RateLimiter) -> None:
         while True:
@@ -530,7 +563,7 @@ class UploadEngine:
         a fatal set-up error), never Not Required. Until its summary leaves the patient stays
         in _unsent, so a stop meanwhile puts it back as it was (nothing of it left).
         """
-        if job.pds_checked or not (self.settings.pds_sync and self._kind.checks_pds):
+        if job.pds_checked or not self._pds_applies():
             return True
         if job.answers_mark is None:
             job.answers_mark = client.answers
@@ -558,6 +591,9 @@ class UploadEngine:
 
     async def _send(self, client: MhsClient, job: Job) -> None:
         if not await self._pds_passed(client, job):
+            return
+        if self._acks is not None and not await self._acks.room(self._may_send, self.tick):
+            self._deferred.appendleft(job)  # stopped or paused while max_awaiting were out
             return
         self._unsent.pop(job.item.patient_id, None)
         if self._acks is not None and self._acks.intercept(job):
@@ -753,7 +789,7 @@ class UploadEngine:
     def _count_lone_rounds(self) -> None:
         """The MHS is back and nothing but patients whose attempts ran out is left: no other
         patient can tell their fault from an outage, so each such return counts a round."""
-        if self._deferred or self._inflight or not self._queue.empty() or not self._producer_done:
+        if self._deferred or self._inflight or not self._queue.empty() or not self._fed():
             return
         for job in self._later:
             job.rounds += 1

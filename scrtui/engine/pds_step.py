@@ -1,7 +1,7 @@
 """The engine's PDS synchronisation step: ask PDS about a patient, and what its answer means.
 
-Called by each sender right before the summary is built (scrtui/engine/engine.py, `_pds_passed`),
-so PDS queries share the senders' concurrency and overlap with other patients' summaries. The
+Called by the PDS workers ahead of the senders (scrtui/engine/pds_ahead.py) through the
+engine's `_pds_passed`, and by a sender for a patient whose PDS check met a fault. The
 answer is only used here: no demographics are stored beyond the Not Required reason's text
 (both values of each mismatching field, for the reporter) nor logged.
 """

@@ -229,6 +229,11 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
     return context
 
 
+def connections(settings: Settings) -> int:
+    """The connection pool: the summaries' senders, and the PDS workers ahead of them."""
+    return settings.concurrency + (settings.pds_concurrency if settings.pds_sync else 0)
+
+
 class MhsClient:
     """Sends GP Summaries to the MHS adaptor; one per run, used as an async context manager."""
 
@@ -263,7 +268,7 @@ class MhsClient:
 
     async def __aenter__(self) -> MhsClient:
         connector = aiohttp.TCPConnector(
-            limit=self._settings.concurrency, ssl=ssl_context(self._settings)
+            limit=connections(self._settings), ssl=ssl_context(self._settings)
         )
         # sock_connect, not connect: aiohttp's `connect` also counts the wait for a free
         # pooled connection, and a busy pool must not look like an unreachable adaptor.

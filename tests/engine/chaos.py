@@ -10,7 +10,8 @@ side) and `scrtui status` / the database (the practice's side):
   Spine holds a summary for names that id (Sent, or still resolving it under the same id);
 - `scrtui status` counts the same Sent patients;
 - the two patients PDS holds differently are never sent (PDS faults and delays are injected
-  too, so kills land between a PDS answer and the send).
+  too, and PDS runs ahead of the summaries with 1 to 64 workers of its own, so kills land
+  between a PDS answer and the send).
 At the end, with the faults off, a last Resume, Run and Failed leave every eligible patient
 Sent.
 
@@ -67,6 +68,7 @@ class Report:
     modes: dict[str, int] = field(default_factory=dict)
     exits: dict[str, int] = field(default_factory=dict)
     concurrency: set[int] = field(default_factory=set)
+    pds_workers: set[int] = field(default_factory=set)
     faults: dict[str, int] = field(default_factory=dict)
     accepted: int = 0
     replacements: int = 0
@@ -81,6 +83,7 @@ class Report:
             f"runs                 {self.runs} uploads, {self.checks} checks of every patient",
             f"patients             {self.patients} ({self.eligible} eligible)",
             f"concurrency          {min(self.concurrency)} to {max(self.concurrency)}",
+            f"PDS ahead, workers   {min(self.pds_workers)} to {max(self.pds_workers)}",
             f"modes                {_table(self.modes)}",
             f"events               {_table(self.events)}",
             f"exit codes           {_table(self.exits)}",
@@ -171,9 +174,13 @@ class Campaign:
 
     def _settings(self, concurrency: int) -> None:
         rate_limit = self.rng.choice([0, 200, 500])
+        pds_workers = self.rng.randint(1, 64)
+        self.report.pds_workers.add(pds_workers)
         settings = fast_settings(
             self.url,
             concurrency=concurrency,
+            # PDS runs ahead of the summaries in its own workers (scrtui/engine/pds_ahead.py).
+            pds_concurrency=pds_workers,
             max_attempts=4,
             total_timeout=2.0,
             rate_limit=rate_limit,

@@ -49,6 +49,8 @@ class SimulatorConfig:
     duplicate_ack_share: float = 0  # published twice
     out_of_order_share: float = 0  # held back a moment, so later ones overtake it
     foreign_share: float = 0  # followed by a message that is not an answer to us
+    # Keep the order of PDS answers and summaries per NHS number (GET /trail), for tests.
+    record_trail: bool = False
 
 
 _SHARES = (
@@ -105,7 +107,7 @@ def config_changes(data: Any) -> dict[str, Any]:
             changes[key] = _number(key, value, 0, 3600 if key == "slow_seconds" else 3_600_000)
         elif key in NHS_LISTS:
             changes[key] = _nhs_list(key, value)
-        elif key in ("outage", "reset_stats", "duplicate_id_ae", "pds_refuse_asid"):
+        elif key in ("outage", "reset_stats", "duplicate_id_ae", "pds_refuse_asid", "record_trail"):
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be true or false")
             changes[key] = value

@@ -80,7 +80,9 @@ async def answer_query(
     except Refused as refused:
         return web.Response(status=refused.status, text=refused.text, headers=headers)
     state.pds.queries += 1
-    record = lookup(state, queried_nhs_number(payload))
+    nhs = queried_nhs_number(payload)
+    record = lookup(state, nhs)
+    state.note("pds", nhs)
     query_id = headers["Message-Id"]
     body = no_match_reply(query_id) if record is None else success_reply(record, query_id)
     return web.Response(status=200, text=body, content_type="text/xml", headers=headers)

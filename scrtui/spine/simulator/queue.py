@@ -194,17 +194,19 @@ def publish_answer(
     message_id: str,
     correlation_id: str,
     answer: Answer,
+    after: float = 0.0,
 ) -> None:
-    """Publish the Spine's answer to an asynchronous send, with the queue faults of the config."""
+    """Publish the Spine's answer to an asynchronous send `after` seconds (the Spine's latency),
+    with the queue faults of the config."""
     config = state.config
     message = inbound_message(message_id, correlation_id, build_ack(message_id, answer))
-    delay = 0.0
+    delay = after
     if state.chance(config.late_ack_share):
         state.faults["late_ack"] += 1
-        delay = config.late_ack_seconds
+        delay += config.late_ack_seconds
     elif state.chance(config.out_of_order_share):
         state.faults["out_of_order"] += 1
-        delay = OUT_OF_ORDER_S
+        delay += OUT_OF_ORDER_S
     publisher.publish(message, delay)
     if state.chance(config.duplicate_ack_share):
         state.faults["duplicate_ack"] += 1

@@ -79,12 +79,13 @@ def drop_connection(request: web.Request) -> None:
     request.protocol.force_close()
 
 
-async def injected_faults(state: SimulatorState) -> web.Response | None:
+async def injected_faults(state: SimulatorState, latency: bool = True) -> web.Response | None:
+    """`latency` False: the Spine's latency goes on the queued acknowledgement instead."""
     config = state.config
     if config.outage:
         state.faults["outage"] += 1
         return _text(503, "Service unavailable (simulated outage)", _retry_headers(state))
-    if config.latency_ms > 0:
+    if latency and config.latency_ms > 0:
         await asyncio.sleep(config.latency_ms / 1000)
     if state.chance(config.slow_share):
         state.faults["slow"] += 1
@@ -114,6 +115,7 @@ def _answer_for(state: SimulatorState, payload: str, message_id: str, asid: str)
         state.faults["unavailable"] += 1  # nothing judged, nothing stored: send it again
         return _answer("AE", (SERVICE_UNAVAILABLE,), asid)
     judgement = judge(payload, message_id, state.config.reject_nhs_numbers)
+    state.note("summary", judgement.nhs or "")
     if judgement.errors and judgement.errors[-1] == ACF_REFUSED:
         state.faults["reject"] += 1
     answer = _answer("AE" if judgement.errors else "AA", judgement.errors, asid)
@@ -146,7 +148,10 @@ async def _mhs(request: web.Request) -> web.Response:
     if not wait:
         publisher = request.app.get(PUBLISHER)
         if publisher is not None:  # asynchronous mode: the acknowledgement goes to the queue
-            publish_answer(publisher, state, message_id, headers["Correlation-Id"], answer)
+            publish_answer(
+                publisher, state, message_id, headers["Correlation-Id"], answer,
+                after=state.config.latency_ms / 1000,
+            )  # fmt: skip
         return web.Response(status=202, headers=headers)
     ref = message_id
     if state.chance(state.config.bad_ack_share):
@@ -164,7 +169,7 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         state.requests += 1
     else:
         state.pds.requests += 1  # "requests" counts summaries only, as before PDS
-    response = await injected_faults(state)
+    response = await injected_faults(state, latency=not _acknowledged_later(request, summary))
     if response is None:
         response = await _mhs(request)
     # Resets model a summary's answer lost after the Spine judged it: summaries only.
@@ -174,6 +179,13 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         return response  # never reaches the client: the transport is gone
     state.replies[response.status] += 1
     return response
+
+
+def _acknowledged_later(request: web.Request, summary: bool) -> bool:
+    """An asynchronous summary: the real adaptor answers 202 as soon as the Spine's transport
+    has the message, and the acknowledgement comes after the Spine's latency, on the queue."""
+    wait = request.headers.get("wait-for-response", "").lower()
+    return summary and wait == "false" and PUBLISHER in request.app
 
 
 async def healthcheck(request: web.Request) -> web.Response:
@@ -190,6 +202,11 @@ async def get_stats(request: web.Request) -> web.Response:
     publisher = request.app.get(PUBLISHER)
     if publisher is not None and nhs is None:
         data["queue"] = {**vars(publisher.stats), "pending": publisher.pending()}
+    return web.Response(body=orjson.dumps(data), content_type="application/json")
+
+
+async def get_trail(request: web.Request) -> web.Response:
+    data = request.app[STATE].trail
     return web.Response(body=orjson.dumps(data), content_type="application/json")
 
 
@@ -232,6 +249,7 @@ def create_app(
     app.router.add_get("/healthcheck", healthcheck)
     app.router.add_get("/stats", get_stats)
     app.router.add_get("/accepted", get_accepted)
+    app.router.add_get("/trail", get_trail)
     app.router.add_route("GET", "/control", control)
     app.router.add_route("POST", "/control", control)
     consent.register(app)

@@ -45,6 +45,9 @@ class SimulatorState:
     consent_answers: Counter[str] = field(default_factory=Counter)
     consent_permissions: dict[str, str] = field(default_factory=dict)
     pds: PdsTable = field(default_factory=PdsTable)  # built at the first PDS query
+    # With config.record_trail: ("pds", NHS number) when a PDS answer goes, ("summary", NHS
+    # number) when a summary's message id is first judged, in the order they happen.
+    trail: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
@@ -63,6 +66,10 @@ class SimulatorState:
                 self.pds = PdsTable(requests=self.pds.requests)  # built again at the next query
             if key == "seed":
                 self.rng = random.Random(value)
+
+    def note(self, event: str, nhs: str) -> None:
+        if self.config.record_trail:
+            self.trail.append((event, nhs))
 
     def reset_stats(self) -> None:
         """Forget everything, including duplicate elimination: a fresh Spine."""
