@@ -244,6 +244,36 @@ def _second_home(home: Home, template: Path, name: str = "with-ui") -> Home:
     return second
 
 
+def _keep(home: Home, where: Path) -> None:
+    kept = Home(where)
+    kept.ensure()
+    database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(home.db_path, kept.db_path)
+
+
+def _cpu_of(groups: list[int]) -> list[float]:
+    """CPU seconds used so far by each process group (the simulator's, the broker's), from
+    /proc; 0 where it cannot be read (not Linux)."""
+    used = [0.0] * len(groups)
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid, group = int(entry.parent.name), int(fields[2])
+        for i, wanted in enumerate(groups):
+            if wanted in (pid, group):
+                used[i] += (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def _cpu_since(groups: list[int], before: list[float]) -> tuple[float, float]:
+    now = _cpu_of(groups)
+    spent = [a - b for a, b in zip(now, before, strict=True)] + [0.0, 0.0]
+    return spent[0], spent[1]
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -280,9 +310,14 @@ def run_bench(args: argparse.Namespace) -> int:
                 settings = async_settings(settings, broker)
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
+            others = [process.pid] + ([broker.server.pid] if broker is not None else [])
+            before = _cpu_of(others)
             figures = eventloop.run(_engine_run(home, settings))
+            figures["sim_cpu"], figures["broker_cpu"] = _cpu_since(others, before)
             figures["cpu"] = time.process_time() - cpu
             peak = _peak_rss_mb()
+            if args.keep:  # e.g. to time `scrtui status` and the reporter on that database
+                _keep(home, Path(args.keep))
             raw = eventloop.run(
                 _raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients))
             )
@@ -293,7 +328,10 @@ def run_bench(args: argparse.Namespace) -> int:
             if broker is not None:  # the same patients in the synchronous mode: the gain
                 sync = with_changes(settings, wait_for_response=True)
                 again = _second_home(home, template, "synchronous")
+                before, cpu = _cpu_of(others), time.process_time()
                 synchronous = eventloop.run(_engine_run(again, sync))
+                synchronous["cpu"] = time.process_time() - cpu
+                synchronous["sim_cpu"], _ = _cpu_since(others, before)
             without_pds = None
             if args.without_pds:  # the same patients with the PDS step off: what it costs
                 off = with_changes(settings, pds_sync=False)
@@ -388,12 +426,21 @@ def _print_async_gain(asynchronous: dict[str, float], sync: dict[str, float]) ->
         return f["sent"] / f["elapsed"] if f["elapsed"] else 0.0
 
     a, s = per_second(asynchronous), per_second(sync)
+
+    def cpu(f: dict[str, float], key: str) -> float:
+        return f.get(key, 0.0) * 1e6 / f["sent"] if f["sent"] else 0.0
+
     print("the same patients in the synchronous mode:")
     print(f"  messages per second    {a:,.0f} asynchronous, {s:,.0f} synchronous")
     print(f"  ratio async / sync     {a / s if s else 0:.2f}")
     print(
         f"  send to ack p50 / p95  {asynchronous['p50']:.1f} / {asynchronous['p95']:.1f} ms "
         f"(synchronous send p50 / p95 {sync['p50']:.1f} / {sync['p95']:.1f} ms)"
+    )
+    print(
+        f"  CPU a message (µs)     scrtui {cpu(asynchronous, 'cpu'):,.0f} async / "
+        f"{cpu(sync, 'cpu'):,.0f} sync; simulator {cpu(asynchronous, 'sim_cpu'):,.0f} / "
+        f"{cpu(sync, 'sim_cpu'):,.0f}; broker {cpu(asynchronous, 'broker_cpu'):,.0f} (async only)"
     )
 
 

@@ -30,6 +30,10 @@ def register(sub: Subcommands) -> None:
         help="asynchronous mode: acknowledgements through a private RabbitMQ "
         "(docs/async-mode.md), then the same patients synchronously, and the ratio",
     )  # fmt: skip
+    p.add_argument(
+        "--keep", metavar="DIR", default=None,
+        help="keep the benchmarked practice (its home, after the first run) in DIR",
+    )  # fmt: skip
     p.set_defaults(func=run_bench_command)
 
 

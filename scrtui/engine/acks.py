@@ -27,13 +27,14 @@ way, whatever the HTTP concurrency (a 202 frees the sender at once, not the mess
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from scrtui import logs
 from scrtui.domain.progress import RunStatus
@@ -65,8 +66,8 @@ def payload_of(body: Any) -> str:
     if not isinstance(body, str):
         raise Malformed(f"the body is {type(body).__name__}, not the adaptor's JSON string")
     try:
-        data = json.loads(body)
-    except ValueError as exc:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise Malformed(f"the body is not JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("payload"), str):
         raise Malformed("the body has no payload string")
@@ -171,7 +172,9 @@ class AckTracker:
             self._await(job, None, time.monotonic() + self.timeout)
             self.on_message(self._early.pop(mid))
             return True
-        elif (taken := awaiting.sent_at(mid)) is not None:
+        elif job.item.message_id is not None and (taken := awaiting.sent_at(mid)) is not None:
+            # Only an id stored before this run can have been taken before a crash: a fresh
+            # id costs no look-up (one SQLite query a message on the loop, issue 23).
             age = (self.clock() - taken).total_seconds()
             self._await(job, None, time.monotonic() + max(0.0, self.timeout - age))
             return True

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from proton import Delivery, SSLDomain
+from proton import Delivery, Handler, SSLDomain
 from proton.handlers import MessagingHandler
 from proton.reactor import ApplicationEvent, Container, DurableSubscription, EventInjector
 
@@ -64,9 +64,32 @@ class QueueSettings:
         )
 
 
+class _BatchedFlow(Handler):  # type: ignore[misc]  # proton is untyped
+    """Credit in batches: proton's own FlowController gives one credit back per message, a flow
+    frame a message for us and the broker (issue 23's profile); this tops the window up once
+    half of it is used."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+
+    def on_link_local_open(self, event: Any) -> None:
+        self._flow(event.link)
+
+    def on_link_remote_open(self, event: Any) -> None:
+        self._flow(event.link)
+
+    def on_delivery(self, event: Any) -> None:
+        self._flow(event.link)
+
+    def _flow(self, link: Any) -> None:
+        if link.is_receiver and link.credit <= self.window // 2:
+            link.flow(self.window - link.credit)
+
+
 class _Handler(MessagingHandler):
     def __init__(self, owner: AckQueue) -> None:
-        super().__init__(prefetch=_PREFETCH, auto_accept=False)
+        super().__init__(prefetch=0, auto_accept=False)
+        self.handlers.insert(0, _BatchedFlow(_PREFETCH))
         self.owner = owner
         self.deliveries: dict[int, Delivery] = {}
         self.tags = itertools.count(1)
@@ -196,6 +219,11 @@ class AckQueue:
         self.commands: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
         self.connected = False
         self.received = 0
+        # Messages for the loop, handed over in batches: one wake-up of the loop for all that
+        # came meanwhile, not one a message (issue 23's profile of the asynchronous path).
+        self._arrived: list[Received] = []
+        self._arrived_lock = threading.Lock()
+        self._trigger_due = False  # a settle trigger is scheduled on the loop (loop only)
         self._thread: threading.Thread | None = None
         self.container = Container(_Handler(self))
 
@@ -219,9 +247,19 @@ class AckQueue:
 
     def hand_over(self, received: Received) -> None:
         self.received += 1
-        self.loop.call_soon_threadsafe(self.on_message, received)
+        with self._arrived_lock:
+            self._arrived.append(received)
+            first = len(self._arrived) == 1
+        if first:
+            self.loop.call_soon_threadsafe(self._deliver)
 
     # --- called on the event loop ---
+
+    def _deliver(self) -> None:
+        with self._arrived_lock:
+            batch, self._arrived = self._arrived, []
+        for received in batch:
+            self.on_message(received)
 
     def accept(self, tag: int) -> None:
         self._command(tag, Delivery.ACCEPTED)
@@ -233,13 +271,24 @@ class AckQueue:
         self._command(tag, Delivery.REJECTED)
 
     def _command(self, tag: int, state: Any) -> None:
+        """Settle later on the container's thread: one trigger for all the settles the loop
+        asks in one pass (a batch of committed outcomes), not one a message."""
         self.commands.put((tag, state))
-        self.injector.trigger(ApplicationEvent("settle"))
+        if not self._trigger_due:
+            self._trigger_due = True
+            self.loop.call_soon(self._trigger)
+
+    def _trigger(self) -> None:
+        self._trigger_due = False
+        if self._thread is not None:  # closed meanwhile: what is unsettled goes back
+            self.injector.trigger(ApplicationEvent("settle"))
 
     def close(self, timeout: float = 10.0) -> None:
         """Settle what was asked, then close; what is left unsettled goes back to the queue."""
         if self._thread is None:
             return
-        self._command(0, _CLOSE)
+        # From any thread (the engine closes it through asyncio.to_thread): trigger directly.
+        self.commands.put((0, _CLOSE))
+        self.injector.trigger(ApplicationEvent("settle"))
         self._thread.join(timeout)
         self._thread = None

@@ -33,8 +33,12 @@ from scrtui.store.bulk import (
 )
 from scrtui.store.models import database, scalar_int
 
-MAX_PATIENTS = 500_000  # the test range holds ~909,000 valid numbers; keep a wide margin
+MAX_PATIENTS = 1_000_000  # `scrtui bench --patients 1000000` (issue 23)
 TEST_RANGE_PREFIX = "999"
+# The 999 range holds ~909,000 valid numbers; a larger practice (a scale benchmark) also draws
+# from 998. Live NHS numbers are issued from other ranges (4xx, 6xx-7xx in England; NHS test
+# data uses 9xx), so no seeded number is a real patient's.
+SECOND_RANGE_PREFIX = "998"
 
 
 class SeedError(RuntimeError):
@@ -214,11 +218,14 @@ class _Dates:
 def _nhs_number_pools(rng: random.Random, wanted: int) -> tuple[list[str], list[str]]:
     """Distinct 9-digit prefixes in the test range: those with a check digit, and check-10s."""
     span = 1_000_000
-    k = min(span, wanted + wanted // 8 + 500)
+    k = wanted + wanted // 8 + 500
+    # One range while it is enough: the same seed then gives the same practice as before.
+    ranges = 1 if k <= span else 2
     valid: list[str] = []
     result_10: list[str] = []
-    for middle in rng.sample(range(span), k):
-        prefix = f"{TEST_RANGE_PREFIX}{middle:06d}"
+    for middle in rng.sample(range(span * ranges), min(span * ranges, k)):
+        first = TEST_RANGE_PREFIX if middle < span else SECOND_RANGE_PREFIX
+        prefix = f"{first}{middle % span:06d}"
         (valid if check_digit(prefix) is not None else result_10).append(prefix)
     if len(valid) < wanted:
         raise SeedError(f"cannot make {wanted:,} distinct test-range NHS numbers")
