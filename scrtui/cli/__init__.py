@@ -21,9 +21,38 @@ COMMAND_MODULES = (
     "scrtui.cli.card",
     "scrtui.cli.maintenance",
 )
+# The module that registers each command, so that a command imports only its own module:
+# `scrtui status` importing every command's (the engine, aiohttp, proton among them) spent
+# most of its time on imports (issue 23). tests/cli/test_cli_startup.py keeps this in step.
+COMMANDS = {
+    **dict.fromkeys(("seed", "import", "groups", "status", "report"), "scrtui.cli.data"),
+    "upload": "scrtui.cli.upload",
+    "app": "scrtui.cli.app",
+    "demo": "scrtui.cli.app",
+    "bench": "scrtui.cli.bench",
+    "simulator": "scrtui.cli.spine",
+    "card": "scrtui.cli.card",
+    "backup": "scrtui.cli.maintenance",
+    "check": "scrtui.cli.maintenance",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command on the line (after any `--home DIR`), or None (--help, --version, none)."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--home":
+            i += 2
+        elif word.startswith("--home="):
+            i += 1
+        else:
+            return None if word.startswith("-") else word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with `argv` naming a known command, only that command's module is loaded."""
     parser = argparse.ArgumentParser(
         prog="scrtui",
         description="Run the Summary Care Record Initial Upload from a terminal.",
@@ -35,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="data directory (default: $SCRTUI_HOME, else $XDG_DATA_HOME/scrtui)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    command = command_named(argv) if argv is not None else None
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(sub)
     _home_after_command(parser)
     return parser
@@ -59,8 +90,9 @@ def _home_after_command(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # the database, settings and logs hold patient data: owner only
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_REFUSED
