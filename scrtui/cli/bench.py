@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from scrtui.cli.common import Subcommands
+from scrtui.cli.common import EXIT_REFUSED, CliError, Subcommands
 
 
 def register(sub: Subcommands) -> None:
@@ -31,6 +32,10 @@ def register(sub: Subcommands) -> None:
         "(docs/async-mode.md), then the same patients synchronously, and the ratio",
     )  # fmt: skip
     p.add_argument(
+        "--practice", metavar="DIR",
+        help="a home seeded before (`scrtui --home DIR seed`): its patients instead of seeding",
+    )  # fmt: skip
+    p.add_argument(
         "--keep", metavar="DIR", default=None,
         help="keep the benchmarked practice (its home, after the first run) in DIR",
     )  # fmt: skip
@@ -39,5 +44,12 @@ def register(sub: Subcommands) -> None:
 
 def run_bench_command(args: argparse.Namespace) -> int:
     from scrtui.bench import run_bench
+
+    if args.practice and not (Path(args.practice) / "scrtui.db").is_file():
+        raise CliError(
+            f"--practice {args.practice}: there is no scrtui.db in it; make one with "
+            f"`scrtui --home {args.practice} seed --patients N`",
+            EXIT_REFUSED,
+        )
 
     return run_bench(args)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scrtui import logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
+from scrtui.store import checked
 from scrtui.store.backup import backup_database, backup_target, full_check
 from scrtui.store.db import DamagedDatabase, StoreError, close_database, store_errors
 from scrtui.store.models import database
@@ -27,7 +28,8 @@ def register(sub: Subcommands) -> None:
     backup.set_defaults(func=run_backup_command)
     check = sub.add_parser(
         "check",
-        help="the full integrity check of the database (a quick one runs at every start)",
+        help="the full integrity check of the database (a quick one runs at a start after any "
+        "change made outside scrtui)",
     )
     check.set_defaults(func=run_check_command)
 
@@ -58,6 +60,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         with store_errors(path):
             result = full_check(database.obj)
             patients = sum(bucket_counts().values())
+            if result.problems:
+                checked.forget(path)  # the next open runs the quick check again
     except StoreError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     finally:
@@ -70,7 +74,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         )
         return EXIT_REFUSED
     print(
-        f"The database {path} is sound: {patients:,} patients; quick check (made at every "
-        f"start) {result.quick_seconds:.2f} s, full check {result.full_seconds:.2f} s."
+        f"The database {path} is sound: {patients:,} patients; quick check (made at a start "
+        f"after a change outside scrtui) {result.quick_seconds:.2f} s, full check "
+        f"{result.full_seconds:.2f} s."
     )
     return EXIT_OK

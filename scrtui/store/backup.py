@@ -77,8 +77,8 @@ class CheckResult:
 
 
 def full_check(db: SqliteDatabase) -> CheckResult:
-    """SQLite's full integrity check and the foreign keys; the quick check (the one made at
-    every open) is timed too, so its cost on this practice can be read off."""
+    """SQLite's full integrity check and the foreign keys; the quick check (the one made at an
+    open after an outside change) is timed too, so its cost on this practice can be read off."""
     started = time.perf_counter()
     integrity_problems(db, "quick_check")
     quick = time.perf_counter() - started

@@ -14,6 +14,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
+from scrtui.store import checked
 from scrtui.store.models import (
     ALL_MODELS,
     AwaitingAck,
@@ -131,7 +132,7 @@ def open_database(path: Path) -> SqliteDatabase:
     lost database (a new one would send everyone again under new ids), so it is refused.
     The quick check reads every page once (0.06-0.10 s at 60,000 patients, 0.3-0.6 s at
     300,000: CHANGELOG.md), so garbage in the middle of the file is found before anything is
-    written.
+    written; a file unchanged since it last passed is not read through again (store/checked.py).
     """
     _check_file(path)
     if not path.exists():
@@ -145,10 +146,13 @@ def open_database(path: Path) -> SqliteDatabase:
             if side.exists():
                 os.chmod(side, 0o600)
         _ensure_schema(db, path)
-        problems = integrity_problems(db, "quick_check")
-        if problems:
-            raise DamagedDatabase(path, f"integrity check: {problems[0]}")
+        if not checked.unchanged_since_check(path):  # scrtui/store/checked.py
+            problems = integrity_problems(db, "quick_check")
+            if problems:
+                raise DamagedDatabase(path, f"integrity check: {problems[0]}")
+            checked.remember(path, passed=True)
     except (StoreError, PeeweeDatabaseError, sqlite3.DatabaseError) as exc:
+        checked.forget(path)  # a refusal is never remembered
         db.close()
         raise as_store_error(exc, path) from None
     return db
@@ -195,6 +199,7 @@ def as_store_error(exc: BaseException, path: Path) -> StoreError:
             f"the database {path} is busy ({text}): another scrtui is writing to it; "
             "try again in a moment"
         )
+    checked.forget(path)  # damaged since its check: the next open checks it again
     return DamagedDatabase(path, text)
 
 
@@ -274,6 +279,9 @@ def close_database() -> None:
     db = database.obj
     if db is not None and not db.is_closed():
         db.close()
+        # Checked at its open, written only through SQLite since: the next open may skip it.
+        if Path(db.database).is_file():
+            checked.remember(Path(db.database))
 
 
 class UploadLock:

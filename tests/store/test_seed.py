@@ -160,7 +160,7 @@ def test_recent_summaries_follow_the_days_setting(db_home: Home) -> None:
     assert decisions(40)[eligibility.HAS_NATIONAL_SUMMARY.code] == 10
 
 
-@pytest.mark.parametrize("count", [0, -1, 500_001])
+@pytest.mark.parametrize("count", [0, -1, 1_000_001])
 def test_patient_count_is_checked(db_home: Home, count: int) -> None:
     with pytest.raises(SeedError, match="expected a number from 1"):
         seed_practice(Settings(), count)
