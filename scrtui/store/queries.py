@@ -29,6 +29,7 @@ from scrtui.store.models import (
     Allergy,
     Medication,
     Patient,
+    PatientUpload,
     Run,
     Upload,
     User,
@@ -185,8 +186,15 @@ def last_run(kind: str = INITIAL) -> Run | None:
 
 
 def ever_completed(kind: str) -> bool:
-    """Whether a run of this upload has ever completed."""
-    return Run.select().where(Run.upload == kind, Run.outcome == "completed").exists()
+    """Whether a run of this upload has completed and left nobody Failed or Sending: a
+    Consent Migration whose dissenters the Spine did not acknowledge has not done its job."""
+    if not Run.select().where(Run.upload == kind, Run.outcome == "completed").exists():
+        return False
+    left = PatientUpload.select().where(
+        PatientUpload.upload == kind,
+        PatientUpload.bucket.in_((Bucket.FAILED.value, Bucket.SENDING.value)),
+    )
+    return not left.exists()
 
 
 def run_summary(run: Run | None) -> dict[str, object] | None:
