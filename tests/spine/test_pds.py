@@ -18,7 +18,7 @@ from scrtui.spine.pds import (
     parse_reply,
     queried_nhs_number,
 )
-from scrtui.spine.pds_client import query_pds
+from scrtui.spine.pds_client import classify_pds, query_pds
 from scrtui.spine.simulator.pds import no_match_reply, success_reply
 from scrtui.spine.simulator.pds_room import FROM_ASID_REQUIRED
 from tests.spine.conftest import fast_settings
@@ -118,7 +118,10 @@ async def _ask(url: str, **changes: object):
 
 
 async def test_the_client_asks_the_simulators_pds_and_reads_its_answer(sim) -> None:
-    sim.state.config.pds_records = {NHS: {"surname": "Molloy", "forename": "Duncan"}}
+    sim.state.config.pds_records = {
+        NHS: {"surname": "Molloy", "forename": "Duncan", "date_of_birth": "19390120",
+              "gender": "male"}
+    }  # fmt: skip
     result = await _ask(sim.url)
     assert result.outcome is Outcome.SENT
     assert result.detail.record.demographics.surname == "Molloy"
@@ -173,3 +176,49 @@ def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) 
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _success_with(old: bytes, new: bytes) -> bytes:
+    body = fixture("retrieval-success.xml")
+    assert old in body
+    return body.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (b'<birthTime value="19390120"/>', b'<birthTime value="1939-01-20"/>', "not an HL7 date"),
+        (b'<birthTime value="19390120"/>', b'<birthTime value="19391320"/>', "not a date"),
+        (b'<birthTime value="19390120"/>', b"", "no birthTime"),
+        (b'<administrativeGenderCode code="1"/>', b'<administrativeGenderCode code="M"/>',
+         "gender code 'M'"),
+        (b'<administrativeGenderCode code="1"/>', b"", "no administrativeGenderCode"),
+        (b'<birthTime value="19390120"/>',
+         b'<birthTime value="19390120"/><deceasedTime value="-"/>', "deceasedTime '-'"),
+        (b'<name use="L">', b'<nickname use="L">', "no usual name"),
+        (b'<acknowledgement typeCode="AA">', b'<acknowledgement typeCode="AE">',
+         "typeCode 'AE', not AA"),
+    ],
+)  # fmt: skip
+def test_values_not_in_pds_documented_form_are_unreadable(
+    old: bytes, new: bytes, problem: str
+) -> None:
+    body = _success_with(old, new).replace(
+        b"</name>", b"</nickname>" if b"nickname" in new else b"</name>"
+    )
+    with pytest.raises(PdsReplyError, match=problem):
+        parse_reply(body, QUERY_ID)
+    verdict = classify_pds(200, body, QUERY_ID)
+    assert verdict.outcome is Outcome.RETRY_LIMIT and verdict.retryable
+    assert verdict.error_code == "BAD-PDS"
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [("1939", "1939"), ("193901", "193901"), ("19390120", "19390120"),
+     ("193901201230", "19390120"), ("19390120123000+0000", "19390120")],
+)  # fmt: skip
+def test_hl7_dates_pds_may_send_are_read(value: str, read: str) -> None:
+    body = _success_with(b'value="19390120"/>\n', f'value="{value}"/>\n'.encode())
+    record = parse_reply(body, QUERY_ID).record
+    assert record is not None and record.demographics.date_of_birth == read
