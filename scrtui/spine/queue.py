@@ -147,8 +147,13 @@ class _Handler(MessagingHandler):
         message = event.message
         properties = message.properties or {}
         message_id = properties.get("message-id")
+        body = message.body
+        if isinstance(body, memoryview):
+            # A binary (data section) body is a view of proton's buffer, which the next
+            # delivery overwrites: copied here, on proton's thread, before it is handed over.
+            body = bytes(body)
         self.owner.hand_over(
-            Received(tag, message_id if isinstance(message_id, str) else None, message.body)
+            Received(tag, message_id if isinstance(message_id, str) else None, body)
         )
 
     def on_settle(self, event: Any) -> None:
