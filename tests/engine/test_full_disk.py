@@ -6,6 +6,7 @@ Mounting needs root (as ./run test runs); elsewhere the test says so and skips."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -28,12 +29,13 @@ from tests.engine.test_engine import expected_split, run
 DISK_MB = 24
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
+@contextlib.contextmanager
+def small_tmpfs(mount: Path, megabytes: float) -> Iterator[Path]:
+    """A real tmpfs of that size at `mount` (root only: skips otherwise), unmounted after."""
+    mount.mkdir(exist_ok=True)
+    size = f"{int(megabytes * 1024)}k"
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m,mode=0700", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
         check=False,
@@ -44,6 +46,12 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    with small_tmpfs(tmp_path / "disk", DISK_MB) as mount:
+        yield mount
 
 
 @pytest.fixture
