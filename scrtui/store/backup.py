@@ -46,13 +46,10 @@ def backup_target(given: str, now: datetime) -> Path:
                 f"{target} already exists: choose a new name (a backup never overwrites)"
             )
         if not target.parent.is_dir():
-            raise StoreError(
-                f"{target.parent} is not a folder: create it first, or choose another"
-            )
+            raise StoreError(f"{target.parent} is not a folder: create it first, or choose another")
     except OSError as exc:  # a name too long for the file system, a loop of links, ...
         raise StoreError(
-            f"cannot use {given[:80]!r} for the backup ({exc.strerror or exc}): choose "
-            "another name"
+            f"cannot use {given[:80]!r} for the backup ({exc.strerror or exc}): choose another name"
         ) from None
     return target
 

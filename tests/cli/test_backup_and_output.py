@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import cli_env, scrtui_executable
-from tests.engine.test_full_disk import fill, small_tmpfs
+from tests.engine.test_full_disk import small_tmpfs
 
 
 def refused(result: subprocess.CompletedProcess[str], words: str) -> None:
