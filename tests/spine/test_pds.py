@@ -222,3 +222,29 @@ def test_hl7_dates_pds_may_send_are_read(value: str, read: str) -> None:
     body = _success_with(b'value="19390120"/>\n', f'value="{value}"/>\n'.encode())
     record = parse_reply(body, QUERY_ID).record
     assert record is not None and record.demographics.date_of_birth == read
+
+
+def _utf16_with_entity(root: str, inner: str) -> bytes:
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        f'<!DOCTYPE {root} [<!ENTITY big "{"x" * 1000}">]>{inner}'
+    )
+    return text.encode("utf-16")
+
+
+def test_a_dtd_is_refused_whatever_the_encoding() -> None:
+    body = _utf16_with_entity("QUPA_IN000009UK03", "<QUPA_IN000009UK03>&big;</QUPA_IN000009UK03>")
+    assert b"<!DOCTYPE" not in body  # a byte search does not see it
+    with pytest.raises(PdsReplyError, match="DOCTYPE"):
+        parse_reply(body, QUERY_ID)
+    from scrtui.spine.ack import AckParseError, parse_ack
+
+    ack = _utf16_with_entity(
+        "MCCI_IN010000UK13",
+        '<MCCI_IN010000UK13><acknowledgement typeCode="AA"><messageRef><id root="'
+        f'{QUERY_ID}"/></messageRef></acknowledgement><ControlActEvent><requestSuccessDetail>'
+        "<detail>&big;&big;&big;</detail></requestSuccessDetail></ControlActEvent>"
+        "</MCCI_IN010000UK13>",
+    )
+    with pytest.raises(AckParseError, match="DOCTYPE"):
+        parse_ack(ack, QUERY_ID)
