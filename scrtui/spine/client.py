@@ -49,6 +49,10 @@ RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 # enough for a table cell and a log line.
 _MAX_TEXT = 300
 _PROBE_TIMEOUT_S = 10.0
+# The most read of one answer (docs/spine.md): a GP Summary's acknowledgement, a PDS reply and
+# the adaptor's error texts are a few KB; anything larger is not read, and not an answer.
+MAX_ANSWER_BYTES = 1_000_000
+TOO_LARGE_ANSWER = "ANSWER-TOO-LARGE"
 
 
 class Outcome(enum.StrEnum):
@@ -219,6 +223,28 @@ def backoff_delay(
     return min(delay, settings.backoff_max)
 
 
+async def read_capped(response: aiohttp.ClientResponse) -> bytes | None:
+    """The answer's body, or None when it is over MAX_ANSWER_BYTES (never held whole)."""
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65_536):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(body)
+
+
+def _too_large(status: int) -> Verdict:
+    """An answer too large to be one: unreadable, retried like any unreadable answer."""
+    return Verdict(
+        Outcome.RETRY_LIMIT,
+        retryable=True,
+        error_code=TOO_LARGE_ANSWER,
+        error_text=f"the answer (HTTP {status}) is over {MAX_ANSWER_BYTES:,} bytes: not read",
+    )
+
+
 def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
     """Verification against ca_bundle (else the system CAs), plus the client cert for mTLS."""
     if not settings.ca_bundle and not settings.client_cert:
@@ -374,8 +400,10 @@ class MhsClient:
             async with self._session.post(
                 self._url, data=body, headers=headers, allow_redirects=False
             ) as response:
-                answer = await response.read()
+                answer = await read_capped(response)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if answer is None:
+                    return response.status, _too_large(response.status), retry_after
                 verdict = classifier(response.status, answer, message_id)
                 return response.status, verdict, retry_after
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

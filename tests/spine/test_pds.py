@@ -248,3 +248,46 @@ def test_a_dtd_is_refused_whatever_the_encoding() -> None:
     )
     with pytest.raises(AckParseError, match="DOCTYPE"):
         parse_ack(ack, QUERY_ID)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_an_answer_over_the_cap_is_unreadable_and_never_held_whole(chunked: bool) -> None:
+    """A 40 MB answer (with a Content-Length, or streamed without one) is not read: an
+    unreadable answer, retried, then RETRY_LIMIT; the patient's outcome is not decided by it."""
+    from aiohttp import web
+
+    from scrtui.spine.client import MAX_ANSWER_BYTES, TOO_LARGE_ANSWER
+
+    block = b"<x>" + b" " * (1 << 20) + b"</x>"
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        if not chunked:
+            return web.Response(body=block * 40, content_type="text/xml")
+        response = web.StreamResponse()
+        response.content_type = "text/xml"
+        await response.prepare(request)
+        sent = 0
+        try:
+            for _ in range(40):
+                await response.write(block)
+                sent += len(block)
+        except (ConnectionError, RuntimeError):
+            pass  # the client stopped reading, as it should
+        return response
+
+    app = web.Application()
+    app.router.add_post("/", huge)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        result = await _ask(f"http://127.0.0.1:{port}/")
+    finally:
+        await runner.cleanup()
+    assert result.outcome is Outcome.RETRY_LIMIT and not result.transport
+    assert result.error_code == TOO_LARGE_ANSWER
+    assert f"{MAX_ANSWER_BYTES:,} bytes" in (result.error_text or "")
+    assert result.attempts == 3
