@@ -42,12 +42,13 @@ from scrtui import logs
 from scrtui.settings import Settings
 from scrtui.spine import codes
 from scrtui.spine.ack import AckParseError, parse_ack
+from scrtui.spine.error_text import scrubbed
 from scrtui.spine.message import INTERACTION_ID
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
-# How much of an adaptor's error body goes into error_text: enough to read the reason, short
-# enough for a table cell and a log line.
-_MAX_TEXT = 300
+# How much of an adaptor's error body is looked at for error_text (scrubbed, then cut short
+# enough for a table cell and a log line).
+_MAX_READ_TEXT = 4096
 _PROBE_TIMEOUT_S = 10.0
 # The most read of one answer (docs/spine.md): a GP Summary's acknowledgement, a PDS reply and
 # the adaptor's error texts are a few KB; anything larger is not read, and not an answer.
@@ -94,8 +95,8 @@ Classifier = Callable[[int, bytes, str], Verdict]
 
 
 def _body_text(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+    """The adaptor's error text, without what could carry patient data (error_text.py)."""
+    return scrubbed(body[:_MAX_READ_TEXT].decode("utf-8", errors="replace"))
 
 
 def classify(status: int, body: bytes, message_id: str) -> Verdict:
