@@ -72,7 +72,18 @@ def register(subparsers: Subcommands) -> None:
         "--reject", type=_nhs_numbers, default=set(), metavar="NHS,NHS",
         help="NHS numbers the Spine refuses (AE, PSIS-30418)",
     )  # fmt: skip
-    parser.add_argument("--outage", action="store_true", help="start in an outage (503)")
+    parser.add_argument(
+        "--outage", action="store_true",
+        help="start with the Spine unreachable: 500 'Error making outbound request' (health 200)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--outage-503", action="store_true",
+        help="start in the old simulator's outage instead: 503, and /healthcheck 503",
+    )  # fmt: skip
+    parser.add_argument(
+        "--route-error", action="store_true",
+        help="every message 500 'Error obtaining outbound URL' (the adaptor's route lookup fails)",
+    )  # fmt: skip
     parser.add_argument("--error-429-share", type=_share, default=0, metavar="F")
     parser.add_argument(
         "--bad-ack-share", type=_share, default=0, metavar="F",
@@ -120,6 +131,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         slow_seconds=args.slow_seconds,
         reject_nhs_numbers=set(args.reject),
         outage=args.outage,
+        outage_503=args.outage_503,
+        route_error=args.route_error,
         seed=args.seed,
         error_429_share=args.error_429_share,
         bad_ack_share=args.bad_ack_share,

@@ -320,5 +320,6 @@ def _exit_code(final: Snapshot) -> int:
     if final.reason == StopReason.FATAL.value:
         print(f"scrtui: stopped: {final.fatal_message}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"scrtui: stopped early: {final.reason}", file=sys.stderr)
+    detail = f": {final.fatal_message}" if final.fatal_message else ""
+    print(f"scrtui: stopped early: {final.reason}{detail}", file=sys.stderr)
     return EXIT_STOPPED_EARLY

@@ -33,6 +33,10 @@ class StopReason(enum.StrEnum):
     SESSION_EXPIRED = "smartcard session expired"
     CARD_CHANGED = "a different smartcard was inserted"
     FATAL = "fatal error"
+    # The MHS adaptor gave no usable answer for outage_limit_minutes, or its words say its
+    # set-up is wrong: nobody is Failed, Resume continues once it is fixed (exit 3).
+    OUTAGE = "stopped: the MHS did not answer usably within the outage limit"
+    MHS_SETUP = "stopped: the MHS adaptor's set-up is wrong"
 
 
 @dataclass(frozen=True, slots=True)

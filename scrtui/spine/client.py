@@ -9,7 +9,9 @@ Classification (docs/spine.md has the table):
   set-up), with a reason that says what to do.
 - 202: SENT, meaning "accepted by the MHS adaptor". With wait-for-response false the Spine's
   acknowledgement goes to the adaptor's inbound queue, not to us; 202 is all we can know.
-- timeout, reset or refused connection, any 5xx, 429: retried with the same message id, with
+- 500 whose words say the adaptor's set-up is wrong ("Error obtaining outbound URL", ...;
+  scrtui/spine/adaptor_words.py): FATAL with code MHS-SETUP: no resend can succeed.
+- timeout, reset or refused connection, any other 5xx, 429: retried with the same message id, with
   exponential backoff and jitter (honouring Retry-After, capped at backoff_max), then
   RETRY_LIMIT "retry limit exceeded: <last cause>". Each of these counts as a transport failure.
 - a 200 whose body is not an acknowledgement of our message (garbage, or another message's id):
@@ -40,8 +42,9 @@ import orjson
 
 from scrtui import logs
 from scrtui.settings import Settings
-from scrtui.spine import codes
+from scrtui.spine import adaptor_words, codes
 from scrtui.spine.ack import AckParseError, parse_ack
+from scrtui.spine.failure_log import FailureLog
 from scrtui.spine.message import INTERACTION_ID
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
@@ -49,6 +52,7 @@ RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 # enough for a table cell and a log line.
 _MAX_TEXT = 300
 _PROBE_TIMEOUT_S = 10.0
+SETUP_CODE = "MHS-SETUP"
 
 
 class Outcome(enum.StrEnum):
@@ -70,6 +74,7 @@ class SendResult:
     latency_ms: float  # whole send(): every attempt and every backoff wait
     transport: bool = False  # the last attempt's cause was a transport fault (MHS unreachable)
     detail: Any = None  # what the verdict read from the answer (a PDS reply), if anything
+    said: str | None = None  # the adaptor's own words (its error body), when it answered so
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class Verdict:
     error_code: str | None = None
     error_text: str | None = None
     detail: Any = None
+    said: str | None = None
 
 
 # How one HTTP answer is read: classify for GP Summaries; scrtui/spine/pds_client.py for PDS.
@@ -108,6 +114,14 @@ def classify(status: int, body: bytes, message_id: str) -> Verdict:
             error_code=codes.TOO_LARGE_CODE,
             error_text=f"{codes.TOO_LARGE_TEXT} (the MHS adaptor said: {text})",
         )
+    advice = adaptor_words.setup_advice(text) if status == 500 else None
+    if advice is not None:
+        return Verdict(
+            Outcome.FATAL,
+            error_code=SETUP_CODE,
+            error_text=f"the MHS adaptor answered {status} '{text}': {advice}",
+            said=text,
+        )
     if status in RETRYABLE_STATUSES:
         return Verdict(
             Outcome.RETRY_LIMIT,
@@ -115,10 +129,11 @@ def classify(status: int, body: bytes, message_id: str) -> Verdict:
             transport_failure=True,
             error_code=f"HTTP-{status}",
             error_text=f"HTTP {status} from the MHS adaptor: {text}",
+            said=text,
         )
     # 400/404/415 are the adaptor telling us our request or configuration is wrong; any other
     # status is unexpected from this API and no patient's fault either.
-    return Verdict(Outcome.FATAL, error_code=f"HTTP-{status}", error_text=text)
+    return Verdict(Outcome.FATAL, error_code=f"HTTP-{status}", error_text=text, said=text)
 
 
 def _classify_ack(body: bytes, message_id: str) -> Verdict:
@@ -149,6 +164,7 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
             ack_code=ack.type_code,
             error_code=codes.SERVICE_NOT_AVAILABLE,
             error_text="the Spine service is not available (AE 502)",
+            said="service not available (AE 502)",
         )
     error = ack.main_error
     if error is None:
@@ -243,13 +259,22 @@ class MhsClient:
             "wait-for-response": "true" if settings.wait_for_response else "false",
             "Correlation-Id": correlation_id,
             "from-asid": settings.sending_asid,
-            "ods-code": settings.ods_code,
+            # No ods-code: the adaptor reads it as the *receiving* system's ODS code and looks
+            # the route up with it (its OpenAPI: "defaults to Spines ODS Code if not
+            # provided"); every message here goes to the Spine, and the practice's identity
+            # travels in the message itself (issue 19).
         }
         self._session: aiohttp.ClientSession | None = None
         self._consecutive_failures = 0
         self._answers = 0
         self._rng = random.Random()
         self._log = logs.get("scrtui.spine").bind(correlation_id=correlation_id)
+        self._failures = FailureLog(self._log)
+
+    @property
+    def url(self) -> str:
+        """Where the messages go: named in every outage message."""
+        return self._url
 
     @property
     def consecutive_transport_failures(self) -> int:
@@ -281,6 +306,7 @@ class MhsClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._failures.flush()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -312,17 +338,20 @@ class MhsClient:
         give_up: asyncio.Event | None = None,
         headers: Mapping[str, str] | None = None,
         classifier: Classifier = classify,
+        attempts: int | None = None,
     ) -> SendResult:
         """POST one message, retrying transport faults with the same message id.
 
         `headers` override the GP Summary's (another interaction) and `classifier` reads its
         answers: the PDS query goes through the same session, retries and outage counting.
+        `attempts` caps the tries below max_attempts (an outage probe makes one).
         """
         if self._session is None:
             raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
         started = time.monotonic()
         body = self._body(payload)
         attempt = 0
+        max_attempts = min(attempts or self._settings.max_attempts, self._settings.max_attempts)
         while True:
             attempt += 1
             status, verdict, retry_after = await self._attempt(
@@ -332,10 +361,10 @@ class MhsClient:
             if not verdict.retryable:
                 self._log_final(message_id, status, verdict, attempt)
                 return self._result(verdict, verdict.outcome, status, attempt, started)
-            last_attempt = attempt >= self._settings.max_attempts
+            last_attempt = attempt >= max_attempts
             delay = 0.0 if last_attempt else self._delay(attempt, retry_after)
-            self._log.warning(
-                "mhs_attempt_failed",
+            self._failures.failed(
+                (status, verdict.error_code, verdict.error_text),
                 message_id=message_id,
                 attempt=attempt,
                 status=status,
@@ -381,6 +410,8 @@ class MhsClient:
         else:
             self._consecutive_failures = 0
             self._answers += 1
+            if not verdict.retryable:
+                self._failures.answered()
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         return backoff_delay(attempt, self._settings, retry_after, self._rng)
@@ -433,4 +464,5 @@ class MhsClient:
             latency_ms=(time.monotonic() - started) * 1000,
             transport=verdict.transport_failure,
             detail=verdict.detail,
+            said=verdict.said,
         )

@@ -33,7 +33,9 @@ def classify_pds(status: int, body: bytes, message_id: str) -> Verdict:
         verdict = classify(status, body, message_id)
         if verdict.outcome is Outcome.FATAL:
             text = f"the MHS adaptor refused the PDS query: {verdict.error_text}"
-            return Verdict(Outcome.FATAL, error_code=verdict.error_code, error_text=text)
+            return Verdict(
+                Outcome.FATAL, error_code=verdict.error_code, error_text=text, said=verdict.said
+            )
         return verdict
     try:
         reply = parse_reply(body, message_id)
@@ -62,6 +64,7 @@ async def query_pds(
     spine_asid: str,
     now: datetime,
     give_up: asyncio.Event | None = None,
+    attempts: int | None = None,
 ) -> SendResult:
     """One PDS Retrieval Query; SENT carries the PdsReply in `detail`."""
     query_id = new_message_id()
@@ -69,5 +72,10 @@ async def query_pds(
         nhs_number, message_id=query_id, sending_asid=sending_asid, spine_asid=spine_asid, now=now
     )
     return await client.send(
-        query_id, payload, give_up=give_up, headers=PDS_HEADERS, classifier=classify_pds
+        query_id,
+        payload,
+        give_up=give_up,
+        headers=PDS_HEADERS,
+        classifier=classify_pds,
+        attempts=attempts,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
@@ -167,30 +168,23 @@ def busy_refusal(status: RunStatus) -> str:
 
 def status_line(snapshot: Snapshot, now: datetime | None = None) -> str:
     """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"; with
-    the time, a scheduled start counts down and an outage says since when and the next check."""
+    the time, a scheduled start counts down. An outage's reason says itself who answers what,
+    since when and the next try (scrtui/domain/outage.py)."""
     text = snapshot.status.value
     if snapshot.reason:
         text += f": {snapshot.reason}"
-    if in_outage(snapshot):
-        return f"{text} ({outage_detail(snapshot)})"
     if snapshot.status is RunStatus.SCHEDULED and snapshot.next_event and now is not None:
         return f"{text} (in {countdown(snapshot.next_event - now)})"
     return text
 
 
 def in_outage(snapshot: Snapshot) -> bool:
-    """Paused because the MHS adaptor does not answer (the run continues by itself)."""
+    """Paused because the MHS gives no usable answer (the run continues by itself)."""
     return (
         snapshot.status is RunStatus.PAUSED
         and snapshot.outage_since is not None
-        and snapshot.reason.startswith("MHS unreachable")
+        and snapshot.reason.startswith(outage.PREFIX)
     )
-
-
-def outage_detail(snapshot: Snapshot) -> str:
-    since = f"since {snapshot.outage_since:%H:%M:%S}" if snapshot.outage_since else ""
-    check = f"next check {snapshot.next_check:%H:%M:%S}" if snapshot.next_check else "checking now"
-    return ", ".join(part for part in (since, check) if part)
 
 
 def countdown(left: timedelta) -> str:

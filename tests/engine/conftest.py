@@ -72,6 +72,9 @@ def fast_settings(url: str, **extra: object) -> Settings:
         "backoff_base": 0.01,
         "backoff_max": 0.05,
         "max_attempts": 10,
+        # An outage's probes every few hundredths of a second, not every few minutes.
+        "outage_probe_first": 0.02,
+        "outage_probe_max": 0.2,
     }
     return with_changes(Settings(), **{**values, **extra})
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 from aiohttp import web
@@ -27,6 +28,11 @@ from scrtui.spine.simulator import RunningSimulator, config_changes
 from .conftest import NHS, fast_settings, make_patient, reference, wait_until
 from .test_ack import PSIS_ERROR, REF
 from .test_message import build
+
+
+def aiohttp_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()
+
 
 RUN_ID = "RUN-" + str(uuid.uuid4()).upper()
 
@@ -189,19 +195,60 @@ async def test_slow_answer_is_a_timeout(sim: RunningSimulator) -> None:
 
 
 async def test_outage_and_recovery(sim: RunningSimulator) -> None:
+    """The real adaptor's Spine outage: 500 "Error making outbound request" to every message
+    while its /healthcheck still answers 200 (so the health check says nothing)."""
     sim.state.apply(config_changes({"outage": True}))
     async with MhsClient(fast_settings(sim.url), RUN_ID) as client:
-        assert not await client.healthcheck()
+        assert await client.healthcheck()
         first_id, payload = message()
         result = await client.send(first_id, payload)
-        assert (result.outcome, result.http_status) == (Outcome.RETRY_LIMIT, 503)
+        assert (result.outcome, result.http_status) == (Outcome.RETRY_LIMIT, 500)
+        assert result.said == "Error making outbound request"
         second = await client.send(*message())
         assert second.outcome is Outcome.RETRY_LIMIT
         assert client.consecutive_transport_failures == 6
         sim.state.apply(config_changes({"outage": False}))
-        assert await client.healthcheck()
         assert (await client.send(first_id, payload)).outcome is Outcome.SENT
         assert client.consecutive_transport_failures == 0
+
+
+async def test_old_503_outage_stays_an_option(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"outage_503": True}))
+    async with MhsClient(fast_settings(sim.url, max_attempts=2), RUN_ID) as client:
+        assert not await client.healthcheck()
+        result = await client.send(*message())
+        assert (result.outcome, result.http_status) == (Outcome.RETRY_LIMIT, 503)
+
+
+async def test_route_error_is_fatal_at_once_with_the_adaptors_words(sim: RunningSimulator) -> None:
+    sim.state.apply(config_changes({"route_error": True}))
+    result, _client = await send_one(fast_settings(sim.url))
+    assert (result.outcome, result.error_code, result.attempts) == (Outcome.FATAL, "MHS-SETUP", 1)
+    assert "500 'Error obtaining outbound URL'" in (result.error_text or "")
+    assert "route lookup" in (result.error_text or "")
+    assert sim.state.requests == 1
+
+
+async def test_practice_ods_code_is_never_the_ods_code_header(sim: RunningSimulator) -> None:
+    """The adaptor reads ods-code as the receiving system's: with the practice's code its
+    route lookup has no route (simulated as SDS answers), so it must never be sent."""
+    result, _client = await send_one(fast_settings(sim.url, ods_code="B81001"))
+    assert result.outcome is Outcome.SENT
+    assert sim.state.faults["ods_code_header"] == 0
+
+
+async def test_the_simulator_refuses_a_practice_ods_code_as_the_adaptor_does(
+    sim: RunningSimulator,
+) -> None:
+    async with aiohttp_session() as http:
+        headers = {"Interaction-Id": "REPC_IN150016UK05", "ods-code": "B81001"}
+        async with http.post(sim.url, data=b"{}", headers=headers) as response:
+            assert response.status == 500
+            assert response.content_type == "text/plain"
+            assert await response.text() == "Error obtaining outbound URL"
+        headers["ods-code"] = "YES"  # the Spine's own code is routed
+        async with http.post(sim.url, data=b"{}", headers=headers) as response:
+            assert response.status == 400  # past the route lookup: the adaptor's own checks
 
 
 def closed_port() -> int:
@@ -367,7 +414,7 @@ async def test_request_is_exactly_domain_4_2(capture) -> None:
     assert request.headers["Message-Id"] == first_id
     assert request.headers["Correlation-Id"] == RUN_ID
     assert request.headers["from-asid"] == "200000000123"
-    assert request.headers["ods-code"] == "B81001"
+    assert "ods-code" not in request.headers  # the receiving system's: the Spine's default
     assert orjson.loads(bodies[0]) == {"payload": payload}
     # One correlation id per run, a new message id per message.
     assert requests[1].headers["Correlation-Id"] == RUN_ID

@@ -9,8 +9,10 @@ Rooms: config (what may be injected), acks (the Spine's answers), adaptor (the a
 checks of a request), judge (the Spine's judgement of a summary), state (what it remembers),
 server (the aiohttp application), process (running it in tests or as a child process).
 
-Order of events for POST /: outage (503) → latency → slow → 500/429 faults → the adaptor's
-checks and the Spine's judgement → reset (the connection is dropped *after* the message was
+Order of events for POST /: the route lookup (500 "Error obtaining outbound URL" for an
+ods-code that is not the Spine's, or route_error) → outage (500 "Error making outbound
+request", /healthcheck still 200; outage_503: the old 503) → latency → slow → 500/429 → the
+adaptor's checks and the Spine's judgement → reset (the connection is dropped *after* the message was
 judged, so the client's resend of the same Message-Id meets duplicate elimination, which is
 the case exactly-once delivery must survive).
 """

@@ -100,6 +100,9 @@ async def post_consent(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.requests += 1
     response = await injected_faults(state)
+    if response is None and state.config.consent_fault:
+        state.faults["consent_fault"] += 1
+        response = web.Response(status=500, text=SOAP_FAULT, content_type="text/xml")
     if response is None:
         response = await _consent(request, state)
     if state.chance(state.config.reset_share):
@@ -108,6 +111,20 @@ async def post_consent(request: web.Request) -> web.StreamResponse:
         return response
     state.replies[response.status] += 1
     return response
+
+
+# A SOAP 1.1 Fault as the Spine's sync service sends it in HTTP 500 (its error list is the
+# shape the MHS adaptor's soap_handler.py reads).
+SOAP_FAULT = (
+    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:nasp="http://national.carerecords.nhs.uk/schema/"><SOAP-ENV:Body><SOAP-ENV:Fault>'
+    "<faultcode>SOAP-ENV:Server</faultcode><faultstring>System failure to process message"
+    "</faultstring><detail><nasp:errorList><nasp:error><nasp:codeContext>urn:nhs:names:error:tms"
+    "</nasp:codeContext><nasp:errorCode>200</nasp:errorCode><nasp:severity>Error</nasp:severity>"
+    "<nasp:location>Not Supported</nasp:location><nasp:description>System failure to process "
+    "message - default</nasp:description></nasp:error></nasp:errorList></detail>"
+    "</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+)
 
 
 async def _consent(request: web.Request, state: SimulatorState) -> web.Response:

@@ -79,11 +79,19 @@ def drop_connection(request: web.Request) -> None:
     request.protocol.force_close()
 
 
+# The real adaptor's words (NHSDigital/integration-adaptor-mhs, mhs/common/mhs_common/workflow).
+SPINE_UNREACHABLE = "Error making outbound request"
+NO_ROUTE = "Error obtaining outbound URL"
+
+
 async def injected_faults(state: SimulatorState) -> web.Response | None:
     config = state.config
-    if config.outage:
+    if config.outage_503:
         state.faults["outage"] += 1
         return _text(503, "Service unavailable (simulated outage)", _retry_headers(state))
+    if config.outage:
+        state.faults["outage"] += 1
+        return _text(500, SPINE_UNREACHABLE)
     if config.latency_ms > 0:
         await asyncio.sleep(config.latency_ms / 1000)
     if state.chance(config.slow_share):
@@ -157,6 +165,18 @@ async def _mhs(request: web.Request) -> web.Response:
     )
 
 
+def route_refused(request: web.Request, state: SimulatorState) -> web.Response | None:
+    """The adaptor's route lookup (SDS) for the Spine's interactions: none for another
+    system's ods-code (the header names the *receiving* system), none when it is broken."""
+    config = state.config
+    ods_code = request.headers.get("ods-code")
+    foreign = bool(ods_code) and bool(config.spine_ods_code) and ods_code != config.spine_ods_code
+    if not (config.route_error or foreign):
+        return None
+    state.faults["no_route"] += 1
+    return _text(500, NO_ROUTE)
+
+
 async def post_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     summary = request.headers.get("Interaction-Id") != QUERY_INTERACTION_ID
@@ -164,7 +184,9 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         state.requests += 1
     else:
         state.pds.requests += 1  # "requests" counts summaries only, as before PDS
-    response = await injected_faults(state)
+    if request.headers.get("ods-code"):
+        state.faults["ods_code_header"] += 1  # what tests check never happens
+    response = route_refused(request, state) or await injected_faults(state)
     if response is None:
         response = await _mhs(request)
     # Resets model a summary's answer lost after the Spine judged it: summaries only.
@@ -177,8 +199,9 @@ async def post_message(request: web.Request) -> web.StreamResponse:
 
 
 async def healthcheck(request: web.Request) -> web.Response:
-    # An outage takes the health probe down too, so the engine's probe sees the outage end.
-    if request.app[STATE].config.outage:
+    # The real adaptor answers 200 whatever happens behind it (its healthcheck_handler.py);
+    # only the old simulator's 503 outage (outage_503) takes it down.
+    if request.app[STATE].config.outage_503:
         return _text(503, "Service unavailable (simulated outage)")
     return web.Response(status=200)
 
