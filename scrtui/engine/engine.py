@@ -652,6 +652,8 @@ class UploadEngine:
         if failures < self._failure_baseline:
             self._failure_baseline = 0
         if failures - self._failure_baseline >= self.settings.outage_after_failures:
+            if not self._watch.active:
+                self._watch.note_try(client.last_failure)
             self._declare_outage()
         return self._watch.active
 
@@ -811,6 +813,10 @@ class UploadEngine:
     async def _control(self, client: MhsClient, schedule: Schedule) -> None:
         while True:
             now = self.clock()
+            if self._stop_reason is None:
+                # Counted over every attempt, not only at a patient's end: the pause begins
+                # after outage_after_failures failed tries, whatever max_attempts is.
+                self._outage_now(client)
             hold = self._gates(now, schedule)
             # Probes go only when nothing but the outage holds the run (not a pulled card).
             if hold is not None and hold[1].startswith(outage_text.PREFIX):

@@ -41,6 +41,11 @@ class OutageWatch:
         """Remember what the latest failed message got: the pause text quotes it."""
         self.last_cause = cause_of(result)
 
+    def note_try(self, failure: tuple[int | None, str] | None) -> None:
+        """The client's latest failed try (scrtui/spine/client.py, last_failure)."""
+        if failure is not None:
+            self.last_cause = Cause(*failure)
+
     def begin(self, url: str, now: datetime) -> Outage | None:
         """Start an outage (None when one is already under way)."""
         if self.current is not None:

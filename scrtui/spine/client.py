@@ -184,6 +184,7 @@ def _transport_verdict(code: str, text: str) -> Verdict:
         transport_failure=True,
         error_code=code,
         error_text=text,
+        said=text,
     )
 
 
@@ -266,6 +267,7 @@ class MhsClient:
         }
         self._session: aiohttp.ClientSession | None = None
         self._consecutive_failures = 0
+        self._last_failure: tuple[int | None, str] | None = None
         self._answers = 0
         self._rng = random.Random()
         self._log = logs.get("scrtui.spine").bind(correlation_id=correlation_id)
@@ -280,6 +282,11 @@ class MhsClient:
     def consecutive_transport_failures(self) -> int:
         """Failed transport attempts in a row, over all patients: the engine's outage signal."""
         return self._consecutive_failures
+
+    @property
+    def last_failure(self) -> tuple[int | None, str] | None:
+        """(HTTP status or None, the adaptor's words) of the latest failed try, if any."""
+        return self._last_failure
 
     @property
     def answers(self) -> int:
@@ -357,7 +364,7 @@ class MhsClient:
             status, verdict, retry_after = await self._attempt(
                 message_id, body, headers, classifier
             )
-            self._count(verdict)
+            self._count(verdict, status)
             if not verdict.retryable:
                 self._log_final(message_id, status, verdict, attempt)
                 return self._result(verdict, verdict.outcome, status, attempt, started)
@@ -404,8 +411,9 @@ class MhsClient:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return None, classify_exception(exc, self._settings), None
 
-    def _count(self, verdict: Verdict) -> None:
+    def _count(self, verdict: Verdict, status: int | None) -> None:
         if verdict.transport_failure:
+            self._last_failure = (status, verdict.said or verdict.error_text or "no answer")
             self._consecutive_failures += 1
         else:
             self._consecutive_failures = 0
