@@ -12,9 +12,9 @@ server (the aiohttp application), process (running it in tests or as a child pro
 Order of events for POST /: the route lookup (500 "Error obtaining outbound URL" for an
 ods-code that is not the Spine's, or route_error) → outage (500 "Error making outbound
 request", /healthcheck still 200; outage_503: the old 503) → latency → slow → 500/429 → the
-adaptor's checks and the Spine's judgement → reset (the connection is dropped *after* the message was
-judged, so the client's resend of the same Message-Id meets duplicate elimination, which is
-the case exactly-once delivery must survive).
+adaptor's checks and the Spine's judgement → reset (the connection is dropped *after* the
+message was judged, so the client's resend of the same Message-Id meets duplicate
+elimination, which is the case exactly-once delivery must survive).
 """
 
 from __future__ import annotations
