@@ -236,3 +236,30 @@ def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_contin
     last_run = json.loads(resumed.stdout.strip().splitlines()[-1])["last_run"]
     assert last_run["mode"] == "resume"
     assert (last_run["stop_at"], last_run["resume_at"]) == (stop, resume)
+
+
+def _control(simulator_url: str, **changes: object) -> None:
+    request = urllib.request.Request(
+        simulator_url + "control", data=json.dumps(changes).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_route_error_stops_with_exit_3_the_adaptors_words_and_resume_finishes(
+    practice, simulator_url
+):
+    _control(simulator_url, route_error=True)
+    try:
+        result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--json")
+    finally:
+        _control(simulator_url, route_error=False)
+    assert result.returncode == 3, result.stderr
+    assert f"the MHS at {simulator_url}: " in result.stderr
+    assert "answered 500 'Error obtaining outbound URL'" in result.stderr
+    assert "nobody was marked failed" in result.stderr.lower()
+    document = json.loads(result.stdout.strip().splitlines()[-1])
+    assert document["failed"] == 0 and document["sent"] == 0
+    resumed = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.strip().splitlines()[-1])["failed"] == 0

@@ -75,6 +75,23 @@ def test_classify_table() -> None:
     assert garbage.error_code == "BAD-ACK" and "MCCI_IN010000UK13" in (garbage.error_text or "")
     other = classify(200, success, "SOMEONE-ELSE")
     assert other.retryable and "not SOMEONE-ELSE" in (other.error_text or "")
+    # The real adaptor's set-up words stop the run at once; its outage words are retried.
+    for words in (
+        "Error obtaining outbound URL",
+        "Failed message preparation",
+        "Error serialising outbound message",
+        "500: Couldn't determine workflow to invoke for interaction ID: X",
+    ):
+        verdict = classify(500, words.encode(), "X")
+        assert (verdict.outcome, verdict.error_code) == (Outcome.FATAL, "MHS-SETUP"), words
+        assert verdict.said == words and "check" in (verdict.error_text or "")
+    for words in (
+        "Error making outbound request",
+        "No async response received from sync-async store",
+        "500: Internal Server Error",
+    ):
+        verdict = classify(500, words.encode(), "X")
+        assert verdict.retryable and verdict.transport_failure and verdict.said == words
     long = classify(400, b"x" * 1000, "X")
     assert long.error_text is not None and len(long.error_text) == 300
 
