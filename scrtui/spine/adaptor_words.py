@@ -18,7 +18,7 @@ _SETUP: dict[str, str] = {
     "Error serialising outbound message": "check the adaptor's party key and CPA id settings",
     "Error when converting retry interval": "check the route lookup's reliability settings",
     "Couldn't determine workflow to invoke": "check the adaptor's interactions.json",
-    "Failed to parse sync-async flag": "check the adaptor's interactions.json",
+    "sync-async flag": "check the adaptor's interactions.json",
 }
 # The Spine could not be reached from the adaptor (network, TLS towards the Spine).
 SPINE_UNREACHABLE = "Error making outbound request"
