@@ -30,20 +30,18 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scrtui import logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket
+from scrtui.engine.job import Job
 from scrtui.settings import Settings
 from scrtui.spine.client import Outcome, SendResult, classify
 from scrtui.spine.queue import AckQueue, QueueSettings, Received
 from scrtui.store import awaiting
 from scrtui.store.upload_state import NO_ACK_CODE
 from scrtui.store.upload_state import Outcome as Recorded
-
-if TYPE_CHECKING:
-    from scrtui.engine.engine import Job
 
 # How long a message that is not ours is held before it goes back to the queue.
 FOREIGN_HOLD_S = 1.0

@@ -35,6 +35,7 @@ from scrtui.domain.progress import (
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.engine import acks, kinds, pds_step
+from scrtui.engine.job import Job
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
@@ -68,18 +69,6 @@ class Gate(Protocol):
 
 class Refused(RuntimeError):
     """The run cannot start; the message says why and what to do."""
-
-
-@dataclass(slots=True)
-class Job:
-    item: WorkItem
-    record: PatientRecord  # the message is built from it when it goes
-    message_id: str
-    decided_on: date  # the day eligibility was decided
-    attempts: int = 0
-    rounds: int = 0  # times its attempts ran out while the MHS answered others
-    answers_mark: int | None = None  # the client's answer count when last looked at
-    pds_checked: bool = False  # PDS answered and the patient matched (asked once a run)
 
 
 @dataclass
