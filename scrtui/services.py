@@ -6,53 +6,20 @@ implementation (scrtui/wiring.py) talks to the database, the engine and the card
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
+# Words the lower layers share with the UI live below both (card/, domain/); re-exported here,
+# the UI's one door.
+from scrtui.card.views import CardState as CardState
+from scrtui.card.views import CardView as CardView
+from scrtui.card.views import LoginResult as LoginResult
+from scrtui.card.views import RoleChoice as RoleChoice
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.schedule import Schedule
+from scrtui.domain.upload_request import UploadRequest as UploadRequest
 from scrtui.settings import Settings
-
-
-class CardState(enum.StrEnum):
-    NO_SERVICE = "PC/SC service not running"
-    NO_READER = "No card reader"
-    NO_CARD = "No smartcard"
-    WRONG_CARD = "Card has no SCR application"
-    INSERTED = "Card inserted: enter passcode"
-    BLOCKED = "Card blocked"  # too many wrong passcodes: only the RA can unblock it
-    LOCKED = "Card removed: session locked"
-    LOGGED_IN = "Logged in"
-    EXPIRED = "Session expired"
-    ENDED = "Session ended"
-
-
-@dataclass(frozen=True)
-class CardView:
-    state: CardState
-    message: str = ""  # the plain-English detail, e.g. what to do next
-    simulated: bool = False
-    user_name: str | None = None
-    role_name: str | None = None
-    has_b0062: bool = False
-    time_left: timedelta | None = None
-    needs_role_choice: bool = False
-
-
-@dataclass(frozen=True)
-class RoleChoice:
-    role_profile_id: str
-    label: str  # e.g. "R8000 System Administrator (555000000011)"
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    ok: bool
-    message: str  # why not, e.g. "Wrong passcode: 2 tries left"
-    roles: tuple[RoleChoice, ...] = ()  # more than one: the user must choose
 
 
 @dataclass(frozen=True)
@@ -85,15 +52,6 @@ class GroupInfo:
     description: str
     members: int
     system: bool
-
-
-@dataclass(frozen=True)
-class UploadRequest:
-    mode: Mode
-    schedule: Schedule
-    group: str | None = None
-    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
-    upload_date: date | None = None  # the date the upload window asks for (deregistration)
 
 
 class ServiceError(Exception):

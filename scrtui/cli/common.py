@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 from scrtui import logs
+from scrtui.card.views import RoleChoice
 from scrtui.domain import uploads
 from scrtui.paths import Home, HomeError, resolve_home
-from scrtui.services import RoleChoice
 from scrtui.settings import Settings, SettingsError, load
 from scrtui.store.db import StoreError, open_database
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import TextIO
 
 from scrtui import eventloop, logs
+from scrtui.card.views import RoleChoice
 from scrtui.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -32,8 +33,8 @@ from scrtui.domain import uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
+from scrtui.domain.upload_request import UploadRequest
 from scrtui.engine.engine import Refused
-from scrtui.services import RoleChoice, UploadRequest
 from scrtui.settings import SettingsError, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries

@@ -34,12 +34,12 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
+from scrtui.domain.upload_request import UploadRequest
 from scrtui.engine import acks, kinds, pds_step
 from scrtui.engine.job import Job
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
-from scrtui.services import UploadRequest
 from scrtui.settings import Settings
 from scrtui.spine.client import MhsClient, Outcome, SendResult
 from scrtui.spine.message import new_message_id
