@@ -92,7 +92,7 @@ def demo_rejections(settings: Settings, count: int = DEMO_REJECTIONS) -> list[st
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
     from scrtui.store.queries import bucket_counts
     from scrtui.store.seed import seed_practice
 

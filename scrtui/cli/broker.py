@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scrtui.cli.common import EXIT_REFUSED, CliError
 from scrtui.settings import Settings, with_changes
-from scrtui.spine.broker import Broker, BrokerError, start_broker
+from scrtui.standins.broker import Broker, BrokerError, start_broker
 
 
 def private_broker(parent: Path) -> Broker:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scrtui.cli.common import EXIT_REFUSED, CliError
-from scrtui.spine.simulator.config import pds_change
+from scrtui.standins.simulator.config import pds_change
 
 # `scrtui demo`: PDS holds these patients differently, one of each kind, to rehearse the fix.
 DEMO_PDS_KINDS = (

@@ -16,7 +16,7 @@ from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open
 from scrtui.cli.simulator_pds import add_pds_arguments, pds_config
 from scrtui.domain import nhs_number
 from scrtui.settings import is_loopback_host
-from scrtui.spine.simulator import READY_PREFIX, SimulatorConfig, create_app, url_for
+from scrtui.standins.simulator import READY_PREFIX, SimulatorConfig, create_app, url_for
 
 # How often the child checks that the process that started it is still there.
 _PARENT_POLL_S = 0.5

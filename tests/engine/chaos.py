@@ -114,7 +114,7 @@ class Campaign:
         self.refused = set(special[:4])
         # PDS holds these two differently: Not Required (PDS), never sent, whatever happens.
         self.pds_differ = {special[4]: "surname", special[5]: "not_found"}
-        from scrtui.spine.simulator import start_simulator_process
+        from scrtui.standins.simulator import start_simulator_process
 
         self.sim, self.url = start_simulator_process(
             ["--reject", ",".join(special[:2]), "--too-large", ",".join(special[2:]),

@@ -94,7 +94,7 @@ def seeded(home: Home) -> Home:
 
 @pytest.fixture
 async def sim(home: Home) -> AsyncIterator[Sim]:
-    from scrtui.spine.simulator import SimulatorConfig, running_simulator
+    from scrtui.standins.simulator import SimulatorConfig, running_simulator
 
     # PDS holds the practice's patients (read at its first query), as the child simulator does.
     config = SimulatorConfig(pds_practice_db=str(home.db_path))

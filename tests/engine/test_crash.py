@@ -45,7 +45,7 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 def test_sigkill_at_random_moments_then_resume_sends_everyone_once(tmp_path):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = tmp_path / "home"
     seed = scrtui(home, "seed", "--patients", str(PATIENTS))

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from scrtui.settings import is_loopback_host
-from scrtui.spine.simulator import start_simulator_process
+from scrtui.standins.simulator import start_simulator_process
 
 from .conftest import NHS
 
@@ -75,7 +75,7 @@ async def test_process_prints_one_ready_line_applies_flags_and_stops_on_sigterm(
 
 def test_child_exits_when_its_parent_dies(env) -> None:
     script = (
-        "from scrtui.spine.simulator import start_simulator_process\n"
+        "from scrtui.standins.simulator import start_simulator_process\n"
         "import time\n"
         "process, url = start_simulator_process()\n"
         "print(process.pid, url, flush=True)\n"

@@ -22,7 +22,7 @@ from scrtui.spine.client import (
     retry_after_seconds,
 )
 from scrtui.spine.message import new_message_id
-from scrtui.spine.simulator import RunningSimulator, config_changes
+from scrtui.standins.simulator import RunningSimulator, config_changes
 
 from .conftest import NHS, fast_settings, make_patient, reference, wait_until
 from .test_ack import PSIS_ERROR, REF
@@ -259,7 +259,7 @@ def test_answers_about_the_set_up_stay_fatal(status: int, text: str) -> None:
 
 
 def _ack(code: str, text: str) -> bytes:
-    from scrtui.spine.simulator import Answer, build_ack
+    from scrtui.standins.simulator import Answer, build_ack
 
     return build_ack(REF, Answer("ACK-1", "20261125120000", "AE", ((code, text),), "1")).encode()
 

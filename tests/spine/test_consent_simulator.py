@@ -32,7 +32,7 @@ def request(nhs: str = VALID_NHS, permission: str = "No", **author: str) -> tupl
 
 @pytest.fixture
 async def sim():
-    from scrtui.spine.simulator import running_simulator
+    from scrtui.standins.simulator import running_simulator
 
     async with running_simulator() as running:
         yield running.url

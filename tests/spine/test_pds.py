@@ -19,8 +19,8 @@ from scrtui.spine.pds import (
     queried_nhs_number,
 )
 from scrtui.spine.pds_client import query_pds
-from scrtui.spine.simulator.pds import no_match_reply, success_reply
-from scrtui.spine.simulator.pds_room import FROM_ASID_REQUIRED
+from scrtui.standins.simulator.pds import no_match_reply, success_reply
+from scrtui.standins.simulator.pds_room import FROM_ASID_REQUIRED
 from tests.spine.conftest import fast_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pds"
@@ -148,7 +148,7 @@ def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) 
     import os
     import sqlite3
 
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
     from tests.conftest import run_scrtui
 
     home = tmp_path / "home"

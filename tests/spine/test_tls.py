@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 from scrtui.spine.client import MhsClient, Outcome
-from scrtui.spine.simulator import RunningSimulator, running_simulator
+from scrtui.standins.simulator import RunningSimulator, running_simulator
 
 from .conftest import fast_settings
 from .test_client import RUN_ID, message

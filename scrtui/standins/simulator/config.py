@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrtui.domain import nhs_number
-from scrtui.spine.simulator.pds import KINDS
+from scrtui.standins.simulator.pds import KINDS
 
 SPINE_ASID = "227319907548"  # the test Spine ASID of the MHS ops walkthrough (§4.4)
 MAX_PAYLOAD_CHARS = 5_000_000  # the adaptor's request schema limit (§4.2)
@@ -34,7 +34,7 @@ class SimulatorConfig:
     # once its duplicate-elimination memory has passed) instead of the original AA.
     duplicate_id_ae: bool = False
     unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
-    # PDS (scrtui/spine/simulator/pds.py): the practice database its table is built from, the
+    # PDS (scrtui/standins/simulator/pds.py): the practice database its table is built from, the
     # share of patients given each kind of difference, single patients' records, and faults.
     pds_practice_db: str = ""
     pds_shares: dict[str, float] = field(default_factory=dict)

@@ -15,8 +15,8 @@ from scrtui.spine.message import (
     INTERACTION_ID,
 )
 from scrtui.spine.pds import QUERY_INTERACTION_ID
-from scrtui.spine.simulator import consent
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator import consent
+from scrtui.standins.simulator.acks import (
     ACF_REFUSED,
     DUPLICATE_ID,
     SERVICE_UNAVAILABLE,
@@ -24,25 +24,25 @@ from scrtui.spine.simulator.acks import (
     build_ack,
     hl7_now,
 )
-from scrtui.spine.simulator.adaptor import (
+from scrtui.standins.simulator.adaptor import (
     Refused,
     check_content_type,
     check_size_for,
     read_payload,
     wait_for_response,
 )
-from scrtui.spine.simulator.config import SimulatorConfig, config_changes
-from scrtui.spine.simulator.consent import consent_stats
-from scrtui.spine.simulator.faults import (
+from scrtui.standins.simulator.config import SimulatorConfig, config_changes
+from scrtui.standins.simulator.consent import consent_stats
+from scrtui.standins.simulator.faults import (
     SPINE_FAULT_BODY,
     drop_connection,
     injected_faults,
     text_response,
 )
-from scrtui.spine.simulator.judge import judge
-from scrtui.spine.simulator.pds_room import answer_query, soap_fault
-from scrtui.spine.simulator.queue import AckPublisher, publish_answer
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.judge import judge
+from scrtui.standins.simulator.pds_room import answer_query, soap_fault
+from scrtui.standins.simulator.queue import AckPublisher, publish_answer
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 PUBLISHER = web.AppKey("publisher", AckPublisher)
 

@@ -249,7 +249,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
         home = Home(Path(tmp))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import orjson
 from aiohttp import web
 
-from scrtui.spine.simulator.state import SimulatorState
+from scrtui.standins.simulator.state import SimulatorState
 
 # The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
 SPINE_FAULT_BODY = orjson.dumps(

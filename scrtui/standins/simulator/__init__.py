@@ -17,18 +17,18 @@ the case exactly-once delivery must survive).
 
 from __future__ import annotations
 
-from scrtui.spine.simulator.acks import Answer, build_ack
-from scrtui.spine.simulator.config import SimulatorConfig, config_changes
-from scrtui.spine.simulator.judge import Judgement, judge
-from scrtui.spine.simulator.process import (
+from scrtui.standins.simulator.acks import Answer, build_ack
+from scrtui.standins.simulator.config import SimulatorConfig, config_changes
+from scrtui.standins.simulator.judge import Judgement, judge
+from scrtui.standins.simulator.process import (
     READY_PREFIX,
     RunningSimulator,
     running_simulator,
     start_simulator_process,
     url_for,
 )
-from scrtui.spine.simulator.server import create_app
-from scrtui.spine.simulator.state import SimulatorState
+from scrtui.standins.simulator.server import create_app
+from scrtui.standins.simulator.state import SimulatorState
 
 __all__ = [
     "READY_PREFIX",

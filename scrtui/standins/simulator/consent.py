@@ -17,7 +17,7 @@ from aiohttp import web
 
 from scrtui.domain import nhs_number
 from scrtui.spine.consent_message import CONSENT_INTERACTION, CONSENT_VERSION, SOAP_ACTION
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator.acks import (
     ACF_REFUSED,
     INVALID_REQUEST,
     NHS_NUMBER_ERROR,
@@ -25,8 +25,8 @@ from scrtui.spine.simulator.acks import (
     build_ack,
     hl7_now,
 )
-from scrtui.spine.simulator.faults import drop_connection, injected_faults, text_response
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.faults import drop_connection, injected_faults, text_response
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 CONSENT_PATH = "/sync-service"
 PERMISSIONS = ("Yes", "No", "Clear")
