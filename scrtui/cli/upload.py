@@ -34,6 +34,7 @@ from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_durat
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
 from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.engine import Refused
 from scrtui.settings import SettingsError, with_changes
 from scrtui.store import groups as group_store
@@ -118,7 +119,7 @@ def _require_group(name: str | None) -> None:
     )
 
 
-def _keep_window(args: argparse.Namespace, mode: Mode, upload: str) -> str | None:
+def _keep_window(args: argparse.Namespace, mode: Mode, upload: UploadId) -> str | None:
     """Resume without --stop/--resume-at keeps the stop/resume window of the run it continues
     (as the app's SCR Upload window does); returns what to tell the user, or None."""
     if mode is not Mode.RESUME or args.stop is not None or args.resume_at is not None:

@@ -11,6 +11,7 @@ from datetime import date
 
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.domain.uploads import UploadId
 
 
 @dataclass(frozen=True)
@@ -18,5 +19,5 @@ class UploadRequest:
     mode: Mode
     schedule: Schedule
     group: str | None = None
-    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
+    upload: UploadId = UploadId.INITIAL  # which bulk upload (scrtui/domain/uploads.py)
     upload_date: date | None = None  # the date the upload window asks for (deregistration)

@@ -35,6 +35,7 @@ from scrtui.domain.progress import (
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
 from scrtui.engine import acks, kinds, pds_step
 from scrtui.engine.job import Job
 from scrtui.engine.ratelimit import RateLimiter
@@ -80,7 +81,7 @@ class _Counters:
 
 
 def refusal(
-    mode: Mode, group: str | None, settings: Settings, kind: str = uploads.INITIAL
+    mode: Mode, group: str | None, settings: Settings, kind: UploadId = uploads.INITIAL
 ) -> str | None:
     """Why `mode` of upload `kind` cannot start now, or None. Card checks are the session's."""
     upload = uploads.kind(kind)
