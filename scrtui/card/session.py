@@ -129,11 +129,6 @@ class CardSession:
         with self._lock:
             self._listeners.append(callback)
 
-    def remove_listener(self, callback: SessionListener) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the session lock; afterwards, without it, tell the listeners what happened."""

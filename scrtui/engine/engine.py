@@ -36,18 +36,17 @@ from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
-from scrtui.engine import acks, kinds, pds_step
+from scrtui.engine import async_watch, kinds, pds_step
 from scrtui.engine.job import Job
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, Outcome, SendResult
+from scrtui.spine.client import MhsClient, SendOutcome, SendResult
 from scrtui.spine.message import new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
-from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
-from scrtui.store.upload_state import Outcome as Recorded
+from scrtui.store.upload_state import NO_ACK_CODE, PatientOutcome, WorkItem
 
 FLUSH_INTERVAL = 0.1
 TICK = 0.05
@@ -164,7 +163,7 @@ class UploadEngine:
         self._unsent: dict[int, Job] = {}
         self._started = asyncio.Event()
         self._author: Author | None = None
-        self._outcomes: list[Recorded] = []
+        self._outcomes: list[PatientOutcome] = []
         self._inflight = 0
         self._outstanding = 0
         self._producer_done = False
@@ -180,7 +179,7 @@ class UploadEngine:
         self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
         # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
-        self._acks: acks.AckTracker | None = None
+        self._acks: async_watch.AckTracker | None = None
 
     # ----- intents (from the UI or the CLI) -------------------------------------------------
 
@@ -309,8 +308,11 @@ class UploadEngine:
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
         # Only summaries go through the adaptor's asynchronous path; consent is a SOAP call.
         self._acks = (
-            acks.for_settings(
-                self.settings, self._finalise, acks.requeue(self._queue, self._deferred), self.clock
+            async_watch.for_settings(
+                self.settings,
+                self._finalise,
+                async_watch.requeue(self._queue, self._deferred),
+                self.clock,
             )
             if kind.transport is uploads.Transport.MHS
             else None
@@ -525,7 +527,7 @@ class UploadEngine:
         if job.answers_mark is None:
             job.answers_mark = client.answers
         result = await pds_step.ask(client, job.record, self.settings, self.clock(), self._give_up)
-        if result.outcome is not Outcome.SENT:
+        if result.outcome is not SendOutcome.SENT:
             recorded = len(self._outcomes)
             self._handle(client, job, result)
             if len(self._outcomes) > recorded:  # Failed; else it waits, still unsent
@@ -571,18 +573,18 @@ class UploadEngine:
         outcome = result.outcome
         if self._acks is not None and self._acks.took(job, result):
             pass  # 202: the Spine's acknowledgement comes from the queue
-        elif outcome is Outcome.SENT:
+        elif outcome is SendOutcome.SENT:
             # A note (error_code/text) when the Spine said it already holds this message id.
             self._finalise_job(job, Bucket.SENT, result.error_code, result.error_text, result, now)
-        elif outcome is Outcome.REJECTED:
+        elif outcome is SendOutcome.REJECTED:
             self._finalise_job(
                 job, Bucket.FAILED, result.error_code, result.error_text, result, now
             )
-        elif outcome is Outcome.RETRY_LIMIT:
+        elif outcome is SendOutcome.RETRY_LIMIT:
             # Part of an outage: it waits (Sending) and goes again with the same message id.
             if not self._part_of_outage(client, job, result):
                 self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
-        elif outcome is Outcome.FATAL:
+        elif outcome is SendOutcome.FATAL:
             self._deferred.appendleft(job)
             self._fatal = result.error_text or "the MHS adaptor refused the request"
             self._event("fatal", f"Fatal error from the MHS adaptor: {self._fatal}")
@@ -662,7 +664,7 @@ class UploadEngine:
         **attempt: Any,
     ) -> None:
         self._outcomes.append(
-            Recorded(
+            PatientOutcome(
                 item.patient_id,
                 bucket,
                 code,

@@ -1,5 +1,5 @@
 """One patient's message on its way through a run: what the pipeline and the acknowledgement
-watch (acks.py) both hold, in its own module so neither imports the other (as arq keeps its
+watch (async_watch.py) both hold, in its own module so neither imports the other (as arq keeps its
 jobs apart from its worker)."""
 
 from __future__ import annotations

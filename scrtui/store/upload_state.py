@@ -61,7 +61,9 @@ class WorkItem:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class PatientOutcome:
+    """A patient's final bucket after a send, as it is written to the database."""
+
     patient_id: int
     bucket: Bucket
     reason_code: str | None
@@ -217,7 +219,9 @@ def unmark_sending(
         )
 
 
-def record_outcomes(outcomes: Sequence[Outcome], run_id: int, kind: UploadId = INITIAL) -> None:
+def record_outcomes(
+    outcomes: Sequence[PatientOutcome], run_id: int, kind: UploadId = INITIAL
+) -> None:
     """Write a batch of final outcomes and their attempts in one short transaction."""
     if not outcomes:
         return

@@ -347,10 +347,6 @@ MARK_ALL_LIMIT = 5_000
 LOG_FOLLOW_SECONDS = 0.5
 
 
-def thousands(n: int) -> str:
-    return f"{n:,}"
-
-
 def patients(n: int) -> str:
     return f"{n:,} patient" + ("" if n == 1 else "s")
 

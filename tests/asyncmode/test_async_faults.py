@@ -6,7 +6,7 @@ import asyncio
 
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket
-from scrtui.engine.acks import NO_ACK_TEXT, UNREACHABLE
+from scrtui.engine.async_watch import NO_ACK_TEXT, UNREACHABLE
 from scrtui.standins.simulator import SimulatorConfig
 from tests.asyncmode.conftest import async_sim, private_broker
 from tests.asyncmode.test_async_upload import everyone_sent_once, upload

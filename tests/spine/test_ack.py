@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrtui.spine.ack import AckError, AckParseError, parse_ack
+from scrtui.spine.acknowledgement import AckError, AckParseError, parse_ack
 from scrtui.standins.simulator import Answer, build_ack
 
 from .conftest import reference

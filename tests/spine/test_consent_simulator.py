@@ -11,7 +11,7 @@ import pytest
 
 from scrtui.domain.records import Author
 from scrtui.settings import Settings, with_changes
-from scrtui.spine.client import Outcome
+from scrtui.spine.client import SendOutcome
 from scrtui.spine.consent_client import ConsentClient
 from scrtui.spine.consent_message import SOAP_ACTION, build_set_permissions
 from scrtui.spine.message import new_message_id
@@ -69,12 +69,12 @@ async def test_answers_aa_and_ae_through_the_consent_client(sim):
         assert await client.healthcheck()
         message_id, body = request()
         sent = await client.send(message_id, body)
-        assert (sent.outcome, sent.ack_code) == (Outcome.SENT, "AA")
+        assert (sent.outcome, sent.ack_code) == (SendOutcome.SENT, "AA")
         again = await client.send(message_id, body)  # duplicate elimination: same answer
-        assert again.outcome is Outcome.SENT
+        assert again.outcome is SendOutcome.SENT
         bad_id, bad_body = request(nhs="9990000019")
         rejected = await client.send(bad_id, bad_body)
-    assert (rejected.outcome, rejected.ack_code) == (Outcome.REJECTED, "AE")
+    assert (rejected.outcome, rejected.ack_code) == (SendOutcome.REJECTED, "AE")
     assert rejected.error_code == "35160"
     async with aiohttp.ClientSession() as http, http.get(sim + "stats") as response:
         stats = await response.json()

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from scrtui.domain.records import Medication
-from scrtui.spine.ack import parse_ack
+from scrtui.spine.acknowledgement import parse_ack
 from scrtui.spine.message import new_message_id
 from scrtui.standins.simulator import Judgement, RunningSimulator, config_changes, judge
 

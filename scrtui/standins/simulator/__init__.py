@@ -5,7 +5,7 @@ It answers like the real adaptor (status codes and texts of domain.md §4.2) and
 message id, injects faults on request, and counts what it accepted so tests and demos can
 check exactly-once delivery. docs/spine.md lists its flags and control API.
 
-Rooms: config (what may be injected), acks (the Spine's answers), adaptor (the adaptor's
+Rooms: config (what may be injected), answers (the Spine's answers), adaptor (the adaptor's
 checks of a request), judge (the Spine's judgement of a summary), state (what it remembers),
 server (the aiohttp application), process (running it in tests or as a child process).
 
@@ -17,7 +17,7 @@ the case exactly-once delivery must survive).
 
 from __future__ import annotations
 
-from scrtui.standins.simulator.acks import Answer, build_ack
+from scrtui.standins.simulator.answers import Answer, build_ack
 from scrtui.standins.simulator.config import SimulatorConfig, config_changes
 from scrtui.standins.simulator.judge import Judgement, judge
 from scrtui.standins.simulator.process import (

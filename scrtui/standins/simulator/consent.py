@@ -17,7 +17,7 @@ from aiohttp import web
 
 from scrtui.domain import nhs_number
 from scrtui.spine.consent_message import CONSENT_INTERACTION, CONSENT_VERSION, SOAP_ACTION
-from scrtui.standins.simulator.acks import (
+from scrtui.standins.simulator.answers import (
     ACF_REFUSED,
     INVALID_REQUEST,
     NHS_NUMBER_ERROR,

@@ -26,7 +26,7 @@ from proton.reactor import LinkOption
 from proton.utils import BlockingConnection
 
 from scrtui import logs
-from scrtui.standins.simulator.acks import Answer, build_ack, hl7_now
+from scrtui.standins.simulator.answers import Answer, build_ack, hl7_now
 from scrtui.standins.simulator.state import SimulatorState
 
 ACK_INTERACTION = "MCCI_IN010000UK13"

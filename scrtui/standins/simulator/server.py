@@ -16,20 +16,20 @@ from scrtui.spine.message import (
 )
 from scrtui.spine.pds import QUERY_INTERACTION_ID
 from scrtui.standins.simulator import consent
-from scrtui.standins.simulator.acks import (
-    ACF_REFUSED,
-    DUPLICATE_ID,
-    SERVICE_UNAVAILABLE,
-    Answer,
-    build_ack,
-    hl7_now,
-)
 from scrtui.standins.simulator.adaptor import (
     Refused,
     check_content_type,
     check_size_for,
     read_payload,
     wait_for_response,
+)
+from scrtui.standins.simulator.answers import (
+    ACF_REFUSED,
+    DUPLICATE_ID,
+    SERVICE_UNAVAILABLE,
+    Answer,
+    build_ack,
+    hl7_now,
 )
 from scrtui.standins.simulator.config import SimulatorConfig, config_changes
 from scrtui.standins.simulator.consent import consent_stats

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from scrtui.domain import nhs_number
-from scrtui.standins.simulator.acks import Answer
+from scrtui.standins.simulator.answers import Answer
 from scrtui.standins.simulator.config import NHS_LISTS, SimulatorConfig
 from scrtui.standins.simulator.judge import Judgement
 from scrtui.standins.simulator.pds import PdsTable
