@@ -38,6 +38,7 @@ from pathlib import Path
 
 from scrtui.domain import eligibility
 from scrtui.settings import save
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings
 
 MODES = ("resume", "rerun", "failed", "run")
@@ -130,7 +131,7 @@ class Campaign:
             [sys.executable, "-m", "scrtui", "--home", str(self.home), *args],
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=patience(timeout),
             stdin=subprocess.DEVNULL,
             env=UPLOAD_ENV,
         )
@@ -249,7 +250,7 @@ class Campaign:
 
     @staticmethod
     def _wait(predicate: Callable[[], bool], timeout: float = RUN_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while not predicate():
             if time.monotonic() > deadline:
                 raise Violation("the upload made no progress within its timeout")

@@ -15,6 +15,9 @@ from scrtui.settings import save
 from tests.engine.conftest import fast_settings
 from tests.engine.test_crash import scrtui, stats, wait_until
 
+# The slow tier (pyproject.toml markers): ./run test runs it, first and beside the rest.
+pytestmark = pytest.mark.slow
+
 PATIENTS = 400
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from scrtui.settings import is_loopback_host
 from scrtui.standins.simulator import start_simulator_process
+from tests.conftest import patience
 
 from .conftest import NHS
 
@@ -48,7 +49,7 @@ def gone(pid: int) -> bool:
 
 
 def wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "condition not met within the timeout"
         time.sleep(0.05)
