@@ -45,7 +45,7 @@ log = logs.get("scrtui.ui")
 
 class ScrApp(App[None]):
     CSS_PATH = stylesheet_path()
-    TITLE = "SCR Initial Upload"
+    TITLE = "SCR Bulk Uploads"
     BINDINGS = [
         Binding("f1", "help", "Help", key_display="F1", priority=True),
         Binding("f3", "login", "Log in", key_display="F3"),
