@@ -5,9 +5,11 @@ It answers like the real adaptor (status codes and texts of domain.md §4.2) and
 message id, injects faults on request, and counts what it accepted so tests and demos can
 check exactly-once delivery. docs/spine.md lists its flags and control API.
 
-Rooms: config (what may be injected), answers (the Spine's answers), adaptor (the adaptor's
-checks of a request), judge (the Spine's judgement of a summary), state (what it remembers),
-server (the aiohttp application), process (running it in tests or as a child process).
+Rooms: config (what may be injected), faults (injecting them), answers (the Spine's answers),
+adaptor (the adaptor's checks of a request), judge (the Spine's judgement of a summary), state
+(what it remembers), server (the aiohttp application), consent and pds_room (the consent and
+PDS endpoints), queue (asynchronous mode's publisher), process (running it in tests or as a
+child process).
 
 Order of events for POST /: outage (503) → latency → slow → 500/429 faults → the adaptor's
 checks and the Spine's judgement → reset (the connection is dropped *after* the message was
