@@ -57,6 +57,9 @@ async def post(url: str, body: str, **headers: str) -> tuple[int, str]:
         ("<not xml", {}, 400, "well-formed"),
         (request()[1].replace("V3NPfIT3.0", "V3NPfIT4.2.00"), {}, 400, "versionCode"),
     ],
+    # The bodies hold fresh message ids: name the cases by their words, so that every xdist
+    # worker collects the same test ids.
+    ids=["SOAPAction", "content-type", "permission", "role-profile", "not-xml", "versionCode"],
 )
 async def test_bad_requests_are_refused_with_the_reason(sim, body, headers, status, words):
     got, text = await post(sim, body, **headers)
