@@ -197,6 +197,10 @@ def _reader(value: Any) -> str:
     return value
 
 
+# The card backends [card] backend may name (scrtui/card/__init__.py make_backend).
+CARD_BACKENDS = ("pcsc", "simulated")
+
+
 @dataclass(frozen=True)
 class Settings:
     ods_code: str = "A12345"
@@ -262,7 +266,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("retry", "outage_after_failures"): ("outage_after_failures", _int_range(1, 1000)),
     ("retry", "outage_probe_first"): ("outage_probe_first", _float_range(0.01, 3600)),
     ("retry", "outage_probe_max"): ("outage_probe_max", _float_range(0.01, 3600)),
-    ("card", "backend"): ("card_backend", _choice("pcsc", "simulated")),
+    ("card", "backend"): ("card_backend", _choice(*CARD_BACKENDS)),
     ("card", "reader"): ("card_reader", _reader),
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
     ("consent", "sync_url"): ("consent_url", _optional_url),

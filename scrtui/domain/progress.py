@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import UploadId
 
 
 class RunStatus(enum.StrEnum):
@@ -43,7 +44,7 @@ class StopReason(enum.StrEnum):
 class Snapshot:
     status: RunStatus = RunStatus.IDLE
     reason: str = ""
-    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
+    upload: UploadId = UploadId.INITIAL  # which bulk upload (scrtui/domain/uploads.py)
     mode: Mode | None = None
     group: str | None = None
     counts: dict[Bucket, int] = field(default_factory=lambda: {b: 0 for b in Bucket})

@@ -35,19 +35,20 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
-from scrtui.engine import acks, kinds, pds_step
+from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
+from scrtui.engine import async_watch, kinds, pds_step
+from scrtui.engine.job import Job
 from scrtui.engine.outage_watch import OutageWatch
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
-from scrtui.services import UploadRequest
 from scrtui.settings import Settings
-from scrtui.spine.client import SETUP_CODE, MhsClient, Outcome, SendResult
+from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome, SendResult
 from scrtui.spine.message import new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
-from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
-from scrtui.store.upload_state import Outcome as Recorded
+from scrtui.store.upload_state import NO_ACK_CODE, PatientOutcome, WorkItem
 
 FLUSH_INTERVAL = 0.1
 TICK = 0.05
@@ -72,18 +73,6 @@ class Refused(RuntimeError):
     """The run cannot start; the message says why and what to do."""
 
 
-@dataclass(slots=True)
-class Job:
-    item: WorkItem
-    record: PatientRecord  # the message is built from it when it goes
-    message_id: str
-    decided_on: date  # the day eligibility was decided
-    attempts: int = 0
-    rounds: int = 0  # times its attempts ran out while the MHS answered others
-    answers_mark: int | None = None  # the client's answer count when last looked at
-    pds_checked: bool = False  # PDS answered and the patient matched (asked once a run)
-
-
 @dataclass
 class _Counters:
     counts: dict[Bucket, int] = field(default_factory=dict)
@@ -93,7 +82,7 @@ class _Counters:
 
 
 def refusal(
-    mode: Mode, group: str | None, settings: Settings, kind: str = uploads.INITIAL
+    mode: Mode, group: str | None, settings: Settings, kind: UploadId = uploads.INITIAL
 ) -> str | None:
     """Why `mode` of upload `kind` cannot start now, or None. Card checks are the session's."""
     upload = uploads.kind(kind)
@@ -175,7 +164,7 @@ class UploadEngine:
         self._unsent: dict[int, Job] = {}
         self._started = asyncio.Event()
         self._author: Author | None = None
-        self._outcomes: list[Recorded] = []
+        self._outcomes: list[PatientOutcome] = []
         self._inflight = 0
         self._outstanding = 0
         self._producer_done = False
@@ -191,7 +180,7 @@ class UploadEngine:
         self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
         # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
-        self._acks: acks.AckTracker | None = None
+        self._acks: async_watch.AckTracker | None = None
 
     # ----- intents (from the UI or the CLI) -------------------------------------------------
 
@@ -320,8 +309,11 @@ class UploadEngine:
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
         # Only summaries go through the adaptor's asynchronous path; consent is a SOAP call.
         self._acks = (
-            acks.for_settings(
-                self.settings, self._finalise, acks.requeue(self._queue, self._deferred), self.clock
+            async_watch.for_settings(
+                self.settings,
+                self._finalise,
+                async_watch.requeue(self._queue, self._deferred),
+                self.clock,
             )
             if kind.transport is uploads.Transport.MHS
             else None
@@ -540,7 +532,7 @@ class UploadEngine:
         result = await pds_step.ask(
             client, job.record, self.settings, self.clock(), self._give_up, attempts
         )
-        if result.outcome is not Outcome.SENT:
+        if result.outcome is not SendOutcome.SENT:
             recorded = len(self._outcomes)
             self._handle(client, job, result)
             if len(self._outcomes) > recorded:  # Failed; else it waits, still unsent
@@ -591,18 +583,18 @@ class UploadEngine:
             self._watch.note(result)
         if self._acks is not None and self._acks.took(job, result):
             pass  # 202: the Spine's acknowledgement comes from the queue
-        elif outcome is Outcome.SENT:
+        elif outcome is SendOutcome.SENT:
             # A note (error_code/text) when the Spine said it already holds this message id.
             self._finalise_job(job, Bucket.SENT, result.error_code, result.error_text, result, now)
-        elif outcome is Outcome.REJECTED:
+        elif outcome is SendOutcome.REJECTED:
             self._finalise_job(
                 job, Bucket.FAILED, result.error_code, result.error_text, result, now
             )
-        elif outcome is Outcome.RETRY_LIMIT:
+        elif outcome is SendOutcome.RETRY_LIMIT:
             # Part of an outage: it waits (Sending) and goes again with the same message id.
             if not self._part_of_outage(client, job, result):
                 self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
-        elif outcome is Outcome.FATAL:
+        elif outcome is SendOutcome.FATAL:
             self._deferred.appendleft(job)
             self._fatal_answer(result)
         else:
@@ -757,7 +749,7 @@ class UploadEngine:
         **attempt: Any,
     ) -> None:
         self._outcomes.append(
-            Recorded(
+            PatientOutcome(
                 item.patient_id,
                 bucket,
                 code,

@@ -43,7 +43,7 @@ import orjson
 from scrtui import logs
 from scrtui.settings import Settings
 from scrtui.spine import adaptor_words, codes
-from scrtui.spine.ack import AckParseError, parse_ack
+from scrtui.spine.acknowledgement import AckParseError, parse_ack
 from scrtui.spine.failure_log import FailureLog
 from scrtui.spine.message import INTERACTION_ID
 
@@ -55,7 +55,9 @@ _PROBE_TIMEOUT_S = 10.0
 SETUP_CODE = "MHS-SETUP"
 
 
-class Outcome(enum.StrEnum):
+class SendOutcome(enum.StrEnum):
+    """What one send() came to (the patient's recorded outcome is store/upload_state.py's)."""
+
     SENT = "sent"
     REJECTED = "rejected"
     RETRY_LIMIT = "retry_limit"
@@ -65,7 +67,7 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: Outcome
+    outcome: SendOutcome
     http_status: int | None
     ack_code: str | None  # AA / AE / AR when an acknowledgement was read
     error_code: str | None  # Spine code ("30418"), or HTTP-nnn, TIMEOUT, RESET, REFUSED, ...
@@ -81,7 +83,7 @@ class SendResult:
 class Verdict:
     """What one attempt means. `retryable` verdicts become RETRY_LIMIT when attempts run out."""
 
-    outcome: Outcome
+    outcome: SendOutcome
     retryable: bool = False
     transport_failure: bool = False
     ack_code: str | None = None
@@ -106,25 +108,25 @@ def classify(status: int, body: bytes, message_id: str) -> Verdict:
         return _classify_ack(body, message_id)
     if status == 202:
         # Accepted by the MHS adaptor; the Spine's answer goes to its inbound queue.
-        return Verdict(Outcome.SENT)
+        return Verdict(SendOutcome.SENT)
     text = _body_text(body) or f"HTTP {status}"
     if codes.about_the_message(status, text):
         return Verdict(
-            Outcome.REJECTED,
+            SendOutcome.REJECTED,
             error_code=codes.TOO_LARGE_CODE,
             error_text=f"{codes.TOO_LARGE_TEXT} (the MHS adaptor said: {text})",
         )
     advice = adaptor_words.setup_advice(text) if status == 500 else None
     if advice is not None:
         return Verdict(
-            Outcome.FATAL,
+            SendOutcome.FATAL,
             error_code=SETUP_CODE,
             error_text=f"the MHS adaptor answered {status} '{text}': {advice}",
             said=text,
         )
     if status in RETRYABLE_STATUSES:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             transport_failure=True,
             error_code=f"HTTP-{status}",
@@ -133,7 +135,7 @@ def classify(status: int, body: bytes, message_id: str) -> Verdict:
         )
     # 400/404/415 are the adaptor telling us our request or configuration is wrong; any other
     # status is unexpected from this API and no patient's fault either.
-    return Verdict(Outcome.FATAL, error_code=f"HTTP-{status}", error_text=text, said=text)
+    return Verdict(SendOutcome.FATAL, error_code=f"HTTP-{status}", error_text=text, said=text)
 
 
 def _classify_ack(body: bytes, message_id: str) -> Verdict:
@@ -141,24 +143,24 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
         ack = parse_ack(body, message_id)
     except AckParseError as exc:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             error_code="BAD-ACK",
             error_text=f"unusable acknowledgement: {exc}",
         )
     meaning = codes.meaning(ack)
     if meaning is codes.Meaning.SENT:
-        return Verdict(Outcome.SENT, ack_code=ack.type_code)
+        return Verdict(SendOutcome.SENT, ack_code=ack.type_code)
     if meaning is codes.Meaning.ALREADY_HELD:
         return Verdict(
-            Outcome.SENT,
+            SendOutcome.SENT,
             ack_code=ack.type_code,
             error_code=codes.DUPLICATE_MESSAGE_ID,
             error_text="already held by the Spine (duplicate message id): counted as sent",
         )
     if meaning is codes.Meaning.TRY_LATER:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             transport_failure=True,
             ack_code=ack.type_code,
@@ -168,9 +170,9 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
         )
     error = ack.main_error
     if error is None:
-        return Verdict(Outcome.REJECTED, ack_code=ack.type_code, error_text="no reason given")
+        return Verdict(SendOutcome.REJECTED, ack_code=ack.type_code, error_text="no reason given")
     return Verdict(
-        Outcome.REJECTED,
+        SendOutcome.REJECTED,
         ack_code=ack.type_code,
         error_code=error.code,
         error_text=error.display_name or error.code,
@@ -179,7 +181,7 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
 
 def _transport_verdict(code: str, text: str) -> Verdict:
     return Verdict(
-        Outcome.RETRY_LIMIT,
+        SendOutcome.RETRY_LIMIT,
         retryable=True,
         transport_failure=True,
         error_code=code,
@@ -191,9 +193,11 @@ def _transport_verdict(code: str, text: str) -> Verdict:
 def classify_exception(exc: BaseException, settings: Settings) -> Verdict:
     """The meaning of an attempt that got no HTTP answer."""
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
-        return Verdict(Outcome.FATAL, error_code="TLS", error_text=f"TLS failure: {exc}")
+        return Verdict(SendOutcome.FATAL, error_code="TLS", error_text=f"TLS failure: {exc}")
     if isinstance(exc, aiohttp.InvalidURL):
-        return Verdict(Outcome.FATAL, error_code="BAD-URL", error_text=f"invalid MHS URL: {exc}")
+        return Verdict(
+            SendOutcome.FATAL, error_code="BAD-URL", error_text=f"invalid MHS URL: {exc}"
+        )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return _transport_verdict("TIMEOUT", f"no connection within {settings.connect_timeout:g} s")
     if isinstance(exc, TimeoutError):
@@ -251,7 +255,6 @@ class MhsClient:
 
     def __init__(self, settings: Settings, correlation_id: str) -> None:
         self._settings = settings
-        self._correlation_id = correlation_id
         self._url = settings.mhs_url
         self._health_url = settings.mhs_url.rstrip("/") + "/healthcheck"
         self._headers = {
@@ -381,10 +384,14 @@ class MhsClient:
             )
             if last_attempt:
                 text = f"retry limit exceeded: {verdict.error_text}"
-                return self._result(verdict, Outcome.RETRY_LIMIT, status, attempt, started, text)
+                return self._result(
+                    verdict, SendOutcome.RETRY_LIMIT, status, attempt, started, text
+                )
             if await self._pause(delay, give_up):
                 text = f"interrupted while waiting to retry: {verdict.error_text}"
-                return self._result(verdict, Outcome.INTERRUPTED, status, attempt, started, text)
+                return self._result(
+                    verdict, SendOutcome.INTERRUPTED, status, attempt, started, text
+                )
 
     @staticmethod
     def _body(payload: str) -> bytes:
@@ -441,9 +448,9 @@ class MhsClient:
     def _log_final(
         self, message_id: str, status: int | None, verdict: Verdict, attempts: int
     ) -> None:
-        if verdict.outcome is Outcome.SENT:
+        if verdict.outcome is SendOutcome.SENT:
             return
-        log: Any = self._log.error if verdict.outcome is Outcome.FATAL else self._log.info
+        log: Any = self._log.error if verdict.outcome is SendOutcome.FATAL else self._log.info
         log(
             "mhs_send_" + verdict.outcome.value,
             message_id=message_id,
@@ -456,7 +463,7 @@ class MhsClient:
     @staticmethod
     def _result(
         verdict: Verdict,
-        outcome: Outcome,
+        outcome: SendOutcome,
         status: int | None,
         attempts: int,
         started: float,

@@ -11,7 +11,7 @@ from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING
+from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING, UploadId
 from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
 # docs/domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
@@ -37,13 +37,13 @@ CARD_REMOVED_HELP = (
 )
 
 
-def upload_label(upload: str) -> str:
+def upload_label(upload: UploadId) -> str:
     """The upload's name as the Bulk Transmission screen lists it ("Bulk Update")."""
     known = KINDS.get(upload)
     return known.label if known else upload
 
 
-def window_title(mode: Mode, upload: str = INITIAL) -> str:
+def window_title(mode: Mode, upload: UploadId = INITIAL) -> str:
     """Vision's "SCR Upload - Run" for the Initial Upload; the other uploads add their name,
     so a window never leaves doubt about which upload it runs."""
     if upload == INITIAL:
@@ -51,7 +51,7 @@ def window_title(mode: Mode, upload: str = INITIAL) -> str:
     return f"SCR Upload - {upload_label(upload)} - {mode.label}"
 
 
-def resume_path(upload: str = INITIAL) -> str:
+def resume_path(upload: UploadId = INITIAL) -> str:
     """Where Resume is for this upload: "Initial Upload > Resume"."""
     return f"{upload_label(upload)} > Resume"
 
@@ -238,7 +238,7 @@ def when(value: datetime | None) -> str:
     return f"{value:%d/%m/%Y %H:%M}" if value else "-"
 
 
-def last_run_lines(last: LastRun | None, upload: str = INITIAL) -> list[str]:
+def last_run_lines(last: LastRun | None, upload: UploadId = INITIAL) -> list[str]:
     if last is None:
         return [f"No {KINDS[upload].noun if upload in KINDS else upload} has been run yet."]
     return [
@@ -266,7 +266,7 @@ def failed_help(failed: int) -> str:
 
 
 def worker_error_message(
-    error: BaseException | None, *, started: bool, upload: str = INITIAL
+    error: BaseException | None, *, started: bool, upload: UploadId = INITIAL
 ) -> tuple[str, str]:
     """(title, text) when the upload's worker raised instead of returning a snapshot."""
     if not started:
@@ -278,7 +278,7 @@ def worker_error_message(
     )
 
 
-def finished_title(upload: str) -> str:
+def finished_title(upload: UploadId) -> str:
     """The end message's title: Vision's "SCR Upload", with the upload's name after it for
     every upload but the Initial Upload."""
     return "SCR Upload" if upload == INITIAL else f"SCR Upload - {upload_label(upload)}"
@@ -339,10 +339,6 @@ GP_SUMMARY_OFF_DONE = (
 
 MARK_ALL_LIMIT = 5_000
 LOG_FOLLOW_SECONDS = 0.5
-
-
-def thousands(n: int) -> str:
-    return f"{n:,}"
 
 
 def patients(n: int) -> str:

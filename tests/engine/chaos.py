@@ -42,6 +42,7 @@ from pathlib import Path
 
 from scrtui.domain import eligibility, outage
 from scrtui.settings import save
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings
 
 MODES = ("resume", "rerun", "failed", "run")
@@ -124,7 +125,7 @@ class Campaign:
         self.refused = set(special[:4])
         # PDS holds these two differently: Not Required (PDS), never sent, whatever happens.
         self.pds_differ = {special[4]: "surname", special[5]: "not_found"}
-        from scrtui.spine.simulator import start_simulator_process
+        from scrtui.standins.simulator import start_simulator_process
 
         self.sim, self.url = start_simulator_process(
             ["--reject", ",".join(special[:2]), "--too-large", ",".join(special[2:]),
@@ -140,7 +141,7 @@ class Campaign:
             [sys.executable, "-m", "scrtui", "--home", str(self.home), *args],
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=patience(timeout),
             stdin=subprocess.DEVNULL,
             env=UPLOAD_ENV,
         )
@@ -274,7 +275,7 @@ class Campaign:
 
     @staticmethod
     def _wait(predicate: Callable[[], bool], timeout: float = RUN_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while not predicate():
             if time.monotonic() > deadline:
                 raise Violation("the upload made no progress within its timeout")

@@ -13,7 +13,7 @@ from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import build_schedule
-from scrtui.spine.simulator import SimulatorConfig, running_simulator
+from scrtui.standins.simulator import SimulatorConfig, running_simulator
 from scrtui.store import queries
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 from tests.engine.test_engine import (

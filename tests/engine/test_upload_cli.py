@@ -29,7 +29,7 @@ def upload(home, *args: str, passcode: str | None = "1234", timeout: float = 120
 
 @pytest.fixture(scope="module")
 def simulator_url():
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     process, url = start_simulator_process()
     yield url
@@ -93,7 +93,7 @@ def test_a_simulated_card_never_reaches_a_real_spine(practice):
 
 
 def test_sigterm_stops_safely_with_exit_3_and_resume_finishes(practice):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     # One message at a time, 50 ms each: the run lasts about ten seconds.
     (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n")
@@ -198,7 +198,7 @@ def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_contin
 ):
     from datetime import datetime, timedelta
 
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     now = datetime.now()
     stop = f"{(now + timedelta(hours=2)):%H:%M}"  # a window the test never reaches

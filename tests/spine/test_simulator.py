@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from scrtui.domain.records import Medication
-from scrtui.spine.ack import parse_ack
+from scrtui.spine.acknowledgement import parse_ack
 from scrtui.spine.message import new_message_id
-from scrtui.spine.simulator import Judgement, RunningSimulator, config_changes, judge
+from scrtui.standins.simulator import Judgement, RunningSimulator, config_changes, judge
 
 from .conftest import NHS, TODAY, make_patient, reference
 from .test_message import build

@@ -11,7 +11,7 @@ from textual.widgets import Input, RadioButton, RichLog, Static
 
 from scrtui.domain.progress import RunStatus
 from scrtui.services import CardState
-from scrtui.spine.simulator import SimulatorConfig
+from scrtui.standins.simulator import SimulatorConfig
 from scrtui.ui.modals.confirm import ConfirmModal
 from scrtui.ui.modals.login import PasscodeModal
 from scrtui.ui.modals.message import MessageModal

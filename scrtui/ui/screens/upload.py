@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
-from scrtui.domain.uploads import INITIAL
+from scrtui.domain.uploads import INITIAL, UploadId
 from scrtui.services import CardState
 
 from .. import text as t
@@ -70,7 +70,7 @@ class UploadScreen(FramedScreen):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, mode: Mode, upload: str = INITIAL) -> None:
+    def __init__(self, mode: Mode, upload: UploadId = INITIAL) -> None:
         super().__init__()
         self.mode = mode
         self.upload = upload

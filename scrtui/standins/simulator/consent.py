@@ -17,7 +17,7 @@ from aiohttp import web
 
 from scrtui.domain import nhs_number
 from scrtui.spine.consent_message import CONSENT_INTERACTION, CONSENT_VERSION, SOAP_ACTION
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator.answers import (
     ACF_REFUSED,
     INVALID_REQUEST,
     NHS_NUMBER_ERROR,
@@ -25,7 +25,8 @@ from scrtui.spine.simulator.acks import (
     build_ack,
     hl7_now,
 )
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.faults import drop_connection, injected_faults, text_response
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 CONSENT_PATH = "/sync-service"
 PERMISSIONS = ("Yes", "No", "Clear")
@@ -36,10 +37,6 @@ _SOAP_OPEN = '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap
 
 class BadRequest(ValueError):
     pass
-
-
-def _text(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/plain")
 
 
 def read_request(body: bytes) -> tuple[str, str, str]:
@@ -95,8 +92,6 @@ def _answer(state: SimulatorState, message_id: str, nhs: str, permission: str) -
 
 
 async def post_consent(request: web.Request) -> web.StreamResponse:
-    from scrtui.spine.simulator.server import drop_connection, injected_faults
-
     state = request.app[STATE]
     state.requests += 1
     response = await injected_faults(state)
@@ -129,14 +124,14 @@ SOAP_FAULT = (
 
 async def _consent(request: web.Request, state: SimulatorState) -> web.Response:
     if request.headers.get("SOAPAction", "").strip('"') != SOAP_ACTION:
-        return _text(400, f"SOAPAction must be {SOAP_ACTION}")
+        return text_response(400, f"SOAPAction must be {SOAP_ACTION}")
     if request.content_type != "text/xml":
-        return _text(415, f"Content-Type must be text/xml, not {request.content_type}")
+        return text_response(415, f"Content-Type must be text/xml, not {request.content_type}")
     try:
         message_id, nhs, permission = read_request(await request.read())
     except BadRequest as exc:
         state.consent_answers["invalid"] += 1
-        return _text(400, f"invalid {CONSENT_INTERACTION}: {exc}")
+        return text_response(400, f"invalid {CONSENT_INTERACTION}: {exc}")
     answer = _answer(state, message_id, nhs, permission)
     ack = build_ack(message_id, answer).split("?>", 1)[-1]
     body = (

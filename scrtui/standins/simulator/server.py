@@ -15,8 +15,15 @@ from scrtui.spine.message import (
     INTERACTION_ID,
 )
 from scrtui.spine.pds import QUERY_INTERACTION_ID
-from scrtui.spine.simulator import consent
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator import consent
+from scrtui.standins.simulator.adaptor import (
+    Refused,
+    check_content_type,
+    check_size_for,
+    read_payload,
+    wait_for_response,
+)
+from scrtui.standins.simulator.answers import (
     ACF_REFUSED,
     DUPLICATE_ID,
     SERVICE_UNAVAILABLE,
@@ -24,86 +31,21 @@ from scrtui.spine.simulator.acks import (
     build_ack,
     hl7_now,
 )
-from scrtui.spine.simulator.adaptor import (
-    Refused,
-    check_content_type,
-    check_size_for,
-    read_payload,
-    wait_for_response,
+from scrtui.standins.simulator.config import SimulatorConfig, config_changes
+from scrtui.standins.simulator.consent import consent_stats
+from scrtui.standins.simulator.faults import (
+    NO_ROUTE,
+    SPINE_FAULT_BODY,
+    drop_connection,
+    injected_faults,
+    text_response,
 )
-from scrtui.spine.simulator.config import SimulatorConfig, config_changes
-from scrtui.spine.simulator.consent import consent_stats
-from scrtui.spine.simulator.judge import judge
-from scrtui.spine.simulator.pds_room import answer_query, soap_fault
-from scrtui.spine.simulator.queue import AckPublisher, publish_answer
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.judge import judge
+from scrtui.standins.simulator.pds_room import answer_query, soap_fault
+from scrtui.standins.simulator.queue import AckPublisher, publish_answer
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 PUBLISHER = web.AppKey("publisher", AckPublisher)
-
-# The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
-_SPINE_FAULT_BODY = orjson.dumps(
-    {
-        "error_message": "Error(s) received from Spine. Contact system administrator.",
-        "process_key": "SOAP_ERROR_HANDLER0002",
-        "errors": [
-            {
-                "codeContext": "urn:nhs:names:error:tms",
-                "errorCode": "200",
-                "severity": "Error",
-                "location": "Not Supported",
-                "description": "System failure to process message - default",
-                "errorType": "soap_fault",
-            }
-        ],
-    }
-)
-
-
-# --- handlers ---
-
-
-def _text(status: int, text: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
-
-
-def _retry_headers(state: SimulatorState) -> dict[str, str]:
-    seconds = state.config.retry_after
-    return {} if seconds is None else {"Retry-After": str(seconds)}
-
-
-def drop_connection(request: web.Request) -> None:
-    """Close the socket without an answer, as a reset connection looks to the client."""
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-    request.protocol.force_close()
-
-
-# The real adaptor's words (NHSDigital/integration-adaptor-mhs, mhs/common/mhs_common/workflow).
-SPINE_UNREACHABLE = "Error making outbound request"
-NO_ROUTE = "Error obtaining outbound URL"
-
-
-async def injected_faults(state: SimulatorState) -> web.Response | None:
-    config = state.config
-    if config.outage_503:
-        state.faults["outage"] += 1
-        return _text(503, "Service unavailable (simulated outage)", _retry_headers(state))
-    if config.outage:
-        state.faults["outage"] += 1
-        return _text(500, SPINE_UNREACHABLE)
-    if config.latency_ms > 0:
-        await asyncio.sleep(config.latency_ms / 1000)
-    if state.chance(config.slow_share):
-        state.faults["slow"] += 1
-        await asyncio.sleep(config.slow_seconds)
-    if state.chance(config.error_500_share):
-        state.faults["error_500"] += 1
-        return _text(500, _SPINE_FAULT_BODY.decode(), _retry_headers(state))
-    if state.chance(config.error_429_share):
-        state.faults["error_429"] += 1
-        return _text(429, "Too Many Requests (simulated)", _retry_headers(state))
-    return None
 
 
 def _answer(type_code: str, errors: tuple[tuple[str, str], ...], asid: str) -> Answer:
@@ -139,7 +81,7 @@ async def _mhs(request: web.Request) -> web.Response:
     }
     if request.headers.get("Interaction-Id") == QUERY_INTERACTION_ID:
         if await soap_fault(state):
-            return _text(500, _SPINE_FAULT_BODY.decode(), headers)
+            return text_response(500, SPINE_FAULT_BODY.decode(), headers)
         return await answer_query(request, state, headers)
     try:
         wait = wait_for_response(request)
@@ -149,7 +91,7 @@ async def _mhs(request: web.Request) -> web.Response:
         if request.headers["Interaction-Id"] != INTERACTION_ID:
             raise Refused(404, f"Unknown interaction ID: {request.headers['Interaction-Id']}")
     except Refused as refused:
-        return _text(refused.status, refused.text, headers)
+        return text_response(refused.status, refused.text, headers)
     answer = _answer_for(state, payload, message_id, request.headers.get("from-asid", ""))
     if not wait:
         publisher = request.app.get(PUBLISHER)
@@ -174,7 +116,7 @@ def route_refused(request: web.Request, state: SimulatorState) -> web.Response |
     if not (config.route_error or foreign):
         return None
     state.faults["no_route"] += 1
-    return _text(500, NO_ROUTE)
+    return text_response(500, NO_ROUTE)
 
 
 async def post_message(request: web.Request) -> web.StreamResponse:
@@ -202,7 +144,7 @@ async def healthcheck(request: web.Request) -> web.Response:
     # The real adaptor answers 200 whatever happens behind it (its healthcheck_handler.py);
     # only the old simulator's 503 outage (outage_503) takes it down.
     if request.app[STATE].config.outage_503:
-        return _text(503, "Service unavailable (simulated outage)")
+        return text_response(503, "Service unavailable (simulated outage)")
     return web.Response(status=200)
 
 
@@ -227,7 +169,7 @@ async def control(request: web.Request) -> web.Response:
         try:
             changes = config_changes(orjson.loads(await request.read() or b"{}"))
         except (orjson.JSONDecodeError, ValueError) as exc:
-            return _text(400, f"bad control request: {exc}")
+            return text_response(400, f"bad control request: {exc}")
         state.apply(changes)
         logs.get("scrtui.simulator").info("simulator_control", **_loggable(changes))
     return web.Response(body=orjson.dumps(state.config_view()), content_type="application/json")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrtui.domain import nhs_number
-from scrtui.spine.simulator.pds import KINDS
+from scrtui.standins.simulator.pds import KINDS
 
 SPINE_ODS_CODE = "YES"  # the Spine's own ODS code (the adaptor's MHS_SPINE_ORG_CODE)
 SPINE_ASID = "227319907548"  # the test Spine ASID of the MHS ops walkthrough (§4.4)
@@ -46,7 +46,7 @@ class SimulatorConfig:
     # once its duplicate-elimination memory has passed) instead of the original AA.
     duplicate_id_ae: bool = False
     unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
-    # PDS (scrtui/spine/simulator/pds.py): the practice database its table is built from, the
+    # PDS (scrtui/standins/simulator/pds.py): the practice database its table is built from, the
     # share of patients given each kind of difference, single patients' records, and faults.
     pds_practice_db: str = ""
     pds_shares: dict[str, float] = field(default_factory=dict)
