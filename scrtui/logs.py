@@ -6,8 +6,6 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any, TextIO, cast
 
-import structlog
-
 from scrtui.paths import Home, touch_private
 
 # Keys that could carry clinical content are dropped before anything is written.
@@ -54,6 +52,8 @@ def _drop_clinical(
 
 def configure(home: Home, level: int = logging.INFO) -> None:
     """Send every structlog event to the JSON log of this home (created 0600)."""
+    import structlog  # here, not at the top: `scrtui --help` never loads it (cli/common.py)
+
     global _log_file
     home.ensure()
     touch_private(home.json_log)
@@ -79,4 +79,6 @@ def configure(home: Home, level: int = logging.INFO) -> None:
 
 
 def get(name: str = "scrtui") -> Any:
+    import structlog
+
     return structlog.get_logger(name)

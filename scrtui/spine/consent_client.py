@@ -8,7 +8,7 @@ MCCI acknowledgement in a SOAP envelope, which the acknowledgement reader accept
 from __future__ import annotations
 
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, Outcome, Verdict, classify
+from scrtui.spine.client import MhsClient, SendOutcome, Verdict, classify
 from scrtui.spine.consent_message import SOAP_ACTION
 
 SYNC_PATH = "sync-service"
@@ -27,7 +27,7 @@ def classify_consent(status: int, body: bytes, message_id: str) -> Verdict:
     Failed RETRY keeping the id; never Sent."""
     if 200 < status < 300:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             error_code="NO-ACK",
             error_text=f"the consent service answered HTTP {status} without an acknowledgement",

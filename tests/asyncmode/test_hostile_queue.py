@@ -14,8 +14,8 @@ from proton import Message, Timeout
 from proton.reactor import DurableSubscription
 from proton.utils import BlockingConnection
 
-from scrtui.engine.acks import AckTracker, Malformed, payload_of
-from scrtui.spine.simulator.queue import AckPublisher, _DurableSender, foreign_message
+from scrtui.engine.async_watch import AckTracker, Malformed, payload_of
+from scrtui.standins.simulator.queue import AckPublisher, _DurableSender, foreign_message
 from tests.asyncmode.test_async_upload import everyone_sent_once, upload
 from tests.engine.conftest import fast_settings, wait_for
 

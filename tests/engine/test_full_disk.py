@@ -86,7 +86,7 @@ def fill(folder: Path) -> Path:
 async def test_a_full_disk_stops_the_run_saying_so_and_resume_finishes_it(
     full_disk_home: Home, small_disk: Path
 ):
-    from scrtui.spine.simulator import SimulatorConfig, running_simulator
+    from scrtui.standins.simulator import SimulatorConfig, running_simulator
 
     config = SimulatorConfig(pds_practice_db=str(full_disk_home.db_path), latency_ms=5)
     async with running_simulator(config) as running, aiohttp.ClientSession() as http:
