@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+import orjson
+
 MAX_TEXT = 300
 _PAYLOAD = re.compile(r"""(<|["']?payload["']?\s*[:=]).*""", re.IGNORECASE | re.DOTALL)
 _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
@@ -22,9 +24,44 @@ _DIGITS = re.compile(r"(?<!\w)\d(?:[ -]?\d){5,}(?!\w)")
 _SPACES = re.compile(r"\s+")
 
 
+# The fields where the adaptor (JSON) and the Spine (a SOAP fault) put their own words.
+_WORD_KEYS = ("error_message", "message", "diagnostics", "faultstring", "description")
+_XML_WORDS = re.compile(
+    r"<(?:\w+:)?(faultstring|description)>([^<]{1,500})</(?:\w+:)?\1>", re.IGNORECASE
+)
+
+
+def _json_words(value: object, found: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _WORD_KEYS and isinstance(item, str):
+                found.append(item)
+            else:
+                _json_words(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _json_words(item, found)
+
+
+def adaptors_words(text: str) -> str | None:
+    """The adaptor's or the Spine's own words in a JSON error body or a SOAP fault, if any."""
+    found: list[str] = []
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            _json_words(orjson.loads(stripped), found)
+        except orjson.JSONDecodeError:
+            return None
+    elif stripped.startswith("<"):
+        found = [words for _, words in _XML_WORDS.findall(stripped)]
+    unique = list(dict.fromkeys(w.strip() for w in found if w.strip()))
+    return "; ".join(unique) or None
+
+
 def scrubbed(text: str) -> str:
     """The text with anything that can carry patient data withheld, one line, at most
-    MAX_TEXT characters."""
+    MAX_TEXT characters. A JSON error body or a SOAP fault is reduced to its words first."""
+    text = adaptors_words(text) or text
     text = _PAYLOAD.sub("[payload withheld]", text)
     text = _QUOTED.sub("[...]", text)
     text = _DATE.sub("[date]", text)

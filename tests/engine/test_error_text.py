@@ -28,6 +28,20 @@ def test_the_adaptors_own_words_survive_and_patient_data_does_not() -> None:
     assert echoed.startswith("Invalid request for [...]")
 
 
+def test_a_json_or_soap_error_body_keeps_its_words_and_drops_the_rest() -> None:
+    body = (
+        '{"error_message": "Error(s) received from Spine.", "payload": "<x>Mary Smith</x>",'
+        ' "errors": [{"description": "System failure", "name": "Mary Smith 9434765919"}]}'
+    )
+    assert scrubbed(body) == "Error(s) received from Spine.; System failure"
+    fault = (
+        "<SOAP-ENV:Envelope><SOAP-ENV:Body><SOAP-ENV:Fault><faultstring>System failure"
+        "</faultstring><detail><given>Mary</given><nasp:description>about 9434765919"
+        "</nasp:description></detail></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    )
+    assert scrubbed(fault) == "System failure; about [number]"
+
+
 async def test_an_error_body_echoing_the_patient_stays_out_of_the_logs(seeded):
     async def echo(request: web.Request) -> web.Response:
         payload = json.loads(await request.read())["payload"]
