@@ -243,6 +243,10 @@ class UploadEngine:
     def check(self, request: UploadRequest) -> Author:
         """Refuse before anything is written when the run cannot start."""
         reason = refusal(request.mode, request.group, self.settings, request.upload)
+        if not reason and request.upload_date is not None:
+            reason = uploads.deduction_date_problem(
+                request.upload_date, self.clock().date(), queries.records_begin()
+            )
         if reason:
             raise Refused(reason)
         author = self.gate.author()

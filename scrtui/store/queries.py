@@ -185,6 +185,14 @@ def last_run(kind: UploadId = INITIAL) -> Run | None:
     return run
 
 
+def records_begin() -> date | None:
+    """The practice's earliest registration date (None for an empty practice)."""
+    first = Patient.select(fn.MIN(Patient.registration_date)).scalar()
+    if first is None or isinstance(first, date):
+        return first
+    return date.fromisoformat(str(first)[:10])
+
+
 def ever_completed(kind: UploadId) -> bool:
     """Whether a run of this upload has completed and left nobody Failed or Sending: a
     Consent Migration whose dissenters the Spine did not acknowledge has not done its job."""
