@@ -1,4 +1,4 @@
-"""`scrtui bench`: end-to-end figures for this machine (see scrtui/bench.py)."""
+"""`scrtui bench`: end-to-end figures for this machine (see scrtui/cli/benchmark.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def register(sub: Subcommands) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from scrtui.bench import run_bench
+    from scrtui.cli.benchmark import run_bench
 
     if args.practice and not (Path(args.practice) / "scrtui.db").is_file():
         raise CliError(

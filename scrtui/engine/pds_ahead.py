@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scrtui.engine.engine import Job
+    from scrtui.engine.job import Job
 
 
 class PdsAhead:
@@ -40,21 +40,33 @@ class PdsAhead:
     async def work(
         self,
         open_gate: Callable[[], Awaitable[bool]],
+        may_send: Callable[[], bool],
         passed: Callable[[Job], Awaitable[bool]],
         deliver: Callable[[Job], Awaitable[None]],
+        put_back: Callable[[Job], None],
     ) -> None:
         """One worker. `open_gate` waits until PDS queries may go (False: the run stops);
-        `passed` is the PDS check; `deliver` hands a matched patient to the senders."""
+        `passed` is the PDS check; `deliver` hands a matched patient to the senders. A patient
+        taken as the gate closed (a pause, an outage, a stop) is `put_back` to the senders'
+        side unchecked, never held here: an outage's probe must find it (its sender asks PDS)."""
         while await open_gate():
             job = await self.queue.get()
+            if not may_send():
+                put_back(job)
+                continue
             self._busy += 1
             try:
-                if not await open_gate():
-                    return  # stopped: the patient is still unsent, and is put back
                 if await passed(job):
                     await deliver(job)
             finally:
                 self._busy -= 1
+
+    def take(self) -> Job | None:
+        """A patient waiting for its PDS check, for an outage's probe; None when none waits."""
+        try:
+            return self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
 
 
 def for_run(pds_applies: bool, workers: int, capacity: int) -> PdsAhead | None:

@@ -18,15 +18,14 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from proton import Delivery, Handler, SSLDomain
 from proton.handlers import MessagingHandler
 from proton.reactor import ApplicationEvent, Container, DurableSubscription, EventInjector
 
 from scrtui import logs
-from scrtui.settings import Settings
+from scrtui.settings import Settings, secret_text
 
 _PREFETCH = 500
 _RECONNECT_S = 0.5
@@ -54,7 +53,7 @@ class QueueSettings:
     def from_settings(cls, settings: Settings) -> QueueSettings:
         password = settings.queue_password
         if settings.queue_password_file:
-            password = Path(settings.queue_password_file).expanduser().read_text().strip()
+            password = secret_text(settings.queue_password_file)
         return cls(
             urls=tuple(u.strip() for u in settings.queue_brokers.split(",")),
             name=settings.queue_name,
@@ -64,7 +63,7 @@ class QueueSettings:
         )
 
 
-class _BatchedFlow(Handler):  # type: ignore[misc]  # proton is untyped
+class _BatchedFlow(Handler):
     """Credit in batches: proton's own FlowController gives one credit back per message, a flow
     frame a message for us and the broker (issue 23's profile); this tops the window up once
     half of it is used."""
@@ -89,7 +88,7 @@ class _BatchedFlow(Handler):  # type: ignore[misc]  # proton is untyped
 class _Handler(MessagingHandler):
     def __init__(self, owner: AckQueue) -> None:
         super().__init__(prefetch=0, auto_accept=False)
-        self.handlers.insert(0, _BatchedFlow(_PREFETCH))
+        cast(list[Any], self.handlers).insert(0, _BatchedFlow(_PREFETCH))
         self.owner = owner
         self.deliveries: dict[int, Delivery] = {}
         self.tags = itertools.count(1)
@@ -170,8 +169,13 @@ class _Handler(MessagingHandler):
         message = event.message
         properties = message.properties or {}
         message_id = properties.get("message-id")
+        body = message.body
+        if isinstance(body, memoryview):
+            # A binary (data section) body is a view of proton's buffer, which the next
+            # delivery overwrites: copied here, on proton's thread, before it is handed over.
+            body = bytes(body)
         self.owner.hand_over(
-            Received(tag, message_id if isinstance(message_id, str) else None, message.body)
+            Received(tag, message_id if isinstance(message_id, str) else None, body)
         )
 
     def on_settle(self, event: Any) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scrtui.bench import _copy_practice
 from scrtui.cli import main
+from scrtui.cli.benchmark import _copy_practice
 from scrtui.paths import Home
 from scrtui.settings import Settings
 from scrtui.store.db import close_database, open_database

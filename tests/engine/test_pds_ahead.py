@@ -92,7 +92,7 @@ def _control(url: str, **changes: object) -> None:
 
 
 def test_a_kill_between_pds_answers_and_their_summaries_then_resume_sends_each_once(tmp_path):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = tmp_path / "home"
     seeding = _run(home, "seed", "--patients", "400")

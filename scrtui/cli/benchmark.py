@@ -27,9 +27,9 @@ from scrtui.cli.broker import async_settings, private_broker
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.domain.upload_request import UploadRequest
 from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
-from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
 from scrtui.store.db import open_database
 from scrtui.store.models import database
@@ -299,7 +299,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
         home = Home(Path(tmp))
@@ -333,7 +333,8 @@ def run_bench(args: argparse.Namespace) -> int:
                 settings = async_settings(settings, broker)
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
-            others = [process.pid] + ([broker.server.pid] if broker is not None else [])
+            server = broker.server if broker is not None else None
+            others = [process.pid] + ([server.pid] if server is not None else [])
             before = _cpu_of(others)
             figures = eventloop.run(_engine_run(home, settings))
             figures["sim_cpu"], figures["broker_cpu"] = _cpu_since(others, before)
