@@ -25,7 +25,7 @@ from scrtui.store.models import (
     database,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -70,11 +70,29 @@ def _awaiting_ack_table(db: SqliteDatabase) -> None:
     db.create_tables([AwaitingAck], safe=True)
 
 
+PATIENT_NAME_INDEX = (
+    "CREATE INDEX IF NOT EXISTS patient_name_nocase "
+    "ON patient (surname COLLATE NOCASE, forename COLLATE NOCASE)"
+)
+
+
+def _index_upload_bucket(db: SqliteDatabase) -> None:
+    """Issue 23: an upload's bucket counts (`scrtui status`, every screen's counts) read from
+    this index alone: 0.80 s to 0.13 s at 1,000,000 patients (README, performance).
+    Built once at the upgrade (1.8 s at a million), with the patients' name index."""
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS patient_upload_upload_bucket ON patient_upload (upload, bucket)"
+    )
+    # The Reporter's name order read from an index, not sorted (store/bucket_pages.py).
+    db.execute_sql(PATIENT_NAME_INDEX)
+
+
 # version -> function that upgrades a database from that version to the next one.
 MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
     1: _index_run_patient,
     2: _uploads_by_kind,
     3: _awaiting_ack_table,
+    4: _index_upload_bucket,
 }
 
 PRAGMAS = {
@@ -228,6 +246,7 @@ def _create(path: Path) -> None:
     try:
         with fresh.atomic():
             fresh.create_tables(ALL_MODELS)
+            fresh.execute_sql(PATIENT_NAME_INDEX)  # COLLATE: not a peewee index
             SchemaInfo.create(version=SCHEMA_VERSION)
             Upload.create()
         fresh.close()

@@ -24,6 +24,7 @@ from scrtui.domain.records import (
     Medication as MedicationRecord,
 )
 from scrtui.domain.uploads import INITIAL, UploadId
+from scrtui.store import bucket_pages
 from scrtui.store.db import UploadLock
 from scrtui.store.models import (
     Allergy,
@@ -163,7 +164,7 @@ def bucket_counts(kind: UploadId = INITIAL) -> dict[Bucket, int]:
         "SELECT bucket, COUNT(*) FROM patient_upload WHERE upload = ? GROUP BY bucket", (kind,)
     ):
         counts[Bucket(bucket)] = n
-    total = Patient.select(fn.COUNT(Patient.id)).scalar() or 0
+    total = bucket_pages.patients()
     counts[Bucket.UNPROCESSED] += total - sum(counts.values())
     return counts
 

@@ -17,6 +17,7 @@ from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
 from scrtui.domain.spreadsheet import safe_row
 from scrtui.domain.uploads import INITIAL, UploadId
+from scrtui.store import bucket_pages
 from scrtui.store.groups import require_group
 from scrtui.store.models import database, scalar_int
 
@@ -109,6 +110,8 @@ def count_rows(
     bucket: Bucket | str | None = None, search: str | None = None, kind: UploadId = INITIAL
 ) -> int:
     """How many rows report_rows would give without offset and limit."""
+    if not search:  # from the indexes alone (issue 23)
+        return bucket_pages.bucket_size(None if bucket is None else Bucket(bucket), kind)
     where, params = _where(bucket, search, kind)
     return scalar_int(f"SELECT COUNT(*){_FROM}{where}", params)
 
@@ -130,15 +133,26 @@ def report_rows(
     if order not in ORDERS:
         raise ValueError(f"order {order!r}: expected one of {', '.join(ORDERS)}")
     where, params = _where(bucket, search, kind)
-    return _rows(where, params, order, offset, limit)
+    wanted = None if bucket is None else Bucket(bucket)
+    join = None if search else bucket_pages.join_for(wanted, order, kind)
+    if join == "EMPTY":
+        return iter(())
+    return _rows(where, params, order, offset, limit, join)
 
 
 def _rows(
-    where: str, params: list[object], order: str, offset: int, limit: int | None
+    where: str,
+    params: list[object],
+    order: str,
+    offset: int,
+    limit: int | None,
+    join: str | None = None,
 ) -> Iterator[ReportRow]:
+    """`join`: bucket_pages.join_for's choice of how to read a bucket (None: LEFT JOIN)."""
+    source = _FROM if join is None else _FROM.replace("LEFT JOIN", join)
     sql = (
         "SELECT p.id, p.nhs_number, p.forename, p.surname, COALESCE(u.bucket, 'unprocessed'), "
-        f"u.reason_code, u.reason_text, u.last_attempt_at, u.attempts{_FROM}{where} "
+        f"u.reason_code, u.reason_text, u.last_attempt_at, u.attempts{source}{where} "
         f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?"
     )
     cursor = database.obj.execute_sql(sql, [*params, -1 if limit is None else limit, offset])
