@@ -33,11 +33,11 @@ def bucket_size(bucket: Bucket | None, kind: str) -> int:
         return patients()
     if bucket is Bucket.UNPROCESSED:
         rows = scalar_int("SELECT COUNT(*) FROM patient_upload WHERE upload = ?", (kind,))
-        return patients() - rows + _rows_in(bucket, kind)
-    return _rows_in(bucket, kind)
+        return patients() - rows + rows_in(bucket, kind)
+    return rows_in(bucket, kind)
 
 
-def _rows_in(bucket: Bucket, kind: str) -> int:
+def rows_in(bucket: Bucket, kind: str) -> int:
     return scalar_int(
         "SELECT COUNT(*) FROM patient_upload WHERE upload = ? AND bucket = ?",
         (kind, bucket.value),

@@ -15,12 +15,14 @@ from scrtui.store.models import database
 from scrtui.store.queries import bucket_counts
 from scrtui.store.seed import seed_practice
 
-COUNTS = "SELECT bucket, COUNT(*) FROM patient_upload WHERE upload = ? GROUP BY bucket"
+COUNTS = "SELECT COUNT(*) FROM patient_upload WHERE upload = ? AND bucket = ?"
 
 
 def _plan(path: Path) -> str:
     with closing(sqlite3.connect(path)) as db:
-        return " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + COUNTS, ("x",)))
+        return " ".join(
+            str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + COUNTS, ("x", "sent"))
+        )
 
 
 def _practice(tmp_path: Path) -> Path:
