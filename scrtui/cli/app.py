@@ -51,13 +51,20 @@ def _open_or_show(args: argparse.Namespace) -> Context:
         raise
 
 
-def _run(ctx: Context, *, card: str | None = None, reader: str | None = None) -> int:
+def _run(
+    ctx: Context, *, card: str | None = None, reader: str | None = None, attach: bool = False
+) -> int:
+    from scrtui.remote.window import WindowServices, as_window
     from scrtui.ui.app import run_app
     from scrtui.wiring import create_services
 
-    services = create_services(ctx.home, ctx.settings, card=card, reader=reader)
+    # The window's services: an upload runs in a background process of its own (issue 25).
+    services = as_window(
+        create_services(ctx.home, ctx.settings, card=card, reader=reader, kind=WindowServices)
+    )
+    services.card_kind, services.reader = card, reader
     try:
-        return run_app(services)
+        return run_app(services, attach=attach)
     finally:
         services.close()
 

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from datetime import date, datetime
 from typing import TextIO
 
@@ -33,6 +33,7 @@ from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_durat
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
 from scrtui.engine.engine import Refused
+from scrtui.remote.files import Busy, RunFiles
 from scrtui.services import RoleChoice, UploadRequest
 from scrtui.settings import SettingsError, with_changes
 from scrtui.store import groups as group_store
@@ -62,11 +63,20 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--role", metavar="ROLE_PROFILE_ID", help="the role profile to act in")
     p.add_argument("--yes", action="store_true", help="answer yes to the confirmation prompt")
     p.add_argument("--json", action="store_true", help="end with one JSON object of final counts")
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in a background process of its own that outlives this terminal (scrtui "
+        "status, attach and stop reach it)",
+    )
     p.set_defaults(func=run_upload_command)
 
 
 def run_upload_command(args: argparse.Namespace) -> int:
+    from scrtui.cli.background import refuse_if_busy
+
     ctx = open_context(args)
+    refuse_if_busy(ctx.home)  # before any prompt: another process runs an upload here
     overrides = {}
     if args.mhs_url:
         overrides["mhs_url"] = args.mhs_url
@@ -90,12 +100,19 @@ def run_upload_command(args: argparse.Namespace) -> int:
         print(kept, file=out)
     warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
     _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
+    request = UploadRequest(
+        mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
+    )
+    if args.detach:
+        from scrtui.cli.background import detach
+
+        return detach(
+            ctx.home, settings, request, card=args.card, reader=args.reader,
+            passcode=_passcode, role=args.role, out=out,
+        )  # fmt: skip
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
         _login(services, args.role)
-        request = UploadRequest(
-            mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
-        )
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
@@ -234,18 +251,33 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal)
-    task = asyncio.create_task(services.run_upload(request))
     reporter = asyncio.create_task(_report(services, out))
     unlocker = asyncio.create_task(_unlock_when_card_returns(services, out))
     try:
-        return await task
-    except Refused as exc:
+        # Published on the data directory's socket: the app shows it live, read-only.
+        async with publish_foreground(services, request):
+            return await services.run_upload(request)
+    except (Refused, Busy) as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     finally:
         reporter.cancel()
         unlocker.cancel()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+
+
+def publish_foreground(
+    services: AppServices, request: UploadRequest
+) -> AbstractAsyncContextManager[object]:
+    from scrtui.remote.host import title
+    from scrtui.remote.server import Origin, published
+
+    author = services.session.author()
+    who = f"{author.name} ({author.job_role_code})" if author else "unknown"
+    tty = sys.stdin.isatty() and os.ttyname(0).removeprefix("/dev/")
+    started_by = f"{who}, scrtui upload on {tty or 'a pipe'}"
+    origin = Origin(os.getpid(), title(request), False, started_by)
+    return published(RunFiles(services.home.root), services, origin)
 
 
 async def _report(services: AppServices, out: TextIO) -> None:
