@@ -60,13 +60,15 @@ class Link:
         writer.write(wire.encode({"t": "hello", "who": who, "kind": kind}))
         try:
             first = wire.decode(await reader.readuntil(b"\n"))
-            if first.get("t") == "refused":
-                raise NotOwner(str(first.get("message", "refused")))
-            link.welcome = first
-            link.state = wire.decode(await reader.readuntil(b"\n"))
-        except (asyncio.IncompleteReadError, ValueError) as exc:
+            if first.get("t") != "refused":
+                link.welcome = first
+                link.state = wire.decode(await reader.readuntil(b"\n"))
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
             writer.close()
             raise ConnectionError(f"the upload process did not answer: {exc}") from None
+        if first.get("t") == "refused":
+            writer.close()
+            raise NotOwner(str(first.get("message", "refused")))
         link._task = asyncio.create_task(link._read(), name="upload-link")
         return link
 

@@ -135,6 +135,8 @@ class UploadServer:
         uid = peer_uid(writer)
         if uid != os.geteuid():
             log.warning("upload_socket_refused", peer_uid=uid)
+            with suppress(Exception):  # its hello first, so the refusal reaches it
+                await asyncio.wait_for(reader.readuntil(b"\n"), timeout=2)
             writer.write(wire.encode({"t": "refused", "message": "not the owner of this upload"}))
             with suppress(Exception):
                 await writer.drain()

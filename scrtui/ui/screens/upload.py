@@ -126,7 +126,7 @@ class UploadScreen(FramedScreen):
         view = host(self).services.elsewhere()
         if action == "take_control":
             return view is not None and view.background and not view.gone and not view.you_control
-        if action in ("pause", "resume", "stop") and not _controls(view):
+        if action in ("pause", "resume", "stop", "stop_and_close") and not _controls(view):
             return False  # another window (or the terminal running it) acts on it
         if action == "pause":
             return state.active and state.status in (RunStatus.RUNNING, RunStatus.SCHEDULED)

@@ -1,0 +1,223 @@
+"""The upload in a process of its own (issue 25), with real processes: `scrtui upload
+--detach` returns while the upload goes on, `scrtui status` reads it live, `scrtui stop`
+stops it safely, two windows share it with one in control, a SIGKILL is a crash that Resume
+continues exactly once, the card's removal pauses it, and another user is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pwd
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+
+from scrtui.remote import wire
+from scrtui.remote.client import Link
+from scrtui.remote.files import RunFiles
+from tests.remote.conftest import PASSCODE_ENV, Practice, wait_until
+
+
+def test_detached_upload_outlives_its_command_status_reads_it_live_and_stop_stops_it(
+    practice: Practice,
+) -> None:
+    pid = practice.detach()
+    # The command that started it has exited; the upload process goes on sending.
+    after_detach = practice.accepted()
+    wait_until(lambda: practice.accepted() > after_detach + 5, "the simulator keeps accepting")
+
+    status = practice.scrtui("status")
+    assert status.returncode == 0, status.stderr
+    assert f"running in the background, pid {pid}" in status.stdout
+    assert "started by Demo Administrator" in status.stdout
+    live = json.loads(practice.scrtui("status", "--json").stdout)["live"]
+    assert live["pid"] == pid and live["background"] is True
+    assert live["snapshot"]["status"] == "Running"
+
+    stopped = practice.scrtui("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "Stopped (stopped by the user)" in stopped.stdout
+    wait_until(lambda: practice.upload_pid() is None, "the upload process ended")
+    document = json.loads(practice.scrtui("status", "--json").stdout)
+    assert document["status"] == "Stopped: stopped by the user"
+    assert document["sending"] == 0  # nothing left half-sent
+    assert "live" not in document
+    # Owner only: the folder 0700 and the socket 0600 (the socket is gone now; the folder stays).
+    assert stat.S_IMODE(os.stat(RunFiles(practice.home).dir).st_mode) == 0o700
+
+
+def test_socket_is_owner_only(practice: Practice) -> None:
+    practice.detach()
+    files = RunFiles(practice.home)
+    assert stat.S_IMODE(os.stat(files.socket).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(files.dir).st_mode) == 0o700
+    assert practice.scrtui("stop").returncode == 0
+
+
+def test_sigkill_of_the_upload_process_is_a_crash_that_resume_continues_exactly_once(
+    practice: Practice,
+) -> None:
+    pid = practice.detach()
+    wait_until(lambda: practice.accepted() >= 30, "some summaries sent")
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: practice.upload_pid() is None, "the killed process let go of its files")
+    document = json.loads(practice.scrtui("status", "--json").stdout)
+    assert "interrupted" in document["status"]
+
+    resumed = practice.scrtui("upload", "--mode", "resume", "--yes", env=PASSCODE_ENV)
+    assert resumed.returncode == 0, resumed.stderr
+    stats = practice.stats()
+    assert stats["duplicate_nhs_numbers"] == []
+    final = json.loads(practice.scrtui("status", "--json").stdout)
+    assert final["sent"] == stats["accepted"]
+    assert final["sending"] == 0 and final["unprocessed"] == 0
+    # Resume again: nothing left to continue.
+    again = practice.scrtui("upload", "--mode", "resume", "--yes", env=PASSCODE_ENV)
+    assert again.returncode == 2 and "nothing to resume" in again.stderr
+
+
+async def _windows(practice: Practice) -> None:
+    files = RunFiles(practice.home)
+    first = await Link.open(files, "window one")
+    second = await Link.open(files, "window two")
+    try:
+        assert first.state["you_control"] is True and first.state["control"] == ""
+        assert second.state["you_control"] is False
+        assert second.state["control"] == "window one"
+        refused = await second.request({"t": "pause"})
+        assert refused["ok"] is False and "window one holds control" in refused["message"]
+        second.send({"t": "take"})
+        while first.state.get("control") != "window two":
+            await asyncio.sleep(0.05)
+        assert first.state["you_control"] is False
+        paused = await second.request({"t": "pause"})
+        assert paused["ok"] is True
+        while wire.snapshot_in(first.state["snapshot"]).status.value != "Paused":
+            await asyncio.sleep(0.05)  # both windows see it
+        await second.close()  # the window in control goes: the other one holds it
+        while not first.state.get("you_control"):
+            await asyncio.sleep(0.05)
+        stop = await first.request({"t": "stop"})
+        assert stop["ok"] is True
+        await first.closed.wait()
+        assert first.ending is not None and first.ending.snapshot is not None
+        assert first.ending.snapshot.reason == "stopped by the user"
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_two_windows_watch_one_acts(practice: Practice) -> None:
+    practice.detach()
+    asyncio.run(_windows(practice))
+
+
+async def _remove_card(practice: Practice) -> None:
+    link = await Link.open(RunFiles(practice.home), "window")
+    try:
+        link.send({"t": "toggle_card"})  # the demo card: what F4 does in the window
+        while True:
+            snapshot = wire.snapshot_in(link.state["snapshot"])
+            if snapshot.status.value == "Paused":
+                break
+            await asyncio.sleep(0.02)
+        assert "card" in snapshot.reason
+        assert link.state["card"]["state"] in ("LOCKED", "NO_CARD")
+        sent = practice.accepted()
+        # Paused: nothing new goes while the card is out (the one in flight may still land).
+        await asyncio.sleep(1.0)
+        assert practice.accepted() <= sent + 1
+    finally:
+        await link.close()
+
+
+def test_card_removal_pauses_the_detached_upload(practice: Practice) -> None:
+    practice.detach()
+    wait_until(lambda: practice.accepted() >= 5, "sending")
+    asyncio.run(_remove_card(practice))
+
+
+def test_cli_upload_in_a_terminal_is_published_read_only_and_a_second_is_refused_first(
+    practice: Practice,
+) -> None:
+    """Issue 22 bug 4: the app sees `scrtui upload` live, read-only, with its pid and who
+    started it; a second upload is refused before its prompt."""
+    child = practice.popen("upload", "--mode", "run", "--yes", env=PASSCODE_ENV)
+    try:
+        wait_until(practice.upload_pid, "the CLI upload published")
+
+        async def look() -> None:
+            link = await Link.open(RunFiles(practice.home), "window")
+            try:
+                assert link.welcome["background"] is False
+                assert link.pid == child.pid
+                assert "terminal running scrtui upload" in link.state["control"]
+                assert "Demo Administrator" in link.state["started_by"]
+                refused = await link.request({"t": "pause"})
+                assert refused["ok"] is False
+            finally:
+                await link.close()
+
+        asyncio.run(look())
+        second = practice.scrtui("upload", "--mode", "run")  # no --yes: a prompt would refuse
+        assert second.returncode == 2
+        assert f"another upload is running on this data directory (pid {child.pid})" in (
+            second.stderr
+        )
+        assert "Do you wish to proceed" not in second.stdout
+        assert practice.scrtui("stop").returncode == 0
+        assert child.wait(60) == 3  # stopped early
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+NOBODY_CLIENT = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    from pathlib import Path
+    from scrtui.remote.client import Link, NotOwner
+    from scrtui.remote.files import RunFiles
+    os.setgroups([]); os.setgid(int(sys.argv[2])); os.setuid(int(sys.argv[1]))
+    async def main():
+        try:
+            link = await Link.open(RunFiles(Path(sys.argv[3])), "intruder")
+        except NotOwner as exc:
+            print("REFUSED", exc)
+        except PermissionError as exc:
+            print("DENIED", exc)
+        else:
+            print("CONNECTED", link.state.get("snapshot"))
+    asyncio.run(main())
+    """
+)
+
+
+def test_the_socket_refuses_another_user(shared_practice: Practice) -> None:
+    practice = shared_practice
+    practice.detach()
+    nobody = pwd.getpwnam("nobody")
+    files = RunFiles(practice.home)
+
+    def as_nobody() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", NOBODY_CLIENT, str(nobody.pw_uid), str(nobody.pw_gid),
+             str(practice.home)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    # The folder is the owner's alone: nobody cannot even reach the socket.
+    assert as_nobody().startswith("DENIED")
+    # Even where an administrator loosened the modes, the uid check refuses the connection.
+    os.chmod(practice.home, 0o755)
+    os.chmod(files.dir, 0o755)
+    os.chmod(files.socket, 0o666)
+    assert as_nobody().startswith("REFUSED")
+    os.chmod(files.dir, 0o700)
+    assert practice.scrtui("stop").returncode == 0
