@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from scrtui.cli.background import stop_background_upload
 from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
@@ -136,6 +137,9 @@ def run_demo_command(args: argparse.Namespace) -> int:
         os.environ["SCRTUI_DEMO_PDS"] = str(len(pds_differ))
         return _run(ctx, card="simulated")
     finally:
+        # The simulator closes with the demo: a background upload left running is stopped
+        # safely first (Resume continues it), rather than left to pause as an MHS outage.
+        stop_background_upload(ctx.home)
         process.terminate()
         process.wait(timeout=10)
         if broker is not None:

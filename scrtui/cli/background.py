@@ -76,6 +76,28 @@ def run_process_command(args: argparse.Namespace) -> int:
         files.release()
 
 
+def serve(
+    home: Home, settings: Settings, request: UploadRequest, *, card: str | None, reader: str | None
+) -> int:
+    """`scrtui upload --wait-for-window`: this process is the upload process (a service
+    manager keeps it), waiting for the passcode from a window (`scrtui attach`)."""
+    from scrtui.wiring import create_services
+
+    files = RunFiles(home.root)
+    try:
+        files.claim()
+    except Busy as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
+    print(f"Waiting for the passcode: run `scrtui attach` (pid {_own_pid()}).", flush=True)
+    services = create_services(home, settings, card=card, reader=reader)
+    try:
+        origin = "scrtui upload --wait-for-window"
+        return eventloop.run(host.host(services, request, files, origin, wait=None))
+    finally:
+        services.close()
+        files.release()
+
+
 # ----- scrtui upload --detach --------------------------------------------------------------
 
 
@@ -196,6 +218,18 @@ async def _stop(files: RunFiles) -> int:
 
         print(progress_line(ending.snapshot))
     return EXIT_OK
+
+
+def stop_background_upload(home: Home) -> None:
+    """Stop the upload process running here, if any, and wait for it (the demo's exit)."""
+    files = RunFiles(home.root)
+    if files.holder() is None:
+        return
+    print("The demo's simulator closes with the demo: stopping the upload safely first.")
+    try:
+        eventloop.run(_stop(files))
+    except CliError as exc:
+        print(f"scrtui: {exc}", file=sys.stderr)
 
 
 def live_status(home: Home) -> dict[str, Any] | None:

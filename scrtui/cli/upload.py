@@ -69,6 +69,12 @@ def register(sub: Subcommands) -> None:
         help="run in a background process of its own that outlives this terminal (scrtui "
         "status, attach and stop reach it)",
     )
+    p.add_argument(
+        "--wait-for-window",
+        action="store_true",
+        help="be the upload process itself, in the foreground (a systemd user unit): the "
+        "passcode is given from `scrtui attach`",
+    )
     p.set_defaults(func=run_upload_command)
 
 
@@ -103,6 +109,10 @@ def run_upload_command(args: argparse.Namespace) -> int:
     request = UploadRequest(
         mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
     )
+    if args.wait_for_window:
+        from scrtui.cli.background import serve
+
+        return serve(ctx.home, settings, request, card=args.card, reader=args.reader)
     if args.detach:
         from scrtui.cli.background import detach
 

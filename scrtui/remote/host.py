@@ -85,7 +85,14 @@ def title(request: UploadRequest) -> str:
     return uploads.kind(request.upload).title(request.mode)
 
 
-async def host(services: AppServices, request: UploadRequest, files: RunFiles, origin: str) -> int:
+async def host(
+    services: AppServices,
+    request: UploadRequest,
+    files: RunFiles,
+    origin: str,
+    *,
+    wait: float | None = LOGIN_WAIT,
+) -> int:
     """Wait for the passcode, run the upload, say how it ended; the exit code as the CLI's."""
     from scrtui.cli.upload import _exit_code as exit_code
 
@@ -97,7 +104,7 @@ async def host(services: AppServices, request: UploadRequest, files: RunFiles, o
     await server.start()
     loop.add_signal_handler(signal.SIGTERM, server.stop, StopReason.SIGNAL)
     loop.add_signal_handler(signal.SIGINT, server.stop, StopReason.SIGNAL)
-    refused = await _logged_in(services, server, stop_asked)
+    refused = await _logged_in(services, server, stop_asked, wait)
     if refused:
         server.message = refused
         log.warning("upload_process_not_started", reason=refused)
@@ -119,9 +126,10 @@ async def host(services: AppServices, request: UploadRequest, files: RunFiles, o
 
 
 async def _logged_in(
-    services: AppServices, server: UploadServer, stop_asked: asyncio.Event
+    services: AppServices, server: UploadServer, stop_asked: asyncio.Event, wait: float | None
 ) -> str | None:
-    """None once the card session may start the upload; else why it will not start."""
+    """None once the card session may start the upload; else why it will not start. `wait`:
+    how long it waits with no window (None: for ever, a service waiting for `scrtui attach`)."""
     alone_since: float | None = None
     while True:
         if stop_asked.is_set():
@@ -136,7 +144,7 @@ async def _logged_in(
             alone_since = None
         elif alone_since is None:
             alone_since = now
-        elif now - alone_since > LOGIN_WAIT:
+        elif wait is not None and now - alone_since > wait:
             return "No window gave the passcode: the upload did not start; nothing was sent."
         await asyncio.sleep(LOGIN_POLL)
 

@@ -83,6 +83,7 @@ class ScrApp(App[None]):
         # `scrtui demo` says how many patients its simulated Spine rejects (scrtui/cli/app.py).
         self.demo_rejects = int(env.get("SCRTUI_DEMO_REJECTS", "0") or 0)
         self.demo_pds = int(env.get("SCRTUI_DEMO_PDS", "0") or 0)  # PDS mismatches to rehearse
+        self.demo = bool(env.get("SCRTUI_DEMO"))  # its simulator closes with the app
         self.ascii_only = traits.ascii_only
         self.sixteen_colours = traits.sixteen_colours
         self.live = LiveHub(self)

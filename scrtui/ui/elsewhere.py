@@ -24,6 +24,10 @@ LEAVE_RUNNING_DETAIL = (
     "again (or scrtui attach) shows it. No keeps this window open (s on the upload's window "
     "stops it safely)."
 )
+DEMO_EXIT_DETAIL = (
+    "The upload runs in the background, but the demo's simulated Spine closes with the demo: "
+    "the upload is stopped safely first, and Resume continues it."
+)
 ATTACH_QUESTION = "Open its window?"
 PASSCODE_FOR_PROCESS = (
     "The upload runs in a process of its own, which reads the card: enter your passcode "
@@ -126,6 +130,8 @@ class ElsewhereWatch:
         view = self.app.services.elsewhere()
         if view is None or view.gone:
             return None
+        if view.background and self.app.demo:
+            return ConfirmModal("Exit", "Exit the application?", DEMO_EXIT_DETAIL)
         if view.background:
             return ConfirmModal("Exit", LEAVE_RUNNING_QUESTION, LEAVE_RUNNING_DETAIL)
         return ConfirmModal(

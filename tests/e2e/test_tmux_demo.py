@@ -74,6 +74,9 @@ def run_to_completion(terminal: Terminal, key: str, question: str, before_ok=Non
     if before_ok is not None:
         before_ok()
     terminal.keys("F2")
+    # The upload runs in a process of its own, which reads the card (issue 25).
+    terminal.wait_for("which reads the card", timeout=60)
+    terminal.keys("1234", "Enter")
     screen = terminal.wait_for("Process completed.", timeout=60)
     assert "Stopped" in screen
     terminal.wait_for("3 patients Failed. To resend")

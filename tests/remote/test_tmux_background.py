@@ -109,3 +109,34 @@ def test_quitting_the_window_asks_and_leaves_the_upload_running(practice: Practi
     wait_until(lambda: practice.accepted() > at_exit + 5, "the upload goes on")
     assert practice.upload_pid() == pid
     assert practice.scrtui("stop").returncode == 0
+
+
+def test_killed_upload_process_the_window_says_so_and_resume_continues_exactly_once(
+    practice: Practice,
+) -> None:
+    import os
+    import signal
+
+    terminal = open_app(practice)
+    try:
+        pid = start_from_the_app(terminal)
+        wait_until(lambda: practice.accepted() >= 20, "some summaries sent")
+        os.kill(pid, signal.SIGKILL)
+        screen = terminal.wait_for("Upload process gone", timeout=60)
+        assert f"pid {pid}" in screen
+        terminal.wait_for("Resume it now?")
+        terminal.keys("y")
+        terminal.wait_for("Continue with the initial upload?")
+        terminal.keys("y")
+        terminal.wait_for("SCR Upload - Resume")
+        terminal.keys("F2")
+        terminal.wait_for("which reads the card", timeout=60)
+        terminal.keys("1234", "Enter")
+        terminal.wait_for("Process completed.", timeout=120)
+    finally:
+        terminal.close()
+    stats = practice.stats()
+    assert stats["duplicate_nhs_numbers"] == []
+    document = json.loads(practice.scrtui("status", "--json").stdout)
+    assert document["sent"] == stats["accepted"]
+    assert document["sending"] == 0 and document["unprocessed"] == 0
