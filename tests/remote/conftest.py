@@ -145,3 +145,7 @@ def shared_practice(practice_template: Path) -> Iterator[Practice]:
     finally:
         stop_practice(p)
         shutil.rmtree(folder)
+
+
+# The real pcscd and the vpcd virtual cards (tests/card/conftest.py), for the card's removal.
+from tests.card.conftest import pcscd, vcards  # noqa: E402, F401

@@ -221,3 +221,37 @@ def test_the_socket_refuses_another_user(shared_practice: Practice) -> None:
     assert as_nobody().startswith("REFUSED")
     os.chmod(files.dir, 0o700)
     assert practice.scrtui("stop").returncode == 0
+
+
+async def _remove_real_card(practice: Practice, card) -> None:
+    link = await Link.open(RunFiles(practice.home), "window")
+    try:
+        card.remove()  # out of the reader: nobody pressed anything in any window
+        while wire.snapshot_in(link.state["snapshot"]).status.value != "Paused":
+            await asyncio.sleep(0.02)
+        assert "card" in wire.snapshot_in(link.state["snapshot"]).reason
+        card.insert()  # the same card back, and its passcode through the window: it goes on
+        while link.state["card"]["state"] != "INSERTED":
+            await asyncio.sleep(0.02)
+        reply = await link.request({"t": "login", "passcode": "1234"})
+        assert reply["ok"] is True, reply
+        while wire.snapshot_in(link.state["snapshot"]).status.value != "Running":
+            await asyncio.sleep(0.02)
+    finally:
+        await link.close()
+
+
+def test_removing_the_real_card_pauses_the_detached_upload_whoever_watches(
+    practice: Practice, vcards
+) -> None:
+    card = vcards()
+    card.insert()
+    settings = (practice.home / "scrtui.toml").read_text()
+    (practice.home / "scrtui.toml").write_text(settings.replace('"simulated"', '"pcsc"'))
+    done = practice.scrtui(
+        "upload", "--mode", "run", "--yes", "--detach", "--card", "pcsc", env=PASSCODE_ENV
+    )
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: practice.accepted() >= 5, "sending")
+    asyncio.run(_remove_real_card(practice, card))
+    assert practice.scrtui("stop").returncode == 0
