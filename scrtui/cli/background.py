@@ -114,7 +114,7 @@ def detach(
 ) -> int:
     """Start the upload in the background, give it the passcode, and return once it runs."""
     refuse_if_busy(home)
-    pid = host.spawn(home, settings, request, card=card, reader=reader, origin=_origin())
+    pid = host.spawn(home, settings, request, card=card, reader=reader, origin=_origin()).pid
     return eventloop.run(_hand_over(RunFiles(home.root), pid, passcode, role, out))
 
 

@@ -46,9 +46,9 @@ def spawn(
     card: str | None = None,
     reader: str | None = None,
     origin: str = "",
-) -> int:
-    """Start the background upload process; returns its pid (it is reaped by a thread, so it
-    never lingers as a zombie while this process lives)."""
+) -> subprocess.Popen[bytes]:
+    """Start the background upload process (it is reaped by a thread, so it never lingers as
+    a zombie while this process lives: its returncode says when it has ended)."""
     run = RunFiles(home.root)
     run.dir.mkdir(mode=0o700, exist_ok=True)
     # The window's own settings (the demo's simulator URL, a --mhs-url), not only the file's.
@@ -78,7 +78,7 @@ def spawn(
         )
     threading.Thread(target=process.wait, name="scrtui-reap", daemon=True).start()
     log.info("upload_process_started", pid=process.pid, origin=origin)
-    return process.pid
+    return process
 
 
 def title(request: UploadRequest) -> str:

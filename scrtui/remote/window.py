@@ -31,7 +31,7 @@ from scrtui.services import (
     UploadRequest,
 )
 from scrtui.settings import Settings
-from scrtui.wiring import AppServices, in_thread, unknown_group
+from scrtui.wiring import AppServices, in_thread, tail_lines, unknown_group
 
 SPAWN_WAIT = 30.0  # seconds for a new upload process to open its socket
 
@@ -144,7 +144,7 @@ class WindowServices(AppServices):
             reason = unknown_group(request.group)
         if reason:
             raise Refused(reason)
-        pid = await in_thread(
+        process = await in_thread(
             host.spawn,
             self.home,
             self.settings,
@@ -154,13 +154,20 @@ class WindowServices(AppServices):
             origin=self.follower.who.removeprefix("the "),
         )
         self._stored = None
-        try:
-            await asyncio.wait_for(self.follower.wait_linked(pid), SPAWN_WAIT)
-        except TimeoutError:
+        linked = asyncio.ensure_future(self.follower.wait_linked(process.pid))
+        waited = 0.0
+        while not linked.done() and process.returncode is None and waited < SPAWN_WAIT:
+            await asyncio.wait({linked}, timeout=0.1)
+            waited += 0.1
+        if not linked.done():
+            linked.cancel()
+            output = self.home.log_dir / host.OUTPUT_NAME
+            last = await in_thread(tail_lines, output, 1)
+            said = f" ({last[0].removeprefix('scrtui: ')})" if last else ""
             raise Refused(
-                f"The background upload process (pid {pid}) did not start: see "
-                f"{self.home.log_dir / host.OUTPUT_NAME}."
-            ) from None
+                f"The background upload process (pid {process.pid}) did not start{said}: see "
+                f"{output}."
+            )
         return await self.follow_elsewhere()
 
     def snapshot(self) -> Snapshot:

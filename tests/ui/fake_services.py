@@ -291,7 +291,7 @@ class FakeServices:
     # ----- an upload in another process ---------------------------------------------------------
 
     def watch_elsewhere(self) -> None:
-        self.calls.append("watch_elsewhere")
+        return None
 
     def elsewhere(self) -> Elsewhere | None:
         return self.other
