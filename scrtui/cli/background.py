@@ -37,6 +37,7 @@ def register(sub: Subcommands) -> None:
     process.add_argument("--request", required=True)
     process.add_argument("--settings", required=True)
     process.add_argument("--origin", default="")
+    process.add_argument("--starter", default="")
     process.add_argument("--card", choices=["pcsc", "simulated"])
     process.add_argument("--reader")
     process.set_defaults(func=run_process_command)
@@ -70,7 +71,7 @@ def run_process_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
-        return eventloop.run(host.host(services, request, files, args.origin))
+        return eventloop.run(host.host(services, request, files, args.origin, starter=args.starter))
     finally:
         services.close()
         files.release()
@@ -114,8 +115,11 @@ def detach(
 ) -> int:
     """Start the upload in the background, give it the passcode, and return once it runs."""
     refuse_if_busy(home)
-    pid = host.spawn(home, settings, request, card=card, reader=reader, origin=_origin()).pid
-    return eventloop.run(_hand_over(RunFiles(home.root), pid, passcode, role, out))
+    starter = f"scrtui upload --detach (pid {_own_pid()})"
+    process = host.spawn(
+        home, settings, request, card=card, reader=reader, origin=_origin(), starter=starter
+    )
+    return eventloop.run(_hand_over(RunFiles(home.root), process.pid, passcode, role, out))
 
 
 def _origin() -> str:

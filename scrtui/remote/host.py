@@ -46,6 +46,7 @@ def spawn(
     card: str | None = None,
     reader: str | None = None,
     origin: str = "",
+    starter: str = "",
 ) -> subprocess.Popen[bytes]:
     """Start the background upload process (it is reaped by a thread, so it never lingers as
     a zombie while this process lives: its returncode says when it has ended)."""
@@ -60,7 +61,7 @@ def spawn(
         # -P: this installation's scrtui, never one in the current folder
         sys.executable, "-P", "-m", "scrtui", "--home", str(home.root.resolve()),
         "upload-process", "--request", json.dumps(wire.request_out(request)),
-        "--settings", str(settings_file.resolve()), "--origin", origin,
+        "--settings", str(settings_file.resolve()), "--origin", origin, "--starter", starter,
     ]  # fmt: skip
     if card:
         command += ["--card", card]
@@ -92,6 +93,7 @@ async def host(
     origin: str,
     *,
     wait: float | None = LOGIN_WAIT,
+    starter: str = "",
 ) -> int:
     """Wait for the passcode, run the upload, say how it ended; the exit code as the CLI's."""
     from scrtui.cli.upload import _exit_code as exit_code
@@ -99,7 +101,10 @@ async def host(
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     server = UploadServer(
-        files, services, Origin(os.getpid(), title(request), True), on_stop=stop_asked.set
+        files,
+        services,
+        Origin(os.getpid(), title(request), True, starter=starter),
+        on_stop=stop_asked.set,
     )
     await server.start()
     loop.add_signal_handler(signal.SIGTERM, server.stop, StopReason.SIGNAL)

@@ -55,6 +55,7 @@ class Origin:
     title: str  # e.g. "Initial Upload - Run"
     background: bool  # False: `scrtui upload` in a terminal (windows only watch)
     started_by: str = ""  # filled in once the card session says who
+    starter: str = ""  # the window that started it: it holds control while the passcode is due
 
 
 @dataclass(eq=False)
@@ -168,8 +169,11 @@ class UploadServer:
 
     def _join(self, client: _Client) -> None:
         self._clients.append(client)
-        if client.kind == "window" and self.origin.background and self._controller is None:
-            self._controller = client
+        if client.kind == "window" and self.origin.background:
+            # Another window may find the new socket first: the passcode is the starter's.
+            starter = self.phase == "login" and client.who == self.origin.starter
+            if self._controller is None or starter:
+                self._controller = client
         client.send(
             {
                 "t": "welcome",

@@ -152,6 +152,7 @@ class WindowServices(AppServices):
             card=self.card_kind,
             reader=self.reader,
             origin=self.follower.who.removeprefix("the "),
+            starter=self.follower.who,
         )
         self._stored = None
         linked = asyncio.ensure_future(self.follower.wait_linked(process.pid))

@@ -255,3 +255,56 @@ def test_removing_the_real_card_pauses_the_detached_upload_whoever_watches(
     wait_until(lambda: practice.accepted() >= 5, "sending")
     asyncio.run(_remove_real_card(practice, card))
     assert practice.scrtui("stop").returncode == 0
+
+
+async def _starter_first(practice: Practice, pid: int) -> None:
+    files = RunFiles(practice.home)
+    watcher = None
+    for _ in range(600):  # until the new process listens
+        try:
+            watcher = await Link.open(files, "another window")
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    assert watcher is not None and watcher.pid == pid
+    starter = await Link.open(files, "the starting window")
+    try:
+        assert watcher.state["phase"] == "login"
+        assert starter.state["you_control"] is True  # the passcode is the starter's to give
+        while watcher.state.get("control") != "the starting window":
+            await asyncio.sleep(0.05)
+        assert (await watcher.request({"t": "login", "passcode": "1234"}))["ok"] is False
+        while starter.state["card"]["state"] != "INSERTED":
+            await asyncio.sleep(0.05)
+        assert (await starter.request({"t": "login", "passcode": "1234"}))["ok"] is True
+        while starter.state["phase"] != "running":
+            await asyncio.sleep(0.05)
+        assert "the starting window" in starter.state["started_by"]
+        await starter.request({"t": "stop"})
+        await starter.closed.wait()
+    finally:
+        await watcher.close()
+        await starter.close()
+
+
+def test_the_window_that_started_the_upload_gives_its_passcode_even_if_another_came_first(
+    practice: Practice,
+) -> None:
+    from scrtui.domain.records import Mode
+    from scrtui.domain.schedule import Schedule
+    from scrtui.paths import Home
+    from scrtui.remote import host
+    from scrtui.services import UploadRequest
+    from scrtui.settings import load
+
+    process = host.spawn(
+        Home(practice.home),
+        load(practice.home / "scrtui.toml"),
+        UploadRequest(mode=Mode.RUN, schedule=Schedule()),
+        card="simulated",
+        origin="the starting window",
+        starter="the starting window",
+    )
+    asyncio.run(_starter_first(practice, process.pid))
+    wait_until(lambda: process.returncode is not None, "the upload process ended")
+    assert process.returncode == 3  # stopped early, by the user
