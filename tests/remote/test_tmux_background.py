@@ -99,6 +99,14 @@ def test_quitting_the_window_asks_and_leaves_the_upload_running(practice: Practi
     terminal = open_app(practice)
     try:
         pid = start_from_the_app(terminal)
+        # The demo card out (F4): the upload process pauses; back in, its passcode through
+        # this window continues it.
+        terminal.keys("F4")
+        terminal.wait_for("Paused")
+        terminal.keys("F4")
+        terminal.wait_for("Enter your passcode to continue the upload.")
+        terminal.keys("1234", "Enter")
+        terminal.wait_for("Status    Running")
         terminal.keys("F10")
         terminal.wait_for("The upload goes on in the background. Leave it running?")
         terminal.keys("y")
@@ -140,3 +148,23 @@ def test_killed_upload_process_the_window_says_so_and_resume_continues_exactly_o
     document = json.loads(practice.scrtui("status", "--json").stdout)
     assert document["sent"] == stats["accepted"]
     assert document["sending"] == 0 and document["unprocessed"] == 0
+
+
+def test_scrtui_attach_opens_the_running_upload_and_refuses_when_none_runs(
+    practice: Practice,
+) -> None:
+    nothing = practice.scrtui("attach")
+    assert nothing.returncode == 2
+    assert "no upload is running on this data directory" in nothing.stderr
+    pid = practice.detach()
+    terminal = Terminal(
+        f"{scrtui_executable()} --home {practice.home} attach",
+        {"TERM": "linux", "ESCDELAY": "25"},
+    )
+    try:
+        screen = terminal.wait_for(f"Runs in the background (pid {pid})", timeout=60)
+        assert "Open its window?" not in screen  # attach goes straight to it
+        assert "SCR Upload - Run" in screen
+    finally:
+        terminal.close()
+    assert practice.scrtui("stop").returncode == 0
