@@ -134,6 +134,7 @@ class Follower:
         self.who = who
         self.link: Link | None = None
         self.gone: Link | None = None  # the last link whose process went without a word
+        self.ended: Snapshot | None = None  # how the last followed upload ended
         self.refused = ""
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
@@ -160,6 +161,8 @@ class Follower:
             await link.closed.wait()
             if link.ending is not None and link.ending.snapshot is None:
                 self.gone = link
+            elif link.ending is not None:
+                self.ended = link.ending.snapshot
             self.link = None
             self._changed.set()
 

@@ -108,7 +108,6 @@ class WindowServices(AppServices):
             )
         if ending.message and link.state.get("phase") != "running":
             raise Refused(ending.message)
-        self._stored = ending.snapshot
         return ending.snapshot
 
     def take_control(self) -> None:
@@ -174,13 +173,21 @@ class WindowServices(AppServices):
     def snapshot(self) -> Snapshot:
         link = self._link
         if link is not None:
+            self._stored = None  # the followed run's figures stand, and after its end too
             return self._views(link)[0]
+        ended = self.follower.ended
+        if ended is not None and self._stored is None:
+            return ended  # its window shows the run's figures after the end
         return super().snapshot()
 
     async def read_snapshot(self, upload: str = "initial") -> Snapshot:
         link = self._link
         if link is not None:
             return self._views(link)[0]
+        ended = self.follower.ended
+        if ended is not None and ended.upload == upload:
+            self._stored = None
+            return ended
         return await super().read_snapshot(upload)
 
     def _intent(self, what: str, **fields: object) -> bool:

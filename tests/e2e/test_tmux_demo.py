@@ -189,6 +189,8 @@ def test_consent_migration_then_the_initial_upload_in_a_real_terminal(tmp_path: 
         terminal.keys("y")
         terminal.wait_for("SCR Upload - Consent Migration - Run")
         terminal.keys("F2")
+        terminal.wait_for("which reads the card", timeout=60)  # the upload process (issue 25)
+        terminal.keys("1234", "Enter")
         terminal.wait_for("Process completed.", timeout=60)
         terminal.keys("Enter")
         terminal.wait_for("c Stop & Close")
@@ -202,6 +204,8 @@ def test_consent_migration_then_the_initial_upload_in_a_real_terminal(tmp_path: 
         terminal.keys("y")
         terminal.wait_for("SCR Upload - Run")
         terminal.keys("F2")
+        terminal.wait_for("which reads the card", timeout=60)  # the upload process (issue 25)
+        terminal.keys("1234", "Enter")
         terminal.wait_for("Process completed.", timeout=60)
     finally:
         terminal.close()
