@@ -17,7 +17,7 @@ import textwrap
 
 from scrtui.remote import wire
 from scrtui.remote.client import Link
-from scrtui.remote.files import RunFiles
+from scrtui.remote.files import RunFiles, socket_address
 from tests.remote.conftest import PASSCODE_ENV, Practice, wait_until
 
 
@@ -308,3 +308,28 @@ def test_the_window_that_started_the_upload_gives_its_passcode_even_if_another_c
     asyncio.run(_starter_first(practice, process.pid))
     wait_until(lambda: process.returncode is not None, "the upload process ended")
     assert process.returncode == 3  # stopped early, by the user
+
+
+async def _garbage(practice: Practice) -> None:
+    files = RunFiles(practice.home)
+    with socket_address(files.socket) as address:
+        reader, writer = await asyncio.open_unix_connection(address)
+    writer.write(b'{"t":"hello","who":"x"}\n')
+    await reader.readuntil(b"\n")  # the welcome
+    writer.write(b"this is not JSON\n")
+    while await reader.read(65536):  # it is dropped
+        pass
+    writer.close()
+    link = await Link.open(files, "window")  # and the process serves the next one
+    try:
+        assert wire.snapshot_in(link.state["snapshot"]).status.value == "Running"
+    finally:
+        await link.close()
+
+
+def test_a_client_that_sends_garbage_is_dropped_and_the_upload_goes_on(
+    practice: Practice,
+) -> None:
+    practice.detach()
+    asyncio.run(_garbage(practice))
+    assert practice.scrtui("stop").returncode == 0
