@@ -101,8 +101,9 @@ class WindowServices(AppServices):
         await link.closed.wait()
         ending = link.ending
         if ending is None or ending.snapshot is None:
+            which = "background upload process" if link.welcome.get("background") else "upload"
             raise UploadGone(
-                f"The background upload process (pid {link.pid}) has gone without finishing "
+                f"The {which} (pid {link.pid}) has gone without finishing "
                 "the run (it was killed, or it crashed). Nothing already sent is lost: Resume "
                 "continues it."
             )

@@ -56,8 +56,9 @@ def attach_text(view: Elsewhere) -> str:
 
 
 def gone_text(view: Elsewhere) -> str:
+    which = "background upload process" if view.background else "scrtui upload"
     return (
-        f"The background upload process (pid {view.pid}, {view.title}) has gone without "
+        f"The {which} (pid {view.pid}, {view.title}) has gone without "
         "finishing the run: it was killed, or it crashed. Nothing already sent is lost; "
         "Resume continues it with the same message ids."
     )

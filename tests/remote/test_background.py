@@ -67,6 +67,7 @@ def test_sigkill_of_the_upload_process_is_a_crash_that_resume_continues_exactly_
     document = json.loads(practice.scrtui("status", "--json").stdout)
     assert "interrupted" in document["status"]
 
+    practice.hurry()
     resumed = practice.scrtui("upload", "--mode", "resume", "--yes", env=PASSCODE_ENV)
     assert resumed.returncode == 0, resumed.stderr
     stats = practice.stats()

@@ -133,6 +133,7 @@ def test_killed_upload_process_the_window_says_so_and_resume_continues_exactly_o
         screen = terminal.wait_for("Upload process gone", timeout=60)
         assert f"pid {pid}" in screen
         terminal.wait_for("Resume it now?")
+        practice.hurry()
         terminal.keys("y")
         terminal.wait_for("Continue with the initial upload?")
         terminal.keys("y")
