@@ -334,3 +334,15 @@ def test_a_client_that_sends_garbage_is_dropped_and_the_upload_goes_on(
     practice.detach()
     asyncio.run(_garbage(practice))
     assert practice.scrtui("stop").returncode == 0
+
+
+def test_detach_with_a_wrong_passcode_is_refused_and_nothing_is_left_running(
+    practice: Practice,
+) -> None:
+    done = practice.scrtui(
+        "upload", "--mode", "run", "--yes", "--detach", env={"SCRTUI_PASSCODE": "9999"}
+    )
+    assert done.returncode == 2
+    assert "Wrong passcode" in done.stderr or "wrong passcode" in done.stderr.lower()
+    wait_until(lambda: practice.upload_pid() is None, "the upload process ended")
+    assert practice.accepted() == 0
