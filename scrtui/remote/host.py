@@ -96,8 +96,6 @@ async def host(
     starter: str = "",
 ) -> int:
     """Wait for the passcode, run the upload, say how it ended; the exit code as the CLI's."""
-    from scrtui.cli.upload import _exit_code as exit_code
-
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     server = UploadServer(
@@ -107,8 +105,25 @@ async def host(
         on_stop=stop_asked.set,
     )
     await server.start()
-    loop.add_signal_handler(signal.SIGTERM, server.stop, StopReason.SIGNAL)
-    loop.add_signal_handler(signal.SIGINT, server.stop, StopReason.SIGNAL)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, server.stop, StopReason.SIGNAL)
+    try:
+        return await _serve(services, request, server, stop_asked, origin, wait)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(
+    services: AppServices,
+    request: UploadRequest,
+    server: UploadServer,
+    stop_asked: asyncio.Event,
+    origin: str,
+    wait: float | None,
+) -> int:
+    from scrtui.cli.upload import _exit_code as exit_code
+
     refused = await _logged_in(services, server, stop_asked, wait)
     if refused:
         server.message = refused
