@@ -112,6 +112,7 @@ class Elsewhere:
     phase: str = "running"  # "login" (waiting for the passcode), "running", "ended"
     gone: bool = False  # the process ended without finishing the run (killed, crashed)
     message: str = ""  # the process's last word (a refusal before it started)
+    upload: str = "initial"  # which bulk upload it runs
 
     @property
     def read_only(self) -> bool:

@@ -16,7 +16,9 @@ from typing import cast
 
 from scrtui.card import CardBackend
 from scrtui.card.session import CardSession
+from scrtui.domain import uploads
 from scrtui.domain.progress import Snapshot, StopReason
+from scrtui.domain.records import Mode
 from scrtui.engine.engine import Refused
 from scrtui.paths import Home
 from scrtui.remote import host, wire
@@ -31,6 +33,7 @@ from scrtui.services import (
     UploadRequest,
 )
 from scrtui.settings import Settings
+from scrtui.store import queries
 from scrtui.wiring import AppServices, in_thread, tail_lines, unknown_group
 
 SPAWN_WAIT = 30.0  # seconds for a new upload process to open its socket
@@ -52,11 +55,20 @@ class WindowServices(AppServices):
         self.reader: str | None = None
         self.follower = Follower(self.files, window_name())
         self._decoded: tuple[int, Snapshot, CardView] | None = None
+        # An upload whose process ended without finishing before this window opened.
+        self._interrupted: Elsewhere | None = None
+        self._looked: asyncio.Future[None] | None = None
 
     # ----- following -------------------------------------------------------------------------
 
     def watch_elsewhere(self) -> None:
         self.follower.start()
+        self._looked = asyncio.ensure_future(self._look_for_interrupted())
+
+    async def _look_for_interrupted(self) -> None:
+        found = await in_thread(interrupted_upload)
+        if found is not None and self.follower.link is None:
+            self._interrupted = found
 
     @property
     def _link(self) -> Link | None:
@@ -77,7 +89,7 @@ class WindowServices(AppServices):
         gone = link is None and self.follower.gone is not None
         link = link or self.follower.gone
         if link is None:
-            return None
+            return self._interrupted
         state = link.state
         return Elsewhere(
             pid=link.pid,
@@ -89,10 +101,12 @@ class WindowServices(AppServices):
             phase=str(state.get("phase", "running")),
             gone=gone,
             message=str(state.get("message", "")),
+            upload=self._views(link)[0].upload if state else "initial",
         )
 
     def forget_gone(self) -> None:
         self.follower.gone = None
+        self._interrupted = None
 
     async def follow_elsewhere(self) -> Snapshot:
         link = self._link
@@ -249,6 +263,24 @@ class WindowServices(AppServices):
     def unblock_simulated_card(self) -> None:
         if not self._intent("unblock_card"):
             super().unblock_simulated_card()
+
+
+def interrupted_upload() -> Elsewhere | None:
+    """An upload whose process ended without finishing it (killed, crashed, a power cut),
+    as the database says (scrtui/store/queries.py upload_state), or None."""
+    for kind in uploads.KINDS.values():
+        state = queries.upload_state(kind.id)
+        run = queries.last_run(kind.id)
+        if state.status_reason == queries.INTERRUPTED and run is not None:
+            return Elsewhere(
+                pid=0,
+                started_by=f"{run.user_name} ({run.job_role})",
+                title=kind.title(Mode(run.mode)),
+                background=True,
+                gone=True,
+                upload=kind.id,
+            )
+    return None
 
 
 def as_window(services: AppServices) -> WindowServices:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.screen import ModalScreen
+
 from scrtui.services import Elsewhere
 
 from .modals.confirm import ConfirmModal
@@ -56,6 +58,12 @@ def attach_text(view: Elsewhere) -> str:
 
 
 def gone_text(view: Elsewhere) -> str:
+    if not view.pid:  # found so when this window opened
+        return (
+            f"{view.title} (started by {view.started_by}) did not finish: the process running "
+            "it ended (it was killed, it crashed, or the power went). Nothing already sent is "
+            "lost; Resume continues it with the same message ids."
+        )
     which = "background upload process" if view.background else "scrtui upload"
     return (
         f"The {which} (pid {view.pid}, {view.title}) has gone without "
@@ -92,7 +100,9 @@ class ElsewhereWatch:
         if view is None:
             return
         if view.gone:
-            if self._gone_said != view.pid:
+            # Found when the window opened: said once its own dialogs (the passcode) are done.
+            waits = not view.pid and isinstance(self.app.screen, ModalScreen)
+            if self._gone_said != view.pid and not waits:
                 self._gone_said = view.pid
                 self._say_gone(view)
             return
@@ -115,7 +125,7 @@ class ElsewhereWatch:
                 )
 
     def _say_gone(self, view: Elsewhere) -> None:
-        upload = self.app.live.state.snapshot.upload
+        upload = view.upload
 
         def answered(yes: bool | None) -> None:
             self.app.services.forget_gone()

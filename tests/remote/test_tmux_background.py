@@ -169,3 +169,38 @@ def test_scrtui_attach_opens_the_running_upload_and_refuses_when_none_runs(
     finally:
         terminal.close()
     assert practice.scrtui("stop").returncode == 0
+
+
+def test_a_window_opened_after_the_process_was_killed_says_so_and_offers_resume(
+    practice: Practice,
+) -> None:
+    import os
+    import signal
+
+    pid = practice.detach()
+    wait_until(lambda: practice.accepted() >= 10, "some summaries sent")
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: practice.upload_pid() is None, "the killed process let go of its files")
+    practice.hurry()
+    terminal = open_app(practice)
+    try:
+        terminal.wait_for("Passcode", timeout=60)  # this window's own login comes first
+        terminal.keys("1234", "Enter")
+        screen = terminal.wait_for("Resume it now?", timeout=60)
+        text = " ".join(screen.replace("│", " ").split())  # the dialog's lines, unwrapped
+        assert "Initial Upload - Run (started by Demo Administrator" in text
+        assert "Upload process gone" in text
+        terminal.keys("y")
+        terminal.wait_for("Continue with the initial upload?")
+        terminal.keys("y")
+        terminal.wait_for("SCR Upload - Resume")
+        terminal.keys("F2")
+        terminal.wait_for("which reads the card", timeout=60)
+        terminal.keys("1234", "Enter")
+        terminal.wait_for("Process completed.", timeout=120)
+    finally:
+        terminal.close()
+    stats = practice.stats()
+    assert stats["duplicate_nhs_numbers"] == []
+    document = json.loads(practice.scrtui("status", "--json").stdout)
+    assert document["sent"] == stats["accepted"] and document["sending"] == 0
