@@ -11,6 +11,7 @@ database and files as before. The UI sees only the Services protocol.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
@@ -47,9 +48,9 @@ class WindowServices(AppServices):
         session: CardSession,
         backend: CardBackend,
         *,
-        clock: object = datetime.now,
+        clock: Callable[[], datetime] = datetime.now,
     ) -> None:
-        super().__init__(home, settings, session, backend, clock=clock)  # type: ignore[arg-type]
+        super().__init__(home, settings, session, backend, clock=clock)
         self.files = RunFiles(home.root)
         self.card_kind: str | None = None  # the --card and --reader the app was opened with
         self.reader: str | None = None
@@ -132,12 +133,12 @@ class WindowServices(AppServices):
     # ----- the upload ------------------------------------------------------------------------
 
     async def refusal(
-        self, mode: object, group: str | None = None, upload: str = "initial"
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
     ) -> str | None:
         busy = await self._busy()
         if busy:
             return busy
-        return await super().refusal(mode, group, upload)  # type: ignore[arg-type]
+        return await super().refusal(mode, group, upload)
 
     async def _busy(self) -> str | None:
         """Another process runs an upload here: said before any prompt."""
