@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from scrtui.cli.background import stop_background_upload
+from scrtui.cli.background import NO_UPLOAD, stop_background_upload
 from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
 from scrtui.paths import resolve_home
-from scrtui.settings import Settings, SettingsError, save, with_changes
+from scrtui.settings import CARD_BACKENDS, Settings, SettingsError, save, with_changes
 
 DEMO_PATIENTS = 5_000
 DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the front screen
@@ -20,7 +20,7 @@ DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the 
 
 def register(sub: Subcommands) -> None:
     app = sub.add_parser("app", help="open the full-screen app on this practice")
-    app.add_argument("--card", choices=["pcsc", "simulated"], help="card backend override")
+    app.add_argument("--card", choices=CARD_BACKENDS, help="card backend override")
     app.add_argument("--reader", metavar="NAME", help="card reader override")
     app.set_defaults(func=run_app_command)
     demo = sub.add_parser(
@@ -32,11 +32,25 @@ def register(sub: Subcommands) -> None:
         help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
     )  # fmt: skip
     demo.set_defaults(func=run_demo_command)
+    attach = sub.add_parser("attach", help="open the app on the upload running in the background")
+    attach.add_argument("--card", choices=CARD_BACKENDS, help="card backend override")
+    attach.add_argument("--reader", metavar="NAME", help="card reader override")
+    attach.set_defaults(func=run_attach_command)
 
 
 def run_app_command(args: argparse.Namespace) -> int:
     ctx = _open_or_show(args)
     return _run(ctx, card=args.card, reader=args.reader)
+
+
+def run_attach_command(args: argparse.Namespace) -> int:
+    """`scrtui attach`: the app, straight to the upload an upload process runs (issue 25)."""
+    from scrtui.remote.files import RunFiles
+
+    ctx = _open_or_show(args)
+    if RunFiles(ctx.home.root).holder() is None:
+        raise CliError(f"{NO_UPLOAD}: `scrtui app` opens the app", EXIT_REFUSED)
+    return _run(ctx, card=args.card, reader=args.reader, attach=True)
 
 
 def _open_or_show(args: argparse.Namespace) -> Context:
@@ -100,7 +114,7 @@ def demo_rejections(settings: Settings, count: int = DEMO_REJECTIONS) -> list[st
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
     from scrtui.store.queries import bucket_counts
     from scrtui.store.seed import seed_practice
 

@@ -1,6 +1,6 @@
-"""The upload in a process of its own (issue 25): `scrtui attach`, `scrtui stop`, the hidden
+"""The upload in a process of its own (issue 25): `scrtui stop`, the hidden
 `scrtui upload-process` that is that process, and what `scrtui status` and `scrtui upload`
-ask of a running one."""
+ask of a running one (`scrtui attach` opens the app: scrtui/cli/app.py)."""
 
 from __future__ import annotations
 
@@ -14,23 +14,20 @@ from typing import Any, TextIO
 
 from scrtui import eventloop
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
+from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain.progress import RunStatus
 from scrtui.paths import Home
 from scrtui.remote import host, wire
 from scrtui.remote.client import Link, NotOwner, window_name
 from scrtui.remote.files import Busy, RunFiles
-from scrtui.services import UploadRequest
-from scrtui.settings import Settings
+from scrtui.domain.upload_request import UploadRequest
+from scrtui.settings import CARD_BACKENDS, Settings
 from scrtui.store.db import UploadLock
 
 NO_UPLOAD = "no upload is running on this data directory"
 
 
 def register(sub: Subcommands) -> None:
-    attach = sub.add_parser("attach", help="open the app on the upload running in the background")
-    attach.add_argument("--card", choices=["pcsc", "simulated"], help="card backend override")
-    attach.add_argument("--reader", metavar="NAME", help="card reader override")
-    attach.set_defaults(func=run_attach_command)
     stop = sub.add_parser("stop", help="stop the running upload safely (Resume continues it)")
     stop.set_defaults(func=run_stop_command)
     process = sub.add_parser("upload-process", help=argparse.SUPPRESS)
@@ -38,7 +35,7 @@ def register(sub: Subcommands) -> None:
     process.add_argument("--settings", required=True)
     process.add_argument("--origin", default="")
     process.add_argument("--starter", default="")
-    process.add_argument("--card", choices=["pcsc", "simulated"])
+    process.add_argument("--card", choices=CARD_BACKENDS)
     process.add_argument("--reader")
     process.set_defaults(func=run_process_command)
 
@@ -71,7 +68,10 @@ def run_process_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
-        return eventloop.run(host.host(services, request, files, args.origin, starter=args.starter))
+        hosting = host.host(
+            services, request, files, args.origin, exit_code=exit_code, starter=args.starter
+        )
+        return eventloop.run(hosting)
     finally:
         services.close()
         files.release()
@@ -93,7 +93,9 @@ def serve(
     services = create_services(home, settings, card=card, reader=reader)
     try:
         origin = "scrtui upload --wait-for-window"
-        return eventloop.run(host.host(services, request, files, origin, wait=None))
+        return eventloop.run(
+            host.host(services, request, files, origin, exit_code=exit_code, wait=None)
+        )
     finally:
         services.close()
         files.release()
@@ -186,16 +188,7 @@ def _own_pid() -> int:
     return os.getpid()
 
 
-# ----- scrtui attach, scrtui stop, scrtui status -------------------------------------------
-
-
-def run_attach_command(args: argparse.Namespace) -> int:
-    from scrtui.cli.app import _open_or_show, _run
-
-    ctx = _open_or_show(args)
-    if RunFiles(ctx.home.root).holder() is None:
-        raise CliError(f"{NO_UPLOAD}: `scrtui app` opens the app", EXIT_REFUSED)
-    return _run(ctx, card=args.card, reader=args.reader, attach=True)
+# ----- scrtui stop, scrtui status -------------------------------------------
 
 
 def run_stop_command(args: argparse.Namespace) -> int:
@@ -218,8 +211,6 @@ async def _stop(files: RunFiles) -> int:
     if ending is None or ending.snapshot is None:
         print("The upload process has ended.")
     else:
-        from scrtui.cli.upload import progress_line
-
         print(progress_line(ending.snapshot))
     return EXIT_OK
 
@@ -267,8 +258,6 @@ async def _peek(files: RunFiles) -> dict[str, Any]:
 
 
 def print_live(live: dict[str, Any], out: TextIO = sys.stdout) -> None:
-    from scrtui.cli.upload import progress_line
-
     where = "in the background" if live["background"] else "from a terminal (scrtui upload)"
     print(
         f"Live: {live['title']} running {where}, pid {live['pid']}, started by "

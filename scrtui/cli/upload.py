@@ -14,31 +14,31 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, suppress
 from datetime import date, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from scrtui import eventloop, logs
 from scrtui.cli.common import (
-    EXIT_ERROR,
-    EXIT_OK,
     EXIT_REFUSED,
-    EXIT_STOPPED_EARLY,
     CliError,
     Subcommands,
     add_upload_argument,
     open_context,
     require_role,
 )
+from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain import uploads
-from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
-from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.progress import Snapshot, StopReason
+from scrtui.domain.records import Mode
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
-from scrtui.engine.engine import Refused
+from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
 from scrtui.remote.files import Busy, RunFiles
-from scrtui.services import RoleChoice, UploadRequest
-from scrtui.settings import SettingsError, with_changes
+from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries
-from scrtui.wiring import AppServices, create_services
+
+if TYPE_CHECKING:  # the engine and the card load when a run starts (cli/common.py)
+    from scrtui.card.views import RoleChoice
+    from scrtui.wiring import AppServices
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 
@@ -58,7 +58,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--stop", metavar="HH:MM", help="stop at this time (pause, with --resume-at)")
     p.add_argument("--resume-at", metavar="HH:MM", help="resume at this time each day")
     p.add_argument("--mhs-url", metavar="URL", help="the MHS adaptor for this run")
-    p.add_argument("--card", choices=["pcsc", "simulated"], help="the card backend for this run")
+    p.add_argument("--card", choices=CARD_BACKENDS, help="the card backend for this run")
     p.add_argument("--reader", metavar="NAME", help="the card reader for this run")
     p.add_argument("--role", metavar="ROLE_PROFILE_ID", help="the role profile to act in")
     p.add_argument("--yes", action="store_true", help="answer yes to the confirmation prompt")
@@ -120,6 +120,9 @@ def run_upload_command(args: argparse.Namespace) -> int:
             ctx.home, settings, request, card=args.card, reader=args.reader,
             passcode=_passcode, role=args.role, out=out,
         )  # fmt: skip
+    from scrtui import eventloop
+    from scrtui.wiring import create_services
+
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
         _login(services, args.role)
@@ -128,7 +131,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
         services.close()
     if args.json:
         print(json.dumps(queries.status_document(kind.id)))
-    return _exit_code(final)
+    return exit_code(final)
 
 
 def _require_group(name: str | None) -> None:
@@ -144,7 +147,7 @@ def _require_group(name: str | None) -> None:
     )
 
 
-def _keep_window(args: argparse.Namespace, mode: Mode, upload: str) -> str | None:
+def _keep_window(args: argparse.Namespace, mode: Mode, upload: UploadId) -> str | None:
     """Resume without --stop/--resume-at keeps the stop/resume window of the run it continues
     (as the app's SCR Upload window does); returns what to tell the user, or None."""
     if mode is not Mode.RESUME or args.stop is not None or args.resume_at is not None:
@@ -206,6 +209,8 @@ def _passcode(prompt: str = "Smartcard passcode: ") -> str:
             f"no terminal to ask for the passcode: set {PASSCODE_ENV} or run in a terminal",
             EXIT_REFUSED,
         )
+    from scrtui import logs
+
     logs.get("scrtui.cli").warning("passcode_from_environment", variable=PASSCODE_ENV)
     return passcode
 
@@ -251,6 +256,8 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
+    from scrtui.engine.engine import Refused
+
     refusal = await services.refusal(request.mode, request.group, request.upload)
     if refusal:
         raise CliError(refusal, EXIT_REFUSED)
@@ -296,20 +303,6 @@ async def _report(services: AppServices, out: TextIO) -> None:
         print(progress_line(services.snapshot()), file=out, flush=True)
 
 
-def progress_line(s: Snapshot) -> str:
-    c = s.counts
-    status = s.status.value + (f" ({s.reason})" if s.reason else "")
-    avg = f"{s.avg_seconds_per_patient * 1000:.1f} ms" if s.avg_seconds_per_patient else "-"
-    return (
-        f"{status}: checked {s.checked}/{s.total}; sent {c.get(Bucket.SENT, 0)}, failed "
-        f"{c.get(Bucket.FAILED, 0)}, not required {c.get(Bucket.NOT_REQUIRED, 0)}, sending "
-        f"{c.get(Bucket.SENDING, 0)}"
-        + (f" ({s.awaiting_ack} awaiting acknowledgement)" if s.awaiting_ack else "")
-        + f"; queued {s.queued}; {s.rate_per_second:.0f}/s; avg {avg}; "
-        f"ETA {format_duration(s.eta)}"
-    )
-
-
 async def _unlock_when_card_returns(services: AppServices, out: TextIO) -> None:
     """Headless unlock: the same card back plus the passcode continues a paused run."""
     while True:
@@ -352,15 +345,3 @@ def _in_daemon_thread(ask: Callable[[], str]) -> asyncio.Future[str]:
 
     threading.Thread(target=run, name="scrtui-passcode", daemon=True).start()
     return future
-
-
-def _exit_code(final: Snapshot) -> int:
-    if final.status is not RunStatus.STOPPED:
-        return EXIT_ERROR
-    if final.reason == StopReason.COMPLETED.value:
-        return EXIT_OK
-    if final.reason == StopReason.FATAL.value:
-        print(f"scrtui: stopped: {final.fatal_message}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"scrtui: stopped early: {final.reason}", file=sys.stderr)
-    return EXIT_STOPPED_EARLY

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
@@ -92,10 +93,12 @@ async def host(
     files: RunFiles,
     origin: str,
     *,
+    exit_code: Callable[[Snapshot], int],
     wait: float | None = LOGIN_WAIT,
     starter: str = "",
 ) -> int:
-    """Wait for the passcode, run the upload, say how it ended; the exit code as the CLI's."""
+    """Wait for the passcode, run the upload, say how it ended; `exit_code` (the CLI's,
+    scrtui/cli/progress.py) says what its end is as an exit code."""
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     server = UploadServer(
@@ -108,7 +111,8 @@ async def host(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, server.stop, StopReason.SIGNAL)
     try:
-        return await _serve(services, request, server, stop_asked, origin, wait)
+        final = await _serve(services, request, server, stop_asked, origin, wait)
+        return final if isinstance(final, int) else exit_code(final)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -121,9 +125,8 @@ async def _serve(
     stop_asked: asyncio.Event,
     origin: str,
     wait: float | None,
-) -> int:
-    from scrtui.cli.upload import _exit_code as exit_code
-
+) -> Snapshot | int:
+    """The run's end, or 2 when it did not start (refused, stopped before the passcode)."""
     refused = await _logged_in(services, server, stop_asked, wait)
     if refused:
         server.message = refused
@@ -142,7 +145,7 @@ async def _serve(
         await server.close(services.snapshot())
         return 2
     await server.close(final)
-    return exit_code(final)
+    return final
 
 
 async def _logged_in(

@@ -20,6 +20,7 @@ from scrtui.card.session import CardSession
 from scrtui.domain import uploads
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Mode
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.engine import Refused
 from scrtui.paths import Home
 from scrtui.remote import host, wire
@@ -102,7 +103,7 @@ class WindowServices(AppServices):
             phase=str(state.get("phase", "running")),
             gone=gone,
             message=str(state.get("message", "")),
-            upload=self._views(link)[0].upload if state else "initial",
+            upload=self._views(link)[0].upload if state else UploadId.INITIAL,
         )
 
     def forget_gone(self) -> None:
@@ -133,7 +134,7 @@ class WindowServices(AppServices):
     # ----- the upload ------------------------------------------------------------------------
 
     async def refusal(
-        self, mode: Mode, group: str | None = None, upload: str = "initial"
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
     ) -> str | None:
         busy = await self._busy()
         if busy:
@@ -196,7 +197,7 @@ class WindowServices(AppServices):
             return ended  # its window shows the run's figures after the end
         return super().snapshot()
 
-    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+    async def read_snapshot(self, upload: UploadId = UploadId.INITIAL) -> Snapshot:
         link = self._link
         if link is not None:
             return self._views(link)[0]

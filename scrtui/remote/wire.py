@@ -13,6 +13,7 @@ from typing import Any
 from scrtui.domain.progress import RunStatus, Snapshot
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.domain.uploads import UploadId
 from scrtui.services import CardState, CardView, LoginResult, RoleChoice, UploadRequest
 
 MAX_LINE = 1 << 20  # a state message is a few hundred bytes; anything this long is refused
@@ -76,7 +77,7 @@ def snapshot_in(m: Message) -> Snapshot:
     return Snapshot(
         status=RunStatus(m["status"]),
         reason=str(m.get("reason", "")),
-        upload=str(m.get("upload", "initial")),
+        upload=UploadId(m.get("upload", UploadId.INITIAL)),
         mode=Mode(m["mode"]) if m.get("mode") else None,
         group=m.get("group"),
         counts={Bucket(k): int(n) for k, n in dict(m.get("counts", {})).items()},
@@ -160,6 +161,6 @@ def request_in(m: Message) -> UploadRequest:
         mode=Mode(m["mode"]),
         schedule=Schedule(_at(m.get("start")), clock(m.get("stop")), clock(m.get("resume"))),
         group=m.get("group"),
-        upload=str(m.get("upload", "initial")),
+        upload=UploadId(m.get("upload", UploadId.INITIAL)),
         upload_date=date.fromisoformat(m["upload_date"]) if m.get("upload_date") else None,
     )

@@ -8,17 +8,35 @@ services' business.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
-from scrtui.services import Elsewhere
+from scrtui.domain.uploads import UploadId
+from scrtui.services import Elsewhere, Services
 
 from .modals.confirm import ConfirmModal
 from .modals.login import PasscodeModal
 
-if TYPE_CHECKING:
-    from .app import ScrApp
+
+class Window(Protocol):
+    """What the watch asks of the App (scrtui.ui.app imports this module, so not ScrApp)."""
+
+    services: Services
+    demo: bool  # its simulator closes with the app
+
+    @property
+    def screen(self) -> Screen[object]: ...
+    @property
+    def upload_running(self) -> bool: ...
+    def push_screen(
+        self, screen: Screen[Any], callback: Callable[[Any], None] | None = None
+    ) -> object: ...
+    def follow_upload(self) -> None: ...
+    def open_upload_window(self) -> None: ...
+    def resume_upload(self, upload: UploadId) -> None: ...
+
 
 LEAVE_RUNNING_QUESTION = "The upload goes on in the background. Leave it running?"
 LEAVE_RUNNING_DETAIL = (
@@ -89,7 +107,7 @@ def control_line(view: Elsewhere | None) -> str:
 class ElsewhereWatch:
     """Called at each poll of the App: says once what it sees."""
 
-    def __init__(self, app: ScrApp, *, attach: bool = False) -> None:
+    def __init__(self, app: Window, *, attach: bool = False) -> None:
         self.app = app
         self.attach = attach  # `scrtui attach`: straight to the upload's window
         self._seen: int | None = None

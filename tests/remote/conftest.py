@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from scrtui.remote.files import RunFiles
-from tests.conftest import cli_env, run_scrtui
+from tests.conftest import cli_env, patience, run_scrtui
 
 PATIENTS = 400
 PASSCODE_ENV = {"SCRTUI_PASSCODE": "1234"}
@@ -27,7 +27,7 @@ PASSCODE_ENV = {"SCRTUI_PASSCODE": "1234"}
 
 def wait_until(condition: Callable[[], object], what: str, limit: float = 120.0) -> None:
     """Wait for a condition; the limit only stops a broken test from hanging for ever."""
-    end = time.monotonic() + limit
+    end = time.monotonic() + patience(limit)
     while not condition():
         if time.monotonic() > end:
             raise AssertionError(f"never happened: {what}")
@@ -106,7 +106,7 @@ def practice_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_practice(template: Path, folder: Path) -> Practice:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = folder / "home"
     shutil.copytree(template, home)

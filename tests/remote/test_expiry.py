@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from scrtui.cli.progress import exit_code
 from scrtui.domain.progress import StopReason
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import Schedule
@@ -36,7 +37,8 @@ async def test_the_ten_hour_expiry_stops_the_background_upload(practice: Practic
     files = RunFiles(practice.home)
     files.claim()
     request = UploadRequest(mode=Mode.RUN, schedule=Schedule())
-    running = asyncio.create_task(host.host(services, request, files, "test window"))
+    hosting = host.host(services, request, files, "test window", exit_code=exit_code)
+    running = asyncio.create_task(hosting)
     link = None
     try:
         while link is None:

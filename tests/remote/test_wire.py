@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scrtui.domain.progress import RunStatus, Snapshot
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.domain.uploads import UploadId
 from scrtui.remote import wire
 from scrtui.services import CardState, CardView, LoginResult, RoleChoice, UploadRequest
 
@@ -21,7 +22,7 @@ snapshots = st.builds(
     Snapshot,
     status=st.sampled_from(RunStatus),
     reason=texts,
-    upload=st.sampled_from(["initial", "bulk-update", "consent-migration"]),
+    upload=st.sampled_from(UploadId),
     mode=st.none() | st.sampled_from(Mode),
     group=st.none() | texts,
     counts=st.dictionaries(st.sampled_from(Bucket), st.integers(0, 10**6)),
