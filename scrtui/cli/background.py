@@ -16,11 +16,11 @@ from scrtui import eventloop
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
 from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain.progress import RunStatus
+from scrtui.domain.upload_request import UploadRequest
 from scrtui.paths import Home
 from scrtui.remote import host, wire
 from scrtui.remote.client import Link, NotOwner, window_name
 from scrtui.remote.files import Busy, RunFiles
-from scrtui.domain.upload_request import UploadRequest
 from scrtui.settings import CARD_BACKENDS, Settings
 from scrtui.store.db import UploadLock
 

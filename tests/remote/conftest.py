@@ -79,6 +79,12 @@ class Practice:
         assert pid
         return pid
 
+    def slow_down(self) -> None:
+        """250 ms a round trip: the run lasts minutes (400 patients, about 2 a second), so it
+        is still running whatever a busy machine does to the terminals' pace; the test then
+        waits only on what it sees, never on the run not having ended yet."""
+        self.control(latency_ms=250)
+
     def hurry(self) -> None:
         """From now on the simulator answers at once and the next run sends 8 at a time (a
         resume to the end need not take the slow pace that kept the first run going)."""

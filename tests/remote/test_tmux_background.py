@@ -15,7 +15,10 @@ from tests.conftest import scrtui_executable
 from tests.e2e.test_tmux_demo import Terminal
 from tests.remote.conftest import Practice, wait_until
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.slow,  # the slow tier (tmux): ./run test runs it first, beside the rest
+]
 
 
 def open_app(practice: Practice) -> Terminal:
@@ -43,6 +46,10 @@ def start_from_the_app(terminal: Terminal) -> int:
     screen = terminal.wait_for("closing this window leaves it running", timeout=60)
     found = re.search(r"Runs in the background \(pid (\d+)\)", screen)
     assert found, screen
+    # That line shows as soon as this window holds control, while the upload process may
+    # still be logging in; the run has begun once its status says Running (a card pulled
+    # before then holds the login, and the run never shows Paused).
+    terminal.wait_for("Status    Running", timeout=60)
     return int(found.group(1))
 
 
@@ -52,6 +59,7 @@ def checked(screen: str) -> int:
 
 
 def test_close_the_terminal_come_back_from_another_and_stop_it(practice: Practice) -> None:
+    practice.slow_down()
     first = open_app(practice)
     try:
         pid = start_from_the_app(first)
@@ -96,6 +104,7 @@ def test_close_the_terminal_come_back_from_another_and_stop_it(practice: Practic
 
 
 def test_quitting_the_window_asks_and_leaves_the_upload_running(practice: Practice) -> None:
+    practice.slow_down()
     terminal = open_app(practice)
     try:
         pid = start_from_the_app(terminal)
