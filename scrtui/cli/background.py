@@ -10,7 +10,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scrtui import eventloop
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
@@ -18,11 +18,11 @@ from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.paths import Home
-from scrtui.remote import host, wire
-from scrtui.remote.client import Link, NotOwner, window_name
 from scrtui.remote.files import Busy, RunFiles
 from scrtui.settings import CARD_BACKENDS, Settings
-from scrtui.store.db import UploadLock
+
+if TYPE_CHECKING:  # the socket's client and the upload process load when a command needs them
+    from scrtui.remote.client import Link
 
 NO_UPLOAD = "no upload is running on this data directory"
 
@@ -42,6 +42,8 @@ def register(sub: Subcommands) -> None:
 
 def refuse_if_busy(home: Home) -> None:
     """Before any prompt: another process runs an upload on this data directory."""
+    from scrtui.store.db import UploadLock
+
     pid = RunFiles(home.root).holder()
     if pid is not None:
         raise CliError(str(Busy(pid)), EXIT_REFUSED)
@@ -53,6 +55,7 @@ def refuse_if_busy(home: Home) -> None:
 
 
 def run_process_command(args: argparse.Namespace) -> int:
+    from scrtui.remote import host, wire
     from scrtui.remote.host import read_settings_file
     from scrtui.wiring import create_services
 
@@ -82,6 +85,7 @@ def serve(
 ) -> int:
     """`scrtui upload --wait-for-window`: this process is the upload process (a service
     manager keeps it), waiting for the passcode from a window (`scrtui attach`)."""
+    from scrtui.remote import host
     from scrtui.wiring import create_services
 
     files = RunFiles(home.root)
@@ -116,6 +120,8 @@ def detach(
     out: TextIO,
 ) -> int:
     """Start the upload in the background, give it the passcode, and return once it runs."""
+    from scrtui.remote import host
+
     refuse_if_busy(home)
     starter = f"scrtui upload --detach (pid {_own_pid()})"
     process = host.spawn(
@@ -125,6 +131,8 @@ def detach(
 
 
 def _origin() -> str:
+    from scrtui.remote.client import window_name
+
     return window_name().removeprefix("the window").replace(" on ", "scrtui upload --detach on ", 1)
 
 
@@ -163,6 +171,9 @@ def _ending_text(link: Link) -> str:
 
 
 async def _connect_to(files: RunFiles, pid: int, tries: int = 300) -> Link:
+    from scrtui.remote import host
+    from scrtui.remote.client import Link, NotOwner
+
     for _ in range(tries):
         try:
             link = await Link.open(files, f"scrtui upload --detach (pid {_own_pid()})")
@@ -200,6 +211,8 @@ def run_stop_command(args: argparse.Namespace) -> int:
 
 
 async def _stop(files: RunFiles) -> int:
+    from scrtui.remote.client import Link
+
     try:
         link = await Link.open(files, f"scrtui stop (pid {_own_pid()})", kind="command")
     except OSError as exc:
@@ -239,6 +252,9 @@ def live_status(home: Home) -> dict[str, Any] | None:
 
 
 async def _peek(files: RunFiles) -> dict[str, Any]:
+    from scrtui.remote import wire
+    from scrtui.remote.client import Link
+
     link = await Link.open(files, f"scrtui status (pid {_own_pid()})", kind="command")
     try:
         state = link.state
@@ -270,6 +286,8 @@ def print_live(live: dict[str, Any], out: TextIO = sys.stdout) -> None:
 
 
 def live_document(live: dict[str, Any]) -> dict[str, Any]:
+    from scrtui.remote import wire
+
     snapshot = live["snapshot"]
     return {
         **{k: v for k, v in live.items() if k != "snapshot"},
