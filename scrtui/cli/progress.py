@@ -34,5 +34,6 @@ def exit_code(final: Snapshot) -> int:
         print(f"scrtui: stopped: {final.fatal_message}", file=sys.stderr)
         return EXIT_ERROR
     detail = f": {final.fatal_message}" if final.fatal_message else ""
-    print(f"scrtui: stopped early: {final.reason}{detail}", file=sys.stderr)
+    reason = final.reason.removeprefix("stopped: ")  # "stopped early: stopped: ..." reads badly
+    print(f"scrtui: stopped early: {reason}{detail}", file=sys.stderr)
     return EXIT_STOPPED_EARLY

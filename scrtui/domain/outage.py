@@ -50,11 +50,12 @@ class Outage:
         return now >= self.next_try
 
     def failed_probe(self, now: datetime, cause: Cause) -> None:
-        """A probe got no usable answer: wait twice as long (up to probe_max) for the next."""
+        """A probe got no usable answer: wait twice as long (up to probe_max) for the next,
+        but never past the limit, so the run stops at the limit rather than a long wait after."""
         self.tries += 1
         self.cause = cause
         self.wait = min(self.probe_max, max(self.wait * 2, self.probe_first))
-        self.next_try = now + timedelta(seconds=self.wait)
+        self.next_try = min(now + timedelta(seconds=self.wait), self.since + self.limit)
 
     def over_limit(self, now: datetime) -> bool:
         return now - self.since >= self.limit
@@ -71,7 +72,7 @@ class Outage:
         minutes = max(1, round((now - self.since).total_seconds() / 60))
         return (
             f"{PREFIX}{self.url} {self.cause.describe()} to every message since "
-            f"{self.since:%H:%M} ({minutes} min, {self.tries} probes): stopped; nobody was "
+            f"{self.since:%H:%M} ({minutes} min, {self.tries} probes); nobody was "
             "marked Failed. Check that the MHS adaptor is running and can reach the Spine "
             "(its network, its Spine certificates and its log), then use Resume"
         )

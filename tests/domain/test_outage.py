@@ -65,3 +65,11 @@ def test_any_outage_gets_a_bounded_number_of_probes(limit: float) -> None:
     o = outage(limit)
     count = len(probe_times(o, START + timedelta(days=2)))
     assert count <= 7 + limit * 60 / 300
+
+
+def test_the_last_probe_goes_at_the_limit_not_a_long_wait_after() -> None:
+    """A 1.5-minute limit with waits of 5, 10, 20, 40 s: the next wait (80 s) would end long
+    after the limit (the run stopped at 2 min 38 s by hand against the real adaptor)."""
+    o = outage(1.5)
+    assert probe_times(o, START + timedelta(hours=1)) == [5, 15, 35, 75]
+    assert o.next_try == START + timedelta(minutes=1.5) and o.over_limit(o.next_try)
