@@ -184,9 +184,13 @@ def _upload_date(value: str | None, kind: uploads.UploadKind) -> date | None:
     if not kind.asks_date:
         raise CliError(f"--date is only for an upload that asks one; {kind.id} does not", 2)
     try:
-        return datetime.strptime(value, "%d/%m/%Y").date()
+        day = datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
         raise CliError(f"--date {value!r}: expected DD/MM/YYYY, e.g. 31/03/2026", 2) from None
+    problem = uploads.deduction_date_problem(day, date.today(), queries.records_begin())
+    if problem:
+        raise CliError(f"--date {value}: {problem}; nothing was sent", 2)
+    return day
 
 
 def _confirm(prompt: str, yes: bool, out: TextIO) -> None:
