@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "scrtui.cli.spine",
     "scrtui.cli.card",
     "scrtui.cli.maintenance",
+    "scrtui.cli.background",
 )
 # The module that registers each command, so that a command imports only its own module:
 # `scrtui status` importing every command's (the engine, aiohttp, proton among them) spent
@@ -29,6 +30,9 @@ COMMANDS = {
     "upload": "scrtui.cli.upload",
     "app": "scrtui.cli.app",
     "demo": "scrtui.cli.app",
+    "attach": "scrtui.cli.app",
+    "stop": "scrtui.cli.background",
+    "upload-process": "scrtui.cli.background",
     "bench": "scrtui.cli.bench",
     "simulator": "scrtui.cli.spine",
     "card": "scrtui.cli.card",
