@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
@@ -172,6 +173,17 @@ class Services(Protocol):
     def pause(self) -> None: ...
     def resume(self) -> None: ...
     def stop(self, reason: StopReason = StopReason.USER) -> None: ...
+
+    # the go-live preview (scrtui/engine/preview.py): nothing is sent or written
+    async def preview(
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
+    ) -> PreviewResult:
+        """What `mode` of `upload` would do now for each patient (ServiceError if refused)."""
+
+    async def export_preview(
+        self, result: PreviewResult, verdict: Verdict | None, search: str
+    ) -> str:
+        """Write the preview's view to CSV in the data directory; returns the file's path."""
 
     # the card
     def card_view(self) -> CardView: ...

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import functools
+import io
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +15,16 @@ from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain import nhs_number, pds_match, uploads
+from scrtui.domain import preview as preview_rules
+from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.spreadsheet import safe_row
+from scrtui.engine import preview as preview_engine
 from scrtui.engine.engine import Refused, UploadEngine, refusal
 from scrtui.engine.runlog import RunLog
+from scrtui.exporting import write_private
 from scrtui.paths import Home
 from scrtui.services import (
     CardView,
@@ -182,6 +189,56 @@ class AppServices:
     def stop(self, reason: StopReason = StopReason.USER) -> None:
         if self.engine is not None:
             self.engine.stop(reason)
+
+    # ----- the go-live preview ----------------------------------------------------------------
+
+    async def preview(
+        self, mode: Mode, group: str | None = None, upload: str = "initial"
+    ) -> PreviewResult:
+        if self.engine is not None and self.engine.running:
+            raise ServiceError("An upload is running: preview once it has stopped.")
+        if group is not None and not await self.group_exists(group):
+            raise ServiceError(unknown_group(group))
+        request = preview_engine.PreviewRequest(upload, mode, group)
+        author = self.session.author()
+        who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
+
+        async def local(
+            req: preview_engine.PreviewRequest, settings: Settings, now: datetime, pds: bool
+        ) -> preview_engine.Decided:
+            return await in_thread(preview_engine.decide_locally, req, settings, now, check_pds=pds)
+
+        try:
+            return await preview_engine.run_preview(
+                request,
+                self.settings,
+                self.home,
+                who=who,
+                card_open=self.session.gate_open,
+                clock=self.clock,
+                local=local,
+            )
+        except preview_engine.PreviewRefused as exc:
+            raise ServiceError(str(exc)) from None
+
+    @off_loop
+    def export_preview(self, result: PreviewResult, verdict: Verdict | None, search: str) -> str:
+        rows = [
+            r
+            for r in result.rows
+            if (verdict is None or r.verdict is verdict) and preview_rules.matches(r, search)
+        ]
+        label = verdict.value if verdict else "all"
+        name = f"scr-preview-{result.upload}-{result.mode.value}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        path = self.home.root / "exports" / name
+        try:
+            write_private(path, preview_csv(rows))
+        except OSError as exc:
+            raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
+        self._note(
+            "preview_exported", f"Exported {len(rows)} preview rows to {path}", rows=len(rows)
+        )
+        return str(path)
 
     # ----- the card --------------------------------------------------------------------------
 
@@ -390,6 +447,15 @@ def _stored_snapshot(upload: str) -> Snapshot:
             counts=counts,
         )
     return Snapshot(status=RunStatus.IDLE, upload=upload, counts=counts)
+
+
+def preview_csv(rows: list[preview_rules.PreviewRow]) -> str:
+    """The preview's rows as CSV text, spreadsheet formulas defused as the report's are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(preview_rules.PREVIEW_COLUMNS)
+    writer.writerows(safe_row(cells) for cells in preview_rules.csv_rows(rows))
+    return buffer.getvalue()
 
 
 def unknown_group(name: str) -> str:

@@ -438,10 +438,7 @@ class UploadEngine:
         previous: Bucket,
     ) -> bool:
         """Decide eligibility; a patient not eligible gets its Not Required outcome."""
-        context = uploads.Context(
-            today, self.settings.update_existing_after_days, item.sent_message_id
-        )
-        decision = self._kind.decide(record, context)
+        decision = kinds.decide(self._kind, record, today, self.settings, item.sent_message_id)
         if decision.eligible:
             return False
         assert decision.reason is not None
