@@ -229,7 +229,8 @@ class AppServices:
             if (verdict is None or r.verdict is verdict) and preview_rules.matches(r, search)
         ]
         label = verdict.value if verdict else "all"
-        name = f"scr-preview-{result.upload}-{result.mode.value}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        stamp = f"{self.clock():%Y%m%d-%H%M%S}"
+        name = f"scr-preview-{result.upload}-{result.mode.value}-{label}-{stamp}.csv"
         path = self.home.root / "exports" / name
         try:
             write_private(path, preview_csv(rows))

@@ -240,7 +240,13 @@ def _write_changes(rows: list[consent_changes.ChangeRow], out: TextIO, fmt: str)
     return len(rows)
 
 
-def _report(args: argparse.Namespace, _context: Context) -> int:
+def _report(args: argparse.Namespace, context: Context) -> int:
+    if args.run is not None:
+        from scrtui.cli.completion import run_completion_command
+
+        return run_completion_command(args, context)
+    if args.format == "html":
+        raise CliError("--format html is the completion report: add --run last", EXIT_REFUSED)
     if args.changes and args.upload != uploads.CONSENT_MIGRATION:
         raise CliError(
             f"--changes is Consent Migration's audit: use --upload {uploads.CONSENT_MIGRATION}",
@@ -372,7 +378,18 @@ def _register_report(sub: Any) -> None:
     p.add_argument("--bucket", choices=[b.value for b in Bucket], help="only this bucket")
     p.add_argument("--search", metavar="TEXT", help="match NHS number, surname or forename")
     p.add_argument("--order", choices=list(report.ORDERS), default="nhs")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--format",
+        choices=("csv", "json", "html"),
+        default="csv",
+        help="html only with --run (a printable page)",
+    )
+    p.add_argument(
+        "--run",
+        metavar="last|N",
+        help="the completion report of the upload's last run (or run N) instead of the "
+        "patient rows: who ran it, pauses, counts, reasons, Failed patients, message rate",
+    )
     p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
     p.add_argument(
         "--changes",

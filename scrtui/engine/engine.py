@@ -36,6 +36,7 @@ from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
 from scrtui.engine import acks, kinds, pds_step
 from scrtui.engine.ratelimit import RateLimiter
+from scrtui.engine.run_record import RunRecorder
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.services import UploadRequest
@@ -189,6 +190,7 @@ class UploadEngine:
         self.mark_commits = 0  # durable commits of message ids, and their total time
         self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
+        self._recorder: RunRecorder | None = None  # the completion report's statuses, samples
         # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
         self._acks: acks.AckTracker | None = None
 
@@ -301,6 +303,7 @@ class UploadEngine:
             upload_date=self._upload_date,
         )
         self._run_id = run.id
+        self._recorder = RunRecorder(run.id)
         # Nothing is enrolled (reset, counted as checked) before the run starts: a scheduled
         # run shows what it will take, and the practice's figures stay as they are till then.
         self._c.total = upload_state.selection_count(request.mode, request.group, kind.id)
@@ -705,6 +708,8 @@ class UploadEngine:
         self._c.checked += len(batch)
         self._outstanding -= len(batch)
         self._rate.add(time.monotonic(), self._c.checked)
+        if self._recorder is not None:
+            self._recorder.progress(self.clock(), self._c.checked, self._c.queued)
         self._maybe_finished()
 
     def _move(self, old: Bucket, new: Bucket) -> None:
@@ -838,6 +843,10 @@ class UploadEngine:
             self._rate.reset()
         self._status, self._reason = status, reason
         upload_state.set_status(status.value, reason, self.clock(), self._kind.id)
+        if self._recorder is not None:
+            self._recorder.status(
+                self.clock(), status.value, reason, self._c.checked, self._c.queued
+            )
         text = f"Status {status.value}" + (f": {reason}" if reason else "")
         self._event("status", text, status=status.value, reason=reason)
 

@@ -1,0 +1,68 @@
+"""`scrtui report --run last --format csv|json|html`: the completion report of an upload's run
+(scrtui/domain/completion_report.py), for the practice's records."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from scrtui import logs
+from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
+from scrtui.domain import completion_report, report_html
+from scrtui.domain.completion_report import CompletionReport
+from scrtui.domain.spreadsheet import safe_row
+from scrtui.exporting import write_private
+from scrtui.settings import Settings
+from scrtui.store.completion import NoRun
+from scrtui.store.completion import completion_report as build
+
+FORMATS = ("csv", "json", "html")
+
+
+def load(settings: Settings, upload: str, run: str = "last") -> CompletionReport:
+    return build(
+        upload,
+        ods_code=settings.ods_code,
+        practice_name=settings.practice_name,
+        now=datetime.now(),
+        run=run,
+    )
+
+
+def rendered(report: CompletionReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(completion_report.document(report), ensure_ascii=False, indent=1) + "\n"
+    if fmt == "html":
+        return report_html.render(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(completion_report.CSV_COLUMNS)
+    writer.writerows(safe_row(row) for row in completion_report.csv_rows(report))
+    return buffer.getvalue()
+
+
+def run_completion_command(args: argparse.Namespace, context: Context) -> int:
+    for flag in ("bucket", "search", "changes"):
+        if getattr(args, flag):
+            raise CliError(f"--{flag} is for the patient report, not with --run", EXIT_REFUSED)
+    try:
+        report = load(context.settings, args.upload, args.run)
+    except NoRun as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
+    text = rendered(report, args.format)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        try:
+            write_private(Path(args.output), text)
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write the report ({exc.strerror})") from None
+        print(f"Wrote the completion report of run {report.run_id} to {args.output}.",
+              file=sys.stderr)  # fmt: skip
+    logs.get().info("completion_report", run_id=report.run_id, format=args.format)
+    return EXIT_OK
