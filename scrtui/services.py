@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from scrtui.domain.completion_report import CompletionReport
 from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
@@ -184,6 +185,11 @@ class Services(Protocol):
         self, result: PreviewResult, verdict: Verdict | None, search: str
     ) -> str:
         """Write the preview's view to CSV in the data directory; returns the file's path."""
+
+    # the completion report of an upload's last run (ServiceError when it has none)
+    async def completion_report(self, upload: str = "initial") -> CompletionReport: ...
+    async def export_completion_report(self, upload: str = "initial") -> list[str]:
+        """Write the report as HTML, CSV and JSON in the data directory; returns the paths."""
 
     # the card
     def card_view(self) -> CardView: ...

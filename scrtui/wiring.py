@@ -14,8 +14,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
-from scrtui.domain import nhs_number, pds_match, uploads
+from scrtui.domain import nhs_number, pds_match, report_formats, uploads
 from scrtui.domain import preview as preview_rules
+from scrtui.domain.completion_report import CompletionReport
 from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
@@ -39,7 +40,7 @@ from scrtui.services import (
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
-from scrtui.store import consent_changes, queries, report
+from scrtui.store import completion, consent_changes, queries, report
 from scrtui.store import groups as group_store
 from scrtui.store.db import open_database
 
@@ -240,6 +241,37 @@ class AppServices:
             "preview_exported", f"Exported {len(rows)} preview rows to {path}", rows=len(rows)
         )
         return str(path)
+
+    # ----- the completion report -------------------------------------------------------------
+
+    @off_loop
+    def completion_report(self, upload: str = "initial") -> CompletionReport:
+        try:
+            return completion.completion_report(
+                upload,
+                ods_code=self.settings.ods_code,
+                practice_name=self.settings.practice_name,
+                now=self.clock(),
+            )
+        except completion.NoRun as exc:
+            raise ServiceError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
+    async def export_completion_report(self, upload: str = "initial") -> list[str]:
+        report = await self.completion_report(upload)
+        return await in_thread(self._write_completion_report, report)
+
+    def _write_completion_report(self, report: CompletionReport) -> list[str]:
+        stem = f"scr-completion-{report.upload}-run{report.run_id}-{self.clock():%Y%m%d-%H%M%S}"
+        paths = []
+        try:
+            for fmt in ("html", "csv", "json"):
+                path = self.home.root / "exports" / f"{stem}.{fmt}"
+                paths.append(str(write_private(path, report_formats.rendered(report, fmt))))
+        except OSError as exc:
+            raise ServiceError(f"Cannot write the report: {exc.strerror}") from None
+        self._note("completion_report_exported", f"Completion report of run {report.run_id} "
+                   f"exported to {paths[0]} (and .csv, .json)", run_id=report.run_id)  # fmt: skip
+        return paths
 
     # ----- the card --------------------------------------------------------------------------
 

@@ -4,24 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from scrtui import logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
-from scrtui.domain import completion_report, report_html
 from scrtui.domain.completion_report import CompletionReport
-from scrtui.domain.spreadsheet import safe_row
+from scrtui.domain.report_formats import rendered
 from scrtui.exporting import write_private
 from scrtui.settings import Settings
 from scrtui.store.completion import NoRun
 from scrtui.store.completion import completion_report as build
-
-FORMATS = ("csv", "json", "html")
 
 
 def load(settings: Settings, upload: str, run: str = "last") -> CompletionReport:
@@ -32,18 +26,6 @@ def load(settings: Settings, upload: str, run: str = "last") -> CompletionReport
         now=datetime.now(),
         run=run,
     )
-
-
-def rendered(report: CompletionReport, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(completion_report.document(report), ensure_ascii=False, indent=1) + "\n"
-    if fmt == "html":
-        return report_html.render(report)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(completion_report.CSV_COLUMNS)
-    writer.writerows(safe_row(row) for row in completion_report.csv_rows(report))
-    return buffer.getvalue()
 
 
 def run_completion_command(args: argparse.Namespace, context: Context) -> int:
