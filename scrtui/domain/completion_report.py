@@ -194,8 +194,8 @@ def text_lines(report: CompletionReport) -> list[str]:
     lines = [
         r.title,
         f"Practice      {r.practice_name} ({r.ods_code})",
-        f"Run by        {r.user_name}, SDS user id {r.sds_user_id}, role profile "
-        f"{r.role_profile_id} ({r.job_role})",
+        f"Run by        {r.user_name}, SDS user id {r.sds_user_id}",
+        f"Role profile  {r.role_profile_id} ({r.job_role})",
         f"Group         {r.group or 'all patients'}",
         f"Scheduled     {_when(r.scheduled_for) if r.scheduled_for else 'start now'}"
         + (f"; {r.window}" if r.window else ""),
@@ -209,7 +209,7 @@ def text_lines(report: CompletionReport) -> list[str]:
     lines.append(f"Pauses        {len(r.pauses) or 'none'}")
     for pause in r.pauses:
         lines.append(
-            f"  {_when(pause.began)}  {duration(pause.began, pause.ended):<22}"
+            f"  {_when(pause.began)}  {duration(pause.began, pause.ended):<9} "
             f"{CAUSE_LABELS[pause.cause]}: {pause.reason}"
         )
     lines.append("")

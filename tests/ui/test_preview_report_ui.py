@@ -50,7 +50,7 @@ async def test_preview_from_bulk_transmission_then_the_run_sends_the_would_send_
             result = screen.result
             assert result is not None and result.pds_checked
             assert screen.table.total == result.counts[Verdict.SEND]
-            assert "F5 Would send" in text_of(app, "#bucket-bar")
+            assert f"F5 Send {result.counts[Verdict.SEND]}" in text_of(app, "#bucket-bar")
             # Would not send, with the PDS reason for the five PDS does not know.
             await pilot.press("f6")
             await wait_for(pilot, lambda: preview_ready(app) and screen.bucket == "would_not_send")
@@ -96,7 +96,7 @@ async def test_preview_from_bulk_transmission_then_the_run_sends_the_would_send_
             await wait_for(pilot, lambda: on(app, CompletionReportScreen) and app.screen.has_report)
             report = text_of(app, "#completion-text")
             assert report.startswith("Completion report: Initial Upload - Run")
-            assert "Demo Administrator, SDS user id 555000000001" in report
+            assert "Run by        Demo Administrator, SDS user id 555000000001" in report
             assert "Demo Practice (A12345)" in report
             assert f"  Sent         {len(sent):>10,}" in report
             assert "no clinical content" in report

@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from scrtui.domain import nhs_number
-from scrtui.domain.preview import PREVIEW_NOTE, PreviewResult, PreviewRow, Verdict, matches, title
+from scrtui.domain.preview import PreviewResult, PreviewRow, Verdict, matches, title
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import KINDS
 from scrtui.services import PatientRow, ReasonCount, ServiceError
@@ -24,8 +24,8 @@ from .. import text as t
 from ..host import host
 from ..modals.message import MessageModal
 from ..widgets import set_text
-from ..widgets.patient_table import REPORT_COLUMNS, PatientTable
-from .reporter import ReporterScreen
+from ..widgets.patient_table import Column, PatientTable
+from .reporter import ORDER_NAMES, ReporterScreen
 
 ALL = "all"
 VIEW_KEYS: tuple[tuple[str, str], ...] = (
@@ -39,7 +39,25 @@ ORDERS = ("nhs", "reason", "name")
 VERDICTS = {verdict.value for verdict in Verdict}
 
 
-def view_label(value: str) -> str:
+# Without the reporter's tries and last try (nothing has been tried): the reason gets the room.
+PREVIEW_COLUMNS = (
+    Column("mark", " ", 1),
+    Column("nhs", "NHS number", 12),
+    Column("name", "Name", 18),
+    Column("reason", "Reason", 36),
+)
+SHORT_LABELS = {
+    Verdict.SEND.value: "Send",
+    Verdict.NOT_SEND.value: "Not send",
+    Verdict.UNDECIDED.value: "Undecided",
+    "reasons": "Reason",
+    ALL: "All",
+}
+
+
+def view_label(value: str, *, short: bool = False) -> str:
+    if short:
+        return SHORT_LABELS[value]
     if value == "reasons":
         return "By reason"
     if value == ALL:
@@ -97,7 +115,7 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
             yield Input(placeholder="NHS number or name", id="report-search", compact=True)
             yield Static("", id="report-order", classes="hint", markup=False)
         yield PatientTable(
-            REPORT_COLUMNS, marks=self.marks, ascii_only=host(self).ascii_only, id="report-table"
+            PREVIEW_COLUMNS, marks=self.marks, ascii_only=host(self).ascii_only, id="report-table"
         )
         yield Static("", id="report-detail", markup=False)
         yield Static("", id="report-info", markup=False)
@@ -120,9 +138,9 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
                 bar.append(" ")
             style = "reverse bold" if value == self.bucket else ""
             figure = f" {counts[Verdict(value)]:,}" if value in VERDICTS and counts else ""
-            bar.append(f"{key.upper()} {view_label(value)}{figure}", style)
+            bar.append(f"{key.upper()} {view_label(value, short=True)}{figure}", style)
         self.query_one("#bucket-bar", Static).update(bar)
-        set_text(self.query_one("#report-order", Static), f"sorted by {self.order}")
+        set_text(self.query_one("#report-order", Static), f"sorted by {ORDER_NAMES[self.order]}")
 
     # ----- the preview and its views -------------------------------------------------------------
 
@@ -187,7 +205,7 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
         row = self.table.current
         if row is not None:
             verdict = "Would send" if row.reason_code is None else "Would not send"
-            first = f"{row.nhs_number}  {row.name}  {verdict}. {PREVIEW_NOTE}"
+            first = f"{row.nhs_number}  {row.name}  {verdict} (a preview: nothing is sent)"
             reason = t.reason_line(row.reason_code, row.reason_text)
             set_text(self.query_one("#report-detail", Static), f"{first}\n{reason}")
 
