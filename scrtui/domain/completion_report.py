@@ -143,7 +143,7 @@ def pauses_of(statuses: list[tuple[datetime, str, str]]) -> tuple[Pause, ...]:
     open_at: datetime | None = None
     open_reason = ""
     for at, status, reason in statuses:
-        if status == "paused":
+        if status.lower() == "paused":  # RunStatus.PAUSED's value, "Paused"
             if open_at is not None and reason == open_reason:
                 continue
             if open_at is not None:

@@ -125,3 +125,38 @@ async def test_the_pds_preview_needs_the_card_session(seeded, sim):
     assert result.counts[Verdict.SEND] > 0 and not result.pds_checked
     log = (seeded.upload_log).read_text()
     assert "Initial Upload - Preview of Run finished" in log and "Nothing was sent" in log
+
+
+async def test_the_completion_report_lists_an_outage_pause_and_a_user_pause_with_their_causes(
+    seeded, sim
+):
+    import asyncio
+
+    from scrtui.domain.completion_report import text_lines
+    from tests.engine.conftest import wait_for
+    from tests.engine.test_edges import paused_by_outage, started
+
+    settings = fast_settings(sim.url, concurrency=1, rate_limit=100, max_attempts=3)
+    services = await logged_in(seeded, settings)
+    try:
+        task = await started(services, at_least=10)
+        await sim.control(outage=True)
+        await wait_for(paused_by_outage(services), what="outage")
+        await sim.control(outage=False)
+        await wait_for(lambda: services.snapshot().reason == "", what="running again")
+        services.pause()
+        await wait_for(lambda: "paused by the user" in services.snapshot().reason, what="pause")
+        services.resume()
+        final = await asyncio.wait_for(task, 60)
+        report = await services.completion_report()
+    finally:
+        services.close()
+    assert final.reason == "completed"
+    causes = [p.cause for p in report.pauses]
+    assert causes == ["outage", "user"], report.pauses
+    assert all(p.ended is not None and p.ended >= p.began for p in report.pauses)
+    assert report.average_rate() is not None and report.rates()
+    assert report.upload_counts == queries.bucket_counts()
+    lines = text_lines(report)
+    assert any("MHS outage: MHS unreachable" in line for line in lines)
+    assert any("paused by the user: paused by the user" in line for line in lines)
