@@ -62,6 +62,10 @@ async def in_thread(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> 
     return await asyncio.to_thread(work, *args, **kwargs)
 
 
+async def _in_a_thread(work: Callable[[], R]) -> R:
+    return await in_thread(work)
+
+
 def off_loop(
     method: Callable[Concatenate[S, P], R],
 ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
@@ -204,11 +208,6 @@ class AppServices:
         author = self.session.author()
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
 
-        async def local(
-            req: preview_engine.PreviewRequest, settings: Settings, now: datetime, pds: bool
-        ) -> preview_engine.Decided:
-            return await in_thread(preview_engine.decide_locally, req, settings, now, check_pds=pds)
-
         try:
             return await preview_engine.run_preview(
                 request,
@@ -217,7 +216,7 @@ class AppServices:
                 who=who,
                 card_open=self.session.gate_open,
                 clock=self.clock,
-                local=local,
+                off_loop=_in_a_thread,
             )
         except preview_engine.PreviewRefused as exc:
             raise ServiceError(str(exc)) from None

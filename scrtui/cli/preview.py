@@ -69,6 +69,8 @@ def summary_lines(result: PreviewResult) -> list[str]:
         f"  {Verdict.SEND.label:<16}{counts[Verdict.SEND]:>10,}",
         f"  {Verdict.NOT_SEND.label:<16}{counts[Verdict.NOT_SEND]:>10,}",
     ]
+    if result.blocked:
+        lines.append(f"Note: the option itself cannot start now. {result.blocked}")
     if counts[Verdict.UNDECIDED]:
         lines.append(f"  {Verdict.UNDECIDED.label:<16}{counts[Verdict.UNDECIDED]:>10,}")
     reasons = result.reasons()

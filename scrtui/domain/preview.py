@@ -95,6 +95,9 @@ class PreviewResult:
     pds_checked: bool  # the PDS check was made (Initial Upload with [pds] synchronise on)
     rows: tuple[PreviewRow, ...] = ()
     seconds: float = 0.0
+    # Why the option itself cannot start now whatever the patients (GP Summary on or off), or
+    # "": the preview still says what it would do once it can.
+    blocked: str = ""
     counts: dict[Verdict, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -130,6 +133,7 @@ class PreviewResult:
             "pds_checked": self.pds_checked,
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "seconds": round(self.seconds, 3),
+            "blocked": self.blocked or None,
             "total": len(self.rows),
             **{verdict.value: self.counts[verdict] for verdict in Verdict},
             "reasons": [

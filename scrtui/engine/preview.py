@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 from scrtui.domain import consent, uploads
 from scrtui.domain.preview import (
@@ -68,8 +69,17 @@ class Decided:
     seconds: float
 
 
-# decide_locally, as the caller runs it: (request, settings, now, check_pds) -> Decided
-LocalHalf = Callable[[PreviewRequest, Settings, datetime, bool], Awaitable[Decided]]
+T = TypeVar("T")
+
+
+class OffLoop(Protocol):
+    """Runs database and file work where the caller wants it (the app: a worker thread)."""
+
+    def __call__(self, work: Callable[[], T]) -> Awaitable[T]: ...
+
+
+async def on_this_thread(work: Callable[[], T]) -> T:
+    return work()
 
 
 def pds_applies(upload: str, settings: Settings) -> bool:
@@ -216,7 +226,9 @@ def _undecided(row: PreviewRow, detail: str) -> PreviewRow:
     )
 
 
-def result_of(decided: Decided, *, pds_checked: bool, finished_at: datetime) -> PreviewResult:
+def result_of(
+    decided: Decided, *, pds_checked: bool, finished_at: datetime, blocked: str = ""
+) -> PreviewResult:
     request = decided.request
     return PreviewResult(
         upload=request.upload,
@@ -227,6 +239,7 @@ def result_of(decided: Decided, *, pds_checked: bool, finished_at: datetime) -> 
         pds_checked=pds_checked,
         rows=tuple(decided.rows),
         seconds=(finished_at - decided.started_at).total_seconds(),
+        blocked=blocked,
     )
 
 
@@ -267,21 +280,25 @@ async def run_preview(
     who: str,
     card_open: Callable[[], bool],
     clock: Callable[[], datetime] = datetime.now,
-    local: LocalHalf | None = None,
+    off_loop: OffLoop = on_this_thread,
 ) -> PreviewResult:
-    """The whole preview: refusal, its log lines, the local half (`local`: the app runs it in
-    a worker thread) and PDS."""
+    """The whole preview: refusal, its log lines and the local half (through `off_loop`), and
+    PDS (on the caller's loop)."""
     reason = refusal(request, card_open=card_open(), settings=settings)
     if reason:
         raise PreviewRefused(reason)
     check = pds_applies(request.upload, settings)
     now = clock()
-    log_started(home, who, request, now)
-    if local is None:
-        decided = decide_locally(request, settings, now, check_pds=check)
-    else:
-        decided = await local(request, settings, now, check)
+
+    def local() -> Decided:
+        log_started(home, who, request, now)
+        return decide_locally(request, settings, now, check_pds=check)
+
+    decided = await off_loop(local)
     await check_pds(decided, settings, card_open, clock)
-    result = result_of(decided, pds_checked=check, finished_at=clock())
-    log_finished(home, who, result)
+    blocked = uploads.kind(request.upload).standing_refusal(
+        gp_summary_enabled=settings.gp_summary_enabled
+    )
+    result = result_of(decided, pds_checked=check, finished_at=clock(), blocked=blocked or "")
+    await off_loop(lambda: log_finished(home, who, result))
     return result

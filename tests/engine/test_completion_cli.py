@@ -129,5 +129,13 @@ def test_preview_of_an_upload_without_pds_needs_no_card(practice, run_cli):  # n
     assert "Bulk Update - Preview of Rerun" in result.stdout
     assert re.search(r"Would send +0\n", result.stdout), result.stdout
     assert "NR08" in result.stdout  # nobody has a summary from this practice to update
+    # An option that cannot start while GP Summary is on is still previewed, and says so.
+    result = upload(practice, "--mode", "preview", "--upload", "no-longer-contributing",
+                    "--json", passcode=None)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        "not available until GP Summary has been switched off"
+        in json.loads(result.stdout)["blocked"]
+    )
     result = upload(practice, "--mode", "run", "--of", "failed", "--yes")
     assert result.returncode == 2 and "--of goes with --mode preview" in result.stderr

@@ -167,6 +167,8 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
         self._render_bar()
         self._note = ""
         self._load()
+        if result.blocked:  # what it would do, once the option can start
+            self._set_note(f"The option cannot start now: {result.blocked}", "warning")
 
     def _view(self) -> list[PreviewRow]:
         if self.result is None:
