@@ -104,6 +104,11 @@ def test_a_report_before_any_run_is_refused_with_the_reason(practice, run_cli): 
     assert "has not been run yet" in result.stderr
     result = run_cli(practice, "report", "--format", "html")
     assert result.returncode == 2 and "--run last" in result.stderr
+    result = run_cli(practice, "report", "--run", "abc")
+    assert result.returncode == 2 and "expected last or a run number" in result.stderr
+    result = run_cli(practice, "report", "--run", "99")
+    assert result.returncode == 2 and "there is no run 99 of the Initial Upload" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_preview_json_prints_counts_and_rows_and_sends_nothing(practice, simulator_url, run_cli):  # noqa: F811
