@@ -110,6 +110,11 @@ def run_upload_command(args: argparse.Namespace) -> int:
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
+    upload_flag = "" if kind.id == uploads.INITIAL else f" --upload {kind.id}"
+    print(
+        f"Completion report: scrtui report --run last{upload_flag} --format html --output FILE",
+        file=out,
+    )
     if args.json:
         print(json.dumps(queries.status_document(kind.id)))
     return _exit_code(final)

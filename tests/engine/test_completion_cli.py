@@ -44,6 +44,7 @@ def finished(practice, simulator_url, run_cli):  # noqa: F811
     finally:
         control(simulator_url, reject_nhs_numbers=[])
     assert result.returncode == 0, result.stderr
+    assert "Completion report: scrtui report --run last --format html" in result.stdout
     status = json.loads(run_cli(practice, "status", "--json").stdout)
     return practice, rejected, status
 
