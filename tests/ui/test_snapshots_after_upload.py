@@ -305,3 +305,7 @@ def test_preview_would_not_send(snap_compare) -> None:
 
 def test_completion_report(snap_compare) -> None:
     assert snap(snap_compare, FakeAfterUpload(), completion_report)
+
+
+def test_console_preview_would_not_send(snap_compare) -> None:
+    assert snap(snap_compare, FakeAfterUpload(), preview_would_not_send, environ=LINUX_CONSOLE)
