@@ -38,6 +38,7 @@ from scrtui.domain.preview import (
 )
 from scrtui.domain.records import Mode, PatientRecord
 from scrtui.engine import kinds, pds_step
+from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
@@ -191,6 +192,7 @@ async def check_pds(
     work = deque(decided.pds_pending)
     give_up = asyncio.Event()
     rows = decided.rows
+    limiter = RateLimiter(settings.rate_limit)
 
     async def worker(client: MhsClient) -> None:
         while work:
@@ -200,6 +202,7 @@ async def check_pds(
                 give_up.set()
                 rows[index] = _undecided(row, "the smartcard session closed")
                 continue
+            await limiter.acquire()  # [spine] rate_limit holds for PDS queries as for a run's
             result = await pds_step.ask(client, record, settings, clock(), give_up)
             if result.outcome is not Outcome.SENT:
                 detail = result.error_text or result.outcome.value
