@@ -187,13 +187,13 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
     def _load(self) -> None:
         if self.result is None:
             return
-        rows = [_as_row(r) for r in self._view()]
+        rows = self._view()  # 60,000 rows filter in tens of ms; only shown pages are converted
 
         async def count() -> int:
             return len(rows)
 
         async def page(offset: int, limit: int) -> list[PatientRow]:
-            return rows[offset : offset + limit]
+            return [_as_row(r) for r in rows[offset : offset + limit]]
 
         self._note = ""
         self.table.show_view(count, page)
