@@ -6,8 +6,6 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
-import structlog
-
 from scrtui.paths import Home, touch_private
 
 # Keys that could carry clinical content are dropped before anything is written.
@@ -28,6 +26,8 @@ def _drop_clinical(
 
 def configure(home: Home, level: int = logging.INFO) -> None:
     """Send every structlog event to the JSON log of this home (created 0600)."""
+    import structlog  # here, not at the top: `scrtui --help` never loads it (cli/common.py)
+
     global _log_file
     home.ensure()
     touch_private(home.json_log)
@@ -50,4 +50,6 @@ def configure(home: Home, level: int = logging.INFO) -> None:
 
 
 def get(name: str = "scrtui") -> Any:
+    import structlog
+
     return structlog.get_logger(name)

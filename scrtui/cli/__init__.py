@@ -26,7 +26,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrtui",
-        description="Run the Summary Care Record Initial Upload from a terminal.",
+        description="Run the Summary Care Record GP Summary bulk uploads from a terminal.",
     )
     parser.add_argument("--version", action="version", version=f"scrtui {__version__}")
     parser.add_argument(

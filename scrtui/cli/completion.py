@@ -12,13 +12,14 @@ from scrtui import logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
 from scrtui.domain.completion_report import CompletionReport
 from scrtui.domain.report_formats import rendered
-from scrtui.exporting import write_private
+from scrtui.domain.uploads import UploadId
+from scrtui.paths import write_private
 from scrtui.settings import Settings
 from scrtui.store.completion import NoRun
 from scrtui.store.completion import completion_report as build
 
 
-def load(settings: Settings, upload: str, run: str = "last") -> CompletionReport:
+def load(settings: Settings, upload: UploadId, run: str = "last") -> CompletionReport:
     return build(
         upload,
         ods_code=settings.ods_code,

@@ -16,6 +16,7 @@ from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
 from scrtui.domain import uploads
 from scrtui.domain.preview import PREVIEW_NOTE, PreviewResult, Verdict, title
 from scrtui.domain.records import Mode
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.preview import pds_applies
 from scrtui.services import ServiceError
 from scrtui.settings import Settings
@@ -50,7 +51,7 @@ def run_preview_command(
 
 
 async def _preview(
-    services: AppServices, mode: Mode, group: str | None, upload: str
+    services: AppServices, mode: Mode, group: str | None, upload: UploadId
 ) -> PreviewResult:
     try:
         return await services.preview(mode, group, upload)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
+from scrtui.domain.uploads import UploadId
 
 FOOTER = (
     "For the practice's records. This report carries no clinical content: the only patient "
@@ -63,7 +64,7 @@ class RateSample:
 @dataclass(frozen=True)
 class CompletionReport:
     run_id: int
-    upload: str
+    upload: UploadId
     upload_label: str
     mode: str
     group: str | None

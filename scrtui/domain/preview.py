@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import UploadId
 
 PREVIEW_LABEL = "Preview"
 PREVIEW_NOTE = "Preview only: nothing is sent and nothing is changed."
@@ -87,7 +88,7 @@ class ReasonTally:
 
 @dataclass(frozen=True)
 class PreviewResult:
-    upload: str
+    upload: UploadId
     mode: Mode
     group: str | None
     started_at: datetime

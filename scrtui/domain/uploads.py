@@ -18,11 +18,22 @@ from scrtui.domain.eligibility import Decision, Reason
 from scrtui.domain.prompts import CONFIRMATION
 from scrtui.domain.records import DISSENT_CODE, Mode, PatientRecord
 
-INITIAL = "initial"
-BULK_UPDATE = "bulk-update"
-CONSENT_MIGRATION = "consent-migration"
-BULK_DEREGISTRATION = "bulk-deregistration"
-NO_LONGER_CONTRIBUTING = "no-longer-contributing"
+
+class UploadId(enum.StrEnum):
+    """Which bulk upload: the id the database, the command line (--upload) and the screens use."""
+
+    INITIAL = "initial"
+    BULK_UPDATE = "bulk-update"
+    CONSENT_MIGRATION = "consent-migration"
+    BULK_DEREGISTRATION = "bulk-deregistration"
+    NO_LONGER_CONTRIBUTING = "no-longer-contributing"
+
+
+INITIAL = UploadId.INITIAL
+BULK_UPDATE = UploadId.BULK_UPDATE
+CONSENT_MIGRATION = UploadId.CONSENT_MIGRATION
+BULK_DEREGISTRATION = UploadId.BULK_DEREGISTRATION
+NO_LONGER_CONTRIBUTING = UploadId.NO_LONGER_CONTRIBUTING
 
 NO_PREVIOUS_SUMMARY = Reason(
     "NR08", "No GP Summary sent by this practice: there is nothing to update"
@@ -56,7 +67,7 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class UploadKind:
-    id: str
+    id: UploadId
     label: str  # "Bulk Update", as on the Bulk Transmission screen
     noun: str  # what one message is called in sentences: "bulk update"
     prompts: dict[Mode, str]
@@ -173,7 +184,7 @@ def _consent(patient: PatientRecord, ctx: Context) -> Decision:
 INITIAL_UPLOAD = UploadKind(
     INITIAL, "Initial Upload", "initial upload", CONFIRMATION, _initial, checks_pds=True
 )
-KINDS: dict[str, UploadKind] = {
+KINDS: dict[UploadId, UploadKind] = {
     kind.id: kind
     for kind in (
         INITIAL_UPLOAD,
@@ -236,8 +247,8 @@ def run_warning(kind_id: str, mode: Mode, consent_migration_completed: bool) -> 
 def kind(kind_id: str) -> UploadKind:
     """The upload called `kind_id`; ValueError naming the known ones otherwise."""
     try:
-        return KINDS[kind_id]
-    except KeyError:
+        return KINDS[UploadId(kind_id)]
+    except ValueError:
         raise ValueError(
             f"unknown upload {kind_id!r}: expected one of {', '.join(KINDS)}"
         ) from None

@@ -37,12 +37,13 @@ from scrtui.domain.preview import (
     title,
 )
 from scrtui.domain.records import Mode, PatientRecord
+from scrtui.domain.uploads import UploadId
 from scrtui.engine import kinds, pds_step
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, Outcome
+from scrtui.spine.client import MhsClient, SendOutcome
 from scrtui.store import queries, upload_state
 
 BATCH = 2000
@@ -54,7 +55,7 @@ class PreviewRefused(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class PreviewRequest:
-    upload: str
+    upload: UploadId
     mode: Mode
     group: str | None = None
 
@@ -83,7 +84,7 @@ async def on_this_thread(work: Callable[[], T]) -> T:
     return work()
 
 
-def pds_applies(upload: str, settings: Settings) -> bool:
+def pds_applies(upload: UploadId, settings: Settings) -> bool:
     return uploads.kind(upload).checks_pds and settings.pds_sync
 
 
@@ -204,7 +205,7 @@ async def check_pds(
                 continue
             await limiter.acquire()  # [spine] rate_limit holds for PDS queries as for a run's
             result = await pds_step.ask(client, record, settings, clock(), give_up)
-            if result.outcome is not Outcome.SENT:
+            if result.outcome is not SendOutcome.SENT:
                 detail = result.error_text or result.outcome.value
                 rows[index] = _undecided(row, detail)
                 continue

@@ -3,7 +3,7 @@
 docs/pds.md has the shapes. The MHS adaptor's synchronous workflow hands back only the HL7
 element of Spine's reply: QUPA_IN000009UK03 (the patient) or QUQI_IN010000UK14 (the query
 failed; "no match" is code 1 or RT003). Element names are matched without their namespace, as
-in ack.py, and a DOCTYPE is refused.
+in acknowledgement.py, and a DOCTYPE is refused.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reading an HL7 reply safely and finding its elements by their local name, whatever
 namespace prefix the sender chose.
 
-Shared by the acknowledgement reader (ack.py) and the PDS reply reader (pds.py).
+Shared by the acknowledgement reader (acknowledgement.py) and the PDS reply reader (pds.py).
 """
 
 from __future__ import annotations

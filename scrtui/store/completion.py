@@ -14,6 +14,7 @@ from scrtui.domain.completion_report import (
     pauses_of,
 )
 from scrtui.domain.records import Bucket
+from scrtui.domain.uploads import UploadId
 from scrtui.store import queries, run_events
 from scrtui.store.models import Run, database
 
@@ -32,7 +33,7 @@ def _dt(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def find_run(kind: str, run: str = "last") -> Run:
+def find_run(kind: UploadId, run: str = "last") -> Run:
     """The upload's last run ("last"), or the run with that id (of this upload)."""
     label = uploads.kind(kind).label
     if run == "last":
@@ -51,7 +52,7 @@ def find_run(kind: str, run: str = "last") -> Run:
 
 
 def completion_report(
-    kind: str, *, ods_code: str, practice_name: str, now: datetime, run: str = "last"
+    kind: UploadId, *, ods_code: str, practice_name: str, now: datetime, run: str = "last"
 ) -> CompletionReport:
     row = find_run(kind, run)
     db = database.obj

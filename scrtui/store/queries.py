@@ -23,7 +23,7 @@ from scrtui.domain.records import (
 from scrtui.domain.records import (
     Medication as MedicationRecord,
 )
-from scrtui.domain.uploads import INITIAL
+from scrtui.domain.uploads import INITIAL, UploadId
 from scrtui.store.db import UploadLock
 from scrtui.store.models import (
     Allergy,
@@ -155,7 +155,7 @@ def iter_patient_ids(batch: int = 1000) -> Iterator[list[int]]:
         last = rows[-1]
 
 
-def bucket_counts(kind: str = INITIAL) -> dict[Bucket, int]:
+def bucket_counts(kind: UploadId = INITIAL) -> dict[Bucket, int]:
     """One upload's patients per bucket; patients with no row in it yet count as Unprocessed."""
     counts = {bucket: 0 for bucket in Bucket}
     for bucket, n in database.obj.execute_sql(
@@ -170,7 +170,7 @@ def bucket_counts(kind: str = INITIAL) -> dict[Bucket, int]:
 INTERRUPTED = "interrupted: the process running it ended; use Resume to continue"
 
 
-def upload_state(kind: str = INITIAL) -> Upload:
+def upload_state(kind: UploadId = INITIAL) -> Upload:
     """The upload's status; an active status that no process holds was interrupted (a crash,
     a power cut, a kill), and says so rather than claiming to run."""
     upload: Upload = Upload.get_or_none(Upload.kind == kind) or Upload(kind=kind)
@@ -179,12 +179,12 @@ def upload_state(kind: str = INITIAL) -> Upload:
     return upload
 
 
-def last_run(kind: str = INITIAL) -> Run | None:
+def last_run(kind: UploadId = INITIAL) -> Run | None:
     run: Run | None = Run.select().where(Run.upload == kind).order_by(Run.id.desc()).first()
     return run
 
 
-def ever_completed(kind: str) -> bool:
+def ever_completed(kind: UploadId) -> bool:
     """Whether a run of this upload has ever completed."""
     return Run.select().where(Run.upload == kind, Run.outcome == "completed").exists()
 
@@ -215,7 +215,7 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
-def status_document(kind: str = INITIAL) -> dict[str, Any]:
+def status_document(kind: UploadId = INITIAL) -> dict[str, Any]:
     """The object `scrtui status --json` prints (and `scrtui upload --json` ends with)."""
     counts = bucket_counts(kind)
     upload = upload_state(kind)

@@ -20,7 +20,7 @@ def run(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int,
 
 
 def test_consent_migration_then_initial_upload_from_the_command_line(tmp_path):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = tmp_path / "home"
     assert run(home, "seed", "--patients", "120")[0] == 0

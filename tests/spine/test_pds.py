@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scrtui.domain.pds_match import Demographics, PdsRecord
-from scrtui.spine.client import MhsClient, Outcome
+from scrtui.spine.client import MhsClient, SendOutcome
 from scrtui.spine.pds import (
     PdsReplyError,
     build_query,
@@ -19,8 +19,8 @@ from scrtui.spine.pds import (
     queried_nhs_number,
 )
 from scrtui.spine.pds_client import query_pds
-from scrtui.spine.simulator.pds import no_match_reply, success_reply
-from scrtui.spine.simulator.pds_room import FROM_ASID_REQUIRED
+from scrtui.standins.simulator.pds import no_match_reply, success_reply
+from scrtui.standins.simulator.pds_room import FROM_ASID_REQUIRED
 from tests.spine.conftest import fast_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pds"
@@ -120,7 +120,7 @@ async def _ask(url: str, **changes: object):
 async def test_the_client_asks_the_simulators_pds_and_reads_its_answer(sim) -> None:
     sim.state.config.pds_records = {NHS: {"surname": "Molloy", "forename": "Duncan"}}
     result = await _ask(sim.url)
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert result.detail.record.demographics.surname == "Molloy"
     sim.state.config.pds_records = {NHS: {"not_found": True}}
     assert (await _ask(sim.url)).detail.not_found
@@ -130,7 +130,7 @@ async def test_the_client_asks_the_simulators_pds_and_reads_its_answer(sim) -> N
 async def test_a_soap_fault_is_retried_as_a_transport_fault(sim) -> None:
     sim.state.config.pds_error_500_share = 1.0
     result = await _ask(sim.url)
-    assert result.outcome is Outcome.RETRY_LIMIT and result.transport
+    assert result.outcome is SendOutcome.RETRY_LIMIT and result.transport
     assert result.attempts == 3
     assert "500" in (result.error_text or "")
 
@@ -138,7 +138,7 @@ async def test_a_soap_fault_is_retried_as_a_transport_fault(sim) -> None:
 async def test_missing_from_asid_is_a_fatal_set_up_error(sim) -> None:
     sim.state.config.pds_refuse_asid = True
     result = await _ask(sim.url)
-    assert result.outcome is Outcome.FATAL
+    assert result.outcome is SendOutcome.FATAL
     assert FROM_ASID_REQUIRED in (result.error_text or "")
     assert "PDS query" in (result.error_text or "")
 
@@ -148,7 +148,7 @@ def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) 
     import os
     import sqlite3
 
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
     from tests.conftest import run_scrtui
 
     home = tmp_path / "home"

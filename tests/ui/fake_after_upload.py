@@ -16,8 +16,16 @@ from scrtui.domain.completion_report import (
 )
 from scrtui.domain.preview import PreviewResult, PreviewRow, Verdict
 from scrtui.domain.records import Bucket, Mode
-from scrtui.services import ConsentChange, GroupInfo, PatientRow, ReasonCount, ServiceError
-from scrtui.settings import SettingsError, with_changes
+from scrtui.domain.uploads import UploadId
+from scrtui.services import (
+    ConsentChange,
+    GroupInfo,
+    PatientRow,
+    ReasonCount,
+    ServiceError,
+    Services,
+)
+from scrtui.settings import Settings, SettingsError, with_changes
 
 from .fake_services import FakeServices, outcome
 
@@ -108,7 +116,7 @@ class FakeAfterUpload(FakeServices):
 
     # ----- SCR Reporter ------------------------------------------------------------------------
 
-    async def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
+    async def reason_counts(self, upload: UploadId = UploadId.INITIAL) -> list[ReasonCount]:
         counts: dict[tuple[Bucket, str | None, str | None], int] = {}
         for row in self.rows(upload):
             if row.bucket in (Bucket.FAILED, Bucket.NOT_REQUIRED):
@@ -117,14 +125,14 @@ class FakeAfterUpload(FakeServices):
         ordered = sorted(counts.items(), key=lambda kv: (kv[0][0] is Bucket.NOT_REQUIRED, -kv[1]))
         return [ReasonCount(*key, n) for key, n in ordered]
 
-    def rows(self, upload: str = "initial") -> list[PatientRow]:
+    def rows(self, upload: UploadId = UploadId.INITIAL) -> list[PatientRow]:
         """The other uploads never ran here: every patient is Unprocessed in them."""
         if upload != "initial":
             return [fixed_row(i, Bucket.UNPROCESSED) for i in range(len(self.buckets))]
         return [fixed_row(i, bucket) for i, bucket in enumerate(self.buckets)]
 
     def _view(
-        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> list[PatientRow]:
         rows = [r for r in self.rows(upload) if bucket is None or r.bucket is bucket]
         for word in search.lower().split():
@@ -140,7 +148,7 @@ class FakeAfterUpload(FakeServices):
         return rows
 
     async def report_count(
-        self, bucket: Bucket | None, search: str = "", upload: str = "initial"
+        self, bucket: Bucket | None, search: str = "", upload: UploadId = UploadId.INITIAL
     ) -> int:
         return len(self._view(bucket, search, "nhs", upload))
 
@@ -151,12 +159,12 @@ class FakeAfterUpload(FakeServices):
         order: str,
         offset: int,
         limit: int,
-        upload: str = "initial",
+        upload: UploadId = UploadId.INITIAL,
     ) -> list[PatientRow]:
         return self._view(bucket, search, order, upload)[offset : offset + limit]
 
     async def export_report(
-        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         self.exports.append((bucket, search, order, upload))
         return EXPORT_PATH.replace("-initial-", f"-{upload}-")
@@ -167,7 +175,7 @@ class FakeAfterUpload(FakeServices):
     # ----- the preview and the completion report -----------------------------------------------
 
     async def preview(
-        self, mode: Mode, group: str | None = None, upload: str = "initial"
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
     ) -> PreviewResult:
         rows = []
         for row in self.rows(upload):
@@ -196,10 +204,10 @@ class FakeAfterUpload(FakeServices):
     ) -> str:
         return EXPORT_PATH.replace("scr-report-", "scr-preview-")
 
-    async def completion_report(self, upload: str = "initial") -> CompletionReport:
+    async def completion_report(self, upload: UploadId = UploadId.INITIAL) -> CompletionReport:
         return fixed_completion_report(self.counts())
 
-    async def export_completion_report(self, upload: str = "initial") -> list[str]:
+    async def export_completion_report(self, upload: UploadId = UploadId.INITIAL) -> list[str]:
         stem = EXPORT_PATH.replace("scr-report-initial-failed", "scr-completion-initial-run7")
         return [stem.replace(".csv", suffix) for suffix in (".html", ".csv", ".json")]
 
@@ -271,7 +279,7 @@ class FakeAfterUpload(FakeServices):
             )
         return None
 
-    async def update_settings(self, **changes: object) -> object:
+    async def update_settings(self, **changes: object) -> Settings:
         refusal = self.settings_refusal()
         if refusal:
             raise ServiceError(refusal)
@@ -294,7 +302,7 @@ def fixed_completion_report(counts: dict[Bucket, int]) -> CompletionReport:
         RateSample(began + timedelta(seconds=10 * i), 30 * i, 26 * i + (i % 3)) for i in range(9)
     )
     return CompletionReport(
-        run_id=7, upload="initial", upload_label="Initial Upload", mode="run", group=None,
+        run_id=7, upload=UploadId.INITIAL, upload_label="Initial Upload", mode="run", group=None,
         user_name="Dr Ann Smith", sds_user_id="555000000001", role_profile_id="555000000011",
         job_role="R8000", ods_code="A12345", practice_name="Demo Practice",
         created_at=began, scheduled_for=None, window="", started_at=began,
@@ -313,3 +321,8 @@ def fixed_completion_report(counts: dict[Bucket, int]) -> CompletionReport:
         ),
         samples=samples,
     )  # fmt: skip
+
+
+def _stands_for_services(fake: FakeAfterUpload) -> Services:
+    """Never called: mypy (tests/test_types.py) checks here that the fake is a Services."""
+    return fake

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, parse_time
-from scrtui.domain.uploads import INITIAL, kind
+from scrtui.domain.uploads import INITIAL, UploadId, kind
 from scrtui.services import GroupInfo, UploadRequest
 
 from ..text import group_label, window_title
@@ -90,7 +90,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         group: str | None = None,
         window: tuple[str, str] | None = None,
         ascii_only: bool = False,
-        upload: str = INITIAL,
+        upload: UploadId = INITIAL,
     ) -> None:
         """window: the Stop and Resume to start with (Resume keeps the window of the run it
         continues; shown, and changeable like any field). upload: which bulk upload; one that

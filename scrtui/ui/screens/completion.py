@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from scrtui.domain.completion_report import text_lines
-from scrtui.domain.uploads import KINDS
+from scrtui.domain.uploads import KINDS, UploadId
 from scrtui.services import ServiceError
 
 from .. import text as t
@@ -32,15 +32,15 @@ class CompletionReportScreen(ToolScreen):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, upload: str | None = None) -> None:
+    def __init__(self, upload: UploadId | None = None) -> None:
         super().__init__()
-        self.upload = upload or ""
+        self._asked = upload
+        self.upload: UploadId = upload or UploadId.INITIAL
         self.has_report = False
 
     def compose_body(self) -> ComposeResult:
-        if self.upload not in KINDS:
-            chosen = host(self).chosen_upload
-            self.upload = chosen if chosen in KINDS else next(iter(KINDS))
+        if self._asked is None:
+            self.upload = host(self).chosen_upload
         yield Static("", id="completion-title", classes="tool-title", markup=False)
         with VerticalScroll(id="completion-scroll", can_focus=True):
             yield Static("Reading...", id="completion-text", markup=False)

@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 from scrtui.domain import nhs_number
 from scrtui.domain.preview import PreviewResult, PreviewRow, Verdict, matches, title
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.uploads import KINDS
+from scrtui.domain.uploads import KINDS, UploadId
 from scrtui.services import PatientRow, ReasonCount, ServiceError
 
 from .. import text as t
@@ -100,7 +100,7 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
         Binding("down", "into_table", "Results", show=False),
     ]
 
-    def __init__(self, mode: Mode, upload: str, group: str | None = None) -> None:
+    def __init__(self, mode: Mode, upload: UploadId, group: str | None = None) -> None:
         super().__init__(Verdict.SEND.value, upload)
         self.mode = mode
         self.group = group
@@ -251,7 +251,9 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
         self._export(None, self.search, self.order, self.upload)
 
     @work(exclusive=True, group="mark-all", exit_on_error=False)
-    async def _mark_view(self, bucket: Bucket | None, search: str, order: str, upload: str) -> None:
+    async def _mark_view(
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId
+    ) -> None:
         rows = self._view()[: t.MARK_ALL_LIMIT]
         self.marks.update(row.patient_id for row in rows)
         self.table.refresh_marks()
@@ -263,7 +265,9 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
         )
 
     @work(exclusive=True, group="export", exit_on_error=False)
-    async def _export(self, bucket: Bucket | None, search: str, order: str, upload: str) -> None:
+    async def _export(
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId
+    ) -> None:
         if self.result is None:
             self._set_note("Nothing to export yet: the preview is still being made.", "warning")
             return

@@ -30,20 +30,17 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scrtui import logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket
+from scrtui.engine.job import Job
 from scrtui.settings import Settings
-from scrtui.spine.client import Outcome, SendResult, classify
+from scrtui.spine.client import SendOutcome, SendResult, classify
 from scrtui.spine.queue import AckQueue, QueueSettings, Received
 from scrtui.store import awaiting
-from scrtui.store.upload_state import NO_ACK_CODE
-from scrtui.store.upload_state import Outcome as Recorded
-
-if TYPE_CHECKING:
-    from scrtui.engine.engine import Job
+from scrtui.store.upload_state import NO_ACK_CODE, PatientOutcome
 
 # How long a message that is not ours is held before it goes back to the queue.
 FOREIGN_HOLD_S = 1.0
@@ -93,7 +90,7 @@ class AckTracker:
         self._finalise = finalise
         self._resend = resend
         self.clock = clock
-        self.log = logs.get("scrtui.engine.acks")
+        self.log = logs.get("scrtui.engine.async_watch")
         self.awaited: dict[str, Awaited] = {}
         self._inflight: set[str] = set()  # handed to the MHS adaptor, 202 not yet seen
         self._early: dict[str, Received] = {}  # answers met before their patient
@@ -161,7 +158,7 @@ class AckTracker:
         """After a send: True when the answer was a 202 and the acknowledgement is awaited."""
         mid = job.message_id.upper()
         self._inflight.discard(mid)
-        if result.outcome is not Outcome.SENT or result.http_status != 202:
+        if result.outcome is not SendOutcome.SENT or result.http_status != 202:
             return False
         now = time.monotonic()
         # Send-to-acknowledgement time counts from when the send began, not from the 202.
@@ -172,7 +169,7 @@ class AckTracker:
             self.on_message(early)
         return True
 
-    def committed(self, batch: Sequence[Recorded]) -> None:
+    def committed(self, batch: Sequence[PatientOutcome]) -> None:
         """Outcomes are in the database: their queue messages may now be accepted."""
         if not self._to_settle or self.queue is None:
             return
@@ -267,11 +264,11 @@ class AckTracker:
             self._reject(received, mid, str(exc))
             return
         verdict = classify(200, payload.encode("utf-8"), job.message_id)
-        if verdict.outcome is Outcome.RETRY_LIMIT and verdict.error_code == "BAD-ACK":
+        if verdict.outcome is SendOutcome.RETRY_LIMIT and verdict.error_code == "BAD-ACK":
             self._reject(received, mid, verdict.error_text or "unusable acknowledgement")
             return
         del self.awaited[mid]
-        if verdict.outcome is Outcome.RETRY_LIMIT:  # AE 502: the Spine asks to send it later
+        if verdict.outcome is SendOutcome.RETRY_LIMIT:  # AE 502: the Spine asks to send it later
             self.queue.accept(received.tag)
             self._resending.add(mid)
             self._resend(job)
@@ -280,7 +277,7 @@ class AckTracker:
         latency = None if entry.sent is None else (time.monotonic() - entry.sent) * 1000
         if latency is not None:
             self.latencies_ms.append(latency)
-        bucket = Bucket.SENT if verdict.outcome is Outcome.SENT else Bucket.FAILED
+        bucket = Bucket.SENT if verdict.outcome is SendOutcome.SENT else Bucket.FAILED
         self._to_settle[job.item.patient_id] = received.tag
         self._outcome(
             job, bucket, verdict.error_code, verdict.error_text, verdict.ack_code, latency

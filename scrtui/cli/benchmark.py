@@ -25,9 +25,10 @@ from scrtui.cli.broker import async_settings, private_broker
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
-from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
 from scrtui.store.db import open_database
 from scrtui.store.models import database
@@ -248,7 +249,7 @@ def _preview_seconds(settings: Settings) -> tuple[float, int]:
     """The go-live preview's local half (selection and rules, PDS off): seconds, patients."""
     from scrtui.engine.preview import PreviewRequest, decide_locally
 
-    request = PreviewRequest("initial", Mode.RUN)
+    request = PreviewRequest(UploadId.INITIAL, Mode.RUN)
     started = time.perf_counter()
     decided = decide_locally(request, with_changes(settings, pds_sync=False), datetime.now(),
                              check_pds=False)  # fmt: skip
@@ -260,7 +261,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
         home = Home(Path(tmp))
