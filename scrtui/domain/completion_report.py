@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scrtui.domain import nhs_number
+from scrtui.domain import outage as outage_text
+from scrtui.domain.progress import StopReason
 from scrtui.domain.records import Bucket
 from scrtui.domain.uploads import UploadId
 
@@ -106,6 +108,10 @@ class CompletionReport:
                 out.append((after.at, max(0, after.messages - before.messages) / seconds))
         return out
 
+    @property
+    def next_step(self) -> str:
+        return next_step(self)
+
     def average_rate(self) -> float | None:
         if len(self.samples) < 2:
             return None
@@ -116,9 +122,13 @@ class CompletionReport:
 
 def pause_cause(reason: str) -> str:
     """What paused the run, from the engine's status reason (scrtui/engine/engine.py _gates)."""
+    if reason.startswith(outage_text.PREFIX):  # the adaptor's words may say anything after it
+        return "outage"
     lowered = reason.lower()
     if "smartcard" in lowered or "card" in lowered or "passcode" in lowered:
         return "card"
+    # "mhs unreachable": how runs before issue 19 said it (older databases' run_event rows);
+    # "queue": the acknowledgement queue of async mode (scrtui/engine/async_watch.py).
     if "mhs unreachable" in lowered or "outage" in lowered or "queue" in lowered:
         return "outage"
     if "scheduled pause" in lowered:
@@ -138,24 +148,64 @@ CAUSE_LABELS = {
 
 
 def pauses_of(statuses: list[tuple[datetime, str, str]]) -> tuple[Pause, ...]:
-    """(at, status, reason) in order -> each stretch spent in "paused" as one Pause (a new
-    reason while paused starts a new one)."""
+    """(at, status, reason) in order -> each stretch spent in "paused" for one cause as one
+    Pause (a new cause while paused starts a new one). An outage's reason changes with every
+    probe (its next try); the pause keeps the adaptor's last words, without the next try."""
     out: list[Pause] = []
     open_at: datetime | None = None
     open_reason = ""
     for at, status, reason in statuses:
         if status.lower() == "paused":  # RunStatus.PAUSED's value, "Paused"
-            if open_at is not None and reason == open_reason:
+            if open_at is not None and pause_cause(reason) == pause_cause(open_reason):
+                open_reason = reason
                 continue
             if open_at is not None:
-                out.append(Pause(open_at, at, pause_cause(open_reason), open_reason))
+                out.append(_pause(open_at, at, open_reason))
             open_at, open_reason = at, reason
         elif open_at is not None:
-            out.append(Pause(open_at, at, pause_cause(open_reason), open_reason))
+            out.append(_pause(open_at, at, open_reason))
             open_at = None
     if open_at is not None:
-        out.append(Pause(open_at, None, pause_cause(open_reason), open_reason))
+        out.append(_pause(open_at, None, open_reason))
     return tuple(out)
+
+
+def _pause(began: datetime, ended: datetime | None, reason: str) -> Pause:
+    if reason.startswith(outage_text.PREFIX):
+        reason = reason.split(outage_text.NEXT_TRY, 1)[0]
+    return Pause(began, ended, pause_cause(reason), reason)
+
+
+# The run stopped itself because of the MHS adaptor (issue 19): nobody is Failed for it, and
+# Resume continues with the patients it left (scrtui/engine/engine.py _fatal_answer and
+# _outage_step; the adaptor's words are in the outcome detail).
+_MHS_ENDINGS = {
+    StopReason.OUTAGE.value: (
+        "The MHS adaptor gave no usable answer within the outage limit (its words are in the "
+        "detail above)"
+    ),
+    StopReason.MHS_SETUP.value: (
+        "The MHS adaptor said its set-up is wrong (its words are in the detail above): fix it first"
+    ),
+}
+
+
+def next_step(report: CompletionReport) -> str:
+    """What the practice does after this run, as its ending and its waiting patients say."""
+    sending = report.run_counts.get(Bucket.SENDING, 0)
+    unprocessed = report.run_counts.get(Bucket.UNPROCESSED, 0)
+    waiting = sending + unprocessed
+    left = (
+        f"Resume continues the {waiting:,} patients of this run still waiting (Sending "
+        f"{sending:,}, which go again under the same message ids; Unprocessed {unprocessed:,})"
+    )
+    ending = _MHS_ENDINGS.get(report.outcome)
+    if ending is not None:
+        rest = left if waiting else "None of this run's patients is waiting"
+        return f"{ending}. It marked nobody Failed. {rest}."
+    if waiting and report.outcome != StopReason.COMPLETED.value:
+        return f"{left}."
+    return ""
 
 
 def what_to_do(code: str | None) -> str:
@@ -206,6 +256,8 @@ def text_lines(report: CompletionReport) -> list[str]:
     ]
     if r.outcome_detail:
         lines.append(f"              {r.outcome_detail}")
+    if r.next_step:
+        lines.append(f"Next step     {r.next_step}")
     lines.append("")
     lines.append(f"Pauses        {len(r.pauses) or 'none'}")
     for pause in r.pauses:
@@ -276,6 +328,7 @@ def document(report: CompletionReport) -> dict[str, object]:
         "ended_at": _iso(r.ended_at),
         "outcome": r.outcome,
         "outcome_detail": r.outcome_detail,
+        "next_step": r.next_step,
         "pauses": [
             {
                 "began": _iso(p.began),
@@ -322,6 +375,8 @@ def csv_rows(report: CompletionReport) -> list[list[str]]:
         ["run", "scheduled for", "", _iso(r.scheduled_for) or "start now", r.window],
         ["run", "started", "", _iso(r.started_at) or "", ""],
         ["run", "stopped", "", _iso(r.ended_at) or "", r.outcome],
+        ["run", "detail", "", r.outcome_detail, ""],
+        ["run", "next step", "", r.next_step, ""],
     ]
     rows += [
         ["pause", CAUSE_LABELS[p.cause], p.cause, p.reason, f"{_iso(p.began)}/{_iso(p.ended)}"]

@@ -78,6 +78,8 @@ def render(report: CompletionReport) -> str:
     ]
     if r.outcome_detail:
         parts.append(_row("Detail", r.outcome_detail))
+    if r.next_step:
+        parts.append(_row("Next step", r.next_step, "next_step"))
     parts.append("</table>")
     parts += _pauses(r)
     parts += _counts(r)

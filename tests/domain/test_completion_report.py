@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from scrtui.domain.completion_report import (
     CompletionReport,
     FailedPatient,
+    Pause,
     RateSample,
     pause_cause,
     pauses_of,
 )
-from scrtui.domain.progress import RunStatus
+from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket
 from scrtui.domain.report_html import render
 
@@ -41,6 +42,25 @@ def test_each_stretch_in_paused_is_one_pause_with_its_cause() -> None:
     assert pause_cause("paused by the user: press Resume to continue") == "user"
 
 
+def test_an_outage_pause_is_known_by_its_prefix_whatever_the_adaptor_says() -> None:
+    said = (
+        "the MHS at http://mhs:80/ answers 500 'card service certificate expired' to every "
+        "message since 02:14; next try 02:19"
+    )
+    assert pause_cause(said) == "outage"
+    later = said.replace("500 'card service certificate expired'", "502 'Bad Gateway'")
+    statuses = [
+        (at(0), RunStatus.PAUSED.value, said),
+        (at(5), RunStatus.PAUSED.value, said.replace("02:19", "02:24")),  # each probe's next try
+        (at(9), RunStatus.PAUSED.value, later),
+        (at(20), RunStatus.STOPPING.value, "stopped: the MHS did not answer usably"),
+    ]
+    assert pauses_of(statuses) == (Pause(at(0), at(20), "outage", later.split("; next try")[0]),)
+    assert pause_cause("acknowledgement queue unreachable: will continue when it is back") == (
+        "outage"
+    )
+
+
 def report(**changes: object) -> CompletionReport:
     values: dict[str, object] = dict(
         run_id=3, upload="initial", upload_label="Initial Upload", mode="run", group=None,
@@ -54,6 +74,27 @@ def report(**changes: object) -> CompletionReport:
     )  # fmt: skip
     values.update(changes)
     return CompletionReport(**values)  # type: ignore[arg-type]
+
+
+def test_the_next_step_names_the_mhs_ending_and_what_resume_continues() -> None:
+    waiting = {Bucket.SENDING: 3, Bucket.UNPROCESSED: 1200, Bucket.FAILED: 0}
+    outage = report(outcome=StopReason.OUTAGE.value, run_counts=waiting)
+    assert outage.next_step == (
+        "The MHS adaptor gave no usable answer within the outage limit (its words are in the "
+        "detail above). It marked nobody Failed. Resume continues the 1,203 patients of this "
+        "run still waiting (Sending 3, which go again under the same message ids; "
+        "Unprocessed 1,200)."
+    )
+    setup = report(outcome=StopReason.MHS_SETUP.value, run_counts={Bucket.SENT: 5})
+    assert setup.next_step.endswith(
+        "It marked nobody Failed. None of this run's patients is waiting."
+    )
+    assert report(outcome=StopReason.USER.value, run_counts=waiting).next_step.startswith(
+        "Resume continues the 1,203 patients"
+    )
+    assert report().next_step == ""  # completed
+    page = render(outage)
+    assert 'data-figure="next_step">The MHS adaptor gave no usable answer' in page
 
 
 def test_the_rate_is_messages_a_second_between_samples() -> None:

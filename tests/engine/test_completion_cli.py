@@ -99,6 +99,40 @@ def test_the_html_report_is_written_private_and_self_contained(finished, run_cli
     assert page.count("<svg") == 2  # the reasons and the sending rate
 
 
+def test_the_report_of_a_run_the_mhs_stopped_says_nobody_failed_and_resume_continues(
+    practice,  # noqa: F811
+    simulator_url,  # noqa: F811
+    run_cli,
+):
+    control(simulator_url, route_error=True)
+    try:
+        result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes")
+    finally:
+        control(simulator_url, route_error=False)
+    assert result.returncode == 3, result.stderr
+    assert "Completion report: scrtui report --run last --format html" in result.stdout
+    status = json.loads(run_cli(practice, "status", "--json").stdout)
+    doc = json.loads(run_cli(practice, "report", "--run", "last", "--format", "json").stdout)
+    assert doc["outcome"] == "stopped: the MHS adaptor's set-up is wrong"
+    assert "answered 500 'Error obtaining outbound URL'" in doc["outcome_detail"]
+    assert doc["failed"] == [] and doc["run_counts"]["failed"] == 0 == status["failed"]
+    waiting = status["sending"] + status["unprocessed"]
+    assert waiting > 0
+    assert (
+        f"It marked nobody Failed. Resume continues the {waiting:,} patients" in (doc["next_step"])
+    )
+    rows = list(csv.DictReader(io.StringIO(
+        run_cli(practice, "report", "--run", "last", "--format", "csv").stdout
+    )))  # fmt: skip
+    assert [r["text"] for r in rows if r["item"] == "next step"] == [doc["next_step"]]
+    page = run_cli(practice, "report", "--run", "last", "--format", "html").stdout
+    assert "It marked nobody Failed." in page and "Error obtaining outbound URL" in page
+    resumed = upload(practice, "--mode", "resume", "--mhs-url", simulator_url, "--yes")
+    assert resumed.returncode == 0, resumed.stderr
+    doc = json.loads(run_cli(practice, "report", "--run", "last", "--format", "json").stdout)
+    assert (doc["mode"], doc["outcome"], doc["next_step"]) == ("resume", "completed", "")
+
+
 def test_a_report_before_any_run_is_refused_with_the_reason(practice, run_cli):  # noqa: F811
     result = run_cli(practice, "report", "--run", "last", "--upload", "bulk-update")
     assert result.returncode == 2

@@ -158,5 +158,5 @@ async def test_the_completion_report_lists_an_outage_pause_and_a_user_pause_with
     assert report.average_rate() is not None and report.rates()
     assert report.upload_counts == queries.bucket_counts()
     lines = text_lines(report)
-    assert any("MHS outage: MHS unreachable" in line for line in lines)
+    assert any(f"MHS outage: the MHS at {sim.url}" in line for line in lines)
     assert any("paused by the user: paused by the user" in line for line in lines)
