@@ -15,7 +15,11 @@ from tests.engine.test_completion_cli import finished  # noqa: F401
 from tests.engine.test_upload_cli import practice, simulator_url  # noqa: F401
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is installed by ./run test")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed: ./run test installs it when run as root "
+    "(else: sudo apt-get install --no-install-recommends chromium)",
+)
 
 
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
