@@ -79,10 +79,12 @@ def touch_private(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def write_private(path: Path, text: str) -> Path:
+def write_private(path: Path, text: str, *, make_folder: bool = True) -> Path:
     """Write `text` to a new file readable by its owner only (exports and reports may list
-    patients), through a temporary name, so a reader never sees half a file."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    patients), through a temporary name, so a reader never sees half a file. make_folder=False
+    (a path the user typed): a missing folder is an error, as for `scrtui report --output`."""
+    if make_folder:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     try:

@@ -188,7 +188,22 @@ def _private_file(value: Any) -> str:
             raise ValueError(
                 f'a file readable by its owner only (it is {mode & 0o777:o}: chmod 600 it), or ""'
             )
+        secret_text(path)  # read now, so a file that cannot be used stops us before any run
     return path
+
+
+def secret_text(path: str) -> str:
+    """A secret file's text, stripped; ValueError saying why it cannot be used."""
+    try:
+        data = Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise ValueError(f"a file scrtui can read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"a file of UTF-8 text (byte {exc.start + 1} is not UTF-8: save it as UTF-8)"
+        ) from None
 
 
 def _reader(value: Any) -> str:

@@ -30,6 +30,7 @@ from scrtui.paths import Home, write_private
 from scrtui.services import (
     CardView,
     ConsentChange,
+    Elsewhere,
     GroupInfo,
     LastRun,
     LoginResult,
@@ -147,6 +148,10 @@ class AppServices:
             return unknown_group(group)
         return refusal(mode, group, self.settings, upload)
 
+    def card_refusal(self) -> str | None:
+        """Why this process's card session may not start an upload now, or None."""
+        return self._card_refusal()
+
     def _card_refusal(self) -> str | None:
         if self.session.author() is None:
             return "Log in with your smartcard first (insert the card and enter your passcode)."
@@ -174,6 +179,23 @@ class AppServices:
         if self.engine is not None and (self.engine.running or self._stored is None):
             return self.engine.snapshot()
         return self._stored or Snapshot()
+
+    # An upload in another process: AppServices never follows one (scrtui/remote/window.py's
+    # WindowServices does, for the app's windows); a process that runs its own upload is it.
+    def watch_elsewhere(self) -> None:
+        return None
+
+    def elsewhere(self) -> Elsewhere | None:
+        return None
+
+    async def follow_elsewhere(self) -> Snapshot:
+        raise ServiceError("No upload runs in another process.")
+
+    def take_control(self) -> None:
+        return None
+
+    def forget_gone(self) -> None:
+        return None
 
     async def read_snapshot(self, upload: UploadId = UploadId.INITIAL) -> Snapshot:
         engine = self.engine
@@ -537,9 +559,10 @@ def create_services(
     card: str | None = None,
     reader: str | None = None,
     clock: Callable[[], datetime] = datetime.now,
+    kind: type[AppServices] = AppServices,  # the app's windows: scrtui/remote/window.py
 ) -> AppServices:
     open_database(home.db_path)
     backend = make_backend(settings, kind=card, reader=reader)
     session = CardSession(backend, queries.find_user, clock=clock, mhs_url=settings.mhs_url)
     backend.start()
-    return AppServices(home, settings, session, backend, clock=clock)
+    return kind(home, settings, session, backend, clock=clock)

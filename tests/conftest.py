@@ -32,9 +32,11 @@ def scrtui_executable() -> str:
 
 
 # How much longer than on a quiet machine a test may wait for something to happen: each wait's
-# limit is multiplied by it (`SCRTUI_TEST_SLOWDOWN=3 ./run test` on a machine kept busy). The
-# limits only stop a test that would otherwise hang; no test asserts how fast anything is.
-SLOWDOWN = max(1.0, float(os.environ.get("SCRTUI_TEST_SLOWDOWN", "1") or 1))
+# limit is multiplied by it. It is 4 unless SCRTUI_TEST_SLOWDOWN says otherwise, so that a
+# machine whose cores are busy with other work passes as a quiet one does (issue 20): the
+# limits only stop a test that would otherwise hang, and no test asserts how fast anything is,
+# so a larger one costs nothing but the time a real hang takes to be reported.
+SLOWDOWN = max(1.0, float(os.environ.get("SCRTUI_TEST_SLOWDOWN", "4") or 4))
 
 
 # No hypothesis example has a deadline (its default is 200 ms): a busy machine is not a bug.

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "scrtui.cli.spine",
     "scrtui.cli.card",
     "scrtui.cli.maintenance",
+    "scrtui.cli.background",
 )
 
 
@@ -65,7 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_REFUSED
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is met below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`scrtui status | head`): a normal way to read output, not an
+        # error. stdout goes to /dev/null so the interpreter's last flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CliError as exc:
         print(f"scrtui: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from scrtui import logs
-from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
+from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, cannot_write
 from scrtui.domain.completion_report import CompletionReport
 from scrtui.domain.report_formats import rendered
 from scrtui.domain.uploads import UploadId
@@ -42,9 +42,9 @@ def run_completion_command(args: argparse.Namespace, context: Context) -> int:
         sys.stdout.write(text)
     else:
         try:
-            write_private(Path(args.output), text)
+            write_private(Path(args.output), text, make_folder=False)
         except OSError as exc:
-            raise CliError(f"{args.output}: cannot write the report ({exc.strerror})") from None
+            raise cannot_write(args.output, exc) from None
         print(f"Wrote the completion report of run {report.run_id} to {args.output}.",
               file=sys.stderr)  # fmt: skip
     logs.get().info("completion_report", run_id=report.run_id, format=args.format)

@@ -24,6 +24,7 @@ from scrtui.cli.common import (
     CliError,
     Context,
     add_upload_argument,
+    cannot_write,
     open_context,
 )
 from scrtui.domain import groups as group_rules
@@ -188,12 +189,19 @@ def _describe_run(run: dict[str, Any] | None) -> str:
     return text
 
 
-def _status(args: argparse.Namespace, _context: Context) -> int:
+def _status(args: argparse.Namespace, context: Context) -> int:
+    from scrtui.cli.background import live_document, live_status, print_live
+
     document = queries.status_document(args.upload)
+    live = live_status(context.home)  # an upload process running now: its live state
     if args.json:
+        if live is not None:
+            document["live"] = live_document(live)
         print(json.dumps(document, ensure_ascii=False))
         return EXIT_OK
     print(f"{uploads.kind(args.upload).label} status: {document['status']}")
+    if live is not None:
+        print_live(live)
     for bucket in Bucket:
         print(f"  {bucket.label:<13}{document[bucket.value]:>10,}")
     print(f"  {'Total':<13}{document['total']:>10,}")
@@ -254,8 +262,13 @@ def _report(args: argparse.Namespace, context: Context) -> int:
         )
     if args.changes:
         changes = consent_changes.change_rows()
-        with _output(args.output) as out:
-            count = _write_changes(changes, out, args.format)
+        try:
+            with _output(args.output) as out:
+                count = _write_changes(changes, out, args.format)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise cannot_write(args.output, exc) from None
         logs.get().info("report_changes", format=args.format, rows=count)
         if args.output not in (None, "-"):
             print(f"Wrote {count:,} rows to {args.output}.", file=sys.stderr)
@@ -268,12 +281,9 @@ def _report(args: argparse.Namespace, context: Context) -> int:
         with _output(args.output) as out:
             count = write(rows, out)
     except BrokenPipeError:
-        # The reader went away (`scrtui report | head`): not an error. Point stdout at
-        # /dev/null so the interpreter's final flush does not complain either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        raise  # the reader went away (`scrtui report | head`): scrtui.cli.main exits quietly
     except OSError as exc:
-        raise CliError(f"{args.output}: cannot write the report ({exc.strerror})") from None
+        raise cannot_write(args.output, exc) from None
     logs.get().info(
         "report",
         bucket=args.bucket,

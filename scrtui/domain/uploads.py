@@ -244,6 +244,25 @@ def run_warning(kind_id: str, mode: Mode, consent_migration_completed: bool) -> 
     return None
 
 
+def deduction_date_problem(day: date, today: date, records_begin: date | None) -> str | None:
+    """Why a deduction date cannot be the date every summary of the upload states, or None.
+
+    Not in the future (it says the patients have left) and not before the practice's records
+    begin (its earliest registration): either is a typing slip that would go to the Spine in
+    every message."""
+    if day > today:
+        return (
+            f"the deduction date {day:%d/%m/%Y} is in the future: enter the date the patients "
+            f"left, today ({today:%d/%m/%Y}) at the latest"
+        )
+    if records_begin is not None and day < records_begin:
+        return (
+            f"the deduction date {day:%d/%m/%Y} is before the practice's records begin "
+            f"({records_begin:%d/%m/%Y}, its earliest registration): check the date"
+        )
+    return None
+
+
 def kind(kind_id: str) -> UploadKind:
     """The upload called `kind_id`; ValueError naming the known ones otherwise."""
     try:

@@ -49,6 +49,7 @@ from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome, SendResult
 from scrtui.spine.message import new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
+from scrtui.store.disk_full import disk_full_text, is_disk_full
 from scrtui.store.upload_state import NO_ACK_CODE, PatientOutcome, WorkItem
 
 FLUSH_INTERVAL = 0.1
@@ -244,6 +245,10 @@ class UploadEngine:
     def check(self, request: UploadRequest) -> Author:
         """Refuse before anything is written when the run cannot start."""
         reason = refusal(request.mode, request.group, self.settings, request.upload)
+        if not reason and request.upload_date is not None:
+            reason = uploads.deduction_date_problem(
+                request.upload_date, self.clock().date(), queries.records_begin()
+            )
         if reason:
             raise Refused(reason)
         author = self.gate.author()
@@ -356,6 +361,8 @@ class UploadEngine:
                 self._put_back_unsent()
             except Exception as exc:  # the patients stay Sending: Resume sends them again
                 self.log.error("engine_final_flush_failed", error=repr(exc))
+                if not self._fatal and is_disk_full(exc):
+                    self._fatal = disk_full_text(self.home.db_path)
                 self._fatal = self._fatal or f"the last outcomes could not be saved: {exc}"
 
     def _put_back_unsent(self) -> None:
@@ -380,7 +387,11 @@ class UploadEngine:
         exc = task.exception()
         self.log.error("engine_task_failed", task=task.get_name(), error=repr(exc))
         if not self._fatal:
-            self._fatal = f"internal error in the {task.get_name()}: {exc}"
+            self._fatal = (
+                disk_full_text(self.home.db_path)
+                if is_disk_full(exc)
+                else f"internal error in the {task.get_name()}: {exc}"
+            )
             self._event("fatal", f"Stopping: {self._fatal}")
         self.stop(StopReason.FATAL)
         self._finished.set()

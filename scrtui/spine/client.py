@@ -44,14 +44,19 @@ from scrtui import logs
 from scrtui.settings import Settings
 from scrtui.spine import adaptor_words, codes
 from scrtui.spine.acknowledgement import AckParseError, parse_ack
+from scrtui.spine.error_text import scrubbed
 from scrtui.spine.failure_log import FailureLog
 from scrtui.spine.message import INTERACTION_ID
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
-# How much of an adaptor's error body goes into error_text: enough to read the reason, short
-# enough for a table cell and a log line.
-_MAX_TEXT = 300
+# How much of an adaptor's error body is looked at for error_text (scrubbed, then cut short
+# enough for a table cell and a log line).
+_MAX_READ_TEXT = 4096
 _PROBE_TIMEOUT_S = 10.0
+# The most read of one answer (docs/spine.md): a GP Summary's acknowledgement, a PDS reply and
+# the adaptor's error texts are a few KB; anything larger is not read, and not an answer.
+MAX_ANSWER_BYTES = 1_000_000
+TOO_LARGE_ANSWER = "ANSWER-TOO-LARGE"
 SETUP_CODE = "MHS-SETUP"
 
 
@@ -98,8 +103,8 @@ Classifier = Callable[[int, bytes, str], Verdict]
 
 
 def _body_text(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+    """The adaptor's error text, without what could carry patient data (error_text.py)."""
+    return scrubbed(body[:_MAX_READ_TEXT].decode("utf-8", errors="replace"))
 
 
 def classify(status: int, body: bytes, message_id: str) -> Verdict:
@@ -240,6 +245,28 @@ def backoff_delay(
     return min(delay, settings.backoff_max)
 
 
+async def read_capped(response: aiohttp.ClientResponse) -> bytes | None:
+    """The answer's body, or None when it is over MAX_ANSWER_BYTES (never held whole)."""
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65_536):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(body)
+
+
+def _too_large(status: int) -> Verdict:
+    """An answer too large to be one: unreadable, retried like any unreadable answer."""
+    return Verdict(
+        SendOutcome.RETRY_LIMIT,
+        retryable=True,
+        error_code=TOO_LARGE_ANSWER,
+        error_text=f"the answer (HTTP {status}) is over {MAX_ANSWER_BYTES:,} bytes: not read",
+    )
+
+
 def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
     """Verification against ca_bundle (else the system CAs), plus the client cert for mTLS."""
     if not settings.ca_bundle and not settings.client_cert:
@@ -347,7 +374,7 @@ class MhsClient:
         *,
         give_up: asyncio.Event | None = None,
         headers: Mapping[str, str] | None = None,
-        classifier: Classifier = classify,
+        classifier: Classifier | None = None,
         attempts: int | None = None,
     ) -> SendResult:
         """POST one message, retrying transport faults with the same message id.
@@ -360,6 +387,7 @@ class MhsClient:
             raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
         started = time.monotonic()
         body = self._body(payload)
+        classifier = classifier or self.classify
         attempt = 0
         max_attempts = min(attempts or self._settings.max_attempts, self._settings.max_attempts)
         while True:
@@ -394,6 +422,11 @@ class MhsClient:
                 )
 
     @staticmethod
+    def classify(status: int, body: bytes, message_id: str) -> Verdict:
+        """How an answer to this client's own messages is read (another service differs)."""
+        return classify(status, body, message_id)
+
+    @staticmethod
     def _body(payload: str) -> bytes:
         """The request body for one message (the adaptor takes it wrapped in JSON)."""
         return orjson.dumps({"payload": payload})
@@ -411,8 +444,10 @@ class MhsClient:
             async with self._session.post(
                 self._url, data=body, headers=headers, allow_redirects=False
             ) as response:
-                answer = await response.read()
+                answer = await read_capped(response)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if answer is None:
+                    return response.status, _too_large(response.status), retry_after
                 verdict = classifier(response.status, answer, message_id)
                 return response.status, verdict, retry_after
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

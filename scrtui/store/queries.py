@@ -29,6 +29,7 @@ from scrtui.store.models import (
     Allergy,
     Medication,
     Patient,
+    PatientUpload,
     Run,
     Upload,
     User,
@@ -184,9 +185,24 @@ def last_run(kind: UploadId = INITIAL) -> Run | None:
     return run
 
 
+def records_begin() -> date | None:
+    """The practice's earliest registration date (None for an empty practice)."""
+    first = Patient.select(fn.MIN(Patient.registration_date)).scalar()
+    if first is None or isinstance(first, date):
+        return first
+    return date.fromisoformat(str(first)[:10])
+
+
 def ever_completed(kind: UploadId) -> bool:
-    """Whether a run of this upload has ever completed."""
-    return Run.select().where(Run.upload == kind, Run.outcome == "completed").exists()
+    """Whether a run of this upload has completed and left nobody Failed or Sending: a
+    Consent Migration whose dissenters the Spine did not acknowledge has not done its job."""
+    if not Run.select().where(Run.upload == kind, Run.outcome == "completed").exists():
+        return False
+    left = PatientUpload.select().where(
+        PatientUpload.upload == kind,
+        PatientUpload.bucket.in_((Bucket.FAILED.value, Bucket.SENDING.value)),
+    )
+    return not left.exists()
 
 
 def run_summary(run: Run | None) -> dict[str, object] | None:

@@ -62,6 +62,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
             ("p", "Pause the upload, or Resume it when paused"),
             ("s", "Stop the upload (asks first; it can be resumed later)"),
             ("c", "Stop & Close: stop if running, then back to Bulk Transmission"),
+            ("t", "Take control of a background upload another window controls"),
             ("Escape", "Back to Bulk Transmission; the upload carries on"),
         ),
     ),

@@ -97,6 +97,10 @@ def test_the_html_report_is_written_private_and_self_contained(finished, run_cli
         'xmlns="http://www.w3.org/2000/svg"', ""
     )
     assert page.count("<svg") == 2  # the reasons and the sending rate
+    nowhere = tmp_path / "no-such-folder" / "report.html"
+    result = run_cli(home, "report", "--run", "last", "--format", "html", "--output", str(nowhere))
+    assert result.returncode == 2 and "cannot write the report" in result.stderr
+    assert "Traceback" not in result.stderr and not nowhere.parent.exists()
 
 
 def test_the_report_of_a_run_the_mhs_stopped_says_nobody_failed_and_resume_continues(

@@ -148,7 +148,7 @@ class BulkTransmissionScreen(FramedScreen):
         if self._was_active and not state.active:
             self._load_overview()  # the run just ended: show what the database says now
         self._was_active = state.active
-        can_view = state.request is not None
+        can_view = state.request is not None or (state.active and state.snapshot.mode is not None)
         if can_view != self._can_view:  # the footer is rebuilt on refresh: only when needed
             self._can_view = can_view
             self.refresh_bindings()
@@ -294,9 +294,11 @@ class BulkTransmissionScreen(FramedScreen):
             self.app.push_screen(UploadScreen(request.mode, request.upload))
 
     def action_view_upload(self) -> None:
-        request = host(self).live.state.request
-        if request is not None:
-            self.app.push_screen(UploadScreen(request.mode, request.upload))
+        state = host(self).live.state
+        if state.request is not None:
+            self.app.push_screen(UploadScreen(state.request.mode, state.request.upload))
+        elif state.active and state.snapshot.mode is not None:  # run by another process
+            self.app.push_screen(UploadScreen(state.snapshot.mode, state.snapshot.upload))
 
     # ----- before and after: the preview and the completion report (scrtui/ui/screens/) ------
 
