@@ -43,7 +43,7 @@ from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, SendOutcome
+from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome
 from scrtui.store import queries, upload_state
 
 BATCH = 2000
@@ -195,6 +195,8 @@ async def check_pds(
     rows = decided.rows
     limiter = RateLimiter(settings.rate_limit)
 
+    setup_error: list[str] = []
+
     async def worker(client: MhsClient) -> None:
         while work:
             index, record = work.popleft()
@@ -203,10 +205,16 @@ async def check_pds(
                 give_up.set()
                 rows[index] = _undecided(row, "the smartcard session closed")
                 continue
+            if setup_error:  # the adaptor's set-up is wrong: the Run would stop, so ask no more
+                rows[index] = _undecided(row, setup_error[0])
+                continue
             await limiter.acquire()  # [spine] rate_limit holds for PDS queries as for a run's
             result = await pds_step.ask(client, record, settings, clock(), give_up)
             if result.outcome is not SendOutcome.SENT:
                 detail = result.error_text or result.outcome.value
+                if result.error_code == SETUP_CODE:
+                    detail = setup_text(detail)
+                    setup_error.append(detail)
                 rows[index] = _undecided(row, detail)
                 continue
             reason = pds_step.reason(record, result.detail, settings.ods_code)
@@ -219,6 +227,14 @@ async def check_pds(
     async with kinds.open_client(kind, settings, correlation_id) as client:
         workers = max(1, min(settings.concurrency, len(work)))
         await asyncio.gather(*(worker(client) for _ in range(workers)))
+
+
+def setup_text(said: str) -> str:
+    """A set-up error of the MHS adaptor (issue 19): a Run would stop at it, nobody Failed."""
+    return (
+        f"the MHS adaptor's set-up is wrong: {said}; a Run would stop here with nobody Failed, "
+        "so the preview asked PDS no more: fix the set-up, then preview again"
+    )
 
 
 def _undecided(row: PreviewRow, detail: str) -> PreviewRow:

@@ -110,6 +110,24 @@ async def test_a_pds_that_does_not_answer_leaves_patients_undecided_not_excluded
     assert preview.counts[Verdict.SEND] == 0
 
 
+async def test_an_mhs_set_up_error_stops_the_previews_pds_queries_and_says_so(seeded, sim):
+    await sim.control(route_error=True)
+    settings = fast_settings(sim.url, concurrency=4)
+    services = await logged_in(seeded, settings)
+    try:
+        before = database_state()
+        preview = await services.preview(Mode.RUN)
+        assert database_state() == before
+    finally:
+        services.close()
+        await sim.control(route_error=False)
+    undecided = [r for r in preview.rows if r.verdict is Verdict.UNDECIDED]
+    assert undecided and preview.counts[Verdict.SEND] == 0
+    assert all("the MHS adaptor's set-up is wrong" in r.reason_text for r in undecided)
+    assert all("Error obtaining outbound URL" in r.reason_text for r in undecided)
+    assert (await sim.stats())["pds_requests"] <= settings.concurrency  # one a sender at most
+
+
 async def test_the_pds_preview_needs_the_card_session(seeded, sim):
     from scrtui.wiring import create_services
 
