@@ -28,6 +28,7 @@ from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
 from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
 from scrtui.settings import Settings, with_changes
@@ -294,6 +295,17 @@ def _cpu_since(groups: list[int], before: list[float]) -> tuple[float, float]:
     return spent[0], spent[1]
 
 
+def _preview_seconds(settings: Settings) -> tuple[float, int]:
+    """The go-live preview's local half (selection and rules, PDS off): seconds, patients."""
+    from scrtui.engine.preview import PreviewRequest, decide_locally
+
+    request = PreviewRequest(UploadId.INITIAL, Mode.RUN)
+    started = time.perf_counter()
+    decided = decide_locally(request, with_changes(settings, pds_sync=False), datetime.now(),
+                             check_pds=False)  # fmt: skip
+    return time.perf_counter() - started, len(decided.rows)
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -342,6 +354,10 @@ def run_bench(args: argparse.Namespace) -> int:
             peak = _peak_rss_mb()
             if args.keep:  # e.g. to time `scrtui status` and the reporter on that database
                 _keep(home, Path(args.keep))
+            # On the practice as seeded (everyone would be sent), after the run's peak memory
+            # is read: a million patients' decided rows are not the run's (issue 23).
+            _second_home(home, template, "preview")
+            preview = _preview_seconds(settings)
             raw = eventloop.run(
                 _raw_capacity(url, args.concurrency, min(RAW_REQUESTS, args.patients))
             )
@@ -367,6 +383,7 @@ def run_bench(args: argparse.Namespace) -> int:
             if broker is not None:
                 broker.stop()
     _print(args, figures, raw, seed_seconds, rss_before, peak, settings)
+    print(f"preview (Run, PDS off)   {preview[1]:,} patients decided in {preview[0]:.2f} s")
     if synchronous is not None:
         _print_async_gain(figures, synchronous)
     if ui is not None:

@@ -17,7 +17,7 @@ from scrtui.domain.records import Bucket
 from scrtui.store.models import scalar_int
 
 LARGE_SHARE = 20  # a bucket of at least 1/LARGE_SHARE of the patients is read in sort order
-# Orders an index on the patient table gives as they are (store/db.py, version 5).
+# Orders an index on the patient table gives as they are (store/db.py, version 6).
 PATIENT_ORDERED = ("nhs", "name")
 
 

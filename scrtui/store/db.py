@@ -20,12 +20,13 @@ from scrtui.store.models import (
     ALL_MODELS,
     AwaitingAck,
     ConsentChange,
+    RunEvent,
     SchemaInfo,
     Upload,
     database,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -70,6 +71,11 @@ def _awaiting_ack_table(db: SqliteDatabase) -> None:
     db.create_tables([AwaitingAck], safe=True)
 
 
+def _run_events_table(db: SqliteDatabase) -> None:
+    """The completion report (issue 24): each run's statuses (pauses) and progress samples."""
+    db.create_tables([RunEvent], safe=True)
+
+
 PATIENT_NAME_INDEX = (
     "CREATE INDEX IF NOT EXISTS patient_name_nocase "
     "ON patient (surname COLLATE NOCASE, forename COLLATE NOCASE)"
@@ -92,7 +98,8 @@ MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
     1: _index_run_patient,
     2: _uploads_by_kind,
     3: _awaiting_ack_table,
-    4: _index_upload_bucket,
+    4: _run_events_table,
+    5: _index_upload_bucket,
 }
 
 PRAGMAS = {
