@@ -14,6 +14,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -25,6 +26,7 @@ from scrtui.resources import stylesheet_path
 from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
 
 from . import text as t
+from .key_order import handled_in_order
 from .modals.confirm import ConfirmModal
 from .modals.login import PasscodeModal, RoleModal
 from .modals.message import MessageModal
@@ -106,6 +108,10 @@ class ScrApp(App[None]):
             loop = asyncio.get_running_loop()
             for sig, code in ((signal.SIGHUP, EXIT_SIGHUP), (signal.SIGTERM, EXIT_SIGTERM)):
                 loop.add_signal_handler(sig, self._on_signal, sig, code)
+
+    async def on_event(self, event: events.Event) -> None:
+        if not await handled_in_order(self, event):  # keys in the order typed
+            await super().on_event(event)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # The screens show patient data: no "Screenshot" (it writes an SVG to disk).

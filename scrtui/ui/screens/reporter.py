@@ -30,6 +30,7 @@ from ..host import host
 from ..modals.group_form import GroupFormModal
 from ..modals.message import MessageModal
 from ..widgets import set_text
+from ..widgets.ordered_input import OrderedInput
 from ..widgets.patient_table import ALL_COLUMNS, REPORT_COLUMNS, PatientTable
 from .tool import ToolScreen
 
@@ -109,7 +110,7 @@ class ReporterScreen(ToolScreen):
         yield Static("", id="bucket-bar", markup=False)
         with Horizontal(id="search-row"):
             yield Static("Search", classes="label")
-            yield Input(placeholder="NHS number or name", id="report-search", compact=True)
+            yield OrderedInput(placeholder="NHS number or name", id="report-search", compact=True)
             yield Static("", id="report-order", classes="hint", markup=False)
         yield PatientTable(
             ALL_COLUMNS if self.bucket == ALL else REPORT_COLUMNS,
