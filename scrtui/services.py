@@ -106,6 +106,11 @@ class ServiceError(Exception):
         self.field = field
 
 
+class UploadRefused(ServiceError):
+    """run_upload refused the run before it changed anything (nothing to resume, no failed
+    patients in the group, no card, another upload running...): a refusal, not a stopped run."""
+
+
 @dataclass(frozen=True)
 class PatientRow:
     patient_id: int

@@ -22,8 +22,16 @@ from textual.worker import Worker, WorkerState
 
 from scrtui import eventloop, logs
 from scrtui.domain.progress import Snapshot, StopReason
+from scrtui.domain.uploads import kind as upload_kind
 from scrtui.resources import stylesheet_path
-from scrtui.services import CardState, LoginResult, RoleChoice, Services, UploadRequest
+from scrtui.services import (
+    CardState,
+    LoginResult,
+    RoleChoice,
+    Services,
+    UploadRefused,
+    UploadRequest,
+)
 
 from . import text as t
 from .key_order import handled_in_order
@@ -32,6 +40,7 @@ from .modals.login import PasscodeModal, RoleModal
 from .modals.message import MessageModal
 from .screens.front import FrontScreen
 from .screens.help import HelpScreen
+from .screens.upload import UploadScreen
 from .state import LiveHub, LiveState
 from .terminal import detect
 
@@ -231,7 +240,9 @@ class ScrApp(App[None]):
         self._poll()
         if self._quitting:
             return
-        if event.state is WorkerState.ERROR:
+        if event.state is WorkerState.ERROR and isinstance(event.worker.error, UploadRefused):
+            self._say_refused(event.worker.error)
+        elif event.state is WorkerState.ERROR:
             error = event.worker.error
             started = self._upload_started or self.services.snapshot() != self._before_start
             log.error("ui_upload_failed", error=repr(error), started=started)
@@ -243,6 +254,17 @@ class ScrApp(App[None]):
             snapshot = result if isinstance(result, Snapshot) else self.services.snapshot()
             title, message = t.finished_message(snapshot)
             self.push_screen(MessageModal(title, message, kind="info", low=True))
+
+    def _say_refused(self, error: UploadRefused) -> None:
+        """The run was refused before it began: no running view, no "stopped", no Resume."""
+        request = self._request
+        self._request = None  # nothing ran: nothing to view (v) either
+        if isinstance(self.screen, UploadScreen):  # opened as the run was handed over
+            self.pop_screen()
+        title = upload_kind(request.upload).title(request.mode) if request else "SCR Upload"
+        log.info("ui_upload_refused", reason=str(error))
+        self.push_screen(MessageModal(title, str(error), kind="refusal"))
+        self._poll()
 
     # ----- the card ----------------------------------------------------------------------------
 
@@ -309,9 +331,9 @@ class ScrApp(App[None]):
         ):
             return
         running = self.live.state.active
-        modal = ConfirmModal(
-            "Exit", t.EXIT_QUESTION, t.EXIT_DURING_RUN if running else "", default_yes=not running
-        )
+        upload = self._request.upload if self._request else self.chosen_upload
+        detail = t.exit_during_run(upload) if running else ""
+        modal = ConfirmModal("Exit", t.EXIT_QUESTION, detail, default_yes=not running)
         modal.id = "exit-confirm"
         self.push_screen(modal, self._quit_answered)
 

@@ -17,15 +17,7 @@ from scrtui.services import CardState, CardView, LastRun, ReasonCount
 # one copy, in scrtui.domain.prompts, shared with the headless commands.
 CONFIRM_PROMPTS: dict[Mode, str] = CONFIRMATION
 __all__ = ["CONFIRM_PROMPTS", "EXIT_QUESTION", "PROCESS_COMPLETED"]  # re-exported for screens
-EXIT_DURING_RUN = (
-    "An upload is in progress. It will stop safely (nothing already sent is lost) "
-    "and can be resumed later with Initial Upload > Resume."
-)
 STOP_QUESTION = "Stop the upload now?"
-STOP_DETAIL = (
-    "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
-    "with Initial Upload > Resume."
-)
 BLOCKED_HELP = (
     "This smartcard is blocked (too many wrong passcodes): ask your Registration Authority to "
     "unblock it."
@@ -53,6 +45,22 @@ def window_title(mode: Mode, upload: str = INITIAL) -> str:
 def resume_path(upload: str = INITIAL) -> str:
     """Where Resume is for this upload: "Initial Upload > Resume"."""
     return f"{upload_label(upload)} > Resume"
+
+
+def exit_during_run(upload: str = INITIAL) -> str:
+    """The exit question's detail while `upload` runs: Resume is that upload's own."""
+    return (
+        f"{upload_label(upload)} is in progress. It will stop safely (nothing already sent is "
+        f"lost) and can be resumed later with {resume_path(upload)}."
+    )
+
+
+def stop_detail(upload: str = INITIAL) -> str:
+    """The Stop question's detail: the Resume that continues the upload being stopped."""
+    return (
+        "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
+        f"with {resume_path(upload)}."
+    )
 
 
 def card_text(view: CardView, width: int = 0, *, ascii_only: bool = False) -> str:

@@ -22,6 +22,7 @@ from scrtui.services import (
     LoginResult,
     Overview,
     RoleChoice,
+    UploadRefused,
     UploadRequest,
 )
 from scrtui.settings import Settings
@@ -103,6 +104,7 @@ class FakeServices:
     group_list: tuple[GroupInfo, ...] = GROUPS
     # Whether Consent Migration has completed: the Initial Upload's Run warns until it has.
     consent_migrated: bool = True
+    refuse_at_start: str = ""  # run_upload refuses with this, as the engine does at its check
 
     def __post_init__(self) -> None:
         self.buckets = [Bucket.UNPROCESSED] * self.patients
@@ -158,11 +160,15 @@ class FakeServices:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
             return "There is no interrupted upload to resume: choose Run to start one."
-        if mode is Mode.FAILED and Bucket.FAILED not in self.buckets:
+        if mode is Mode.FAILED and Bucket.FAILED not in self._buckets_of(group):
             return "No initial uploads have failed, so there is nothing to reprocess."
         if self.card.state is not CardState.LOGGED_IN:
             return "Log in with your smartcard first (insert the card and enter your passcode)."
         return None
+
+    def _buckets_of(self, group: str | None) -> list[Bucket]:
+        members = group_members(group, self.patients) if group else range(self.patients)
+        return [self.buckets[i] for i in members]
 
     def _select(self, request: UploadRequest) -> list[int]:
         everyone = range(self.patients)
@@ -189,7 +195,9 @@ class FakeServices:
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         self.calls.append(f"run_upload:{request.mode.value}")
         if self.card.state is not CardState.LOGGED_IN:
-            raise RuntimeError("Log in with your smartcard first.")
+            raise UploadRefused("Log in with your smartcard first.")
+        if self.refuse_at_start:  # e.g. another process took the upload lock meanwhile
+            raise UploadRefused(self.refuse_at_start)
         self.request, self.running, self._stop, self._paused = request, True, False, False
         self.checked = self.queued = 0
         chosen = self._select(request)

@@ -274,7 +274,9 @@ class BulkTransmissionScreen(FramedScreen):
     @work(exclusive=True, group="start", exit_on_error=False)
     async def _start(self, request: UploadRequest) -> None:
         kind = KINDS[request.upload]
-        if kind.needs_group:  # its group was chosen in the window: what does it leave to do?
+        # Asked again with the group chosen in the window (Failed on a group with nobody
+        # failed): a refusal is said before anything starts, never as a stopped run.
+        if kind.needs_group or request.group is not None:
             try:
                 refusal = await host(self).services.refusal(
                     request.mode, request.group, request.upload

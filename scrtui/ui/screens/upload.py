@@ -157,7 +157,12 @@ class UploadScreen(FramedScreen):
                     self.dismiss_window()
 
         self.app.push_screen(
-            ConfirmModal("Stop the upload", t.STOP_QUESTION, t.STOP_DETAIL, default_yes=False),
+            ConfirmModal(
+                "Stop the upload",
+                t.STOP_QUESTION,
+                t.stop_detail(self.upload),
+                default_yes=False,
+            ),
             answered,
         )
 
