@@ -6,53 +6,22 @@ implementation (scrtui/wiring.py) talks to the database, the engine and the card
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
+from scrtui.card.views import CardState as CardState
+from scrtui.card.views import CardView as CardView
+from scrtui.card.views import LoginResult as LoginResult
+from scrtui.card.views import RoleChoice as RoleChoice
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.schedule import Schedule
+from scrtui.domain.upload_request import UploadRequest as UploadRequest
+
+# Words the lower layers share with the UI live below both (card/, domain/); re-exported here,
+# the UI's one door.
+from scrtui.domain.uploads import UploadId
 from scrtui.settings import Settings
-
-
-class CardState(enum.StrEnum):
-    NO_SERVICE = "PC/SC service not running"
-    NO_READER = "No card reader"
-    NO_CARD = "No smartcard"
-    WRONG_CARD = "Card has no SCR application"
-    INSERTED = "Card inserted: enter passcode"
-    BLOCKED = "Card blocked"  # too many wrong passcodes: only the RA can unblock it
-    LOCKED = "Card removed: session locked"
-    LOGGED_IN = "Logged in"
-    EXPIRED = "Session expired"
-    ENDED = "Session ended"
-
-
-@dataclass(frozen=True)
-class CardView:
-    state: CardState
-    message: str = ""  # the plain-English detail, e.g. what to do next
-    simulated: bool = False
-    user_name: str | None = None
-    role_name: str | None = None
-    has_b0062: bool = False
-    time_left: timedelta | None = None
-    needs_role_choice: bool = False
-
-
-@dataclass(frozen=True)
-class RoleChoice:
-    role_profile_id: str
-    label: str  # e.g. "R8000 System Administrator (555000000011)"
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    ok: bool
-    message: str  # why not, e.g. "Wrong passcode: 2 tries left"
-    roles: tuple[RoleChoice, ...] = ()  # more than one: the user must choose
 
 
 @dataclass(frozen=True)
@@ -75,7 +44,7 @@ class Overview:
     last_run: LastRun | None = None
     gp_summary_enabled: bool = True
     pds_sync: bool = True  # off: summaries go without the PDS check (a warning on screen)
-    upload: str = "initial"  # which bulk upload this is about
+    upload: UploadId = UploadId.INITIAL  # which bulk upload this is about
     ever_completed: bool = False  # a run of this upload has completed (run_warning asks)
 
 
@@ -85,15 +54,6 @@ class GroupInfo:
     description: str
     members: int
     system: bool
-
-
-@dataclass(frozen=True)
-class UploadRequest:
-    mode: Mode
-    schedule: Schedule
-    group: str | None = None
-    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
-    upload_date: date | None = None  # the date the upload window asks for (deregistration)
 
 
 class ServiceError(Exception):
@@ -156,10 +116,10 @@ class Services(Protocol):
     settings: Settings
 
     # the upload
-    async def overview(self, upload: str = "initial") -> Overview: ...
+    async def overview(self, upload: UploadId = UploadId.INITIAL) -> Overview: ...
     async def groups(self) -> list[GroupInfo]: ...
     async def refusal(
-        self, mode: Mode, group: str | None = None, upload: str = "initial"
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
     ) -> str | None:
         """Why `mode` of `upload` (narrowed to `group`) cannot start now (nothing to resume, no
         failures, no card, GP Summary off...), or None."""
@@ -170,7 +130,7 @@ class Services(Protocol):
     def snapshot(self) -> Snapshot:
         """The run's figures, or the stored status as read_snapshot last read it."""
 
-    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+    async def read_snapshot(self, upload: UploadId = UploadId.INITIAL) -> Snapshot:
         """Read `upload`'s stored status (no run in this process) for snapshot() to answer
         with (the App asks for the upload chosen on the Bulk Transmission screen)."""
 
@@ -191,7 +151,7 @@ class Services(Protocol):
     # SCR Reporter
     # Each reads one upload's outcome rows (scrtui/domain/uploads.py KINDS; its `upload` id).
     async def report_count(
-        self, bucket: Bucket | None, search: str = "", upload: str = "initial"
+        self, bucket: Bucket | None, search: str = "", upload: UploadId = UploadId.INITIAL
     ) -> int: ...
     async def report_page(
         self,
@@ -200,13 +160,13 @@ class Services(Protocol):
         order: str,
         offset: int,
         limit: int,
-        upload: str = "initial",
+        upload: UploadId = UploadId.INITIAL,
     ) -> list[PatientRow]: ...
-    async def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
+    async def reason_counts(self, upload: UploadId = UploadId.INITIAL) -> list[ReasonCount]:
         """Failed and Not Required patients counted per reason (the reporter's summary)."""
 
     async def export_report(
-        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
 

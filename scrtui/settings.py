@@ -188,13 +188,32 @@ def _private_file(value: Any) -> str:
             raise ValueError(
                 f'a file readable by its owner only (it is {mode & 0o777:o}: chmod 600 it), or ""'
             )
+        secret_text(path)  # read now, so a file that cannot be used stops us before any run
     return path
+
+
+def secret_text(path: str) -> str:
+    """A secret file's text, stripped; ValueError saying why it cannot be used."""
+    try:
+        data = Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise ValueError(f"a file scrtui can read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"a file of UTF-8 text (byte {exc.start + 1} is not UTF-8: save it as UTF-8)"
+        ) from None
 
 
 def _reader(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError('a reader name, or "" for the first reader holding a card')
     return value
+
+
+# The card backends [card] backend may name (scrtui/card/__init__.py make_backend).
+CARD_BACKENDS = ("pcsc", "simulated")
 
 
 @dataclass(frozen=True)
@@ -217,6 +236,12 @@ class Settings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     outage_after_failures: int = 8
+    # An outage (issue 19): probes of one real message, the first after outage_probe_first
+    # seconds, the wait doubling up to outage_probe_max; after outage_limit_minutes the run
+    # stops (exit 3, nobody Failed, Resume continues).
+    outage_probe_first: float = 5.0
+    outage_probe_max: float = 300.0
+    outage_limit_minutes: float = 30.0
     card_backend: str = "pcsc"
     card_reader: str = ""
     update_existing_after_days: int = 14
@@ -249,11 +274,14 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("spine", "ca_bundle"): ("ca_bundle", _optional_file),
     ("spine", "client_cert"): ("client_cert", _optional_file),
     ("spine", "client_key"): ("client_key", _optional_file),
+    ("spine", "outage_limit_minutes"): ("outage_limit_minutes", _float_range(0.01, 1440)),
     ("retry", "max_attempts"): ("max_attempts", _int_range(1, 20)),
     ("retry", "backoff_base"): ("backoff_base", _float_range(0, 60)),
     ("retry", "backoff_max"): ("backoff_max", _float_range(0, 3600)),
     ("retry", "outage_after_failures"): ("outage_after_failures", _int_range(1, 1000)),
-    ("card", "backend"): ("card_backend", _choice("pcsc", "simulated")),
+    ("retry", "outage_probe_first"): ("outage_probe_first", _float_range(0.01, 3600)),
+    ("retry", "outage_probe_max"): ("outage_probe_max", _float_range(0.01, 3600)),
+    ("card", "backend"): ("card_backend", _choice(*CARD_BACKENDS)),
     ("card", "reader"): ("card_reader", _reader),
     ("upload", "update_existing_after_days"): ("update_existing_after_days", _int_range(0, 99)),
     ("consent", "sync_url"): ("consent_url", _optional_url),
@@ -317,6 +345,11 @@ def _check_consistency(settings: Settings) -> None:
         )
     if settings.queue_password and settings.queue_password_file:
         raise SettingsError("[queue] password and password_file: expected one of them, not both")
+    if settings.outage_probe_max < settings.outage_probe_first:
+        raise SettingsError(
+            f"[retry] outage_probe_max = {settings.outage_probe_max:g}: expected at least "
+            f"outage_probe_first ({settings.outage_probe_first:g})"
+        )
     if settings.backoff_max < settings.backoff_base:
         raise SettingsError(
             f"[retry] backoff_max = {settings.backoff_max:g}: expected at least backoff_base "

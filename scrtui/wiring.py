@@ -16,6 +16,7 @@ from scrtui.domain import nhs_number, pds_match, uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.engine import Refused, UploadEngine, refusal
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
@@ -92,7 +93,7 @@ class AppServices:
     # ----- the upload ------------------------------------------------------------------------
 
     @off_loop
-    def overview(self, upload: str = "initial") -> Overview:
+    def overview(self, upload: UploadId = UploadId.INITIAL) -> Overview:
         state = queries.upload_state(upload)
         run = queries.last_run(upload)
         last = None
@@ -123,14 +124,14 @@ class AppServices:
         return [_group_info(g) for g in group_store.list_groups()]
 
     async def refusal(
-        self, mode: Mode, group: str | None = None, upload: str = "initial"
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
     ) -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
         reason = await in_thread(self._stored_refusal, mode, group, upload)
         return reason or self._card_refusal()
 
-    def _stored_refusal(self, mode: Mode, group: str | None, upload: str) -> str | None:
+    def _stored_refusal(self, mode: Mode, group: str | None, upload: UploadId) -> str | None:
         """What the database says against `mode` (it counts patients: in a worker thread)."""
         if group is not None and not self._group_exists(group):
             return unknown_group(group)
@@ -167,7 +168,7 @@ class AppServices:
             return self.engine.snapshot()
         return self._stored or Snapshot()
 
-    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+    async def read_snapshot(self, upload: UploadId = UploadId.INITIAL) -> Snapshot:
         engine = self.engine
         if engine is not None and (engine.running or engine.snapshot().upload == upload):
             self._stored = None  # the run's figures (its window shows them after the end too)
@@ -211,7 +212,9 @@ class AppServices:
     # ----- SCR Reporter ----------------------------------------------------------------------
 
     @off_loop
-    def report_count(self, bucket: Bucket | None, search: str = "", upload: str = "initial") -> int:
+    def report_count(
+        self, bucket: Bucket | None, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int:
         return report.count_rows(bucket, search or None, uploads.kind(upload).id)
 
     @off_loop
@@ -222,7 +225,7 @@ class AppServices:
         order: str,
         offset: int,
         limit: int,
-        upload: str = "initial",
+        upload: UploadId = UploadId.INITIAL,
     ) -> list[PatientRow]:
         rows = report.report_rows(
             bucket, search or None, order, offset, limit, kind=uploads.kind(upload).id
@@ -230,7 +233,7 @@ class AppServices:
         return [_patient_row(r) for r in rows]
 
     @off_loop
-    def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
+    def reason_counts(self, upload: UploadId = UploadId.INITIAL) -> list[ReasonCount]:
         return [
             ReasonCount(bucket, code, pds_match.summary_text(code, text), n)
             for bucket, code, text, n in report.reason_counts(uploads.kind(upload).id)
@@ -238,7 +241,7 @@ class AppServices:
 
     @off_loop
     def export_report(
-        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         kind = uploads.kind(upload)
         exports = self.home.root / "exports"
@@ -381,7 +384,7 @@ class AppServices:
         self.backend.stop()
 
 
-def _stored_snapshot(upload: str) -> Snapshot:
+def _stored_snapshot(upload: UploadId) -> Snapshot:
     """No run in progress: what the database says about `upload`, so the status bar agrees
     with the screens after a restart ("Stopped: completed", not "idle")."""
     stored = queries.upload_state(upload)

@@ -52,6 +52,18 @@ def test_the_written_defaults_load_back_unchanged(tmp_path: Path) -> None:
         ),
         ('[spine]\nmhs_url = "ftp://x"\n', '[spine] mhs_url = "ftp://x": expected an http://'),
         (
+            "[spine]\noutage_limit_minutes = 0\n",
+            "[spine] outage_limit_minutes = 0: expected a number from 0.01 to 1440",
+        ),
+        (
+            '[spine]\noutage_limit_minutes = "30"\n',
+            '[spine] outage_limit_minutes = "30": expected a number from 0.01 to 1440',
+        ),
+        (
+            "[retry]\noutage_probe_max = 7200\n",
+            "[retry] outage_probe_max = 7200: expected a number from 0.01 to 3600",
+        ),
+        (
             "[upload]\nupdate_existing_after_days = 100\n",
             "update_existing_after_days = 100: expected a whole number from 0 to 99",
         ),
@@ -91,6 +103,15 @@ def test_inconsistent_settings_are_refused() -> None:
         with_changes(Settings(), client_cert=__file__)
     with pytest.raises(SettingsError, match="at least backoff_base"):
         with_changes(Settings(), backoff_base=10.0, backoff_max=1.0)
+    with pytest.raises(SettingsError, match="at least outage_probe_first"):
+        with_changes(Settings(), outage_probe_first=60.0, outage_probe_max=10.0)
+
+
+def test_an_outage_is_bounded_by_default() -> None:
+    """Half an hour, probes from 5 s doubling to 5 minutes (README's settings table)."""
+    settings = Settings()
+    assert settings.outage_limit_minutes == 30
+    assert (settings.outage_probe_first, settings.outage_probe_max) == (5, 300)
 
 
 def test_a_crash_while_saving_leaves_the_old_file_whole(

@@ -22,11 +22,10 @@ from scrtui.card.backend import (
 from scrtui.card.profile import CardIdentity
 from scrtui.card.session import CardSession, NotAuthorised, SessionEvent
 from scrtui.card.simulated import SimulatedBackend
+from scrtui.settings import CARD_BACKENDS as BACKENDS
 
 if TYPE_CHECKING:
     from scrtui.settings import Settings
-
-BACKENDS = ("pcsc", "simulated")
 
 
 def make_backend(

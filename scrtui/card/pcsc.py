@@ -155,9 +155,6 @@ class PcscBackend:
     def add_listener(self, callback: Listener) -> None:
         self._listeners.add(callback)
 
-    def remove_listener(self, callback: Listener) -> None:
-        self._listeners.remove(callback)
-
     def transmit(self, apdu: bytes) -> bytes:
         with self._tx_lock:
             status = self._status

@@ -25,13 +25,13 @@ from scrtui.card.backend import (
     ReaderStatus,
 )
 from scrtui.card.profile import CardIdentity, VerifyOutcome
+from scrtui.card.views import CardState, CardView, LoginResult, RoleChoice
 from scrtui.domain import gate
 from scrtui.domain import session_text as text
 from scrtui.domain.gate import GateState
 from scrtui.domain.progress import whole_minutes
 from scrtui.domain.rbac import UPLOAD_ACTIVITY, activity_label, holds, role_label
 from scrtui.domain.records import Author, RoleProfile, UserIdentity
-from scrtui.services import CardState, CardView, LoginResult, RoleChoice
 from scrtui.settings import is_loopback_url
 
 MAX_EVENTS = 1000
@@ -128,11 +128,6 @@ class CardSession:
         for card events, the caller's for login and role choice), never under the session lock."""
         with self._lock:
             self._listeners.append(callback)
-
-    def remove_listener(self, callback: SessionListener) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

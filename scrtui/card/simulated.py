@@ -154,9 +154,6 @@ class SimulatedBackend:
     def add_listener(self, callback: Listener) -> None:
         self._listeners.add(callback)
 
-    def remove_listener(self, callback: Listener) -> None:
-        self._listeners.remove(callback)
-
     # -- the demo's key ------------------------------------------------------------------------
     @property
     def inserted(self) -> bool:

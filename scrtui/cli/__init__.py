@@ -26,7 +26,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrtui",
-        description="Run the Summary Care Record Initial Upload from a terminal.",
+        description="Run the Summary Care Record GP Summary bulk uploads from a terminal.",
     )
     parser.add_argument("--version", action="version", version=f"scrtui {__version__}")
     parser.add_argument(
@@ -65,7 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_REFUSED
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is met below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`scrtui status | head`): a normal way to read output, not an
+        # error. stdout goes to /dev/null so the interpreter's last flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CliError as exc:
         print(f"scrtui: {exc}", file=sys.stderr)
         return exc.exit_code

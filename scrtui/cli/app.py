@@ -11,7 +11,7 @@ from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
 from scrtui.paths import resolve_home
-from scrtui.settings import Settings, SettingsError, save, with_changes
+from scrtui.settings import CARD_BACKENDS, Settings, SettingsError, save, with_changes
 
 DEMO_PATIENTS = 5_000
 DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the front screen
@@ -19,7 +19,7 @@ DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the 
 
 def register(sub: Subcommands) -> None:
     app = sub.add_parser("app", help="open the full-screen app on this practice")
-    app.add_argument("--card", choices=["pcsc", "simulated"], help="card backend override")
+    app.add_argument("--card", choices=CARD_BACKENDS, help="card backend override")
     app.add_argument("--reader", metavar="NAME", help="card reader override")
     app.set_defaults(func=run_app_command)
     demo = sub.add_parser(
@@ -92,7 +92,7 @@ def demo_rejections(settings: Settings, count: int = DEMO_REJECTIONS) -> list[st
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
     from scrtui.store.queries import bucket_counts
     from scrtui.store.seed import seed_practice
 

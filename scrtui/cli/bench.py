@@ -1,4 +1,4 @@
-"""`scrtui bench`: end-to-end figures for this machine (see scrtui/bench.py)."""
+"""`scrtui bench`: end-to-end figures for this machine (see scrtui/cli/benchmark.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,6 @@ def register(sub: Subcommands) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from scrtui.bench import run_bench
+    from scrtui.cli.benchmark import run_bench
 
     return run_bench(args)

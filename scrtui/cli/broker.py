@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrtui.cli.common import EXIT_REFUSED, CliError
 from scrtui.settings import Settings, with_changes
-from scrtui.spine.broker import Broker, BrokerError, start_broker
+
+if TYPE_CHECKING:  # the stand-in loads when a demo or benchmark starts one (cli/common.py)
+    from scrtui.standins.broker import Broker
 
 
 def private_broker(parent: Path) -> Broker:
     """Started in `parent`; refused (exit 2) with how to install it when RabbitMQ is missing."""
+    from scrtui.standins.broker import BrokerError, start_broker
+
     print("Starting a private RabbitMQ broker (about 10 s) ...", file=sys.stderr, flush=True)
     try:
         return start_broker(parent)

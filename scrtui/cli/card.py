@@ -6,17 +6,8 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from scrtui.card import (
-    BACKENDS,
-    CardBackend,
-    CardSession,
-    ReaderSlot,
-    ReaderState,
-    ReaderStatus,
-    make_backend,
-)
-from scrtui.card.profile import hex_bytes
 from scrtui.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -27,6 +18,10 @@ from scrtui.cli.common import (
     require_role,
 )
 from scrtui.domain.rbac import UPLOAD_ACTIVITY, activity_label, holds, role_label
+from scrtui.settings import CARD_BACKENDS
+
+if TYPE_CHECKING:  # the card package loads when a card command runs (cli/common.py)
+    from scrtui.card import CardBackend, CardSession, ReaderSlot, ReaderStatus
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 
@@ -62,7 +57,7 @@ def register(subparsers: Subcommands) -> None:
 def _backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reader", metavar="NAME", help="use this reader ([card] reader)")
     parser.add_argument(
-        "--card", choices=BACKENDS, help="pcsc: the real reader; simulated: the demo card"
+        "--card", choices=CARD_BACKENDS, help="pcsc: the real reader; simulated: the demo card"
     )
 
 
@@ -72,6 +67,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _backend(args: argparse.Namespace, with_db: bool) -> tuple[CardBackend, Context]:
+    from scrtui.card import make_backend
+
     context = open_context(args, with_db=with_db)
     return make_backend(context.settings, kind=args.card, reader=args.reader), context
 
@@ -89,6 +86,9 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def status_lines(status: ReaderStatus, *, simulated: bool = False) -> list[str]:
+    from scrtui.card import ReaderState
+    from scrtui.card.profile import hex_bytes
+
     down = status.state is ReaderState.SERVICE_DOWN
     lines = [
         "Card backend: " + ("simulated card (demo)" if simulated else "PC/SC"),
@@ -109,6 +109,8 @@ def status_lines(status: ReaderStatus, *, simulated: bool = False) -> list[str]:
 
 
 def _slot_line(slot: ReaderSlot) -> str:
+    from scrtui.card.profile import hex_bytes
+
     if not slot.card_present:
         return f"  {slot.name}: no card"
     kind = {True: "practice smartcard", False: "not a practice smartcard", None: "not answering"}
@@ -136,6 +138,8 @@ def run_login(args: argparse.Namespace) -> int:
     from scrtui.store.queries import find_user
 
     backend, context = _backend(args, with_db=True)
+    from scrtui.card import CardSession
+
     session = CardSession(backend, find_user, mhs_url=context.settings.mhs_url)
     backend.start()
     try:

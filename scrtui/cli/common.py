@@ -6,14 +6,16 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
-from scrtui import logs
 from scrtui.domain import uploads
 from scrtui.paths import Home, HomeError, resolve_home
-from scrtui.services import RoleChoice
 from scrtui.settings import Settings, SettingsError, load
-from scrtui.store.db import StoreError, open_database
 
+# The command modules register their parsers at start-up, so `scrtui --help` imports each of
+# them: what only a command's run needs (logging, the database, the card, the engine, aiohttp,
+# Textual) is imported inside that run, which keeps start-up short (tests/cli/test_startup.py).
 if TYPE_CHECKING:
+    from scrtui.card.views import RoleChoice
+
     # The type argparse's add_subparsers() returns, named once for every command's register()
     # (not subscriptable at run time before Python 3.12, hence only for the checker).
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -42,6 +44,9 @@ class Context:
 
 def open_context(args: argparse.Namespace, *, with_db: bool = True) -> Context:
     """Resolve the home, configure logging, read settings and open the database."""
+    from scrtui import logs
+    from scrtui.store.db import StoreError, open_database
+
     home = Home(resolve_home(getattr(args, "home", None)))
     try:
         tightened = home.ensure()

@@ -240,6 +240,14 @@ def _write_changes(rows: list[consent_changes.ChangeRow], out: TextIO, fmt: str)
     return len(rows)
 
 
+def _cannot_write(target: str | None, exc: OSError) -> CliError:
+    return CliError(
+        f"{target}: cannot write the report ({exc.strerror or exc}); choose a file in a "
+        "folder you can write, or leave out --output for the terminal",
+        EXIT_REFUSED,
+    )
+
+
 def _report(args: argparse.Namespace, _context: Context) -> int:
     if args.changes and args.upload != uploads.CONSENT_MIGRATION:
         raise CliError(
@@ -248,8 +256,13 @@ def _report(args: argparse.Namespace, _context: Context) -> int:
         )
     if args.changes:
         changes = consent_changes.change_rows()
-        with _output(args.output) as out:
-            count = _write_changes(changes, out, args.format)
+        try:
+            with _output(args.output) as out:
+                count = _write_changes(changes, out, args.format)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _cannot_write(args.output, exc) from None
         logs.get().info("report_changes", format=args.format, rows=count)
         if args.output not in (None, "-"):
             print(f"Wrote {count:,} rows to {args.output}.", file=sys.stderr)
@@ -262,12 +275,9 @@ def _report(args: argparse.Namespace, _context: Context) -> int:
         with _output(args.output) as out:
             count = write(rows, out)
     except BrokenPipeError:
-        # The reader went away (`scrtui report | head`): not an error. Point stdout at
-        # /dev/null so the interpreter's final flush does not complain either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        raise  # the reader went away (`scrtui report | head`): scrtui.cli.main exits quietly
     except OSError as exc:
-        raise CliError(f"{args.output}: cannot write the report ({exc.strerror})") from None
+        raise _cannot_write(args.output, exc) from None
     logs.get().info(
         "report",
         bucket=args.bucket,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from pathlib import Path
 
 from scrtui import logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
@@ -36,7 +35,7 @@ def run_backup_command(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     try:
         with store_errors(ctx.home.db_path):
-            target = backup_target(Path(args.file).expanduser(), datetime.now())
+            target = backup_target(args.file, datetime.now())
             result = backup_database(database.obj, target)
     except StoreError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None

@@ -7,7 +7,15 @@ from collections.abc import Callable
 from typing import Any
 
 from scrtui.cli.common import EXIT_REFUSED, CliError
-from scrtui.spine.simulator.config import pds_change
+
+
+def pds_change(name: str, value: Any) -> Any:
+    """The simulator's own check of a PDS setting, imported when a flag is read: the simulator
+    package loads aiohttp, which `scrtui --help` need not (cli/common.py)."""
+    from scrtui.standins.simulator.config import pds_change as check
+
+    return check(name, value)
+
 
 # `scrtui demo`: PDS holds these patients differently, one of each kind, to rehearse the fix.
 DEMO_PDS_KINDS = (

@@ -8,15 +8,15 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from scrtui import eventloop, logs
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Subcommands, open_context
 from scrtui.cli.simulator_pds import add_pds_arguments, pds_config
 from scrtui.domain import nhs_number
 from scrtui.settings import is_loopback_host
-from scrtui.spine.simulator import READY_PREFIX, SimulatorConfig, create_app, url_for
+
+if TYPE_CHECKING:  # aiohttp and the simulator load when it runs (cli/common.py)
+    from scrtui.standins.simulator import SimulatorConfig
 
 # How often the child checks that the process that started it is still there.
 _PARENT_POLL_S = 0.5
@@ -72,7 +72,18 @@ def register(subparsers: Subcommands) -> None:
         "--reject", type=_nhs_numbers, default=set(), metavar="NHS,NHS",
         help="NHS numbers the Spine refuses (AE, PSIS-30418)",
     )  # fmt: skip
-    parser.add_argument("--outage", action="store_true", help="start in an outage (503)")
+    parser.add_argument(
+        "--outage", action="store_true",
+        help="start with the Spine unreachable: 500 'Error making outbound request' (health 200)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--outage-503", action="store_true",
+        help="start in the old simulator's outage instead: 503, and /healthcheck 503",
+    )  # fmt: skip
+    parser.add_argument(
+        "--route-error", action="store_true",
+        help="every message 500 'Error obtaining outbound URL' (the adaptor's route lookup fails)",
+    )  # fmt: skip
     parser.add_argument("--error-429-share", type=_share, default=0, metavar="F")
     parser.add_argument(
         "--bad-ack-share", type=_share, default=0, metavar="F",
@@ -112,6 +123,8 @@ def register(subparsers: Subcommands) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    from scrtui.standins.simulator import SimulatorConfig
+
     return SimulatorConfig(
         latency_ms=args.latency_ms,
         error_500_share=args.error_500_share,
@@ -120,6 +133,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         slow_seconds=args.slow_seconds,
         reject_nhs_numbers=set(args.reject),
         outage=args.outage,
+        outage_503=args.outage_503,
+        route_error=args.route_error,
         seed=args.seed,
         error_429_share=args.error_429_share,
         bad_ack_share=args.bad_ack_share,
@@ -152,6 +167,8 @@ def run_simulator(args: argparse.Namespace) -> int:
     for name in ("aiohttp", "asyncio"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).propagate = False
+    from scrtui import eventloop
+
     eventloop.run(_serve(args))
     return EXIT_OK
 
@@ -166,6 +183,11 @@ async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    from aiohttp import web
+
+    from scrtui import logs
+    from scrtui.standins.simulator import READY_PREFIX, create_app, url_for
+
     log = logs.get("scrtui.simulator")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

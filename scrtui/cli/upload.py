@@ -14,9 +14,8 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from scrtui import eventloop, logs
 from scrtui.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -32,12 +31,15 @@ from scrtui.domain import uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
-from scrtui.engine.engine import Refused
-from scrtui.services import RoleChoice, UploadRequest
-from scrtui.settings import SettingsError, with_changes
+from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
+from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries
-from scrtui.wiring import AppServices, create_services
+
+if TYPE_CHECKING:  # the engine and the card load when a run starts (cli/common.py)
+    from scrtui.card.views import RoleChoice
+    from scrtui.wiring import AppServices
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
 
@@ -57,7 +59,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--stop", metavar="HH:MM", help="stop at this time (pause, with --resume-at)")
     p.add_argument("--resume-at", metavar="HH:MM", help="resume at this time each day")
     p.add_argument("--mhs-url", metavar="URL", help="the MHS adaptor for this run")
-    p.add_argument("--card", choices=["pcsc", "simulated"], help="the card backend for this run")
+    p.add_argument("--card", choices=CARD_BACKENDS, help="the card backend for this run")
     p.add_argument("--reader", metavar="NAME", help="the card reader for this run")
     p.add_argument("--role", metavar="ROLE_PROFILE_ID", help="the role profile to act in")
     p.add_argument("--yes", action="store_true", help="answer yes to the confirmation prompt")
@@ -90,6 +92,9 @@ def run_upload_command(args: argparse.Namespace) -> int:
         print(kept, file=out)
     warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
     _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
+    from scrtui import eventloop
+    from scrtui.wiring import create_services
+
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
         _login(services, args.role)
@@ -117,7 +122,7 @@ def _require_group(name: str | None) -> None:
     )
 
 
-def _keep_window(args: argparse.Namespace, mode: Mode, upload: str) -> str | None:
+def _keep_window(args: argparse.Namespace, mode: Mode, upload: UploadId) -> str | None:
     """Resume without --stop/--resume-at keeps the stop/resume window of the run it continues
     (as the app's SCR Upload window does); returns what to tell the user, or None."""
     if mode is not Mode.RESUME or args.stop is not None or args.resume_at is not None:
@@ -154,9 +159,13 @@ def _upload_date(value: str | None, kind: uploads.UploadKind) -> date | None:
     if not kind.asks_date:
         raise CliError(f"--date is only for an upload that asks one; {kind.id} does not", 2)
     try:
-        return datetime.strptime(value, "%d/%m/%Y").date()
+        day = datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
         raise CliError(f"--date {value!r}: expected DD/MM/YYYY, e.g. 31/03/2026", 2) from None
+    problem = uploads.deduction_date_problem(day, date.today(), queries.records_begin())
+    if problem:
+        raise CliError(f"--date {value}: {problem}; nothing was sent", 2)
+    return day
 
 
 def _confirm(prompt: str, yes: bool, out: TextIO) -> None:
@@ -179,6 +188,8 @@ def _passcode(prompt: str = "Smartcard passcode: ") -> str:
             f"no terminal to ask for the passcode: set {PASSCODE_ENV} or run in a terminal",
             EXIT_REFUSED,
         )
+    from scrtui import logs
+
     logs.get("scrtui.cli").warning("passcode_from_environment", variable=PASSCODE_ENV)
     return passcode
 
@@ -224,6 +235,8 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
+    from scrtui.engine.engine import Refused
+
     refusal = await services.refusal(request.mode, request.group, request.upload)
     if refusal:
         raise CliError(refusal, EXIT_REFUSED)
@@ -320,5 +333,7 @@ def _exit_code(final: Snapshot) -> int:
     if final.reason == StopReason.FATAL.value:
         print(f"scrtui: stopped: {final.fatal_message}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"scrtui: stopped early: {final.reason}", file=sys.stderr)
+    detail = f": {final.fatal_message}" if final.fatal_message else ""
+    reason = final.reason.removeprefix("stopped: ")  # "stopped early: stopped: ..." reads badly
+    print(f"scrtui: stopped early: {reason}{detail}", file=sys.stderr)
     return EXIT_STOPPED_EARLY

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import UploadId
 
 
 class RunStatus(enum.StrEnum):
@@ -33,13 +34,17 @@ class StopReason(enum.StrEnum):
     SESSION_EXPIRED = "smartcard session expired"
     CARD_CHANGED = "a different smartcard was inserted"
     FATAL = "fatal error"
+    # The MHS adaptor gave no usable answer for outage_limit_minutes, or its words say its
+    # set-up is wrong: nobody is Failed, Resume continues once it is fixed (exit 3).
+    OUTAGE = "stopped: the MHS did not answer usably within the outage limit"
+    MHS_SETUP = "stopped: the MHS adaptor's set-up is wrong"
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     status: RunStatus = RunStatus.IDLE
     reason: str = ""
-    upload: str = "initial"  # which bulk upload (scrtui/domain/uploads.py)
+    upload: UploadId = UploadId.INITIAL  # which bulk upload (scrtui/domain/uploads.py)
     mode: Mode | None = None
     group: str | None = None
     counts: dict[Bucket, int] = field(default_factory=lambda: {b: 0 for b in Bucket})

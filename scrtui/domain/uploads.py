@@ -18,11 +18,22 @@ from scrtui.domain.eligibility import Decision, Reason
 from scrtui.domain.prompts import CONFIRMATION
 from scrtui.domain.records import DISSENT_CODE, Mode, PatientRecord
 
-INITIAL = "initial"
-BULK_UPDATE = "bulk-update"
-CONSENT_MIGRATION = "consent-migration"
-BULK_DEREGISTRATION = "bulk-deregistration"
-NO_LONGER_CONTRIBUTING = "no-longer-contributing"
+
+class UploadId(enum.StrEnum):
+    """Which bulk upload: the id the database, the command line (--upload) and the screens use."""
+
+    INITIAL = "initial"
+    BULK_UPDATE = "bulk-update"
+    CONSENT_MIGRATION = "consent-migration"
+    BULK_DEREGISTRATION = "bulk-deregistration"
+    NO_LONGER_CONTRIBUTING = "no-longer-contributing"
+
+
+INITIAL = UploadId.INITIAL
+BULK_UPDATE = UploadId.BULK_UPDATE
+CONSENT_MIGRATION = UploadId.CONSENT_MIGRATION
+BULK_DEREGISTRATION = UploadId.BULK_DEREGISTRATION
+NO_LONGER_CONTRIBUTING = UploadId.NO_LONGER_CONTRIBUTING
 
 NO_PREVIOUS_SUMMARY = Reason(
     "NR08", "No GP Summary sent by this practice: there is nothing to update"
@@ -56,7 +67,7 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class UploadKind:
-    id: str
+    id: UploadId
     label: str  # "Bulk Update", as on the Bulk Transmission screen
     noun: str  # what one message is called in sentences: "bulk update"
     prompts: dict[Mode, str]
@@ -173,7 +184,7 @@ def _consent(patient: PatientRecord, ctx: Context) -> Decision:
 INITIAL_UPLOAD = UploadKind(
     INITIAL, "Initial Upload", "initial upload", CONFIRMATION, _initial, checks_pds=True
 )
-KINDS: dict[str, UploadKind] = {
+KINDS: dict[UploadId, UploadKind] = {
     kind.id: kind
     for kind in (
         INITIAL_UPLOAD,
@@ -233,11 +244,30 @@ def run_warning(kind_id: str, mode: Mode, consent_migration_completed: bool) -> 
     return None
 
 
+def deduction_date_problem(day: date, today: date, records_begin: date | None) -> str | None:
+    """Why a deduction date cannot be the date every summary of the upload states, or None.
+
+    Not in the future (it says the patients have left) and not before the practice's records
+    begin (its earliest registration): either is a typing slip that would go to the Spine in
+    every message."""
+    if day > today:
+        return (
+            f"the deduction date {day:%d/%m/%Y} is in the future: enter the date the patients "
+            f"left, today ({today:%d/%m/%Y}) at the latest"
+        )
+    if records_begin is not None and day < records_begin:
+        return (
+            f"the deduction date {day:%d/%m/%Y} is before the practice's records begin "
+            f"({records_begin:%d/%m/%Y}, its earliest registration): check the date"
+        )
+    return None
+
+
 def kind(kind_id: str) -> UploadKind:
     """The upload called `kind_id`; ValueError naming the known ones otherwise."""
     try:
-        return KINDS[kind_id]
-    except KeyError:
+        return KINDS[UploadId(kind_id)]
+    except ValueError:
         raise ValueError(
             f"unknown upload {kind_id!r}: expected one of {', '.join(KINDS)}"
         ) from None

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from scrtui import logs
+from scrtui.domain import outage as outage_text
 from scrtui.domain import uploads
 from scrtui.domain.gate import GateState
 from scrtui.domain.progress import (
@@ -34,18 +35,21 @@ from scrtui.domain.progress import (
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.schedule import Schedule, Window, window_at
-from scrtui.engine import acks, kinds, pds_step
+from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
+from scrtui.engine import async_watch, kinds, pds_step
+from scrtui.engine.job import Job
+from scrtui.engine.outage_watch import OutageWatch
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
-from scrtui.services import UploadRequest
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, Outcome, SendResult
+from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome, SendResult
 from scrtui.spine.message import new_message_id
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
-from scrtui.store.upload_state import NO_ACK_CODE, WorkItem
-from scrtui.store.upload_state import Outcome as Recorded
+from scrtui.store.disk_full import disk_full_text, is_disk_full
+from scrtui.store.upload_state import NO_ACK_CODE, PatientOutcome, WorkItem
 
 FLUSH_INTERVAL = 0.1
 TICK = 0.05
@@ -70,18 +74,6 @@ class Refused(RuntimeError):
     """The run cannot start; the message says why and what to do."""
 
 
-@dataclass(slots=True)
-class Job:
-    item: WorkItem
-    record: PatientRecord  # the message is built from it when it goes
-    message_id: str
-    decided_on: date  # the day eligibility was decided
-    attempts: int = 0
-    rounds: int = 0  # times its attempts ran out while the MHS answered others
-    answers_mark: int | None = None  # the client's answer count when last looked at
-    pds_checked: bool = False  # PDS answered and the patient matched (asked once a run)
-
-
 @dataclass
 class _Counters:
     counts: dict[Bucket, int] = field(default_factory=dict)
@@ -91,7 +83,7 @@ class _Counters:
 
 
 def refusal(
-    mode: Mode, group: str | None, settings: Settings, kind: str = uploads.INITIAL
+    mode: Mode, group: str | None, settings: Settings, kind: UploadId = uploads.INITIAL
 ) -> str | None:
     """Why `mode` of upload `kind` cannot start now, or None. Card checks are the session's."""
     upload = uploads.kind(kind)
@@ -159,9 +151,8 @@ class UploadEngine:
         self._manual_pause = False
         self._stop_reason: StopReason | None = None
         self._fatal = ""
-        self._outage = False
-        self._outage_since: datetime | None = None  # for the screens: since when, next check
-        self._next_check: datetime | None = None
+        self._watch = OutageWatch(settings)  # an outage: since when, next probe, the limit
+        self._mhs_url = settings.mhs_url  # the run's client's, once it is open
         self._failure_baseline = 0
         self._open = asyncio.Event()
         self._give_up = asyncio.Event()
@@ -174,7 +165,7 @@ class UploadEngine:
         self._unsent: dict[int, Job] = {}
         self._started = asyncio.Event()
         self._author: Author | None = None
-        self._outcomes: list[Recorded] = []
+        self._outcomes: list[PatientOutcome] = []
         self._inflight = 0
         self._outstanding = 0
         self._producer_done = False
@@ -190,7 +181,7 @@ class UploadEngine:
         self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
         # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
-        self._acks: acks.AckTracker | None = None
+        self._acks: async_watch.AckTracker | None = None
 
     # ----- intents (from the UI or the CLI) -------------------------------------------------
 
@@ -242,8 +233,8 @@ class UploadEngine:
             next_event_text=self._next_event_text,
             session_left=whole_minutes(self.gate.time_left()),
             fatal_message=self._fatal,
-            outage_since=self._outage_since,
-            next_check=self._next_check,
+            outage_since=self._watch.current.since if self._watch.current else None,
+            next_check=self._watch.current.next_try if self._watch.current else None,
             awaiting_ack=self._acks.count() if self._acks else 0,
         )
 
@@ -252,6 +243,10 @@ class UploadEngine:
     def check(self, request: UploadRequest) -> Author:
         """Refuse before anything is written when the run cannot start."""
         reason = refusal(request.mode, request.group, self.settings, request.upload)
+        if not reason and request.upload_date is not None:
+            reason = uploads.deduction_date_problem(
+                request.upload_date, self.clock().date(), queries.records_begin()
+            )
         if reason:
             raise Refused(reason)
         author = self.gate.author()
@@ -319,8 +314,11 @@ class UploadEngine:
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
         # Only summaries go through the adaptor's asynchronous path; consent is a SOAP call.
         self._acks = (
-            acks.for_settings(
-                self.settings, self._finalise, acks.requeue(self._queue, self._deferred), self.clock
+            async_watch.for_settings(
+                self.settings,
+                self._finalise,
+                async_watch.requeue(self._queue, self._deferred),
+                self.clock,
             )
             if kind.transport is uploads.Transport.MHS
             else None
@@ -329,6 +327,7 @@ class UploadEngine:
             if self._acks is not None:
                 self._acks.start(asyncio.get_running_loop())
             async with kinds.open_client(kind, self.settings, correlation_id) as client:
+                self._mhs_url = client.url
                 await self._pipeline(client, author, request.schedule)
         finally:
             if self._acks is not None:
@@ -353,11 +352,14 @@ class UploadEngine:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self._watch.close()
             try:
                 self._flush()
                 self._put_back_unsent()
             except Exception as exc:  # the patients stay Sending: Resume sends them again
                 self.log.error("engine_final_flush_failed", error=repr(exc))
+                if not self._fatal and is_disk_full(exc):
+                    self._fatal = disk_full_text(self.home.db_path)
                 self._fatal = self._fatal or f"the last outcomes could not be saved: {exc}"
 
     def _put_back_unsent(self) -> None:
@@ -382,7 +384,11 @@ class UploadEngine:
         exc = task.exception()
         self.log.error("engine_task_failed", task=task.get_name(), error=repr(exc))
         if not self._fatal:
-            self._fatal = f"internal error in the {task.get_name()}: {exc}"
+            self._fatal = (
+                disk_full_text(self.home.db_path)
+                if is_disk_full(exc)
+                else f"internal error in the {task.get_name()}: {exc}"
+            )
             self._event("fatal", f"Stopping: {self._fatal}")
         self.stop(StopReason.FATAL)
         self._finished.set()
@@ -523,7 +529,7 @@ class UploadEngine:
         if not self.gate.gate_open() and self._stop_reason is None:
             await asyncio.sleep(self.tick)
 
-    async def _pds_passed(self, client: MhsClient, job: Job) -> bool:
+    async def _pds_passed(self, client: MhsClient, job: Job, attempts: int | None = None) -> bool:
         """PDS synchronisation (scrtui/engine/pds_step.py): True when the summary may go.
 
         Not Required on a mismatch; a fault is handled as a send's (retried, an outage pause,
@@ -534,8 +540,10 @@ class UploadEngine:
             return True
         if job.answers_mark is None:
             job.answers_mark = client.answers
-        result = await pds_step.ask(client, job.record, self.settings, self.clock(), self._give_up)
-        if result.outcome is not Outcome.SENT:
+        result = await pds_step.ask(
+            client, job.record, self.settings, self.clock(), self._give_up, attempts
+        )
+        if result.outcome is not SendOutcome.SENT:
             recorded = len(self._outcomes)
             self._handle(client, job, result)
             if len(self._outcomes) > recorded:  # Failed; else it waits, still unsent
@@ -556,8 +564,9 @@ class UploadEngine:
             return False
         return True
 
-    async def _send(self, client: MhsClient, job: Job) -> None:
-        if not await self._pds_passed(client, job):
+    async def _send(self, client: MhsClient, job: Job, attempts: int | None = None) -> None:
+        """`attempts`: at most this many tries (an outage probe makes one)."""
+        if not await self._pds_passed(client, job, attempts):
             return
         self._unsent.pop(job.item.patient_id, None)
         if self._acks is not None and self._acks.intercept(job):
@@ -568,9 +577,11 @@ class UploadEngine:
         if job.answers_mark is None:
             job.answers_mark = client.answers
         self._inflight += 1
-        self._c.queued += 1
+        self._c.queued += 0 if job.attempts else 1  # a message, not each try of it
         try:
-            result = await client.send(job.message_id, payload, give_up=self._give_up)
+            result = await client.send(
+                job.message_id, payload, give_up=self._give_up, attempts=attempts
+            )
         finally:
             self._inflight -= 1
         job.attempts += result.attempts
@@ -579,24 +590,24 @@ class UploadEngine:
     def _handle(self, client: MhsClient, job: Job, result: SendResult) -> None:
         now = self.clock()
         outcome = result.outcome
+        if result.transport:
+            self._watch.note(result)
         if self._acks is not None and self._acks.took(job, result):
             pass  # 202: the Spine's acknowledgement comes from the queue
-        elif outcome is Outcome.SENT:
+        elif outcome is SendOutcome.SENT:
             # A note (error_code/text) when the Spine said it already holds this message id.
             self._finalise_job(job, Bucket.SENT, result.error_code, result.error_text, result, now)
-        elif outcome is Outcome.REJECTED:
+        elif outcome is SendOutcome.REJECTED:
             self._finalise_job(
                 job, Bucket.FAILED, result.error_code, result.error_text, result, now
             )
-        elif outcome is Outcome.RETRY_LIMIT:
+        elif outcome is SendOutcome.RETRY_LIMIT:
             # Part of an outage: it waits (Sending) and goes again with the same message id.
             if not self._part_of_outage(client, job, result):
                 self._finalise_job(job, Bucket.FAILED, NO_ACK_CODE, result.error_text, result, now)
-        elif outcome is Outcome.FATAL:
+        elif outcome is SendOutcome.FATAL:
             self._deferred.appendleft(job)
-            self._fatal = result.error_text or "the MHS adaptor refused the request"
-            self._event("fatal", f"Fatal error from the MHS adaptor: {self._fatal}")
-            self.stop(StopReason.FATAL)
+            self._fatal_answer(result)
         else:
             # Interrupted by a gate or the outage pause: the patient stays Sending and goes
             # again later with the same message id.
@@ -621,19 +632,96 @@ class UploadEngine:
         self._declare_outage()
         return True
 
+    def _fatal_answer(self, result: SendResult) -> None:
+        """A set-up error stops the run at once (exit 3, nobody Failed); any other refusal
+        of every message is a fatal error (exit 1)."""
+        text = result.error_text or "the MHS adaptor refused the request"
+        if result.error_code == SETUP_CODE:
+            if self._fatal:
+                return
+            self._fatal = (
+                f"{outage_text.PREFIX}{self._mhs_url}: {text}. Nobody was marked Failed: fix "
+                "the adaptor's set-up, then use Resume"
+            )
+            self._event("mhs_setup_error", f"Stopping: {self._fatal}")
+            self.stop(StopReason.MHS_SETUP)
+            return
+        self._fatal = text
+        self._event("fatal", f"Fatal error from the MHS adaptor ({self._mhs_url}): {text}")
+        self.stop(StopReason.FATAL)
+
     def _outage_now(self, client: MhsClient) -> bool:
         failures = client.consecutive_transport_failures
         if failures < self._failure_baseline:
             self._failure_baseline = 0
         if failures - self._failure_baseline >= self.settings.outage_after_failures:
+            if not self._watch.active:
+                self._watch.note_try(client.last_failure)
             self._declare_outage()
-        return self._outage
+        return self._watch.active
 
     def _declare_outage(self) -> None:
-        if not self._outage:
-            self._outage = True
-            self._outage_since = self.clock()
-            self._event("outage", "MHS unreachable: pausing until it answers its health check")
+        begun = self._watch.begin(self._mhs_url, self.clock())
+        if begun is not None:
+            self._event(
+                "outage",
+                f"Paused: {begun.reason()}; probing with one message at a time",
+                cause=begun.cause.describe(),
+            )
+
+    def _outage_step(self, client: MhsClient, now: datetime) -> None:
+        """While paused for an outage: read the last probe, stop at the limit, send the next."""
+        watch = self._watch
+        current = watch.current
+        assert current is not None
+        answered = watch.probe_answered()
+        if answered:
+            self._outage_over(client, now)
+            return
+        if answered is False:
+            current.failed_probe(now, watch.last_cause)
+            if current.over_limit(now):
+                self._fatal = self._fatal or current.giving_up(now)
+                self._event("outage_limit", f"Stopping: {self._fatal}", probes=current.tries)
+                self.stop(StopReason.OUTAGE)
+                return
+        if not watch.probe_due(now):
+            return
+        job = self._probe_job()
+        if job is not None:
+            watch.start_probe(self._probe(client, job))
+        elif not self._inflight:
+            self._outage_over(client, now)  # nothing is left to send: nothing to wait for
+
+    def _probe_job(self) -> Job | None:
+        """The next waiting patient: interrupted first, then those whose attempts ran out."""
+        if self._deferred:
+            return self._deferred.popleft()
+        if self._later:
+            return self._later.popleft()
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    async def _probe(self, client: MhsClient, job: Job) -> bool:
+        """One try of the patient's next message; True when the MHS answered it at all."""
+        before = client.answers
+        await self._send(client, job, attempts=1)
+        return client.answers > before
+
+    def _outage_over(self, client: MhsClient, now: datetime) -> None:
+        ended = self._watch.end()
+        assert ended is not None
+        self._count_lone_rounds()
+        self._failure_baseline = client.consecutive_transport_failures
+        minutes = (now - ended.since).total_seconds() / 60
+        self._event(
+            "outage_over",
+            f"The MHS at {ended.url} answers again: continuing (paused {minutes:.1f} min, "
+            f"{ended.tries} failed probes)",
+            probes=ended.tries,
+        )
 
     # ----- outcomes and the writer -----------------------------------------------------------
 
@@ -672,7 +760,7 @@ class UploadEngine:
         **attempt: Any,
     ) -> None:
         self._outcomes.append(
-            Recorded(
+            PatientOutcome(
                 item.patient_id,
                 bucket,
                 code,
@@ -726,24 +814,17 @@ class UploadEngine:
     # ----- control: gates and schedule -------------------------------------------------------
 
     async def _control(self, client: MhsClient, schedule: Schedule) -> None:
-        health_delay = 0.5
-        next_probe = 0.0
         while True:
             now = self.clock()
+            if self._stop_reason is None:
+                # Counted over every attempt, not only at a patient's end: the pause begins
+                # after outage_after_failures failed tries, whatever max_attempts is.
+                self._outage_now(client)
             hold = self._gates(now, schedule)
-            if self._outage and self._stop_reason is None and time.monotonic() >= next_probe:
-                if await client.healthcheck():
-                    self._count_lone_rounds()
-                    self._outage = False
-                    self._outage_since = self._next_check = None
-                    self._failure_baseline = client.consecutive_transport_failures
-                    health_delay = 0.5
-                    self._event("outage_over", "MHS reachable again: continuing")
-                    hold = self._gates(now, schedule)
-                else:
-                    next_probe = time.monotonic() + health_delay
-                    self._next_check = now + timedelta(seconds=health_delay)
-                    health_delay = min(health_delay * 2, 30.0)
+            # Probes go only when nothing but the outage holds the run (not a pulled card).
+            if hold is not None and hold[1].startswith(outage_text.PREFIX):
+                self._outage_step(client, now)
+                hold = self._gates(now, schedule)
             self._apply(hold)
             if self._stop_reason is not None:
                 self._set_status(RunStatus.STOPPING, self._stop_reason.value)
@@ -789,8 +870,8 @@ class UploadEngine:
             return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
         if self._manual_pause:
             return RunStatus.PAUSED, "paused by the user: press Resume to continue"
-        if self._outage:
-            return RunStatus.PAUSED, "MHS unreachable: checking its health, will continue"
+        if self._watch.current is not None:
+            return RunStatus.PAUSED, self._watch.current.reason()
         if self._acks is not None:
             return self._acks.hold()
         return None

@@ -31,6 +31,7 @@ async def ask(
     settings: Settings,
     now: datetime,
     give_up: asyncio.Event,
+    attempts: int | None = None,
 ) -> SendResult:
     """The PDS Retrieval Query for this patient; SENT results carry the PdsReply."""
     return await query_pds(
@@ -40,6 +41,7 @@ async def ask(
         spine_asid=settings.spine_asid,
         now=now,
         give_up=give_up,
+        attempts=attempts,
     )
 
 

@@ -21,6 +21,9 @@ class RunLog:
 
     def write(self, now: datetime, event: str, text: str, **fields: object) -> None:
         who = f" [{self.who}]" if self.who else ""
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(f"{now:%d/%m/%Y %H:%M:%S}{who} {text}\n")
+        try:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(f"{now:%d/%m/%Y %H:%M:%S}{who} {text}\n")
+        except OSError:
+            pass  # a full disk: the run stops and says so; a log line must not crash it
         self._json.info(event, text=text, user=self.who, **fields)

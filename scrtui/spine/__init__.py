@@ -1,1 +1,3 @@
-"""The NHS side: GP Summary builder, acknowledgement parser, MHS adaptor client and simulator."""
+"""Talking to the NHS: GP Summary builder, acknowledgement parser, MHS adaptor client.
+
+The stand-ins for the other side (simulator, broker) are in scrtui/standins/, apart."""

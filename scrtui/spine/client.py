@@ -9,7 +9,9 @@ Classification (docs/spine.md has the table):
   set-up), with a reason that says what to do.
 - 202: SENT, meaning "accepted by the MHS adaptor". With wait-for-response false the Spine's
   acknowledgement goes to the adaptor's inbound queue, not to us; 202 is all we can know.
-- timeout, reset or refused connection, any 5xx, 429: retried with the same message id, with
+- 500 whose words say the adaptor's set-up is wrong ("Error obtaining outbound URL", ...;
+  scrtui/spine/adaptor_words.py): FATAL with code MHS-SETUP: no resend can succeed.
+- timeout, reset or refused connection, any other 5xx, 429: retried with the same message id, with
   exponential backoff and jitter (honouring Retry-After, capped at backoff_max), then
   RETRY_LIMIT "retry limit exceeded: <last cause>". Each of these counts as a transport failure.
 - a 200 whose body is not an acknowledgement of our message (garbage, or another message's id):
@@ -40,18 +42,27 @@ import orjson
 
 from scrtui import logs
 from scrtui.settings import Settings
-from scrtui.spine import codes
-from scrtui.spine.ack import AckParseError, parse_ack
+from scrtui.spine import adaptor_words, codes
+from scrtui.spine.acknowledgement import AckParseError, parse_ack
+from scrtui.spine.error_text import scrubbed
+from scrtui.spine.failure_log import FailureLog
 from scrtui.spine.message import INTERACTION_ID
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
-# How much of an adaptor's error body goes into error_text: enough to read the reason, short
-# enough for a table cell and a log line.
-_MAX_TEXT = 300
+# How much of an adaptor's error body is looked at for error_text (scrubbed, then cut short
+# enough for a table cell and a log line).
+_MAX_READ_TEXT = 4096
 _PROBE_TIMEOUT_S = 10.0
+# The most read of one answer (docs/spine.md): a GP Summary's acknowledgement, a PDS reply and
+# the adaptor's error texts are a few KB; anything larger is not read, and not an answer.
+MAX_ANSWER_BYTES = 1_000_000
+TOO_LARGE_ANSWER = "ANSWER-TOO-LARGE"
+SETUP_CODE = "MHS-SETUP"
 
 
-class Outcome(enum.StrEnum):
+class SendOutcome(enum.StrEnum):
+    """What one send() came to (the patient's recorded outcome is store/upload_state.py's)."""
+
     SENT = "sent"
     REJECTED = "rejected"
     RETRY_LIMIT = "retry_limit"
@@ -61,7 +72,7 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: Outcome
+    outcome: SendOutcome
     http_status: int | None
     ack_code: str | None  # AA / AE / AR when an acknowledgement was read
     error_code: str | None  # Spine code ("30418"), or HTTP-nnn, TIMEOUT, RESET, REFUSED, ...
@@ -70,19 +81,21 @@ class SendResult:
     latency_ms: float  # whole send(): every attempt and every backoff wait
     transport: bool = False  # the last attempt's cause was a transport fault (MHS unreachable)
     detail: Any = None  # what the verdict read from the answer (a PDS reply), if anything
+    said: str | None = None  # the adaptor's own words (its error body), when it answered so
 
 
 @dataclass(frozen=True)
 class Verdict:
     """What one attempt means. `retryable` verdicts become RETRY_LIMIT when attempts run out."""
 
-    outcome: Outcome
+    outcome: SendOutcome
     retryable: bool = False
     transport_failure: bool = False
     ack_code: str | None = None
     error_code: str | None = None
     error_text: str | None = None
     detail: Any = None
+    said: str | None = None
 
 
 # How one HTTP answer is read: classify for GP Summaries; scrtui/spine/pds_client.py for PDS.
@@ -90,8 +103,8 @@ Classifier = Callable[[int, bytes, str], Verdict]
 
 
 def _body_text(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+    """The adaptor's error text, without what could carry patient data (error_text.py)."""
+    return scrubbed(body[:_MAX_READ_TEXT].decode("utf-8", errors="replace"))
 
 
 def classify(status: int, body: bytes, message_id: str) -> Verdict:
@@ -100,25 +113,34 @@ def classify(status: int, body: bytes, message_id: str) -> Verdict:
         return _classify_ack(body, message_id)
     if status == 202:
         # Accepted by the MHS adaptor; the Spine's answer goes to its inbound queue.
-        return Verdict(Outcome.SENT)
+        return Verdict(SendOutcome.SENT)
     text = _body_text(body) or f"HTTP {status}"
     if codes.about_the_message(status, text):
         return Verdict(
-            Outcome.REJECTED,
+            SendOutcome.REJECTED,
             error_code=codes.TOO_LARGE_CODE,
             error_text=f"{codes.TOO_LARGE_TEXT} (the MHS adaptor said: {text})",
         )
+    advice = adaptor_words.setup_advice(text) if status == 500 else None
+    if advice is not None:
+        return Verdict(
+            SendOutcome.FATAL,
+            error_code=SETUP_CODE,
+            error_text=f"the MHS adaptor answered {status} '{text}': {advice}",
+            said=text,
+        )
     if status in RETRYABLE_STATUSES:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             transport_failure=True,
             error_code=f"HTTP-{status}",
             error_text=f"HTTP {status} from the MHS adaptor: {text}",
+            said=text,
         )
     # 400/404/415 are the adaptor telling us our request or configuration is wrong; any other
     # status is unexpected from this API and no patient's fault either.
-    return Verdict(Outcome.FATAL, error_code=f"HTTP-{status}", error_text=text)
+    return Verdict(SendOutcome.FATAL, error_code=f"HTTP-{status}", error_text=text, said=text)
 
 
 def _classify_ack(body: bytes, message_id: str) -> Verdict:
@@ -126,35 +148,36 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
         ack = parse_ack(body, message_id)
     except AckParseError as exc:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             error_code="BAD-ACK",
             error_text=f"unusable acknowledgement: {exc}",
         )
     meaning = codes.meaning(ack)
     if meaning is codes.Meaning.SENT:
-        return Verdict(Outcome.SENT, ack_code=ack.type_code)
+        return Verdict(SendOutcome.SENT, ack_code=ack.type_code)
     if meaning is codes.Meaning.ALREADY_HELD:
         return Verdict(
-            Outcome.SENT,
+            SendOutcome.SENT,
             ack_code=ack.type_code,
             error_code=codes.DUPLICATE_MESSAGE_ID,
             error_text="already held by the Spine (duplicate message id): counted as sent",
         )
     if meaning is codes.Meaning.TRY_LATER:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             transport_failure=True,
             ack_code=ack.type_code,
             error_code=codes.SERVICE_NOT_AVAILABLE,
             error_text="the Spine service is not available (AE 502)",
+            said="service not available (AE 502)",
         )
     error = ack.main_error
     if error is None:
-        return Verdict(Outcome.REJECTED, ack_code=ack.type_code, error_text="no reason given")
+        return Verdict(SendOutcome.REJECTED, ack_code=ack.type_code, error_text="no reason given")
     return Verdict(
-        Outcome.REJECTED,
+        SendOutcome.REJECTED,
         ack_code=ack.type_code,
         error_code=error.code,
         error_text=error.display_name or error.code,
@@ -163,20 +186,23 @@ def _classify_ack(body: bytes, message_id: str) -> Verdict:
 
 def _transport_verdict(code: str, text: str) -> Verdict:
     return Verdict(
-        Outcome.RETRY_LIMIT,
+        SendOutcome.RETRY_LIMIT,
         retryable=True,
         transport_failure=True,
         error_code=code,
         error_text=text,
+        said=text,
     )
 
 
 def classify_exception(exc: BaseException, settings: Settings) -> Verdict:
     """The meaning of an attempt that got no HTTP answer."""
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
-        return Verdict(Outcome.FATAL, error_code="TLS", error_text=f"TLS failure: {exc}")
+        return Verdict(SendOutcome.FATAL, error_code="TLS", error_text=f"TLS failure: {exc}")
     if isinstance(exc, aiohttp.InvalidURL):
-        return Verdict(Outcome.FATAL, error_code="BAD-URL", error_text=f"invalid MHS URL: {exc}")
+        return Verdict(
+            SendOutcome.FATAL, error_code="BAD-URL", error_text=f"invalid MHS URL: {exc}"
+        )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return _transport_verdict("TIMEOUT", f"no connection within {settings.connect_timeout:g} s")
     if isinstance(exc, TimeoutError):
@@ -219,6 +245,28 @@ def backoff_delay(
     return min(delay, settings.backoff_max)
 
 
+async def read_capped(response: aiohttp.ClientResponse) -> bytes | None:
+    """The answer's body, or None when it is over MAX_ANSWER_BYTES (never held whole)."""
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65_536):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(body)
+
+
+def _too_large(status: int) -> Verdict:
+    """An answer too large to be one: unreadable, retried like any unreadable answer."""
+    return Verdict(
+        SendOutcome.RETRY_LIMIT,
+        retryable=True,
+        error_code=TOO_LARGE_ANSWER,
+        error_text=f"the answer (HTTP {status}) is over {MAX_ANSWER_BYTES:,} bytes: not read",
+    )
+
+
 def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
     """Verification against ca_bundle (else the system CAs), plus the client cert for mTLS."""
     if not settings.ca_bundle and not settings.client_cert:
@@ -234,7 +282,6 @@ class MhsClient:
 
     def __init__(self, settings: Settings, correlation_id: str) -> None:
         self._settings = settings
-        self._correlation_id = correlation_id
         self._url = settings.mhs_url
         self._health_url = settings.mhs_url.rstrip("/") + "/healthcheck"
         self._headers = {
@@ -243,18 +290,33 @@ class MhsClient:
             "wait-for-response": "true" if settings.wait_for_response else "false",
             "Correlation-Id": correlation_id,
             "from-asid": settings.sending_asid,
-            "ods-code": settings.ods_code,
+            # No ods-code: the adaptor reads it as the *receiving* system's ODS code and looks
+            # the route up with it (its OpenAPI: "defaults to Spines ODS Code if not
+            # provided"); every message here goes to the Spine, and the practice's identity
+            # travels in the message itself (issue 19).
         }
         self._session: aiohttp.ClientSession | None = None
         self._consecutive_failures = 0
+        self._last_failure: tuple[int | None, str] | None = None
         self._answers = 0
         self._rng = random.Random()
         self._log = logs.get("scrtui.spine").bind(correlation_id=correlation_id)
+        self._failures = FailureLog(self._log)
+
+    @property
+    def url(self) -> str:
+        """Where the messages go: named in every outage message."""
+        return self._url
 
     @property
     def consecutive_transport_failures(self) -> int:
         """Failed transport attempts in a row, over all patients: the engine's outage signal."""
         return self._consecutive_failures
+
+    @property
+    def last_failure(self) -> tuple[int | None, str] | None:
+        """(HTTP status or None, the adaptor's words) of the latest failed try, if any."""
+        return self._last_failure
 
     @property
     def answers(self) -> int:
@@ -281,6 +343,7 @@ class MhsClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._failures.flush()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -311,31 +374,35 @@ class MhsClient:
         *,
         give_up: asyncio.Event | None = None,
         headers: Mapping[str, str] | None = None,
-        classifier: Classifier = classify,
+        classifier: Classifier | None = None,
+        attempts: int | None = None,
     ) -> SendResult:
         """POST one message, retrying transport faults with the same message id.
 
         `headers` override the GP Summary's (another interaction) and `classifier` reads its
         answers: the PDS query goes through the same session, retries and outage counting.
+        `attempts` caps the tries below max_attempts (an outage probe makes one).
         """
         if self._session is None:
             raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
         started = time.monotonic()
         body = self._body(payload)
+        classifier = classifier or self.classify
         attempt = 0
+        max_attempts = min(attempts or self._settings.max_attempts, self._settings.max_attempts)
         while True:
             attempt += 1
             status, verdict, retry_after = await self._attempt(
                 message_id, body, headers, classifier
             )
-            self._count(verdict)
+            self._count(verdict, status)
             if not verdict.retryable:
                 self._log_final(message_id, status, verdict, attempt)
                 return self._result(verdict, verdict.outcome, status, attempt, started)
-            last_attempt = attempt >= self._settings.max_attempts
+            last_attempt = attempt >= max_attempts
             delay = 0.0 if last_attempt else self._delay(attempt, retry_after)
-            self._log.warning(
-                "mhs_attempt_failed",
+            self._failures.failed(
+                (status, verdict.error_code, verdict.error_text),
                 message_id=message_id,
                 attempt=attempt,
                 status=status,
@@ -345,10 +412,19 @@ class MhsClient:
             )
             if last_attempt:
                 text = f"retry limit exceeded: {verdict.error_text}"
-                return self._result(verdict, Outcome.RETRY_LIMIT, status, attempt, started, text)
+                return self._result(
+                    verdict, SendOutcome.RETRY_LIMIT, status, attempt, started, text
+                )
             if await self._pause(delay, give_up):
                 text = f"interrupted while waiting to retry: {verdict.error_text}"
-                return self._result(verdict, Outcome.INTERRUPTED, status, attempt, started, text)
+                return self._result(
+                    verdict, SendOutcome.INTERRUPTED, status, attempt, started, text
+                )
+
+    @staticmethod
+    def classify(status: int, body: bytes, message_id: str) -> Verdict:
+        """How an answer to this client's own messages is read (another service differs)."""
+        return classify(status, body, message_id)
 
     @staticmethod
     def _body(payload: str) -> bytes:
@@ -368,19 +444,24 @@ class MhsClient:
             async with self._session.post(
                 self._url, data=body, headers=headers, allow_redirects=False
             ) as response:
-                answer = await response.read()
+                answer = await read_capped(response)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if answer is None:
+                    return response.status, _too_large(response.status), retry_after
                 verdict = classifier(response.status, answer, message_id)
                 return response.status, verdict, retry_after
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return None, classify_exception(exc, self._settings), None
 
-    def _count(self, verdict: Verdict) -> None:
+    def _count(self, verdict: Verdict, status: int | None) -> None:
         if verdict.transport_failure:
+            self._last_failure = (status, verdict.said or verdict.error_text or "no answer")
             self._consecutive_failures += 1
         else:
             self._consecutive_failures = 0
             self._answers += 1
+            if not verdict.retryable:
+                self._failures.answered()
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         return backoff_delay(attempt, self._settings, retry_after, self._rng)
@@ -402,9 +483,9 @@ class MhsClient:
     def _log_final(
         self, message_id: str, status: int | None, verdict: Verdict, attempts: int
     ) -> None:
-        if verdict.outcome is Outcome.SENT:
+        if verdict.outcome is SendOutcome.SENT:
             return
-        log: Any = self._log.error if verdict.outcome is Outcome.FATAL else self._log.info
+        log: Any = self._log.error if verdict.outcome is SendOutcome.FATAL else self._log.info
         log(
             "mhs_send_" + verdict.outcome.value,
             message_id=message_id,
@@ -417,7 +498,7 @@ class MhsClient:
     @staticmethod
     def _result(
         verdict: Verdict,
-        outcome: Outcome,
+        outcome: SendOutcome,
         status: int | None,
         attempts: int,
         started: float,
@@ -433,4 +514,5 @@ class MhsClient:
             latency_ms=(time.monotonic() - started) * 1000,
             transport=verdict.transport_failure,
             detail=verdict.detail,
+            said=verdict.said,
         )

@@ -1,14 +1,15 @@
 """What an answer means for the patient, beyond success: the codes that say "the Spine already
 has it", "try later" or "this message is wrong". docs/spine.md has the table of every code.
 
-Kept apart from the acknowledgement reader (ack.py), which only reads what the Spine said.
+Kept apart from the acknowledgement reader (acknowledgement.py), which only reads what the Spine
+said.
 """
 
 from __future__ import annotations
 
 import enum
 
-from scrtui.spine.ack import Ack
+from scrtui.spine.acknowledgement import Ack
 
 # PSIS general categories (docs/spine.md, "Acknowledgement codes").
 DUPLICATE_MESSAGE_ID = "401"

@@ -8,7 +8,7 @@ MCCI acknowledgement in a SOAP envelope, which the acknowledgement reader accept
 from __future__ import annotations
 
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient
+from scrtui.spine.client import MhsClient, SendOutcome, Verdict, classify
 from scrtui.spine.consent_message import SOAP_ACTION
 
 SYNC_PATH = "sync-service"
@@ -18,6 +18,21 @@ def consent_url(settings: Settings) -> str:
     """The configured sync endpoint, or the one beside the MHS adaptor's URL (the bundled
     simulator serves both)."""
     return settings.consent_url or settings.mhs_url.rstrip("/") + "/" + SYNC_PATH
+
+
+def classify_consent(status: int, body: bytes, message_id: str) -> Verdict:
+    """The sync service answers on the call itself: only a readable acknowledgement is an
+    outcome. Any other 2xx (a 202, a 204, a 200 without a body) told us nothing about the
+    patient's consent, so it is retried with the same id and, if it persists, the patient is
+    Failed RETRY keeping the id; never Sent."""
+    if 200 < status < 300:
+        return Verdict(
+            SendOutcome.RETRY_LIMIT,
+            retryable=True,
+            error_code="NO-ACK",
+            error_text=f"the consent service answered HTTP {status} without an acknowledgement",
+        )
+    return classify(status, body, message_id)
 
 
 class ConsentClient(MhsClient):
@@ -30,6 +45,10 @@ class ConsentClient(MhsClient):
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": SOAP_ACTION,
         }
+
+    @staticmethod
+    def classify(status: int, body: bytes, message_id: str) -> Verdict:
+        return classify_consent(status, body, message_id)
 
     @staticmethod
     def _body(payload: str) -> bytes:

@@ -3,14 +3,15 @@
 docs/pds.md has the shapes. The MHS adaptor's synchronous workflow hands back only the HL7
 element of Spine's reply: QUPA_IN000009UK03 (the patient) or QUQI_IN010000UK14 (the query
 failed; "no match" is code 1 or RT003). Element names are matched without their namespace, as
-in ack.py, and a DOCTYPE is refused.
+in acknowledgement.py, and a DOCTYPE is refused.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from scrtui.domain.pds_match import PDS_GENDERS, Demographics, PdsRecord
 from scrtui.spine.message import ASID_OID, NHS_NUMBER_OID, attr, hl7_time
@@ -23,6 +24,11 @@ ODS_OID = "2.16.840.1.113883.2.1.4.3"
 GP_REGISTRATION_CODE = "1"  # patientCareProvisionEvent code 1: the registered GP (P1: pharmacy)
 NO_MATCH_CODES = frozenset({"1", "RT003"})
 HISTORIC_OID = "2.16.840.1.113883.2.1.3.2.4.17.36"
+# HL7 v3 TS: YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]; PDS may hold a birth as YYYY or YYYYMM.
+_HL7_TIME = re.compile(  # ASCII digits only: int() would read other scripts
+    r"(\d{4})(?:(\d{2})(?:(\d{2})(?:\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,4})?)?)?)?)?)?(?:[+-]\d{4})?",
+    re.ASCII,
+)
 
 _QUERY = """<QUPA_IN000008UK02 xmlns="urn:hl7-org:v3">
 <id root="{message_id}"/>
@@ -106,11 +112,16 @@ def _check_ref(root: ET.Element, message_id: str) -> None:
 
 
 def parse_reply(body: bytes | str, message_id: str) -> PdsReply:
-    """Read a PDS reply to the query `message_id`; PdsReplyError when it is not one."""
+    """Read a PDS reply to the query `message_id`; PdsReplyError when it is not one, or when
+    a value is not in the form docs/pds.md §2 documents (never a patient PDS did not send)."""
     root = _root(body)
     _check_ref(root, message_id)
     if local_name(root.tag) == FAILURE_ROOT:
         return _failure(root)
+    type_code = _value(child(root, "acknowledgement"), "typeCode")
+    if type_code != "AA":
+        # A success-shaped reply that PDS did not acknowledge is not an answer to trust.
+        raise PdsReplyError(f"{SUCCESS_ROOT} with acknowledgement typeCode {type_code!r}, not AA")
     response = path(root, "ControlActEvent", "subject", "PDSResponse")
     role = path(response, "subject", "patientRole")
     if role is None:
@@ -168,6 +179,43 @@ def _gp(person: ET.Element) -> str:
     return ""
 
 
+def hl7_date(value: str, what: str) -> str:
+    """The date part (YYYY, YYYYMM or YYYYMMDD) of an HL7 time; PdsReplyError for anything
+    else ("1980-01-01", "-", a 13th month): a value PDS did not send in its documented form."""
+    match = _HL7_TIME.fullmatch(value)
+    if match is None:
+        raise PdsReplyError(f"PDS reply's {what} {value[:40]!r} is not an HL7 date (YYYYMMDD)")
+    year, month, day = match[1], match[2], match[3]
+    try:
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise PdsReplyError(f"PDS reply's {what} {value[:40]!r} is not a date") from None
+    return year + (month or "") + (day or "")
+
+
+def _gender(person: ET.Element) -> str:
+    element = child(person, "administrativeGenderCode")
+    if element is None:
+        raise PdsReplyError("PDS reply has no administrativeGenderCode")
+    code = _value(element, "code")
+    if code not in PDS_GENDERS:
+        known = ", ".join(PDS_GENDERS)
+        raise PdsReplyError(f"PDS reply's gender code {code[:20]!r} is not one of {known}")
+    return PDS_GENDERS[code]
+
+
+def _birth(person: ET.Element) -> str:
+    element = child(person, "birthTime")
+    if element is None:
+        raise PdsReplyError("PDS reply has no birthTime")
+    return hl7_date(_value(element, "value"), "birthTime")
+
+
+def _death(person: ET.Element) -> str:
+    element = child(person, "deceasedTime")
+    return "" if element is None else hl7_date(_value(element, "value"), "deceasedTime")
+
+
 def _record(role: ET.Element) -> PdsRecord:
     nhs = _value(child(role, "id"), "extension")
     if not nhs:
@@ -176,21 +224,23 @@ def _record(role: ET.Element) -> PdsRecord:
     if person is None:
         raise PdsReplyError("PDS reply has no patientPerson")
     name = _usual_name(person)
-    given = tuple(_text(g) for g in children(name, "given")) if name is not None else ()
-    gender_code = _value(child(person, "administrativeGenderCode"), "code")
+    if name is None or child(name, "family") is None:
+        # Every PDS record has a usual name; its absence is an unreadable answer, not a blank.
+        raise PdsReplyError("PDS reply has no usual name (name use L with a family name)")
+    given = tuple(_text(g) for g in children(name, "given"))
     demographics = Demographics(
         nhs_number=nhs,
         forename=given[0] if given else "",
-        surname=_text(child(name, "family")) if name is not None else "",
-        date_of_birth=_value(child(person, "birthTime"), "value")[:8],
-        gender=PDS_GENDERS.get(gender_code, gender_code),
+        surname=_text(child(name, "family")),
+        date_of_birth=_birth(person),
+        gender=_gender(person),
         postcode=_home_postcode(person),
     )
     return PdsRecord(
         demographics,
         given_names=given,
         sensitive=_value(child(role, "confidentialityCode"), "code") == "S",
-        deceased_on=_value(child(person, "deceasedTime"), "value")[:8],
+        deceased_on=_death(person),
         gp_ods_code=_gp(person),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from scrtui.spine.client import MhsClient, Outcome, SendResult, Verdict, classify
+from scrtui.spine.client import MhsClient, SendOutcome, SendResult, Verdict, classify
 from scrtui.spine.message import new_message_id
 from scrtui.spine.pds import QUERY_INTERACTION_ID, PdsReplyError, build_query, parse_reply
 
@@ -24,34 +24,36 @@ def classify_pds(status: int, body: bytes, message_id: str) -> Verdict:
     """The meaning of one answer to a PDS query; a usable reply is SENT with it as detail."""
     if status == 202:
         return Verdict(
-            Outcome.FATAL,
+            SendOutcome.FATAL,
             error_code="HTTP-202",
             error_text="the MHS adaptor did not answer the PDS query synchronously: check "
             "that it routes urn:nhs:names:services:pdsquery, or switch PDS synchronisation off",
         )
     if status != 200:
         verdict = classify(status, body, message_id)
-        if verdict.outcome is Outcome.FATAL:
+        if verdict.outcome is SendOutcome.FATAL:
             text = f"the MHS adaptor refused the PDS query: {verdict.error_text}"
-            return Verdict(Outcome.FATAL, error_code=verdict.error_code, error_text=text)
+            return Verdict(
+                SendOutcome.FATAL, error_code=verdict.error_code, error_text=text, said=verdict.said
+            )
         return verdict
     try:
         reply = parse_reply(body, message_id)
     except PdsReplyError as exc:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             error_code=BAD_REPLY_CODE,
             error_text=f"unusable PDS reply: {exc}",
         )
     if reply.record is None and not reply.not_found:
         return Verdict(
-            Outcome.RETRY_LIMIT,
+            SendOutcome.RETRY_LIMIT,
             retryable=True,
             error_code=BAD_REPLY_CODE,
             error_text=f"PDS query failed: {', '.join(reply.failure_codes)} {reply.failure_text}",
         )
-    return Verdict(Outcome.SENT, detail=reply)
+    return Verdict(SendOutcome.SENT, detail=reply)
 
 
 async def query_pds(
@@ -62,6 +64,7 @@ async def query_pds(
     spine_asid: str,
     now: datetime,
     give_up: asyncio.Event | None = None,
+    attempts: int | None = None,
 ) -> SendResult:
     """One PDS Retrieval Query; SENT carries the PdsReply in `detail`."""
     query_id = new_message_id()
@@ -69,5 +72,10 @@ async def query_pds(
         nhs_number, message_id=query_id, sending_asid=sending_asid, spine_asid=spine_asid, now=now
     )
     return await client.send(
-        query_id, payload, give_up=give_up, headers=PDS_HEADERS, classifier=classify_pds
+        query_id,
+        payload,
+        give_up=give_up,
+        headers=PDS_HEADERS,
+        classifier=classify_pds,
+        attempts=attempts,
     )

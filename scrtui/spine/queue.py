@@ -18,7 +18,6 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from proton import Delivery, SSLDomain
@@ -26,7 +25,7 @@ from proton.handlers import MessagingHandler
 from proton.reactor import ApplicationEvent, Container, DurableSubscription, EventInjector
 
 from scrtui import logs
-from scrtui.settings import Settings
+from scrtui.settings import Settings, secret_text
 
 _PREFETCH = 500
 _RECONNECT_S = 0.5
@@ -54,7 +53,7 @@ class QueueSettings:
     def from_settings(cls, settings: Settings) -> QueueSettings:
         password = settings.queue_password
         if settings.queue_password_file:
-            password = Path(settings.queue_password_file).expanduser().read_text().strip()
+            password = secret_text(settings.queue_password_file)
         return cls(
             urls=tuple(u.strip() for u in settings.queue_brokers.split(",")),
             name=settings.queue_name,
@@ -147,8 +146,13 @@ class _Handler(MessagingHandler):
         message = event.message
         properties = message.properties or {}
         message_id = properties.get("message-id")
+        body = message.body
+        if isinstance(body, memoryview):
+            # A binary (data section) body is a view of proton's buffer, which the next
+            # delivery overwrites: copied here, on proton's thread, before it is handed over.
+            body = bytes(body)
         self.owner.hand_over(
-            Received(tag, message_id if isinstance(message_id, str) else None, message.body)
+            Received(tag, message_id if isinstance(message_id, str) else None, body)
         )
 
     def on_settle(self, event: Any) -> None:

@@ -1,13 +1,38 @@
 """Reading an HL7 reply safely and finding its elements by their local name, whatever
 namespace prefix the sender chose.
 
-Shared by the acknowledgement reader (ack.py) and the PDS reply reader (pds.py).
+Shared by the acknowledgement reader (acknowledgement.py) and the PDS reply reader (pds.py).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from typing import Any
+from xml.parsers import expat
+
+
+class _DtdFound(Exception):
+    pass
+
+
+def _refuse(*_: Any) -> None:
+    raise _DtdFound
+
+
+def _has_dtd(body: str | bytes) -> bool:
+    """Whether the document declares a DTD or an entity, read by expat after decoding (so a
+    UTF-16 body cannot hide one from a byte search). Malformed text is left to the parse."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    try:
+        parser.Parse(body, True)
+    except _DtdFound:
+        return True
+    except (expat.ExpatError, LookupError, ValueError):
+        return False
+    return False
 
 
 def parse(body: str | bytes, what: str, error: type[Exception]) -> ET.Element:
@@ -16,7 +41,7 @@ def parse(body: str | bytes, what: str, error: type[Exception]) -> ET.Element:
         raise error(f"empty {what}")
     # Refused outright: a reply carrying a DTD is not something the Spine sends, and entity
     # expansion is the classic way to make a parser do harm.
-    if (b"<!DOCTYPE" in body) if isinstance(body, bytes) else ("<!DOCTYPE" in body):
+    if _has_dtd(body):
         raise error(f"{what} carries a DOCTYPE, refused")
     try:
         return ET.fromstring(body)

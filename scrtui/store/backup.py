@@ -8,6 +8,7 @@ would have left, never half of a transaction.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -19,6 +20,7 @@ from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
 from scrtui.store.db import StoreError, integrity_problems
+from scrtui.store.disk_full import is_disk_full
 
 
 @dataclass(frozen=True)
@@ -28,14 +30,27 @@ class BackupResult:
     seconds: float
 
 
-def backup_target(target: Path, now: datetime) -> Path:
-    """A folder means a dated file inside it; an existing file is never overwritten."""
-    if target.is_dir():
-        target = target / f"scrtui-{now:%Y%m%d-%H%M%S}.db"
-    if target.exists():
-        raise StoreError(f"{target} already exists: choose a new name (a backup never overwrites)")
-    if not target.parent.is_dir():
-        raise StoreError(f"{target.parent} is not a folder: create it first, or choose another")
+def backup_target(given: str, now: datetime) -> Path:
+    """A folder means a dated file inside it; an existing file is never overwritten. `given`
+    is the text typed: a trailing "/" names a folder, which must then exist."""
+    if not given.strip():
+        raise StoreError("the backup needs a FILE name (or a folder to put a dated file in)")
+    target = Path(given).expanduser()
+    try:
+        if given.endswith(os.sep) and not target.is_dir():
+            raise StoreError(f"{target} is not a folder: create it first, or choose another")
+        if target.is_dir():
+            target = target / f"scrtui-{now:%Y%m%d-%H%M%S}.db"
+        if target.exists():
+            raise StoreError(
+                f"{target} already exists: choose a new name (a backup never overwrites)"
+            )
+        if not target.parent.is_dir():
+            raise StoreError(f"{target.parent} is not a folder: create it first, or choose another")
+    except OSError as exc:  # a name too long for the file system, a loop of links, ...
+        raise StoreError(
+            f"cannot use {given[:80]!r} for the backup ({exc.strerror or exc}): choose another name"
+        ) from None
     return target
 
 
@@ -44,9 +59,12 @@ def backup_database(source: SqliteDatabase, target: Path) -> BackupResult:
     so a file under that name is always a whole, sound backup."""
     started = time.perf_counter()
     part = target.with_name(f".{target.name}.part")
-    part.unlink(missing_ok=True)
-    touch_private(part)  # the copy holds patient data: owner only, from the first byte
+    # SQLite's side files of the copy: a failed copy (a full disk) must leave none behind.
+    leftovers = [part, *(part.with_name(part.name + s) for s in ("-journal", "-wal", "-shm"))]
     try:
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        touch_private(part)  # the copy holds patient data: owner only, from the first byte
         copy = sqlite3.connect(part)
         try:
             source.connection().backup(copy)
@@ -60,13 +78,23 @@ def backup_database(source: SqliteDatabase, target: Path) -> BackupResult:
         with open(part, "rb") as handle:
             os.fsync(handle.fileno())
         os.link(part, target)  # fails rather than overwrite a file made meanwhile
-    except OSError as exc:
-        raise StoreError(f"cannot write the backup {target} ({exc.strerror or exc})") from None
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot write the backup {target} ({exc})") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(_failed(target, exc)) from None
     finally:
-        part.unlink(missing_ok=True)
+        for path in leftovers:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
     return BackupResult(target, target.stat().st_size, time.perf_counter() - started)
+
+
+def _failed(target: Path, exc: OSError | sqlite3.Error) -> str:
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if is_disk_full(exc):
+        return (
+            f"cannot write the backup {target}: the disk holding {target.parent} is full "
+            f"({detail}); nothing was kept. Free some space or choose another disk"
+        )
+    return f"cannot write the backup {target} ({detail}); nothing was kept"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
+from scrtui.store.disk_full import is_disk_full
 from scrtui.store.models import (
     ALL_MODELS,
     AwaitingAck,
@@ -188,6 +189,12 @@ def as_store_error(exc: BaseException, path: Path) -> StoreError:
         return exc
     text = str(exc)
     lowered = text.lower()
+    if is_disk_full(exc):
+        folder = path.absolute().parent
+        return StoreError(
+            f"the disk holding {path.absolute()} is full ({text}): nothing was changed; free "
+            f"some space (df -h {folder} shows it) and try again"
+        )
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         return _read_only(path, text)
     if "locked" in lowered or "busy" in lowered:

@@ -23,12 +23,13 @@ from scrtui.domain.records import (
 from scrtui.domain.records import (
     Medication as MedicationRecord,
 )
-from scrtui.domain.uploads import INITIAL
+from scrtui.domain.uploads import INITIAL, UploadId
 from scrtui.store.db import UploadLock
 from scrtui.store.models import (
     Allergy,
     Medication,
     Patient,
+    PatientUpload,
     Run,
     Upload,
     User,
@@ -155,7 +156,7 @@ def iter_patient_ids(batch: int = 1000) -> Iterator[list[int]]:
         last = rows[-1]
 
 
-def bucket_counts(kind: str = INITIAL) -> dict[Bucket, int]:
+def bucket_counts(kind: UploadId = INITIAL) -> dict[Bucket, int]:
     """One upload's patients per bucket; patients with no row in it yet count as Unprocessed."""
     counts = {bucket: 0 for bucket in Bucket}
     for bucket, n in database.obj.execute_sql(
@@ -170,7 +171,7 @@ def bucket_counts(kind: str = INITIAL) -> dict[Bucket, int]:
 INTERRUPTED = "interrupted: the process running it ended; use Resume to continue"
 
 
-def upload_state(kind: str = INITIAL) -> Upload:
+def upload_state(kind: UploadId = INITIAL) -> Upload:
     """The upload's status; an active status that no process holds was interrupted (a crash,
     a power cut, a kill), and says so rather than claiming to run."""
     upload: Upload = Upload.get_or_none(Upload.kind == kind) or Upload(kind=kind)
@@ -179,14 +180,29 @@ def upload_state(kind: str = INITIAL) -> Upload:
     return upload
 
 
-def last_run(kind: str = INITIAL) -> Run | None:
+def last_run(kind: UploadId = INITIAL) -> Run | None:
     run: Run | None = Run.select().where(Run.upload == kind).order_by(Run.id.desc()).first()
     return run
 
 
-def ever_completed(kind: str) -> bool:
-    """Whether a run of this upload has ever completed."""
-    return Run.select().where(Run.upload == kind, Run.outcome == "completed").exists()
+def records_begin() -> date | None:
+    """The practice's earliest registration date (None for an empty practice)."""
+    first = Patient.select(fn.MIN(Patient.registration_date)).scalar()
+    if first is None or isinstance(first, date):
+        return first
+    return date.fromisoformat(str(first)[:10])
+
+
+def ever_completed(kind: UploadId) -> bool:
+    """Whether a run of this upload has completed and left nobody Failed or Sending: a
+    Consent Migration whose dissenters the Spine did not acknowledge has not done its job."""
+    if not Run.select().where(Run.upload == kind, Run.outcome == "completed").exists():
+        return False
+    left = PatientUpload.select().where(
+        PatientUpload.upload == kind,
+        PatientUpload.bucket.in_((Bucket.FAILED.value, Bucket.SENDING.value)),
+    )
+    return not left.exists()
 
 
 def run_summary(run: Run | None) -> dict[str, object] | None:
@@ -215,7 +231,7 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
-def status_document(kind: str = INITIAL) -> dict[str, Any]:
+def status_document(kind: UploadId = INITIAL) -> dict[str, Any]:
     """The object `scrtui status --json` prints (and `scrtui upload --json` ends with)."""
     counts = bucket_counts(kind)
     upload = upload_state(kind)

@@ -16,7 +16,7 @@ from typing import NamedTuple, TextIO
 from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
 from scrtui.domain.spreadsheet import safe_row
-from scrtui.domain.uploads import INITIAL
+from scrtui.domain.uploads import INITIAL, UploadId
 from scrtui.store.groups import require_group
 from scrtui.store.models import database, scalar_int
 
@@ -93,7 +93,7 @@ def _where(bucket: Bucket | str | None, search: str | None, kind: str) -> tuple[
 _FROM = " FROM patient p LEFT JOIN patient_upload u ON u.patient_id = p.id AND u.upload = ?"
 
 
-def reason_counts(kind: str = INITIAL) -> list[tuple[Bucket, str | None, str | None, int]]:
+def reason_counts(kind: UploadId = INITIAL) -> list[tuple[Bucket, str | None, str | None, int]]:
     """(bucket, reason code, reason text, patients) for Failed and Not Required, the largest
     first within each bucket: the SCR Reporter's summary by reason."""
     rows = database.obj.execute_sql(
@@ -106,7 +106,7 @@ def reason_counts(kind: str = INITIAL) -> list[tuple[Bucket, str | None, str | N
 
 
 def count_rows(
-    bucket: Bucket | str | None = None, search: str | None = None, kind: str = INITIAL
+    bucket: Bucket | str | None = None, search: str | None = None, kind: UploadId = INITIAL
 ) -> int:
     """How many rows report_rows would give without offset and limit."""
     where, params = _where(bucket, search, kind)
@@ -119,7 +119,7 @@ def report_rows(
     order: str = "nhs",
     offset: int = 0,
     limit: int | None = None,
-    kind: str = INITIAL,
+    kind: UploadId = INITIAL,
 ) -> Iterator[ReportRow]:
     """Patients with their bucket, reason and last attempt; filtered, ordered, paged.
 
@@ -155,7 +155,7 @@ def _rows(
         )
 
 
-def group_rows(name: str, kind: str = INITIAL) -> Iterator[ReportRow]:
+def group_rows(name: str, kind: UploadId = INITIAL) -> Iterator[ReportRow]:
     """Report rows for a group's members, in NHS number order (GroupError if no such group)."""
     group_id = require_group(name)[0]
     where = " WHERE p.id IN (SELECT patient_id FROM group_member WHERE group_id = ?)"
@@ -179,7 +179,7 @@ def export_csv(
     bucket: Bucket | str | None = None,
     search: str | None = None,
     order: str = "nhs",
-    kind: str = INITIAL,
+    kind: UploadId = INITIAL,
 ) -> int:
     """Write a view of the report to a new file readable by its owner only (it lists
     patients); a half-written file is never left behind."""

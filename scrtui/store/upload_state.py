@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.uploads import INITIAL, SUMMARY_KINDS
+from scrtui.domain.uploads import INITIAL, SUMMARY_KINDS, UploadId
 from scrtui.store.db import durable
 from scrtui.store.groups import find_group
 from scrtui.store.models import Run, Upload, database, scalar_int
@@ -61,7 +61,9 @@ class WorkItem:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class PatientOutcome:
+    """A patient's final bucket after a send, as it is written to the database."""
+
     patient_id: int
     bucket: Bucket
     reason_code: str | None
@@ -91,7 +93,7 @@ def _group_filter(group_id: int | None, column: str = "patient_id") -> tuple[str
     return f" AND {column} IN (SELECT patient_id FROM group_member WHERE group_id = ?)", [group_id]
 
 
-def ever_sent_count(group: str | None = None, kind: str = INITIAL) -> int:
+def ever_sent_count(group: str | None = None, kind: UploadId = INITIAL) -> int:
     """Patients the Spine has accepted this upload's message for, whatever their bucket is now."""
     where, params = _group_filter(_group_id(group))
     return scalar_int(
@@ -101,7 +103,7 @@ def ever_sent_count(group: str | None = None, kind: str = INITIAL) -> int:
     )
 
 
-def selection_count(mode: Mode, group: str | None = None, kind: str = INITIAL) -> int:
+def selection_count(mode: Mode, group: str | None = None, kind: UploadId = INITIAL) -> int:
     """How many patients `mode` (narrowed to `group`) would take, without enrolling them."""
     where, params = _group_filter(_group_id(group), "p.id")
     return scalar_int(
@@ -111,7 +113,9 @@ def selection_count(mode: Mode, group: str | None = None, kind: str = INITIAL) -
     )
 
 
-def enrol(mode: Mode, run_id: int, group: str | None, pass_number: int, kind: str = INITIAL) -> int:
+def enrol(
+    mode: Mode, run_id: int, group: str | None, pass_number: int, kind: UploadId = INITIAL
+) -> int:
     """Put the patients a mode selects into Unprocessed for this run; returns the run's total.
 
     Run: patients never sent (new ones, and Not Required ones re-checked). Rerun: everyone,
@@ -180,7 +184,7 @@ def next_batch(run_id: int, after_patient_id: int, limit: int) -> list[WorkItem]
 
 
 def mark_sending(
-    rows: Sequence[tuple[int, str]], *, sync: bool = True, kind: str = INITIAL
+    rows: Sequence[tuple[int, str]], *, sync: bool = True, kind: UploadId = INITIAL
 ) -> None:
     """Store each patient's message id (bucket Sending) before the message leaves.
 
@@ -200,7 +204,9 @@ def mark_sending(
         )
 
 
-def unmark_sending(rows: Sequence[tuple[int, Bucket, str | None]], kind: str = INITIAL) -> None:
+def unmark_sending(
+    rows: Sequence[tuple[int, Bucket, str | None]], kind: UploadId = INITIAL
+) -> None:
     """Put patients marked Sending whose message never left back as they were (bucket, id)."""
     if not rows:
         return
@@ -213,7 +219,9 @@ def unmark_sending(rows: Sequence[tuple[int, Bucket, str | None]], kind: str = I
         )
 
 
-def record_outcomes(outcomes: Sequence[Outcome], run_id: int, kind: str = INITIAL) -> None:
+def record_outcomes(
+    outcomes: Sequence[PatientOutcome], run_id: int, kind: UploadId = INITIAL
+) -> None:
     """Write a batch of final outcomes and their attempts in one short transaction."""
     if not outcomes:
         return
@@ -282,7 +290,7 @@ def create_run(
     resume_at: str | None,
     correlation_id: str,
     now: datetime,
-    kind: str = INITIAL,
+    kind: UploadId = INITIAL,
     upload_date: date | None = None,
 ) -> Run:
     return Run.create(
@@ -312,27 +320,27 @@ def finish_run(run_id: int, now: datetime, outcome: str, reason: str) -> None:
     ).execute()
 
 
-def upload_row(kind: str = INITIAL) -> Upload:
+def upload_row(kind: UploadId = INITIAL) -> Upload:
     """The upload's own row (made on first use: a database holds the Initial Upload's)."""
     row: Upload | None = Upload.get_or_none(Upload.kind == kind)
     return row if row is not None else Upload.create(kind=kind)
 
 
-def set_status(status: str, reason: str, now: datetime, kind: str = INITIAL) -> None:
+def set_status(status: str, reason: str, now: datetime, kind: UploadId = INITIAL) -> None:
     upload_row(kind)
     Upload.update(status=status, status_reason=reason, updated_at=now).where(
         Upload.kind == kind
     ).execute()
 
 
-def next_pass(kind: str = INITIAL) -> int:
+def next_pass(kind: UploadId = INITIAL) -> int:
     """A Rerun is a new pass over everyone."""
     upload_row(kind)
     Upload.update(pass_number=Upload.pass_number + 1).where(Upload.kind == kind).execute()
     return upload_row(kind).pass_number
 
 
-def current_pass(kind: str = INITIAL) -> int:
+def current_pass(kind: UploadId = INITIAL) -> int:
     return upload_row(kind).pass_number
 
 

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from scrtui import eventloop, logs
 from scrtui.domain.progress import Snapshot, StopReason
+from scrtui.domain.uploads import UploadId
 from scrtui.domain.uploads import kind as upload_kind
 from scrtui.resources import stylesheet_path
 from scrtui.services import (
@@ -55,7 +56,7 @@ log = logs.get("scrtui.ui")
 
 class ScrApp(App[None]):
     CSS_PATH = stylesheet_path()
-    TITLE = "SCR Initial Upload"
+    TITLE = "SCR Bulk Uploads"
     BINDINGS = [
         Binding("f1", "help", "Help", key_display="F1", priority=True),
         Binding("f3", "login", "Log in", key_display="F3"),
@@ -97,7 +98,7 @@ class ScrApp(App[None]):
         self._quitting = False
         # The upload chosen on the Bulk Transmission screen: the status bar shows its stored
         # status while no run is in progress.
-        self.chosen_upload = "initial"
+        self.chosen_upload = UploadId.INITIAL
         if self.sixteen_colours and "TEXTUAL_THEME" not in os.environ:
             self.theme = "ansi-dark"
 
@@ -157,7 +158,7 @@ class ScrApp(App[None]):
         if self.live.publish(state) and react:
             self._react(previous, state)
 
-    def choose_upload(self, upload: str) -> None:
+    def choose_upload(self, upload: UploadId) -> None:
         """The Bulk Transmission screen's chosen upload: read its stored status now."""
         if upload != self.chosen_upload:
             self.chosen_upload = upload
@@ -246,7 +247,7 @@ class ScrApp(App[None]):
             error = event.worker.error
             started = self._upload_started or self.services.snapshot() != self._before_start
             log.error("ui_upload_failed", error=repr(error), started=started)
-            upload = self._request.upload if self._request else "initial"
+            upload = self._request.upload if self._request else UploadId.INITIAL
             title, message = t.worker_error_message(error, started=started, upload=upload)
             self.push_screen(MessageModal(title, message, kind="error"))
         elif event.state is WorkerState.SUCCESS:

@@ -11,6 +11,7 @@ from typing import Protocol, cast
 
 from textual.dom import DOMNode
 
+from scrtui.domain.uploads import UploadId
 from scrtui.services import Services, UploadRequest
 
 from .state import LiveHub
@@ -23,10 +24,10 @@ class Host(Protocol):
     ascii_only: bool
     demo_rejects: int
     demo_pds: int
-    chosen_upload: str  # the upload chosen on the Bulk Transmission screen
+    chosen_upload: UploadId  # the upload chosen on the Bulk Transmission screen
 
     def start_upload(self, request: UploadRequest) -> bool: ...
-    def choose_upload(self, upload: str) -> None: ...
+    def choose_upload(self, upload: UploadId) -> None: ...
     def action_login(self) -> None: ...
 
 

@@ -26,7 +26,7 @@ class ProblemMessage(MessageModal, inherit_bindings=False):
 
 class ProblemApp(App[None]):
     CSS_PATH = stylesheet_path()
-    TITLE = "SCR Initial Upload"
+    TITLE = "SCR Bulk Uploads"
 
     def __init__(self, text: str) -> None:
         super().__init__()

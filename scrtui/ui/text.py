@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING
+from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING, UploadId
 from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
 # docs/domain.md §1.2 (the full wording of V-RUN790), the exit question and "Process completed.":
@@ -28,13 +29,13 @@ CARD_REMOVED_HELP = (
 )
 
 
-def upload_label(upload: str) -> str:
+def upload_label(upload: UploadId) -> str:
     """The upload's name as the Bulk Transmission screen lists it ("Bulk Update")."""
     known = KINDS.get(upload)
     return known.label if known else upload
 
 
-def window_title(mode: Mode, upload: str = INITIAL) -> str:
+def window_title(mode: Mode, upload: UploadId = INITIAL) -> str:
     """Vision's "SCR Upload - Run" for the Initial Upload; the other uploads add their name,
     so a window never leaves doubt about which upload it runs."""
     if upload == INITIAL:
@@ -42,7 +43,7 @@ def window_title(mode: Mode, upload: str = INITIAL) -> str:
     return f"SCR Upload - {upload_label(upload)} - {mode.label}"
 
 
-def resume_path(upload: str = INITIAL) -> str:
+def resume_path(upload: UploadId = INITIAL) -> str:
     """Where Resume is for this upload: "Initial Upload > Resume"."""
     return f"{upload_label(upload)} > Resume"
 
@@ -175,30 +176,23 @@ def busy_refusal(status: RunStatus) -> str:
 
 def status_line(snapshot: Snapshot, now: datetime | None = None) -> str:
     """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"; with
-    the time, a scheduled start counts down and an outage says since when and the next check."""
+    the time, a scheduled start counts down. An outage's reason says itself who answers what,
+    since when and the next try (scrtui/domain/outage.py)."""
     text = snapshot.status.value
     if snapshot.reason:
         text += f": {snapshot.reason}"
-    if in_outage(snapshot):
-        return f"{text} ({outage_detail(snapshot)})"
     if snapshot.status is RunStatus.SCHEDULED and snapshot.next_event and now is not None:
         return f"{text} (in {countdown(snapshot.next_event - now)})"
     return text
 
 
 def in_outage(snapshot: Snapshot) -> bool:
-    """Paused because the MHS adaptor does not answer (the run continues by itself)."""
+    """Paused because the MHS gives no usable answer (the run continues by itself)."""
     return (
         snapshot.status is RunStatus.PAUSED
         and snapshot.outage_since is not None
-        and snapshot.reason.startswith("MHS unreachable")
+        and snapshot.reason.startswith(outage.PREFIX)
     )
-
-
-def outage_detail(snapshot: Snapshot) -> str:
-    since = f"since {snapshot.outage_since:%H:%M:%S}" if snapshot.outage_since else ""
-    check = f"next check {snapshot.next_check:%H:%M:%S}" if snapshot.next_check else "checking now"
-    return ", ".join(part for part in (since, check) if part)
 
 
 def countdown(left: timedelta) -> str:
@@ -252,7 +246,7 @@ def when(value: datetime | None) -> str:
     return f"{value:%d/%m/%Y %H:%M}" if value else "-"
 
 
-def last_run_lines(last: LastRun | None, upload: str = INITIAL) -> list[str]:
+def last_run_lines(last: LastRun | None, upload: UploadId = INITIAL) -> list[str]:
     if last is None:
         return [f"No {KINDS[upload].noun if upload in KINDS else upload} has been run yet."]
     return [
@@ -280,7 +274,7 @@ def failed_help(failed: int) -> str:
 
 
 def worker_error_message(
-    error: BaseException | None, *, started: bool, upload: str = INITIAL
+    error: BaseException | None, *, started: bool, upload: UploadId = INITIAL
 ) -> tuple[str, str]:
     """(title, text) when the upload's worker raised instead of returning a snapshot."""
     if not started:
@@ -292,7 +286,7 @@ def worker_error_message(
     )
 
 
-def finished_title(upload: str) -> str:
+def finished_title(upload: UploadId) -> str:
     """The end message's title: Vision's "SCR Upload", with the upload's name after it for
     every upload but the Initial Upload."""
     return "SCR Upload" if upload == INITIAL else f"SCR Upload - {upload_label(upload)}"
@@ -353,10 +347,6 @@ GP_SUMMARY_OFF_DONE = (
 
 MARK_ALL_LIMIT = 5_000
 LOG_FOLLOW_SECONDS = 0.5
-
-
-def thousands(n: int) -> str:
-    return f"{n:,}"
 
 
 def patients(n: int) -> str:

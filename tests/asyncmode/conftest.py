@@ -14,9 +14,9 @@ import pytest
 
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine import broker as brokers
-from scrtui.spine.broker import Broker
-from scrtui.spine.simulator import SimulatorConfig, running_simulator
+from scrtui.standins import broker as brokers
+from scrtui.standins.broker import Broker
+from scrtui.standins.simulator import SimulatorConfig, running_simulator
 from tests.engine.conftest import Sim, fast_settings, home, seeded  # noqa: F401  (fixtures)
 
 

@@ -8,9 +8,15 @@ import os
 import sys
 from datetime import date
 
+import pytest
+
 from scrtui.settings import save
 from scrtui.store import queries
+from tests.conftest import patience
 from tests.engine.test_engine import buckets_by_nhs, expected_split
+
+# The slow tier (pyproject.toml markers): ./run test runs it, first and beside the rest.
+pytestmark = pytest.mark.slow
 
 
 async def scrtui(home, *args: str) -> asyncio.subprocess.Process:
@@ -39,7 +45,7 @@ async def test_kill_between_202_and_acknowledgement_then_resume(seeded, asim):
         awaited = queries.database.obj.execute_sql("SELECT COUNT(*) FROM awaiting_ack")
         return awaited.fetchone()[0] >= len(eligible)
 
-    deadline = asyncio.get_running_loop().time() + 60
+    deadline = asyncio.get_running_loop().time() + patience(60)
     while not await all_taken():
         assert asyncio.get_running_loop().time() < deadline, "the adaptor never took them all"
         assert first.returncode is None, (await first.stderr.read()).decode()

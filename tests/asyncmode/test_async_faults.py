@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket
-from scrtui.engine.acks import NO_ACK_TEXT, UNREACHABLE
-from scrtui.spine.simulator import SimulatorConfig
+from scrtui.engine.async_watch import NO_ACK_TEXT, UNREACHABLE
+from scrtui.standins.simulator import SimulatorConfig
 from tests.asyncmode.conftest import async_sim, private_broker
 from tests.asyncmode.test_async_upload import everyone_sent_once, upload
 from tests.engine.conftest import wait_for
@@ -47,6 +49,7 @@ def failed_reasons():
     ).fetchall()
 
 
+@pytest.mark.slow
 async def test_broker_restart_pauses_sends_then_continues(seeded, tmp_path, queue_name):
     paused: list[str] = []
     with private_broker(tmp_path) as own:

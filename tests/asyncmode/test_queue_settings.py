@@ -52,3 +52,23 @@ def test_brokers_are_tried_in_turn_in_the_order_given(tmp_path: Path) -> None:
     text = '[queue]\nbrokers = "amqp://a:5672, amqps://b:5671"\n'
     urls = QueueSettings.from_settings(load(write(tmp_path, text))).urls
     assert urls == ("amqp://a:5672", "amqps://b:5671")
+
+
+def test_a_password_file_that_is_not_utf8_is_refused_before_any_run(tmp_path: Path) -> None:
+    from tests.conftest import run_scrtui
+
+    home = tmp_path / "home"
+    assert run_scrtui(home, "seed", "--patients", "20").returncode == 0
+    secret = tmp_path / "queue-password"
+    secret.write_bytes(b"s3cr\xe9t\n")  # Latin-1, as an editor on another system saved it
+    os.chmod(secret, 0o600)
+    text = f'[spine]\nwait_for_response = false\n[queue]\npassword_file = "{secret}"\n'
+    (home / "scrtui.toml").write_text(text)
+    done = run_scrtui(home, "upload", "--mode", "run", "--card", "simulated", "--yes")
+    assert done.returncode == 2, done.stderr
+    assert "[queue] password_file" in done.stderr and "byte 5 is not UTF-8" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    import sqlite3
+
+    with sqlite3.connect(home / "scrtui.db") as db:
+        assert db.execute("SELECT count(*) FROM run").fetchone() == (0,)  # no run recorded

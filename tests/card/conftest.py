@@ -21,6 +21,7 @@ from scrtui.paths import Home
 from scrtui.store.db import close_database, open_database
 from scrtui.store.models import User, UserRoleProfile
 from tests.card.vcard import READER_00, READER_01, VPCD_PORT, VirtualCard
+from tests.conftest import patience
 
 ADMIN = "555000000001"
 CLINICIAN = "555000000002"
@@ -136,7 +137,7 @@ def readers_with_cards() -> list[str]:
 
 
 def wait_readers_empty(timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while busy := readers_with_cards():
         if time.monotonic() > deadline:
             raise AssertionError(
@@ -157,7 +158,7 @@ def pcscd() -> None:
 def vpcd_readers() -> Iterator[None]:
     """Exclusive use of the vpcd readers across processes (two test runs on one machine)."""
     with VPCD_LOCK.open("a") as lock:
-        deadline = time.monotonic() + VPCD_LOCK_WAIT_S
+        deadline = time.monotonic() + patience(VPCD_LOCK_WAIT_S)
         while True:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

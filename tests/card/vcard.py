@@ -18,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from tests.conftest import patience
+
 AID = bytes.fromhex("F0 53 43 52 54 55 49 01")  # F0 "SCRTUI" 01
 ATR = bytes.fromhex("3B8580") + b"\x01VCARD"
 VPCD_HOST = "127.0.0.1"
@@ -243,7 +245,7 @@ def wait_until(
 ) -> float:
     """Poll predicate() until true; returns the seconds waited, raises AssertionError on timeout."""
     start = time.monotonic()
-    deadline = start + timeout
+    deadline = start + patience(timeout)
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")

@@ -56,7 +56,8 @@ DROP_AND_RUN = textwrap.dedent(
     """
     import os, sys
     from scrtui.cli import build_parser, main
-    build_parser()  # imports every command module while root may still read them
+    build_parser()  # imports every command module while root may still read them,
+    import structlog, scrtui.wiring  # and what a command imports only when it runs
     uid, gid = int(sys.argv[1]), int(sys.argv[2])
     os.setgroups([])
     os.setgid(gid)

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_scrtui, scrtui_executable
+from tests.conftest import patience, run_scrtui, scrtui_executable
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.slow,  # the slow tier: ./run test runs it, first and beside the rest
+]
 
 
 class Terminal:
@@ -52,7 +55,7 @@ class Terminal:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
     def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while time.monotonic() < deadline:
             screen = self.screen()
             if text in screen:

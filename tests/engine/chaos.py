@@ -1,5 +1,9 @@
 """Seeded chaos: many short uploads, each a random mix of concurrency (1 to 64), simulator
 faults, an outage, a SIGKILL or a Stop, then the next mode (Resume, Rerun, Failed or Run).
+The outages are the real MHS adaptor's (issue 19): the Spine unreachable behind a healthy
+adaptor (500 "Error making outbound request", /healthcheck 200) that ends, the same outage
+lasting past a short outage_limit_minutes (the upload stops itself, exit 3), a route error
+(500 "Error obtaining outbound URL": exit 3 at once), and the old simulator's 503.
 
 After every upload it checks what exactly-once promises, against the simulator (the Spine's
 side) and `scrtui status` / the database (the practice's side):
@@ -36,12 +40,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from scrtui.domain import eligibility
+from scrtui.domain import eligibility, outage
 from scrtui.settings import save
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings
 
 MODES = ("resume", "rerun", "failed", "run")
-EVENTS = ("complete", "kill", "stop", "outage")
+EVENTS = ("complete", "kill", "stop", "outage", "outage_503", "endless_outage", "route_error")
+ADAPTOR_WORDS = {
+    "endless_outage": "answers 500 'Error making outbound request'",
+    "route_error": "answered 500 'Error obtaining outbound URL'",
+}
+# Faults an upload stops for by itself: the simulator holds them until the upload has exited.
+SELF_STOPPING = {"endless_outage": "outage", "route_error": "route_error"}
 ALWAYS_REFUSED = {"30418", "TOO-LARGE"}
 RUN_TIMEOUT = 120.0
 ENDINGS = {0: "completed", 2: "refused", 3: "stopped", -signal.SIGKILL: "killed"}
@@ -114,7 +125,7 @@ class Campaign:
         self.refused = set(special[:4])
         # PDS holds these two differently: Not Required (PDS), never sent, whatever happens.
         self.pds_differ = {special[4]: "surname", special[5]: "not_found"}
-        from scrtui.spine.simulator import start_simulator_process
+        from scrtui.standins.simulator import start_simulator_process
 
         self.sim, self.url = start_simulator_process(
             ["--reject", ",".join(special[:2]), "--too-large", ",".join(special[2:]),
@@ -130,7 +141,7 @@ class Campaign:
             [sys.executable, "-m", "scrtui", "--home", str(self.home), *args],
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=patience(timeout),
             stdin=subprocess.DEVNULL,
             env=UPLOAD_ENV,
         )
@@ -169,7 +180,7 @@ class Campaign:
 
     # ----- one upload ---------------------------------------------------------------------------
 
-    def _settings(self, concurrency: int) -> None:
+    def _settings(self, concurrency: int, outage_limit_minutes: float = 30) -> None:
         rate_limit = self.rng.choice([0, 200, 500])
         settings = fast_settings(
             self.url,
@@ -177,6 +188,7 @@ class Campaign:
             max_attempts=4,
             total_timeout=2.0,
             rate_limit=rate_limit,
+            outage_limit_minutes=outage_limit_minutes,
         )
         save(self.home / "scrtui.toml", settings)
 
@@ -190,12 +202,16 @@ class Campaign:
             # A PDS answer that takes a while: kills and stops land between it and the send.
             "pds_latency_ms": self.rng.choice([0, 5, 20]),
         }
-        self._control(**shares, duplicate_id_ae=self.rng.random() < 0.3, outage=False)
+        self._control(
+            **shares, duplicate_id_ae=self.rng.random() < 0.3, outage=False, outage_503=False,
+            route_error=False,
+        )  # fmt: skip
 
     def upload(self, mode: str) -> str:
         concurrency = self.rng.randint(1, 64)
         event = self.rng.choice(EVENTS)
-        self._settings(concurrency)
+        # An endless outage stops the upload after 1.2 s of probes (exit 3, nobody Failed).
+        self._settings(concurrency, 0.02 if event == "endless_outage" else 30)
         self._faults()
         self.report.concurrency.add(concurrency)
         self.report.count(self.report.modes, mode)
@@ -213,6 +229,11 @@ class Campaign:
             text = stderr.read()
         self.report.count(self.report.exits, str(code))
         self._expected_ending(mode, code, text)
+        words = ADAPTOR_WORDS.get(event)
+        if code == 3 and words and words not in text:
+            raise Violation(
+                f"{event} stopped the upload without the adaptor's words: {text[-800:]}"
+            )
         self.report.runs += 1
         self.check()
         return f"{event}: {ENDINGS.get(code, code)}"
@@ -234,22 +255,27 @@ class Campaign:
             child.send_signal(signal.SIGKILL)
         elif event == "stop":
             child.send_signal(signal.SIGTERM)
+        elif event in SELF_STOPPING:
+            fault = SELF_STOPPING[event]
+            self._control(**{fault: True})
+            self._wait(lambda: child.poll() is not None)  # it must stop by itself: exit 3
+            self._control(**{fault: False})
         else:
-            self._control(outage=True)
+            self._control(**{event: True})
             seen = self._get("stats")["faults"].get("outage", 0) + self.rng.randint(3, 30)
             # Until enough sends met it, or the upload paused for it (it then only probes).
             self._wait(
                 lambda: (
                     self._get("stats")["faults"].get("outage", 0) >= seen
-                    or self._status_reason().startswith("MHS unreachable")
+                    or self._status_reason().startswith(outage.PREFIX)
                     or child.poll() is not None
                 )
             )
-            self._control(outage=False)
+            self._control(**{event: False})
 
     @staticmethod
     def _wait(predicate: Callable[[], bool], timeout: float = RUN_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while not predicate():
             if time.monotonic() > deadline:
                 raise Violation("the upload made no progress within its timeout")
@@ -301,7 +327,7 @@ class Campaign:
         """Faults off; Resume what is pending, then Failed: everyone ends where they belong."""
         self._control(
             error_500_share=0, reset_share=0, error_429_share=0, unavailable_share=0, outage=False,
-            pds_error_500_share=0, pds_latency_ms=0,
+            outage_503=False, route_error=False, pds_error_500_share=0, pds_latency_ms=0,
         )  # fmt: skip
         # Run as well: an upload killed before it started leaves patients it never took in.
         for mode in ("resume", "run", "failed"):

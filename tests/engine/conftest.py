@@ -18,6 +18,7 @@ from scrtui.settings import Settings, with_changes
 from scrtui.store.db import close_database, open_database
 from scrtui.store.seed import seed_practice
 from scrtui.wiring import AppServices, create_services
+from tests.conftest import patience
 
 
 class FakeClock:
@@ -36,7 +37,7 @@ class FakeClock:
 async def wait_for(
     predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition"
 ) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + patience(timeout)
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -72,6 +73,9 @@ def fast_settings(url: str, **extra: object) -> Settings:
         "backoff_base": 0.01,
         "backoff_max": 0.05,
         "max_attempts": 10,
+        # An outage's probes every few hundredths of a second, not every few minutes.
+        "outage_probe_first": 0.02,
+        "outage_probe_max": 0.2,
     }
     return with_changes(Settings(), **{**values, **extra})
 
@@ -94,7 +98,7 @@ def seeded(home: Home) -> Home:
 
 @pytest.fixture
 async def sim(home: Home) -> AsyncIterator[Sim]:
-    from scrtui.spine.simulator import SimulatorConfig, running_simulator
+    from scrtui.standins.simulator import SimulatorConfig, running_simulator
 
     # PDS holds the practice's patients (read at its first query), as the child simulator does.
     config = SimulatorConfig(pds_practice_db=str(home.db_path))

@@ -8,6 +8,9 @@ import pytest
 
 from tests.engine.chaos import campaign
 
+# The slow tier (pyproject.toml markers): ./run test runs it, first and beside the rest.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("seed", [3, 5])
 def test_a_short_chaos_campaign_keeps_exactly_once(seed: int) -> None:

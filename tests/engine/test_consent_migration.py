@@ -138,3 +138,48 @@ def _now():
     from datetime import datetime
 
     return datetime.now()
+
+
+async def test_a_202_without_an_acknowledgement_is_never_sent(seeded, sim):
+    """The sync service must answer with an acknowledgement: a 202 with nothing behind it
+    told nobody anything, so every dissenter is retried and then Failed RETRY with its id,
+    and the Initial Upload still warns that Consent Migration has not completed."""
+    from aiohttp import web
+
+    from scrtui.domain.uploads import INITIAL, run_warning
+
+    practice_with_every_code()
+    answered: list[bytes] = []
+
+    async def accepted_without_answer(request: web.Request) -> web.Response:
+        answered.append(await request.read())
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/sync-service", accepted_without_answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    settings = fast_settings(sim.url, consent_url=f"http://127.0.0.1:{port}/sync-service")
+    services = await logged_in(seeded, settings)
+    try:
+        final = await services.run_upload(consent_run())
+    finally:
+        services.close()
+        await runner.cleanup()
+    dissent = {nhs for nhs, code in codes().items() if code == "9Ndo"}
+    rows = queries.database.obj.execute_sql(
+        "SELECT p.nhs_number, u.bucket, u.reason_code, u.reason_text, u.message_id "
+        "FROM patient_upload u JOIN patient p ON p.id = u.patient_id "
+        "WHERE u.upload = 'consent-migration' AND u.bucket != 'not_required'"
+    ).fetchall()
+    assert dissent and {r[0] for r in rows} == dissent
+    assert final.counts[Bucket.SENT] == 0
+    for _nhs, bucket, code, text, message_id in rows:
+        assert (bucket, code) == ("failed", "RETRY") and message_id
+        assert "HTTP 202 without an acknowledgement" in text
+    assert len(answered) == len(dissent) * settings.max_attempts
+    assert not queries.ever_completed(uploads.CONSENT_MIGRATION)
+    assert run_warning(INITIAL, Mode.RUN, queries.ever_completed(uploads.CONSENT_MIGRATION))

@@ -14,8 +14,14 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from scrtui.store.db import close_database, open_database
+from tests.conftest import patience
 from tests.engine.test_engine import expected_split
+
+# The slow tier (pyproject.toml markers): ./run test runs it, first and beside the rest.
+pytestmark = pytest.mark.slow
 
 PATIENTS = 2500
 
@@ -37,7 +43,7 @@ def stats(url: str) -> dict:
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -45,7 +51,7 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 def test_sigkill_at_random_moments_then_resume_sends_everyone_once(tmp_path):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = tmp_path / "home"
     seed = scrtui(home, "seed", "--patients", str(PATIENTS))

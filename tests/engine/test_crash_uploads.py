@@ -15,6 +15,9 @@ from scrtui.settings import save
 from tests.engine.conftest import fast_settings
 from tests.engine.test_crash import scrtui, stats, wait_until
 
+# The slow tier (pyproject.toml markers): ./run test runs it, first and beside the rest.
+pytestmark = pytest.mark.slow
+
 PATIENTS = 400
 
 
@@ -35,7 +38,7 @@ def status(home: Path, kind: str) -> dict:
     "kind", [uploads.BULK_UPDATE, uploads.BULK_DEREGISTRATION, uploads.NO_LONGER_CONTRIBUTING]
 )
 def test_sigkill_in_the_middle_then_resume_sends_each_patient_once(tmp_path, kind):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = tmp_path / "home"
     assert scrtui(home, "seed", "--patients", str(PATIENTS)).wait(120) == 0

@@ -9,10 +9,11 @@ import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import build_schedule
-from scrtui.spine.simulator import SimulatorConfig, running_simulator
+from scrtui.standins.simulator import SimulatorConfig, running_simulator
 from scrtui.store import queries
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 from tests.engine.test_engine import (
@@ -136,7 +137,7 @@ async def test_a_message_too_large_fails_that_patient_and_the_run_completes(seed
 
 
 def paused_by_outage(services) -> Callable[[], bool]:
-    return lambda: services.snapshot().reason.startswith("MHS unreachable")
+    return lambda: services.snapshot().reason.startswith(outage.PREFIX)
 
 
 async def test_an_outage_at_concurrency_one_fails_nobody(seeded, sim):
@@ -206,9 +207,12 @@ async def test_a_spine_service_unavailable_acknowledgement_fails_nobody(seeded, 
     try:
         task = await started(services, at_least=10)
         await sim.control(unavailable_share=1.0)
-        # The adaptor's health check passes (the Spine is what is down), so the pause is short:
-        # the run log shows it.
-        await wait_for(lambda: "MHS unreachable" in seeded.upload_log.read_text(), what="outage")
+        # The adaptor's health check passes (the Spine is what is down): the messages' answers
+        # decide the outage, and the run log quotes them.
+        await wait_for(
+            lambda: "answers 200 'service not available (AE 502)'" in seeded.upload_log.read_text(),
+            what="outage",
+        )
         await sim.control(unavailable_share=0.0)
         final = await asyncio.wait_for(task, 60)
     finally:

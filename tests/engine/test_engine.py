@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from scrtui.domain import eligibility
+from scrtui.domain import eligibility, outage
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, build_schedule
@@ -127,7 +127,7 @@ async def test_an_outage_pauses_the_run_and_it_completes_with_nobody_failed(seed
         task = await started(services, at_least=20)
         await sim.control(outage=True)
         await wait_for(
-            lambda: services.snapshot().reason.startswith("MHS unreachable"), what="outage pause"
+            lambda: services.snapshot().reason.startswith(outage.PREFIX), what="outage pause"
         )
         assert services.snapshot().status is RunStatus.PAUSED
         await sim.control(outage=False)
@@ -135,7 +135,7 @@ async def test_an_outage_pauses_the_run_and_it_completes_with_nobody_failed(seed
     finally:
         services.close()
     await completed_with_nobody_failed(final, sim)
-    assert "MHS unreachable" in seeded.upload_log.read_text()
+    assert "answers 500 'Error making outbound request'" in seeded.upload_log.read_text()
 
 
 async def test_a_configuration_error_stops_the_run_with_the_adaptors_message(seeded, sim):

@@ -168,3 +168,28 @@ async def test_an_adaptor_refusing_the_pds_query_stops_the_run_and_puts_everyone
     assert buckets <= {"unprocessed", "not_required"}  # nobody left Sending, nothing sent
     assert not PDS_CODES & {r["code"] for r in rows_by_nhs().values()}
     assert (await sim.stats())["accepted"] == 0
+
+
+async def test_pds_values_it_cannot_read_make_nobody_not_required(seeded, sim):
+    """A date that is not HL7's YYYYMMDD, a gender PDS does not use, a death date of "-": each
+    is an answer that cannot be read, retried and then Failed RETRY (a Failed run asks again),
+    never a PDS mismatch, a death, or a summary sent on an unread answer."""
+    eligible = sorted(expected_split(date.today())[0])
+    odd = {
+        eligible[0]: {"date_of_birth": "1980-01-01"},
+        eligible[1]: {"gender": "M"},
+        eligible[2]: {"deceased_on": "-"},
+    }
+    await sim.control(pds_records=odd)
+    services = await logged_in(seeded, fast_settings(sim.url, max_attempts=2))
+    try:
+        final = await run_to_end(services, Mode.RUN)
+    finally:
+        services.close()
+    assert final.reason == StopReason.COMPLETED.value
+    rows = rows_by_nhs()
+    for nhs in odd:
+        assert (rows[nhs]["bucket"], rows[nhs]["code"]) == ("failed", "RETRY"), rows[nhs]
+        assert "unusable PDS reply" in str(rows[nhs]["text"])
+    assert set(odd) & set(await sim.accepted()) == set()
+    assert not PDS_CODES & {r["code"] for r in rows.values()}

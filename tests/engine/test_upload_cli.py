@@ -29,7 +29,7 @@ def upload(home, *args: str, passcode: str | None = "1234", timeout: float = 120
 
 @pytest.fixture(scope="module")
 def simulator_url():
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     process, url = start_simulator_process()
     yield url
@@ -93,7 +93,7 @@ def test_a_simulated_card_never_reaches_a_real_spine(practice):
 
 
 def test_sigterm_stops_safely_with_exit_3_and_resume_finishes(practice):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     # One message at a time, 50 ms each: the run lasts about ten seconds.
     (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n")
@@ -198,7 +198,7 @@ def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_contin
 ):
     from datetime import datetime, timedelta
 
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     now = datetime.now()
     stop = f"{(now + timedelta(hours=2)):%H:%M}"  # a window the test never reaches
@@ -236,3 +236,30 @@ def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_contin
     last_run = json.loads(resumed.stdout.strip().splitlines()[-1])["last_run"]
     assert last_run["mode"] == "resume"
     assert (last_run["stop_at"], last_run["resume_at"]) == (stop, resume)
+
+
+def _control(simulator_url: str, **changes: object) -> None:
+    request = urllib.request.Request(
+        simulator_url + "control", data=json.dumps(changes).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_route_error_stops_with_exit_3_the_adaptors_words_and_resume_finishes(
+    practice, simulator_url
+):
+    _control(simulator_url, route_error=True)
+    try:
+        result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--json")
+    finally:
+        _control(simulator_url, route_error=False)
+    assert result.returncode == 3, result.stderr
+    assert f"the MHS at {simulator_url}: " in result.stderr
+    assert "answered 500 'Error obtaining outbound URL'" in result.stderr
+    assert "nobody was marked failed" in result.stderr.lower()
+    document = json.loads(result.stdout.strip().splitlines()[-1])
+    assert document["failed"] == 0 and document["sent"] == 0
+    resumed = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.strip().splitlines()[-1])["failed"] == 0

@@ -13,6 +13,14 @@ from tests.engine.conftest import fast_settings
 from tests.engine.test_crash import scrtui, stats
 
 
+def queries_of(home: Path):
+    """The store's queries on this home's database (the CLI child has closed it)."""
+    from scrtui.store import db, queries
+
+    db.open_database(home / "scrtui.db")
+    return queries
+
+
 def run(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     child = scrtui(home, *args, env=env)
     out, err = child.communicate(timeout=120)
@@ -20,7 +28,7 @@ def run(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int,
 
 
 def test_consent_migration_then_initial_upload_from_the_command_line(tmp_path):
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     home = tmp_path / "home"
     assert run(home, "seed", "--patients", "120")[0] == 0
@@ -53,5 +61,11 @@ def test_consent_migration_then_initial_upload_from_the_command_line(tmp_path):
     assert sum(r["bucket"] == "sent" for r in rows) == consent["sent"]
     code, _, err = run(home, "upload", "--upload", "bulk-deregistration", "--mode", "run", "--yes")
     assert code == 2 and "needs a patient group" in err and "Traceback" not in err
+    dereg = ("upload", "--upload", "bulk-deregistration", "--mode", "run", "--yes", "--date")
+    code, _, err = run(home, *dereg, "31/12/9999")
+    assert code == 2 and "31/12/9999 is in the future" in err and "Traceback" not in err
+    code, _, err = run(home, *dereg, "01/01/1900")
+    assert code == 2 and "before the practice's records begin" in err, err
+    assert queries_of(home).last_run(uploads.BULK_DEREGISTRATION) is None  # nothing started
     code, _, err = run(home, "status", "--upload", "nonsense")
     assert code == 2 and "invalid choice" in err

@@ -13,7 +13,7 @@ import pytest
 
 from scrtui.domain.records import Allergy, Author, Medication, PatientRecord, RegistrationStatus
 from scrtui.settings import Settings
-from scrtui.spine.simulator import RunningSimulator, SimulatorConfig, running_simulator
+from scrtui.standins.simulator import RunningSimulator, SimulatorConfig, running_simulator
 
 # The NHS's own example messages, copied into the repository with their licence (NOTICE there).
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "nhs-mhs"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrtui.spine.ack import AckError, AckParseError, parse_ack
-from scrtui.spine.simulator import Answer, build_ack
+from scrtui.spine.acknowledgement import AckError, AckParseError, parse_ack
+from scrtui.standins.simulator import Answer, build_ack
 
 from .conftest import reference
 

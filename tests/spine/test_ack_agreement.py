@@ -15,7 +15,13 @@ from collections.abc import Callable
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from scrtui.spine.ack import Ack, AckParseError, _plain_success, parse_ack, parse_ack_tree
+from scrtui.spine.acknowledgement import (
+    Ack,
+    AckParseError,
+    _plain_success,
+    parse_ack,
+    parse_ack_tree,
+)
 
 MESSAGE_ID = "9C534C19-C587-4463-9AED-B76F715D3EA3"
 OTHER_ID = "00000000-0000-4000-8000-000000000000"

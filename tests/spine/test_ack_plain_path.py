@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrtui.spine.ack import AckParseError, _plain_success, parse_ack, parse_ack_tree
-from scrtui.spine.simulator import Answer, build_ack
+from scrtui.spine.acknowledgement import AckParseError, _plain_success, parse_ack, parse_ack_tree
+from scrtui.standins.simulator import Answer, build_ack
 
 from .conftest import reference
 

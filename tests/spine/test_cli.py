@@ -16,7 +16,8 @@ import psutil
 import pytest
 
 from scrtui.settings import is_loopback_host
-from scrtui.spine.simulator import start_simulator_process
+from scrtui.standins.simulator import start_simulator_process
+from tests.conftest import patience
 
 from .conftest import NHS
 
@@ -48,7 +49,7 @@ def gone(pid: int) -> bool:
 
 
 def wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "condition not met within the timeout"
         time.sleep(0.05)
@@ -75,7 +76,7 @@ async def test_process_prints_one_ready_line_applies_flags_and_stops_on_sigterm(
 
 def test_child_exits_when_its_parent_dies(env) -> None:
     script = (
-        "from scrtui.spine.simulator import start_simulator_process\n"
+        "from scrtui.standins.simulator import start_simulator_process\n"
         "import time\n"
         "process, url = start_simulator_process()\n"
         "print(process.pid, url, flush=True)\n"

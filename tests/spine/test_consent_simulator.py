@@ -11,7 +11,7 @@ import pytest
 
 from scrtui.domain.records import Author
 from scrtui.settings import Settings, with_changes
-from scrtui.spine.client import Outcome
+from scrtui.spine.client import SendOutcome
 from scrtui.spine.consent_client import ConsentClient
 from scrtui.spine.consent_message import SOAP_ACTION, build_set_permissions
 from scrtui.spine.message import new_message_id
@@ -32,7 +32,7 @@ def request(nhs: str = VALID_NHS, permission: str = "No", **author: str) -> tupl
 
 @pytest.fixture
 async def sim():
-    from scrtui.spine.simulator import running_simulator
+    from scrtui.standins.simulator import running_simulator
 
     async with running_simulator() as running:
         yield running.url
@@ -57,6 +57,9 @@ async def post(url: str, body: str, **headers: str) -> tuple[int, str]:
         ("<not xml", {}, 400, "well-formed"),
         (request()[1].replace("V3NPfIT3.0", "V3NPfIT4.2.00"), {}, 400, "versionCode"),
     ],
+    # The bodies hold fresh message ids: name the cases by their words, so that every xdist
+    # worker collects the same test ids.
+    ids=["SOAPAction", "content-type", "permission", "role-profile", "not-xml", "versionCode"],
 )
 async def test_bad_requests_are_refused_with_the_reason(sim, body, headers, status, words):
     got, text = await post(sim, body, **headers)
@@ -69,12 +72,12 @@ async def test_answers_aa_and_ae_through_the_consent_client(sim):
         assert await client.healthcheck()
         message_id, body = request()
         sent = await client.send(message_id, body)
-        assert (sent.outcome, sent.ack_code) == (Outcome.SENT, "AA")
+        assert (sent.outcome, sent.ack_code) == (SendOutcome.SENT, "AA")
         again = await client.send(message_id, body)  # duplicate elimination: same answer
-        assert again.outcome is Outcome.SENT
+        assert again.outcome is SendOutcome.SENT
         bad_id, bad_body = request(nhs="9990000019")
         rejected = await client.send(bad_id, bad_body)
-    assert (rejected.outcome, rejected.ack_code) == (Outcome.REJECTED, "AE")
+    assert (rejected.outcome, rejected.ack_code) == (SendOutcome.REJECTED, "AE")
     assert rejected.error_code == "35160"
     async with aiohttp.ClientSession() as http, http.get(sim + "stats") as response:
         stats = await response.json()

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from scrtui.domain.pds_match import Demographics, PdsRecord
-from scrtui.spine.client import MhsClient, Outcome
+from scrtui.spine.client import MhsClient, SendOutcome
 from scrtui.spine.pds import (
     PdsReplyError,
     build_query,
     parse_reply,
     queried_nhs_number,
 )
-from scrtui.spine.pds_client import query_pds
-from scrtui.spine.simulator.pds import no_match_reply, success_reply
-from scrtui.spine.simulator.pds_room import FROM_ASID_REQUIRED
+from scrtui.spine.pds_client import classify_pds, query_pds
+from scrtui.standins.simulator.pds import no_match_reply, success_reply
+from scrtui.standins.simulator.pds_room import FROM_ASID_REQUIRED
 from tests.spine.conftest import fast_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pds"
@@ -118,9 +118,12 @@ async def _ask(url: str, **changes: object):
 
 
 async def test_the_client_asks_the_simulators_pds_and_reads_its_answer(sim) -> None:
-    sim.state.config.pds_records = {NHS: {"surname": "Molloy", "forename": "Duncan"}}
+    sim.state.config.pds_records = {
+        NHS: {"surname": "Molloy", "forename": "Duncan", "date_of_birth": "19390120",
+              "gender": "male"}
+    }  # fmt: skip
     result = await _ask(sim.url)
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert result.detail.record.demographics.surname == "Molloy"
     sim.state.config.pds_records = {NHS: {"not_found": True}}
     assert (await _ask(sim.url)).detail.not_found
@@ -130,7 +133,7 @@ async def test_the_client_asks_the_simulators_pds_and_reads_its_answer(sim) -> N
 async def test_a_soap_fault_is_retried_as_a_transport_fault(sim) -> None:
     sim.state.config.pds_error_500_share = 1.0
     result = await _ask(sim.url)
-    assert result.outcome is Outcome.RETRY_LIMIT and result.transport
+    assert result.outcome is SendOutcome.RETRY_LIMIT and result.transport
     assert result.attempts == 3
     assert "500" in (result.error_text or "")
 
@@ -138,7 +141,7 @@ async def test_a_soap_fault_is_retried_as_a_transport_fault(sim) -> None:
 async def test_missing_from_asid_is_a_fatal_set_up_error(sim) -> None:
     sim.state.config.pds_refuse_asid = True
     result = await _ask(sim.url)
-    assert result.outcome is Outcome.FATAL
+    assert result.outcome is SendOutcome.FATAL
     assert FROM_ASID_REQUIRED in (result.error_text or "")
     assert "PDS query" in (result.error_text or "")
 
@@ -148,7 +151,7 @@ def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) 
     import os
     import sqlite3
 
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
     from tests.conftest import run_scrtui
 
     home = tmp_path / "home"
@@ -173,3 +176,118 @@ def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) 
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _success_with(old: bytes, new: bytes) -> bytes:
+    body = fixture("retrieval-success.xml")
+    assert old in body
+    return body.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (b'<birthTime value="19390120"/>', b'<birthTime value="1939-01-20"/>', "not an HL7 date"),
+        (b'<birthTime value="19390120"/>', b'<birthTime value="19391320"/>', "not a date"),
+        (b'<birthTime value="19390120"/>', b"", "no birthTime"),
+        (b'<administrativeGenderCode code="1"/>', b'<administrativeGenderCode code="M"/>',
+         "gender code 'M'"),
+        (b'<administrativeGenderCode code="1"/>', b"", "no administrativeGenderCode"),
+        (b'<birthTime value="19390120"/>',
+         b'<birthTime value="19390120"/><deceasedTime value="-"/>', "deceasedTime '-'"),
+        (b'<name use="L">', b'<nickname use="L">', "no usual name"),
+        (b'<acknowledgement typeCode="AA">', b'<acknowledgement typeCode="AE">',
+         "typeCode 'AE', not AA"),
+    ],
+)  # fmt: skip
+def test_values_not_in_pds_documented_form_are_unreadable(
+    old: bytes, new: bytes, problem: str
+) -> None:
+    body = _success_with(old, new).replace(
+        b"</name>", b"</nickname>" if b"nickname" in new else b"</name>"
+    )
+    with pytest.raises(PdsReplyError, match=problem):
+        parse_reply(body, QUERY_ID)
+    verdict = classify_pds(200, body, QUERY_ID)
+    assert verdict.outcome is SendOutcome.RETRY_LIMIT and verdict.retryable
+    assert verdict.error_code == "BAD-PDS"
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [("1939", "1939"), ("193901", "193901"), ("19390120", "19390120"),
+     ("193901201230", "19390120"), ("19390120123000+0000", "19390120")],
+)  # fmt: skip
+def test_hl7_dates_pds_may_send_are_read(value: str, read: str) -> None:
+    body = _success_with(b'value="19390120"/>\n', f'value="{value}"/>\n'.encode())
+    record = parse_reply(body, QUERY_ID).record
+    assert record is not None and record.demographics.date_of_birth == read
+
+
+def _utf16_with_entity(root: str, inner: str) -> bytes:
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        f'<!DOCTYPE {root} [<!ENTITY big "{"x" * 1000}">]>{inner}'
+    )
+    return text.encode("utf-16")
+
+
+def test_a_dtd_is_refused_whatever_the_encoding() -> None:
+    body = _utf16_with_entity("QUPA_IN000009UK03", "<QUPA_IN000009UK03>&big;</QUPA_IN000009UK03>")
+    assert b"<!DOCTYPE" not in body  # a byte search does not see it
+    with pytest.raises(PdsReplyError, match="DOCTYPE"):
+        parse_reply(body, QUERY_ID)
+    from scrtui.spine.acknowledgement import AckParseError, parse_ack
+
+    ack = _utf16_with_entity(
+        "MCCI_IN010000UK13",
+        '<MCCI_IN010000UK13><acknowledgement typeCode="AA"><messageRef><id root="'
+        f'{QUERY_ID}"/></messageRef></acknowledgement><ControlActEvent><requestSuccessDetail>'
+        "<detail>&big;&big;&big;</detail></requestSuccessDetail></ControlActEvent>"
+        "</MCCI_IN010000UK13>",
+    )
+    with pytest.raises(AckParseError, match="DOCTYPE"):
+        parse_ack(ack, QUERY_ID)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_an_answer_over_the_cap_is_unreadable_and_never_held_whole(chunked: bool) -> None:
+    """A 40 MB answer (with a Content-Length, or streamed without one) is not read: an
+    unreadable answer, retried, then RETRY_LIMIT; the patient's outcome is not decided by it."""
+    from aiohttp import web
+
+    from scrtui.spine.client import MAX_ANSWER_BYTES, TOO_LARGE_ANSWER
+
+    block = b"<x>" + b" " * (1 << 20) + b"</x>"
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        if not chunked:
+            return web.Response(body=block * 40, content_type="text/xml")
+        response = web.StreamResponse()
+        response.content_type = "text/xml"
+        await response.prepare(request)
+        sent = 0
+        try:
+            for _ in range(40):
+                await response.write(block)
+                sent += len(block)
+        except (ConnectionError, RuntimeError):
+            pass  # the client stopped reading, as it should
+        return response
+
+    app = web.Application()
+    app.router.add_post("/", huge)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        result = await _ask(f"http://127.0.0.1:{port}/")
+    finally:
+        await runner.cleanup()
+    assert result.outcome is SendOutcome.RETRY_LIMIT and not result.transport
+    assert result.error_code == TOO_LARGE_ANSWER
+    assert f"{MAX_ANSWER_BYTES:,} bytes" in (result.error_text or "")
+    assert result.attempts == 3

@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from scrtui.domain.records import Medication
-from scrtui.spine.ack import parse_ack
+from scrtui.spine.acknowledgement import parse_ack
 from scrtui.spine.message import new_message_id
-from scrtui.spine.simulator import Judgement, RunningSimulator, config_changes, judge
+from scrtui.standins.simulator import Judgement, RunningSimulator, config_changes, judge
 
 from .conftest import NHS, TODAY, make_patient, reference
 from .test_message import build
@@ -208,10 +208,20 @@ async def test_control_changes_faults_and_refuses_bad_values(sim, http) -> None:
         view = await response.json()
     assert response.status == 200 and view["outage"] is True and view["latency_ms"] == 1
     assert sim.state.config.outage
+    # As the real adaptor: its health check says nothing about the Spine behind it.
     async with http.get(sim.url + "healthcheck") as response:
-        assert response.status == 503
+        assert response.status == 200
+    status, text, headers = await post(http, sim)
+    assert (status, text) == (500, "Error making outbound request")
+    assert headers["Content-Type"].startswith("text/plain")
+    async with http.post(sim.url + "control", json={"outage_503": True}) as response:
+        assert response.status == 200
+    async with http.get(sim.url + "healthcheck") as response:
+        assert response.status == 503  # the old simulator's outage, kept as an option
     status, text, _ = await post(http, sim)
     assert status == 503 and "outage" in text
+    async with http.post(sim.url + "control", json={"outage_503": False}) as response:
+        assert response.status == 200
     for bad in ({"error_500_share": 2}, {"outage": "yes"}, {"nope": 1}, [1]):
         async with http.post(sim.url + "control", json=bad) as response:
             assert response.status == 400, bad

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from scrtui.spine.client import MhsClient, Outcome
-from scrtui.spine.simulator import RunningSimulator, running_simulator
+from scrtui.spine.client import MhsClient, SendOutcome
+from scrtui.standins.simulator import RunningSimulator, running_simulator
 
 from .conftest import fast_settings
 from .test_client import RUN_ID, message
@@ -58,7 +58,7 @@ async def test_mutual_tls_run(tls_sim: RunningSimulator, pki: Pki) -> None:
     async with MhsClient(settings, RUN_ID) as client:
         assert await client.healthcheck()
         result = await client.send(*message())
-    assert result.outcome is Outcome.SENT and result.ack_code == "AA"
+    assert result.outcome is SendOutcome.SENT and result.ack_code == "AA"
     assert tls_sim.state.accepted == 1
 
 
@@ -70,7 +70,7 @@ async def test_unknown_server_certificate_is_fatal(tls_sim: RunningSimulator, pk
     async with MhsClient(settings, RUN_ID) as client:
         assert not await client.healthcheck()
         result = await client.send(*message())
-    assert (result.outcome, result.error_code, result.attempts) == (Outcome.FATAL, "TLS", 1)
+    assert (result.outcome, result.error_code, result.attempts) == (SendOutcome.FATAL, "TLS", 1)
     assert result.error_text is not None and "certificate verify failed" in result.error_text
     assert tls_sim.state.requests == 0
 
@@ -83,5 +83,5 @@ async def test_missing_client_certificate_is_not_a_success(
         result = await client.send(*message())
     # TLS 1.3 reports the server's refusal after the client's handshake, so it usually
     # arrives as a connection reset (retried) rather than a TLS error; never a success.
-    assert result.outcome in (Outcome.FATAL, Outcome.RETRY_LIMIT), result
+    assert result.outcome in (SendOutcome.FATAL, SendOutcome.RETRY_LIMIT), result
     assert tls_sim.state.requests == 0

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from scrtui.services import Services
 from scrtui.ui.app import ScrApp
+from tests.conftest import patience
 
 FIXED_NOW = datetime(2026, 5, 1, 9, 30)
 XTERM = {"TERM": "xterm-256color"}
@@ -48,7 +49,7 @@ async def wait_for(
     """Pump the app until `condition()` holds; fail after `timeout` seconds."""
     loop_time = pilot.app._loop.time if pilot.app._loop else None  # noqa: SLF001
     assert loop_time is not None
-    deadline = loop_time() + timeout
+    deadline = loop_time() + patience(timeout)
     while not condition():
         if loop_time() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")

@@ -7,8 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scrtui.domain.records import Bucket
-from scrtui.services import ConsentChange, GroupInfo, PatientRow, ReasonCount, ServiceError
-from scrtui.settings import SettingsError, with_changes
+from scrtui.domain.uploads import UploadId
+from scrtui.services import (
+    ConsentChange,
+    GroupInfo,
+    PatientRow,
+    ReasonCount,
+    ServiceError,
+    Services,
+)
+from scrtui.settings import Settings, SettingsError, with_changes
 
 from .fake_services import FakeServices, outcome
 
@@ -99,7 +107,7 @@ class FakeAfterUpload(FakeServices):
 
     # ----- SCR Reporter ------------------------------------------------------------------------
 
-    async def reason_counts(self, upload: str = "initial") -> list[ReasonCount]:
+    async def reason_counts(self, upload: UploadId = UploadId.INITIAL) -> list[ReasonCount]:
         counts: dict[tuple[Bucket, str | None, str | None], int] = {}
         for row in self.rows(upload):
             if row.bucket in (Bucket.FAILED, Bucket.NOT_REQUIRED):
@@ -108,14 +116,14 @@ class FakeAfterUpload(FakeServices):
         ordered = sorted(counts.items(), key=lambda kv: (kv[0][0] is Bucket.NOT_REQUIRED, -kv[1]))
         return [ReasonCount(*key, n) for key, n in ordered]
 
-    def rows(self, upload: str = "initial") -> list[PatientRow]:
+    def rows(self, upload: UploadId = UploadId.INITIAL) -> list[PatientRow]:
         """The other uploads never ran here: every patient is Unprocessed in them."""
         if upload != "initial":
             return [fixed_row(i, Bucket.UNPROCESSED) for i in range(len(self.buckets))]
         return [fixed_row(i, bucket) for i, bucket in enumerate(self.buckets)]
 
     def _view(
-        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> list[PatientRow]:
         rows = [r for r in self.rows(upload) if bucket is None or r.bucket is bucket]
         for word in search.lower().split():
@@ -131,7 +139,7 @@ class FakeAfterUpload(FakeServices):
         return rows
 
     async def report_count(
-        self, bucket: Bucket | None, search: str = "", upload: str = "initial"
+        self, bucket: Bucket | None, search: str = "", upload: UploadId = UploadId.INITIAL
     ) -> int:
         return len(self._view(bucket, search, "nhs", upload))
 
@@ -142,12 +150,12 @@ class FakeAfterUpload(FakeServices):
         order: str,
         offset: int,
         limit: int,
-        upload: str = "initial",
+        upload: UploadId = UploadId.INITIAL,
     ) -> list[PatientRow]:
         return self._view(bucket, search, order, upload)[offset : offset + limit]
 
     async def export_report(
-        self, bucket: Bucket | None, search: str, order: str, upload: str = "initial"
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         self.exports.append((bucket, search, order, upload))
         return EXPORT_PATH.replace("-initial-", f"-{upload}-")
@@ -223,7 +231,7 @@ class FakeAfterUpload(FakeServices):
             )
         return None
 
-    async def update_settings(self, **changes: object) -> object:
+    async def update_settings(self, **changes: object) -> Settings:
         refusal = self.settings_refusal()
         if refusal:
             raise ServiceError(refusal)
@@ -238,3 +246,8 @@ class FakeAfterUpload(FakeServices):
 
     async def upload_log_tail(self, max_lines: int = 500) -> list[str]:
         return self.log_lines[-max_lines:]
+
+
+def _stands_for_services(fake: FakeAfterUpload) -> Services:
+    """Never called: mypy (tests/test_types.py) checks here that the fake is a Services."""
+    return fake

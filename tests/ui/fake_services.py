@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, eta
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.uploads import UploadId
 from scrtui.services import (
     CardState,
     CardView,
@@ -129,7 +130,7 @@ class FakeServices:
             counts[bucket] += 1
         return counts
 
-    async def overview(self, upload: str = "initial") -> Overview:
+    async def overview(self, upload: UploadId = UploadId.INITIAL) -> Overview:
         if upload != "initial":  # the fake runs only the Initial Upload: the others never ran
             return Overview(
                 status="idle",
@@ -154,7 +155,7 @@ class FakeServices:
         return list(self.group_list)
 
     async def refusal(
-        self, mode: Mode, group: str | None = None, upload: str = "initial"
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
     ) -> str | None:
         if self.running:
             return "An upload is already running: pause or stop it first."
@@ -256,7 +257,7 @@ class FakeServices:
         """Test helper: the deferred start time has come."""
         self._wake.set()
 
-    async def read_snapshot(self, upload: str = "initial") -> Snapshot:
+    async def read_snapshot(self, upload: UploadId = UploadId.INITIAL) -> Snapshot:
         return self.snapshot()
 
     def snapshot(self) -> Snapshot:

@@ -11,7 +11,7 @@ from typing import Any
 
 from scrtui.paths import Home
 from scrtui.settings import load, with_changes
-from scrtui.spine.simulator import SimulatorConfig, running_simulator
+from scrtui.standins.simulator import SimulatorConfig, running_simulator
 from scrtui.store.db import close_database
 from scrtui.wiring import AppServices, create_services
 

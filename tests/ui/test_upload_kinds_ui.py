@@ -189,6 +189,10 @@ async def test_bulk_deregistration_needs_a_group_and_takes_the_deduction_date(
             error = form.query_one("#schedule-error", Static)
             await wait_for(pilot, lambda: "needs a patient group" in str(error.content))
             assert app.screen is form
+            deducted.value = "31/12/9999"  # a slip that would go into every summary
+            await pilot.press("f2")
+            await wait_for(pilot, lambda: "is in the future" in str(error.content))
+            assert app.screen is form
             deducted.value = "15/04/2026"
             await press_to(pilot, "ctrl+g", GroupPickerModal)
             await pilot.press(*chosen.name.lower())

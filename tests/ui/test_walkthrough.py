@@ -11,7 +11,7 @@ from textual.widgets import Input, RadioButton, RichLog, Static
 
 from scrtui.domain.progress import RunStatus
 from scrtui.services import CardState
-from scrtui.spine.simulator import SimulatorConfig
+from scrtui.standins.simulator import SimulatorConfig
 from scrtui.ui.modals.confirm import ConfirmModal
 from scrtui.ui.modals.login import PasscodeModal
 from scrtui.ui.modals.message import MessageModal
@@ -254,12 +254,13 @@ async def test_an_outage_offers_no_resume_and_says_since_when_and_the_next_check
             await start_run(pilot)
             await wait_for(
                 pilot,
-                lambda: "next check" in text_of(app, "#upload-status"),
+                lambda: "next try" in text_of(app, "#upload-status"),
                 timeout=30,
-                what="the outage pause with its next check",
+                what="the outage pause with its next try",
             )
             status = text_of(app, "#upload-status")
-            assert status.startswith("Paused: MHS unreachable") and "since " in status
+            assert status.startswith("Paused: the MHS at ") and "since " in status
+            assert "answers 500 'Error making outbound request'" in status
             offered = [b.action for b in _shown_bindings(app)]
             assert "resume" not in offered and "pause" not in offered
             assert "stop" in offered

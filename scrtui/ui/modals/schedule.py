@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, parse_time
-from scrtui.domain.uploads import INITIAL, kind
+from scrtui.domain.uploads import INITIAL, UploadId, deduction_date_problem, kind
 from scrtui.services import GroupInfo, UploadRequest
 
 from ..text import group_label, window_title
@@ -91,7 +91,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         group: str | None = None,
         window: tuple[str, str] | None = None,
         ascii_only: bool = False,
-        upload: str = INITIAL,
+        upload: UploadId = INITIAL,
     ) -> None:
         """window: the Stop and Resume to start with (Resume keeps the window of the run it
         continues; shown, and changeable like any field). upload: which bulk upload; one that
@@ -258,8 +258,12 @@ class ScheduleModal(Dialog[UploadRequest | None]):
     def _field_error(self, field_id: str) -> str | None:
         value = self._value(field_id)
         try:
-            if field_id in ("start-date", "upload-date"):
+            if field_id == "start-date":
                 parse_date(value)
+            elif field_id == "upload-date":
+                problem = deduction_date_problem(parse_date(value), self._clock().date(), None)
+                if problem:
+                    return f"{_FIELD_NAMES[field_id]}: {problem[:1].upper()}{problem[1:]}"
             elif field_id in ("start-time", "stop", "resume") and (
                 value.strip() or field_id == "start-time"
             ):

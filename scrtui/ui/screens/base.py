@@ -13,7 +13,7 @@ from ..widgets.status_bar import StatusBar
 
 
 class FramedScreen(Screen[None]):
-    HEADER_TITLE = "SCR Initial Upload"
+    HEADER_TITLE = "SCR Bulk Uploads"
     HELP_SECTION: str | None = None  # the F1 help opens at this section (scrtui/ui/keys.py)
 
     def compose(self) -> ComposeResult:

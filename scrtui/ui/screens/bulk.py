@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from scrtui.domain import uploads
 from scrtui.domain.records import Mode
-from scrtui.domain.uploads import INITIAL, KINDS, UploadKind
+from scrtui.domain.uploads import INITIAL, KINDS, UploadId, UploadKind
 from scrtui.services import Overview, UploadRequest
 
 from .. import text as t
@@ -117,7 +117,7 @@ class BulkTransmissionScreen(FramedScreen):
     def _upload_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         if event.option_id and event.option_id != self.upload:
-            self.upload = event.option_id
+            self.upload = UploadId(event.option_id)
             self._overview = None  # never show one upload's figures under another's name
             self._show_chosen()
 

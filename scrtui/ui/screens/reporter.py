@@ -22,7 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from scrtui.domain.records import Bucket
-from scrtui.domain.uploads import KINDS
+from scrtui.domain.uploads import INITIAL, KINDS, UploadId
 from scrtui.services import REPORT_ORDERS, GroupInfo, PatientRow, ServiceError
 
 from .. import text as t
@@ -88,11 +88,12 @@ class ReporterScreen(ToolScreen):
         Binding("down", "into_table", "Results", show=False),
     ]
 
-    def __init__(self, bucket: str = Bucket.FAILED.value, upload: str | None = None) -> None:
+    def __init__(self, bucket: str = Bucket.FAILED.value, upload: UploadId | None = None) -> None:
         """`upload` None: the one chosen on the Bulk Transmission screen (else Initial)."""
         super().__init__()
         self.bucket = bucket
-        self.upload = upload or ""
+        self.upload: UploadId = upload or INITIAL
+        self._upload_chosen = upload is not None
         self.search = ""
         self.order = "nhs"
         self.marks: set[int] = set()
@@ -103,9 +104,8 @@ class ReporterScreen(ToolScreen):
     # ----- layout ------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        if self.upload not in KINDS:
-            chosen = host(self).chosen_upload
-            self.upload = chosen if chosen in KINDS else next(iter(KINDS))
+        if not self._upload_chosen:
+            self.upload = host(self).chosen_upload
         yield Static("", id="report-title", classes="tool-title", markup=False)
         yield Static("", id="bucket-bar", markup=False)
         with Horizontal(id="search-row"):
@@ -336,7 +336,9 @@ class ReporterScreen(ToolScreen):
         self._mark_view(bucket_of(self.bucket), self.search, self.order, self.upload)
 
     @work(exclusive=True, group="mark-all", exit_on_error=False)
-    async def _mark_view(self, bucket: Bucket | None, search: str, order: str, upload: str) -> None:
+    async def _mark_view(
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId
+    ) -> None:
         services = host(self).services
         try:
             total = await services.report_count(bucket, search, upload)
@@ -402,7 +404,9 @@ class ReporterScreen(ToolScreen):
         self._export(bucket_of(self.bucket), self.search, self.order, self.upload)
 
     @work(exclusive=True, group="export", exit_on_error=False)
-    async def _export(self, bucket: Bucket | None, search: str, order: str, upload: str) -> None:
+    async def _export(
+        self, bucket: Bucket | None, search: str, order: str, upload: UploadId
+    ) -> None:
         services = host(self).services
         try:
             path = await services.export_report(bucket, search, order, upload)

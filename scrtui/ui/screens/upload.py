@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
-from scrtui.domain.uploads import INITIAL
+from scrtui.domain.uploads import INITIAL, UploadId
 from scrtui.services import CardState
 
 from .. import text as t
@@ -28,6 +28,11 @@ from ..widgets.figures import RunFigures
 from ..widgets.progress import UploadProgress
 from .base import FramedScreen
 
+# Stops whose cause somebody must fix before Resume (the message says what).
+_FIX_FIRST = frozenset(
+    {StopReason.FATAL.value, StopReason.OUTAGE.value, StopReason.MHS_SETUP.value}
+)
+
 
 def alert_text(state: LiveState) -> str:
     """The line under Status that says what, if anything, the user must do."""
@@ -40,7 +45,7 @@ def alert_text(state: LiveState) -> str:
     if status is RunStatus.STOPPED and not state.worker_running:
         if state.snapshot.reason == StopReason.COMPLETED.value:
             return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
-        if state.snapshot.reason == StopReason.FATAL.value:
+        if state.snapshot.reason in _FIX_FIRST:
             return f"Fix the cause, then {resume} continues from here (c to close)."
         return f"Press c to close. {resume} continues from here."
     if status is RunStatus.STOPPING:
@@ -65,7 +70,7 @@ class UploadScreen(FramedScreen):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, mode: Mode, upload: str = INITIAL) -> None:
+    def __init__(self, mode: Mode, upload: UploadId = INITIAL) -> None:
         super().__init__()
         self.mode = mode
         self.upload = upload
@@ -115,8 +120,8 @@ class UploadScreen(FramedScreen):
         if action == "pause":
             return state.active and state.status in (RunStatus.RUNNING, RunStatus.SCHEDULED)
         if action == "resume":
-            # An outage ends by itself when the MHS answers its health check: Resume cannot
-            # hurry it, so it is not offered (the status says when the next check is).
+            # An outage ends by itself when a probe is answered: Resume cannot hurry it, so
+            # it is not offered (the status says when the next try is).
             return (
                 state.active
                 and state.status is RunStatus.PAUSED

@@ -16,7 +16,7 @@ from scrtui.spine.message import (
     ROLE_PROFILE_OID,
     SDS_USER_OID,
 )
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator.answers import (
     ACCESS_CONTROL,
     ACF_REFUSED,
     INVALID_REQUEST,

@@ -10,8 +10,8 @@ from aiohttp import web
 from scrtui.spine.message import (
     NHS_NUMBER_OID,
 )
-from scrtui.spine.simulator.config import MAX_PAYLOAD_CHARS
-from scrtui.spine.simulator.judge import extension
+from scrtui.standins.simulator.config import MAX_PAYLOAD_CHARS
+from scrtui.standins.simulator.judge import extension
 
 _ATTACHMENT_TYPES = frozenset(
     "text/plain text/html application/pdf text/xml application/xml text/rtf audio/basic "

@@ -26,8 +26,8 @@ from proton.reactor import LinkOption
 from proton.utils import BlockingConnection
 
 from scrtui import logs
-from scrtui.spine.simulator.acks import Answer, build_ack, hl7_now
-from scrtui.spine.simulator.state import SimulatorState
+from scrtui.standins.simulator.answers import Answer, build_ack, hl7_now
+from scrtui.standins.simulator.state import SimulatorState
 
 ACK_INTERACTION = "MCCI_IN010000UK13"
 _RECONNECT_S = 0.2

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from scrtui.spine.simulator.config import SimulatorConfig
-from scrtui.spine.simulator.server import create_app
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.config import SimulatorConfig
+from scrtui.standins.simulator.server import create_app
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 READY_PREFIX = "scrtui simulator listening on "
 

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from scrtui.domain import nhs_number
 from scrtui.spine.consent_message import CONSENT_INTERACTION, CONSENT_VERSION, SOAP_ACTION
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator.answers import (
     ACF_REFUSED,
     INVALID_REQUEST,
     NHS_NUMBER_ERROR,
@@ -25,7 +25,8 @@ from scrtui.spine.simulator.acks import (
     build_ack,
     hl7_now,
 )
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.faults import drop_connection, injected_faults, text_response
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 CONSENT_PATH = "/sync-service"
 PERMISSIONS = ("Yes", "No", "Clear")
@@ -36,10 +37,6 @@ _SOAP_OPEN = '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap
 
 class BadRequest(ValueError):
     pass
-
-
-def _text(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/plain")
 
 
 def read_request(body: bytes) -> tuple[str, str, str]:
@@ -95,11 +92,12 @@ def _answer(state: SimulatorState, message_id: str, nhs: str, permission: str) -
 
 
 async def post_consent(request: web.Request) -> web.StreamResponse:
-    from scrtui.spine.simulator.server import drop_connection, injected_faults
-
     state = request.app[STATE]
     state.requests += 1
     response = await injected_faults(state)
+    if response is None and state.config.consent_fault:
+        state.faults["consent_fault"] += 1
+        response = web.Response(status=500, text=SOAP_FAULT, content_type="text/xml")
     if response is None:
         response = await _consent(request, state)
     if state.chance(state.config.reset_share):
@@ -110,16 +108,30 @@ async def post_consent(request: web.Request) -> web.StreamResponse:
     return response
 
 
+# A SOAP 1.1 Fault as the Spine's sync service sends it in HTTP 500 (its error list is the
+# shape the MHS adaptor's soap_handler.py reads).
+SOAP_FAULT = (
+    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:nasp="http://national.carerecords.nhs.uk/schema/"><SOAP-ENV:Body><SOAP-ENV:Fault>'
+    "<faultcode>SOAP-ENV:Server</faultcode><faultstring>System failure to process message"
+    "</faultstring><detail><nasp:errorList><nasp:error><nasp:codeContext>urn:nhs:names:error:tms"
+    "</nasp:codeContext><nasp:errorCode>200</nasp:errorCode><nasp:severity>Error</nasp:severity>"
+    "<nasp:location>Not Supported</nasp:location><nasp:description>System failure to process "
+    "message - default</nasp:description></nasp:error></nasp:errorList></detail>"
+    "</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+)
+
+
 async def _consent(request: web.Request, state: SimulatorState) -> web.Response:
     if request.headers.get("SOAPAction", "").strip('"') != SOAP_ACTION:
-        return _text(400, f"SOAPAction must be {SOAP_ACTION}")
+        return text_response(400, f"SOAPAction must be {SOAP_ACTION}")
     if request.content_type != "text/xml":
-        return _text(415, f"Content-Type must be text/xml, not {request.content_type}")
+        return text_response(415, f"Content-Type must be text/xml, not {request.content_type}")
     try:
         message_id, nhs, permission = read_request(await request.read())
     except BadRequest as exc:
         state.consent_answers["invalid"] += 1
-        return _text(400, f"invalid {CONSENT_INTERACTION}: {exc}")
+        return text_response(400, f"invalid {CONSENT_INTERACTION}: {exc}")
     answer = _answer(state, message_id, nhs, permission)
     ack = build_ack(message_id, answer).split("?>", 1)[-1]
     body = (

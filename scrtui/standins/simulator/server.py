@@ -15,8 +15,15 @@ from scrtui.spine.message import (
     INTERACTION_ID,
 )
 from scrtui.spine.pds import QUERY_INTERACTION_ID
-from scrtui.spine.simulator import consent
-from scrtui.spine.simulator.acks import (
+from scrtui.standins.simulator import consent
+from scrtui.standins.simulator.adaptor import (
+    Refused,
+    check_content_type,
+    check_size_for,
+    read_payload,
+    wait_for_response,
+)
+from scrtui.standins.simulator.answers import (
     ACF_REFUSED,
     DUPLICATE_ID,
     SERVICE_UNAVAILABLE,
@@ -24,78 +31,21 @@ from scrtui.spine.simulator.acks import (
     build_ack,
     hl7_now,
 )
-from scrtui.spine.simulator.adaptor import (
-    Refused,
-    check_content_type,
-    check_size_for,
-    read_payload,
-    wait_for_response,
+from scrtui.standins.simulator.config import SimulatorConfig, config_changes
+from scrtui.standins.simulator.consent import consent_stats
+from scrtui.standins.simulator.faults import (
+    NO_ROUTE,
+    SPINE_FAULT_BODY,
+    drop_connection,
+    injected_faults,
+    text_response,
 )
-from scrtui.spine.simulator.config import SimulatorConfig, config_changes
-from scrtui.spine.simulator.consent import consent_stats
-from scrtui.spine.simulator.judge import judge
-from scrtui.spine.simulator.pds_room import answer_query, soap_fault
-from scrtui.spine.simulator.queue import AckPublisher, publish_answer
-from scrtui.spine.simulator.state import STATE, SimulatorState
+from scrtui.standins.simulator.judge import judge
+from scrtui.standins.simulator.pds_room import answer_query, soap_fault
+from scrtui.standins.simulator.queue import AckPublisher, publish_answer
+from scrtui.standins.simulator.state import STATE, SimulatorState
 
 PUBLISHER = web.AppKey("publisher", AckPublisher)
-
-# The adaptor's answer when the Spine's messaging layer fails (§4.5, a SOAP fault 200).
-_SPINE_FAULT_BODY = orjson.dumps(
-    {
-        "error_message": "Error(s) received from Spine. Contact system administrator.",
-        "process_key": "SOAP_ERROR_HANDLER0002",
-        "errors": [
-            {
-                "codeContext": "urn:nhs:names:error:tms",
-                "errorCode": "200",
-                "severity": "Error",
-                "location": "Not Supported",
-                "description": "System failure to process message - default",
-                "errorType": "soap_fault",
-            }
-        ],
-    }
-)
-
-
-# --- handlers ---
-
-
-def _text(status: int, text: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
-
-
-def _retry_headers(state: SimulatorState) -> dict[str, str]:
-    seconds = state.config.retry_after
-    return {} if seconds is None else {"Retry-After": str(seconds)}
-
-
-def drop_connection(request: web.Request) -> None:
-    """Close the socket without an answer, as a reset connection looks to the client."""
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-    request.protocol.force_close()
-
-
-async def injected_faults(state: SimulatorState) -> web.Response | None:
-    config = state.config
-    if config.outage:
-        state.faults["outage"] += 1
-        return _text(503, "Service unavailable (simulated outage)", _retry_headers(state))
-    if config.latency_ms > 0:
-        await asyncio.sleep(config.latency_ms / 1000)
-    if state.chance(config.slow_share):
-        state.faults["slow"] += 1
-        await asyncio.sleep(config.slow_seconds)
-    if state.chance(config.error_500_share):
-        state.faults["error_500"] += 1
-        return _text(500, _SPINE_FAULT_BODY.decode(), _retry_headers(state))
-    if state.chance(config.error_429_share):
-        state.faults["error_429"] += 1
-        return _text(429, "Too Many Requests (simulated)", _retry_headers(state))
-    return None
 
 
 def _answer(type_code: str, errors: tuple[tuple[str, str], ...], asid: str) -> Answer:
@@ -131,7 +81,7 @@ async def _mhs(request: web.Request) -> web.Response:
     }
     if request.headers.get("Interaction-Id") == QUERY_INTERACTION_ID:
         if await soap_fault(state):
-            return _text(500, _SPINE_FAULT_BODY.decode(), headers)
+            return text_response(500, SPINE_FAULT_BODY.decode(), headers)
         return await answer_query(request, state, headers)
     try:
         wait = wait_for_response(request)
@@ -141,7 +91,7 @@ async def _mhs(request: web.Request) -> web.Response:
         if request.headers["Interaction-Id"] != INTERACTION_ID:
             raise Refused(404, f"Unknown interaction ID: {request.headers['Interaction-Id']}")
     except Refused as refused:
-        return _text(refused.status, refused.text, headers)
+        return text_response(refused.status, refused.text, headers)
     answer = _answer_for(state, payload, message_id, request.headers.get("from-asid", ""))
     if not wait:
         publisher = request.app.get(PUBLISHER)
@@ -157,6 +107,18 @@ async def _mhs(request: web.Request) -> web.Response:
     )
 
 
+def route_refused(request: web.Request, state: SimulatorState) -> web.Response | None:
+    """The adaptor's route lookup (SDS) for the Spine's interactions: none for another
+    system's ods-code (the header names the *receiving* system), none when it is broken."""
+    config = state.config
+    ods_code = request.headers.get("ods-code")
+    foreign = bool(ods_code) and bool(config.spine_ods_code) and ods_code != config.spine_ods_code
+    if not (config.route_error or foreign):
+        return None
+    state.faults["no_route"] += 1
+    return text_response(500, NO_ROUTE)
+
+
 async def post_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     summary = request.headers.get("Interaction-Id") != QUERY_INTERACTION_ID
@@ -164,7 +126,9 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         state.requests += 1
     else:
         state.pds.requests += 1  # "requests" counts summaries only, as before PDS
-    response = await injected_faults(state)
+    if request.headers.get("ods-code"):
+        state.faults["ods_code_header"] += 1  # what tests check never happens
+    response = route_refused(request, state) or await injected_faults(state)
     if response is None:
         response = await _mhs(request)
     # Resets model a summary's answer lost after the Spine judged it: summaries only.
@@ -177,9 +141,10 @@ async def post_message(request: web.Request) -> web.StreamResponse:
 
 
 async def healthcheck(request: web.Request) -> web.Response:
-    # An outage takes the health probe down too, so the engine's probe sees the outage end.
-    if request.app[STATE].config.outage:
-        return _text(503, "Service unavailable (simulated outage)")
+    # The real adaptor answers 200 whatever happens behind it (its healthcheck_handler.py);
+    # only the old simulator's 503 outage (outage_503) takes it down.
+    if request.app[STATE].config.outage_503:
+        return text_response(503, "Service unavailable (simulated outage)")
     return web.Response(status=200)
 
 
@@ -204,7 +169,7 @@ async def control(request: web.Request) -> web.Response:
         try:
             changes = config_changes(orjson.loads(await request.read() or b"{}"))
         except (orjson.JSONDecodeError, ValueError) as exc:
-            return _text(400, f"bad control request: {exc}")
+            return text_response(400, f"bad control request: {exc}")
         state.apply(changes)
         logs.get("scrtui.simulator").info("simulator_control", **_loggable(changes))
     return web.Response(body=orjson.dumps(state.config_view()), content_type="application/json")

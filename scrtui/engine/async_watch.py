@@ -11,10 +11,13 @@ table as the synchronous path (client.classify, docs/spine.md):
 - An answer to a message already answered (a duplicate, a redelivery): accepted, nothing changes.
 - An answer to one of ours the engine has not met yet this run (sent before a crash, or racing
   its own 202): held unsettled until the engine meets that patient.
-- Not ours (another system's traffic on the shared queue): released after a pause, so a lone
-  consumer does not spin on it; counted and logged.
-- Malformed (not the adaptor's JSON, or not an acknowledgement of that message): rejected, with
-  the reason logged; the patient keeps waiting.
+- Not ours (another system's traffic on the shared queue): released at once the first times
+  it comes, so its owner (another consumer) gets it without waiting; if it keeps coming back
+  nobody else is taking it, so it is held FOREIGN_HOLD_S before each release, or a lone
+  consumer would spin on it. Logged once per message (the count is in `acks_closed`).
+- Malformed (not the adaptor's JSON, nested too deeply, text that is not UTF-8 or holds half a
+  character, or not an acknowledgement of that message): rejected, with the reason logged; the
+  patient keeps waiting.
 No answer within `ack_timeout` seconds: sent again with the same id (the Spine's duplicate
 elimination makes that safe), up to `max_attempts` times, then Failed RETRY "no acknowledgement",
 keeping its id. While the queue is unreachable the clock stops (an outage fails nobody) and,
@@ -30,23 +33,26 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scrtui import logs
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket
+from scrtui.engine.job import Job
 from scrtui.settings import Settings
-from scrtui.spine.client import Outcome, SendResult, classify
+from scrtui.spine.client import SendOutcome, SendResult, classify
 from scrtui.spine.queue import AckQueue, QueueSettings, Received
 from scrtui.store import awaiting
-from scrtui.store.upload_state import NO_ACK_CODE
-from scrtui.store.upload_state import Outcome as Recorded
+from scrtui.store.upload_state import NO_ACK_CODE, PatientOutcome
 
-if TYPE_CHECKING:
-    from scrtui.engine.engine import Job
-
-# How long a message that is not ours is held before it goes back to the queue.
+# A message that is not ours goes back at once its first FOREIGN_AT_ONCE times (another
+# consumer is its owner), then is held FOREIGN_HOLD_S before each release (nobody else took
+# it: a lone consumer must not spin on it). Not longer: RabbitMQ may hand a released message
+# to the same consumer again, and while we hold it its owner cannot have it. Up to
+# FOREIGN_REMEMBERED of them are remembered, so each is logged once.
+FOREIGN_AT_ONCE = 3
 FOREIGN_HOLD_S = 1.0
+FOREIGN_REMEMBERED = 10_000
 UNREACHABLE = "acknowledgement queue unreachable"
 NO_ACK_TEXT = "no acknowledgement"
 
@@ -55,19 +61,31 @@ class Malformed(ValueError):
     """A queue message that is not the adaptor's acknowledgement of that message."""
 
 
-def payload_of(body: Any) -> str:
-    """The MCCI inside the adaptor's JSON string body {"ebXML", "payload", "attachments"}."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
+def payload_of(body: Any) -> bytes:
+    """The MCCI inside the adaptor's JSON body {"ebXML", "payload", "attachments"}, as UTF-8.
+
+    The body is an AMQP string as the adaptor sends it, or binary (a data section, which
+    proton hands over as a memoryview): what a shovel or a relay from AMQP 0-9-1 delivers.
+    """
+    if isinstance(body, bytes | bytearray | memoryview):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Malformed(f"the body is not UTF-8 text ({exc.reason})") from None
     if not isinstance(body, str):
         raise Malformed(f"the body is {type(body).__name__}, not the adaptor's JSON string")
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise Malformed("the body is not JSON: nested too deeply") from None
     except ValueError as exc:
         raise Malformed(f"the body is not JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("payload"), str):
         raise Malformed("the body has no payload string")
-    return str(data["payload"])
+    try:
+        return str(data["payload"]).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Malformed("the payload holds half a character (a lone surrogate)") from None
 
 
 @dataclass(slots=True)
@@ -93,7 +111,7 @@ class AckTracker:
         self._finalise = finalise
         self._resend = resend
         self.clock = clock
-        self.log = logs.get("scrtui.engine.acks")
+        self.log = logs.get("scrtui.engine.async_watch")
         self.awaited: dict[str, Awaited] = {}
         self._inflight: set[str] = set()  # handed to the MHS adaptor, 202 not yet seen
         self._early: dict[str, Received] = {}  # answers met before their patient
@@ -103,6 +121,7 @@ class AckTracker:
         self._to_settle: dict[int, int] = {}  # patient id -> delivery, accepted once committed
         self._new_rows: list[tuple[str, int, datetime]] = []
         self.queue: AckQueue | None = None
+        self._foreign_seen: dict[str, int] = {}  # message id -> times it came to us
         self.foreign = self.duplicates = self.malformed = self.timeouts = 0
         self.latencies_ms: list[float] = []
 
@@ -161,7 +180,7 @@ class AckTracker:
         """After a send: True when the answer was a 202 and the acknowledgement is awaited."""
         mid = job.message_id.upper()
         self._inflight.discard(mid)
-        if result.outcome is not Outcome.SENT or result.http_status != 202:
+        if result.outcome is not SendOutcome.SENT or result.http_status != 202:
             return False
         now = time.monotonic()
         # Send-to-acknowledgement time counts from when the send began, not from the 202.
@@ -172,7 +191,7 @@ class AckTracker:
             self.on_message(early)
         return True
 
-    def committed(self, batch: Sequence[Recorded]) -> None:
+    def committed(self, batch: Sequence[PatientOutcome]) -> None:
         """Outcomes are in the database: their queue messages may now be accepted."""
         if not self._to_settle or self.queue is None:
             return
@@ -252,10 +271,23 @@ class AckTracker:
             self.duplicates += 1  # answered in an earlier run
             self.queue.accept(received.tag)
         else:
+            self._not_ours(received)
+
+    def _not_ours(self, received: Received) -> None:
+        """Another system's message: back to the queue for its owner, logged once."""
+        assert self.queue is not None
+        key = received.message_id or ""
+        times = self._foreign_seen.pop(key, 0)
+        self._foreign_seen[key] = times + 1  # the latest seen last: the oldest is forgotten
+        if len(self._foreign_seen) > FOREIGN_REMEMBERED:
+            del self._foreign_seen[next(iter(self._foreign_seen))]
+        if times == 0:
             self.foreign += 1
             self.log.info("queue_message_not_ours", message_id=received.message_id)
-            loop = asyncio.get_running_loop()
-            loop.call_later(FOREIGN_HOLD_S, self.queue.release, received.tag)
+        if times < FOREIGN_AT_ONCE:
+            self.queue.release(received.tag)
+        else:
+            asyncio.get_running_loop().call_later(FOREIGN_HOLD_S, self.queue.release, received.tag)
 
     def _answer(self, entry: Awaited, received: Received) -> None:
         assert self.queue is not None
@@ -266,12 +298,12 @@ class AckTracker:
         except Malformed as exc:
             self._reject(received, mid, str(exc))
             return
-        verdict = classify(200, payload.encode("utf-8"), job.message_id)
-        if verdict.outcome is Outcome.RETRY_LIMIT and verdict.error_code == "BAD-ACK":
+        verdict = classify(200, payload, job.message_id)
+        if verdict.outcome is SendOutcome.RETRY_LIMIT and verdict.error_code == "BAD-ACK":
             self._reject(received, mid, verdict.error_text or "unusable acknowledgement")
             return
         del self.awaited[mid]
-        if verdict.outcome is Outcome.RETRY_LIMIT:  # AE 502: the Spine asks to send it later
+        if verdict.outcome is SendOutcome.RETRY_LIMIT:  # AE 502: the Spine asks to send it later
             self.queue.accept(received.tag)
             self._resending.add(mid)
             self._resend(job)
@@ -280,7 +312,7 @@ class AckTracker:
         latency = None if entry.sent is None else (time.monotonic() - entry.sent) * 1000
         if latency is not None:
             self.latencies_ms.append(latency)
-        bucket = Bucket.SENT if verdict.outcome is Outcome.SENT else Bucket.FAILED
+        bucket = Bucket.SENT if verdict.outcome is SendOutcome.SENT else Bucket.FAILED
         self._to_settle[job.item.patient_id] = received.tag
         self._outcome(
             job, bucket, verdict.error_code, verdict.error_text, verdict.ack_code, latency

@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from scrtui.domain import nhs_number
-from scrtui.spine.simulator.acks import Answer
-from scrtui.spine.simulator.config import NHS_LISTS, SimulatorConfig
-from scrtui.spine.simulator.judge import Judgement
-from scrtui.spine.simulator.pds import PdsTable
+from scrtui.standins.simulator.answers import Answer
+from scrtui.standins.simulator.config import NHS_LISTS, SimulatorConfig
+from scrtui.standins.simulator.judge import Judgement
+from scrtui.standins.simulator.pds import PdsTable
 
 
 @dataclass

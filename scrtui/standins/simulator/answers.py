@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from scrtui.spine.message import (
     attr,
 )
-from scrtui.spine.simulator.config import PSIS_CODE_SYSTEM, SPINE_ASID
+from scrtui.standins.simulator.config import PSIS_CODE_SYSTEM, SPINE_ASID
 
 INVALID_REQUEST = ("400", "Invalid Request")
 NHS_NUMBER_ERROR = (

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrtui.domain import nhs_number
-from scrtui.spine.simulator.pds import KINDS
+from scrtui.standins.simulator.pds import KINDS
 
+SPINE_ODS_CODE = "YES"  # the Spine's own ODS code (the adaptor's MHS_SPINE_ORG_CODE)
 SPINE_ASID = "227319907548"  # the test Spine ASID of the MHS ops walkthrough (§4.4)
 MAX_PAYLOAD_CHARS = 5_000_000  # the adaptor's request schema limit (§4.2)
 PSIS_CODE_SYSTEM = "2.16.840.1.113883.2.1.3.2.4.17.33"
@@ -21,7 +22,18 @@ class SimulatorConfig:
     slow_share: float = 0
     slow_seconds: float = 60
     reject_nhs_numbers: set[str] = field(default_factory=set)
+    # The Spine unreachable from the adaptor: every message 500 text/plain "Error making
+    # outbound request", /healthcheck still 200, as the real adaptor answers (issue 19).
     outage: bool = False
+    # The old simulator's outage instead: 503 (+ Retry-After) and /healthcheck 503 as well.
+    outage_503: bool = False
+    # The adaptor's route lookup fails for every message: 500 "Error obtaining outbound URL".
+    route_error: bool = False
+    # An ods-code header other than this gets "Error obtaining outbound URL", as SDS has no
+    # route for a GP practice's code and a Spine interaction; "" accepts any.
+    spine_ods_code: str = SPINE_ODS_CODE
+    # The sync service (Consent Migration) answers HTTP 500 with a SOAP Fault.
+    consent_fault: bool = False
     seed: int | None = None
     # Beyond the issue's list, for the client's remaining outcome classes:
     error_429_share: float = 0  # 429 Too Many Requests (throttling)
@@ -34,7 +46,7 @@ class SimulatorConfig:
     # once its duplicate-elimination memory has passed) instead of the original AA.
     duplicate_id_ae: bool = False
     unavailable_share: float = 0  # AE 502 "Service not available": nothing stored, try later
-    # PDS (scrtui/spine/simulator/pds.py): the practice database its table is built from, the
+    # PDS (scrtui/standins/simulator/pds.py): the practice database its table is built from, the
     # share of patients given each kind of difference, single patients' records, and faults.
     pds_practice_db: str = ""
     pds_shares: dict[str, float] = field(default_factory=dict)
@@ -63,6 +75,15 @@ _SHARES = (
     "duplicate_ack_share",
     "out_of_order_share",
     "foreign_share",
+)
+_FLAGS = (
+    "outage",
+    "outage_503",
+    "route_error",
+    "consent_fault",
+    "reset_stats",
+    "duplicate_id_ae",
+    "pds_refuse_asid",
 )
 NHS_LISTS = ("reject_nhs_numbers", "too_large_nhs_numbers")
 
@@ -105,9 +126,13 @@ def config_changes(data: Any) -> dict[str, Any]:
             changes[key] = _number(key, value, 0, 3600 if key == "slow_seconds" else 3_600_000)
         elif key in NHS_LISTS:
             changes[key] = _nhs_list(key, value)
-        elif key in ("outage", "reset_stats", "duplicate_id_ae", "pds_refuse_asid"):
+        elif key in _FLAGS:
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be true or false")
+            changes[key] = value
+        elif key == "spine_ods_code":
+            if not isinstance(value, str) or len(value) > 10:
+                raise ValueError('spine_ods_code must be an ODS code string, or "" for any')
             changes[key] = value
         elif key == "seed":
             changes[key] = _optional_int(key, value, -(2**63), 2**63 - 1)

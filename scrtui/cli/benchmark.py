@@ -25,9 +25,9 @@ from scrtui.cli.broker import async_settings, private_broker
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
+from scrtui.domain.upload_request import UploadRequest
 from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
-from scrtui.services import UploadRequest
 from scrtui.settings import Settings, with_changes
 from scrtui.store.db import open_database
 from scrtui.store.models import database
@@ -249,7 +249,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from scrtui.spine.simulator import start_simulator_process
+    from scrtui.standins.simulator import start_simulator_process
 
     with tempfile.TemporaryDirectory(prefix="scrtui-bench-") as tmp:
         home = Home(Path(tmp))

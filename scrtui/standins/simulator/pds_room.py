@@ -15,9 +15,9 @@ from aiohttp import web
 
 from scrtui.domain.pds_match import PdsRecord
 from scrtui.spine.pds import queried_nhs_number
-from scrtui.spine.simulator.adaptor import Refused, check_content_type, read_payload
-from scrtui.spine.simulator.config import SimulatorConfig
-from scrtui.spine.simulator.pds import (
+from scrtui.standins.simulator.adaptor import Refused, check_content_type, read_payload
+from scrtui.standins.simulator.config import SimulatorConfig
+from scrtui.standins.simulator.pds import (
     PdsTable,
     differ,
     draw,
@@ -26,7 +26,7 @@ from scrtui.spine.simulator.pds import (
     override,
     success_reply,
 )
-from scrtui.spine.simulator.state import SimulatorState
+from scrtui.standins.simulator.state import SimulatorState
 
 FROM_ASID_REQUIRED = "`from_asid` header field required for sync messages"
 
