@@ -48,7 +48,7 @@ def resume_path(upload: UploadId = INITIAL) -> str:
     return f"{upload_label(upload)} > Resume"
 
 
-def exit_during_run(upload: str = INITIAL) -> str:
+def exit_during_run(upload: UploadId = INITIAL) -> str:
     """The exit question's detail while `upload` runs: Resume is that upload's own."""
     return (
         f"{upload_label(upload)} is in progress. It will stop safely (nothing already sent is "
@@ -56,7 +56,7 @@ def exit_during_run(upload: str = INITIAL) -> str:
     )
 
 
-def stop_detail(upload: str = INITIAL) -> str:
+def stop_detail(upload: UploadId = INITIAL) -> str:
     """The Stop question's detail: the Resume that continues the upload being stopped."""
     return (
         "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
