@@ -33,6 +33,7 @@ class LastRun:
     ended_at: datetime | None
     outcome: str
     stop_at: str | None = None  # hh:mm: its stop/resume window, which Resume keeps
+    scheduled_for: datetime | None = None  # its deferred start, if it was scheduled
     resume_at: str | None = None
 
 

@@ -30,6 +30,7 @@ from scrtui.cli.common import (
 from scrtui.domain import uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import final_line
 from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
@@ -104,6 +105,7 @@ def run_upload_command(args: argparse.Namespace) -> int:
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
+    print(final_counts(final), file=out, flush=True)
     if args.json:
         print(json.dumps(queries.status_document(kind.id)))
     return _exit_code(final)
@@ -278,6 +280,14 @@ def progress_line(s: Snapshot) -> str:
         + (f" ({s.awaiting_ack} awaiting acknowledgement)" if s.awaiting_ack else "")
         + f"; queued {s.queued}; {s.rate_per_second:.0f}/s; avg {avg}; "
         f"ETA {format_duration(s.eta)}"
+    )
+
+
+def final_counts(s: Snapshot) -> str:
+    """The one line every run ends with: its outcome and its own counts (a run shorter than
+    a progress line's second printed nothing else)."""
+    return final_line(
+        s.reason or s.status.value, s.run, s.total, s.scope_counts or s.counts, s.group
     )
 
 

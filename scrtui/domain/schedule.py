@@ -95,6 +95,18 @@ def _next_at(now: datetime, at: time) -> datetime:
     return candidate if candidate > now else candidate + timedelta(days=1)
 
 
+def next_at(now: datetime, at: time) -> datetime:
+    """When the clock next shows `at` after `now` (today, or tomorrow once it has passed)."""
+    return _next_at(now, at)
+
+
+def pause_end(schedule: Schedule, now: datetime) -> datetime | None:
+    """The end of the daily pause `now` is in (its resume time), or None outside one."""
+    if schedule.stop and schedule.resume and in_daily_pause(now, schedule.stop, schedule.resume):
+        return _next_at(now, schedule.resume)
+    return None
+
+
 def in_daily_pause(now: datetime, stop: time, resume: time) -> bool:
     t = now.time()
     if stop < resume:
@@ -102,12 +114,19 @@ def in_daily_pause(now: datetime, stop: time, resume: time) -> bool:
     return t >= stop or t < resume  # the pause runs past midnight
 
 
-def window_at(schedule: Schedule, now: datetime, started_at: datetime | None) -> WindowState:
-    """Where a run stands at `now`. `started_at` is when it first opened (None: not yet)."""
+def window_at(
+    schedule: Schedule,
+    now: datetime,
+    started_at: datetime | None,
+    skip_pause_until: datetime | None = None,
+) -> WindowState:
+    """Where a run stands at `now`. `started_at` is when it first opened (None: not yet);
+    `skip_pause_until`: the user resumed during a daily pause, which ends early until then."""
     if schedule.start and now < schedule.start:
         return WindowState(Window.WAIT_START, schedule.start)
     if schedule.stop and schedule.resume:
-        if in_daily_pause(now, schedule.stop, schedule.resume):
+        skipped = skip_pause_until is not None and now < skip_pause_until
+        if in_daily_pause(now, schedule.stop, schedule.resume) and not skipped:
             return WindowState(Window.PAUSED, _next_at(now, schedule.resume))
         return WindowState(Window.OPEN, _next_at(now, schedule.stop))
     if schedule.stop:

@@ -11,6 +11,8 @@ from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import RunTally, nothing_sent_text
+from scrtui.domain.schedule import ScheduleError, next_at, parse_time
 from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING, UploadId
 from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
@@ -205,6 +207,34 @@ def countdown(left: timedelta) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
+WINDOW_KEPT = "Stop and Resume from the run being resumed; change or clear them."
+
+
+def day_of(now: datetime, at: datetime) -> str:
+    """ "today", "tomorrow" or the date, for a time the form will act on."""
+    if at.date() == now.date():
+        return f"today ({at:%d/%m/%Y})"
+    if at.date() == now.date() + timedelta(days=1):
+        return f"tomorrow ({at:%d/%m/%Y})"
+    return f"on {at:%d/%m/%Y}"
+
+
+def kept_window_note(now: datetime, stop: str, resume: str) -> str:
+    """The Resume form's note on the stop time it keeps: a stop time already past today means
+    tomorrow, so the date is said (issue 22: 10:35 kept at 11:49)."""
+    try:
+        stop_at = next_at(now, parse_time(stop)) if stop.strip() else None
+    except ScheduleError:
+        stop_at = None
+    if stop_at is None:
+        return WINDOW_KEPT
+    then = "pauses" if resume.strip() else "stops"
+    return (
+        f"Stop and Resume from the run being resumed: it {then} at {stop_at:%H:%M} "
+        f"{day_of(now, stop_at)}; change or clear them."
+    )
+
+
 def schedule_line(snapshot: Snapshot) -> str:
     parts = [snapshot.schedule_text] if snapshot.schedule_text else []
     if snapshot.next_event_text:
@@ -251,7 +281,12 @@ def last_run_lines(last: LastRun | None, upload: UploadId = INITIAL) -> list[str
         return [f"No {KINDS[upload].noun if upload in KINDS else upload} has been run yet."]
     return [
         f"{last.mode.label} by {last.user_name} ({last.role})",
-        f"Started {when(last.started_at)}",
+        (
+            f"Started {when(last.started_at)}"
+            if last.started_at
+            else "Not started"
+            + (f" (scheduled for {when(last.scheduled_for)})" if last.scheduled_for else "")
+        ),
         f"Ended   {when(last.ended_at)}",
         f"Outcome {last.outcome}",
     ]
@@ -302,15 +337,45 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
             f"settings or the MHS adaptor), then choose {resume}.",
         )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
-        title = finished_title(snapshot.upload)
-        failed = snapshot.counts.get(Bucket.FAILED, 0)
-        if not failed:
-            return (title, PROCESS_COMPLETED)
-        return (title, f"{PROCESS_COMPLETED}\n\n{failed_help(failed)}")
+        return (finished_title(snapshot.upload), completed_text(snapshot.run))
+    if not snapshot.started:
+        return (SCHEDULE_CANCELLED_TITLE, not_started_text(snapshot.reason))
     return (
         "Upload stopped",
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
         f"later with {resume}.",
+    )
+
+
+def completed_text(run: RunTally) -> str:
+    """Vision's "Process completed.", then what this run (not the practice) left to do: its
+    own Failed, or why it sent nothing."""
+    nothing = nothing_sent_text(run)
+    if nothing:
+        return f"{PROCESS_COMPLETED}\n\n{nothing}"
+    if run.failed:
+        return f"{PROCESS_COMPLETED}\n\n{failed_help(run.failed)}"
+    return PROCESS_COMPLETED
+
+
+SCHEDULE_CANCELLED_TITLE = "Scheduled upload cancelled"
+CANCEL_SCHEDULE_TITLE = "Cancel the schedule"
+CANCEL_SCHEDULE_QUESTION = "Cancel the scheduled upload?"
+CANCEL_SCHEDULE_DETAIL = (
+    "It has not started: nothing has been sent, and nothing will be. To send later, choose "
+    "the option again (Run, Rerun...) and schedule it anew."
+)
+
+
+def not_started_text(reason: str) -> str:
+    """A scheduled run that ended before its start time: nothing to resume."""
+    if reason == StopReason.CANCELLED.value:
+        why = "The scheduled upload was cancelled before it started"
+    else:
+        why = f"The scheduled upload ended before it started ({reason})"
+    return (
+        f"{why}: nothing was sent and there is nothing to resume. To send, choose the option "
+        "again and schedule it anew."
     )
 
 

@@ -112,3 +112,19 @@ def test_daily_pause_within_one_day() -> None:
     assert window_at(schedule, at, at) == WindowState(Window.PAUSED, datetime(2026, 11, 26, 13, 0))
     at = datetime(2026, 11, 26, 23, 0)
     assert window_at(schedule, at, at) == WindowState(Window.OPEN, datetime(2026, 11, 27, 12, 0))
+
+
+def test_resume_during_the_daily_pause_opens_until_the_next_stop() -> None:
+    """issue 22 bug 10: p (Resume) during a scheduled pause sends now; the pause comes back
+    at the next stop time."""
+    from scrtui.domain.schedule import pause_end
+
+    schedule = Schedule(stop=time(18, 0), resume=time(8, 0))
+    night = datetime(2026, 12, 3, 22, 0)
+    until = pause_end(schedule, night)
+    assert until == datetime(2026, 12, 4, 8, 0)
+    assert window_at(schedule, night, night).window is Window.PAUSED
+    skipped = window_at(schedule, night, night, skip_pause_until=until)
+    assert skipped == WindowState(Window.OPEN, datetime(2026, 12, 4, 18, 0))
+    assert pause_end(schedule, datetime(2026, 12, 4, 12, 0)) is None  # not in a pause
+    assert pause_end(Schedule(stop=time(18, 0)), night) is None  # a stop alone never resumes

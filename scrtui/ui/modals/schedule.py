@@ -21,7 +21,7 @@ from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, pa
 from scrtui.domain.uploads import INITIAL, UploadId, deduction_date_problem, kind
 from scrtui.services import GroupInfo, UploadRequest
 
-from ..text import group_label, window_title
+from ..text import group_label, kept_window_note, window_title
 from ..widgets.ordered_input import OrderedInput
 from .base import GLOBAL_KEYS, Dialog
 from .group_picker import GroupPick, GroupPickerModal
@@ -31,7 +31,6 @@ CardCheck = Callable[[], str | None]
 GroupSource = Callable[[], Awaitable[Sequence[GroupInfo]]]  # the services' (off the UI loop)
 
 _TIME_CHARS = r"[0-9:.]*"
-WINDOW_KEPT = "Stop and Resume from the run being resumed; change or clear them."
 _DATE_CHARS = r"[0-9/]*"
 
 
@@ -164,7 +163,8 @@ class ScheduleModal(Dialog[UploadRequest | None]):
             )
             yield Static("optional: with Stop, pauses daily", classes="hint", markup=False)
         if self._window:
-            yield Static(WINDOW_KEPT, id="window-kept", classes="hint", markup=False)
+            note = kept_window_note(now, stop, resume)
+            yield Static(note, id="window-kept", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Group Name", classes="label")
             yield Button(self._group_button_label(), id="group", compact=True)
