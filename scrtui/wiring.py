@@ -36,7 +36,7 @@ from scrtui.services import (
 from scrtui.settings import Settings, SettingsError, save, with_changes
 from scrtui.store import consent_changes, queries, report
 from scrtui.store import groups as group_store
-from scrtui.store.db import open_database
+from scrtui.store.db import UploadLock, another_upload, open_database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -129,6 +129,9 @@ class AppServices:
     ) -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
+        holder = UploadLock.holder(self.home.db_path)  # another process's (`scrtui upload`)
+        if holder is not None:
+            return another_upload(holder)[:1].upper() + another_upload(holder)[1:] + "."
         reason = await in_thread(self._stored_refusal, mode, group, upload)
         return reason or self._card_refusal()
 

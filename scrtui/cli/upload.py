@@ -37,6 +37,7 @@ from scrtui.domain.uploads import UploadId
 from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries
+from scrtui.store.db import UploadLock, another_upload
 
 if TYPE_CHECKING:  # the engine and the card load when a run starts (cli/common.py)
     from scrtui.card.views import RoleChoice
@@ -88,6 +89,9 @@ def run_upload_command(args: argparse.Namespace) -> int:
     refused = kind.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=args.group)
     if refused:
         raise CliError(refused, EXIT_REFUSED)
+    holder = UploadLock.holder(ctx.home.db_path)
+    if holder is not None:  # before the prompt and the card: nothing to confirm
+        raise CliError(f"{another_upload(holder)}; nothing was sent", EXIT_REFUSED)
     out = sys.stderr if args.json else sys.stdout
     if kept:
         print(kept, file=out)
@@ -237,7 +241,7 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
-    from scrtui.engine.engine import Refused
+    from scrtui.services import UploadRefused
 
     refusal = await services.refusal(request.mode, request.group, request.upload)
     if refusal:
@@ -254,7 +258,7 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
     unlocker = asyncio.create_task(_unlock_when_card_returns(services, out))
     try:
         return await task
-    except Refused as exc:
+    except UploadRefused as exc:  # the engine's refusals too (wiring turns them into this)
         raise CliError(str(exc), EXIT_REFUSED) from None
     finally:
         reporter.cancel()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, eta
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import TallyCounter
 from scrtui.domain.uploads import UploadId
 from scrtui.services import (
     CardState,
@@ -120,6 +121,7 @@ class FakeServices:
         self._paused = False
         self._stop = False
         self._started = 0.0
+        self._tally = TallyCounter()  # this run's own outcomes, as the engine counts them
         self._wake = asyncio.Event()
 
     # ----- the upload --------------------------------------------------------------------------
@@ -201,6 +203,7 @@ class FakeServices:
             raise UploadRefused(self.refuse_at_start)
         self.request, self.running, self._stop, self._paused = request, True, False, False
         self.checked = self.queued = 0
+        self._started, self._tally = 0.0, TallyCounter()
         chosen = self._select(request)
         self.total = len(chosen)
         try:
@@ -228,6 +231,7 @@ class FakeServices:
                 await asyncio.sleep(self.step_delay)
                 for i in part:
                     self.buckets[i] = outcome(i)
+                    self._tally.add(self.buckets[i], None, None)
                     self.queued += self.buckets[i] is not Bucket.NOT_REQUIRED
                 position += len(part)
                 self.checked = position
@@ -271,6 +275,8 @@ class FakeServices:
             mode=self.request.mode if self.request else None,
             group=self.request.group if self.request else None,
             counts=self.counts(),
+            run=self._tally.tally(),
+            started=bool(self._started),
             checked=self.checked,
             total=self.total,
             queued=self.queued,
