@@ -31,7 +31,8 @@ from scrtui.domain import uploads
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.run_tally import final_line
-from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
+from scrtui.domain.schedule import Schedule, ScheduleError, after_session, build_schedule
+from scrtui.domain.session_text import SESSION_LENGTH
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
 from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
@@ -151,12 +152,18 @@ def _schedule(args: argparse.Namespace) -> Schedule:
         if len(parts) != 2:
             raise CliError('--start needs "DD/MM/YYYY HH:MM", e.g. "25/12/2026 18:30"', 2)
         start_date, start_time = parts
+    now = datetime.now()
     try:
-        return build_schedule(
-            datetime.now(), start_date, start_time, args.stop or "", args.resume_at or ""
+        schedule = build_schedule(
+            now, start_date, start_time, args.stop or "", args.resume_at or ""
         )
     except ScheduleError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
+    # The card session this command logs in for ends SESSION_LENGTH from now at the latest.
+    late = after_session(schedule, now, now + SESSION_LENGTH)
+    if late is not None:
+        raise CliError(f"{late[1]}; nothing was sent", EXIT_REFUSED)
+    return schedule
 
 
 def _upload_date(value: str | None, kind: uploads.UploadKind) -> date | None:

@@ -121,6 +121,13 @@ def session_left(value: timedelta) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
+def session_end(now: datetime, view: CardView) -> datetime | None:
+    """When the logged-in card session ends (to the minute the card line shows), or None."""
+    if view.state is not CardState.LOGGED_IN or view.time_left is None:
+        return None
+    return now + view.time_left
+
+
 def card_problem(view: CardView, doing: str = "start the upload") -> str | None:
     """What is missing before an upload may start (or, with doing="continue the upload",
     resume), in one sentence; None when the card is ready."""

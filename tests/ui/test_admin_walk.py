@@ -3,7 +3,8 @@ and while an upload runs, against the in-memory services (tests/ui/fake_services
 
 from __future__ import annotations
 
-from textual.widgets import OptionList
+import pytest
+from textual.widgets import Input, OptionList
 
 from scrtui.domain.records import Bucket
 from scrtui.ui.modals.confirm import ConfirmModal
@@ -13,7 +14,7 @@ from scrtui.ui.screens.upload import UploadScreen
 
 from .conftest import make_app, wait_for
 from .fake_services import FakeServices, group_members
-from .test_flow_fake import open_bulk, start_run
+from .test_flow_fake import choose_deferred_start, error_text, open_bulk, open_form, start_run
 
 
 def _no_upload_window(app) -> bool:
@@ -80,3 +81,50 @@ async def test_the_stop_question_names_the_upload_being_stopped() -> None:
         assert "Initial Upload" not in app.screen.detail
         await pilot.press("y")
         await wait_for(pilot, lambda: not services.running, what="stopped")
+
+
+# The fake card's session has 9h 58m left at 09:30 (tests/ui/conftest.py FIXED_NOW): it ends
+# at 19:28 on 01/05/2026.
+@pytest.mark.parametrize(
+    ("start", "stop", "resume", "message", "bad"),
+    [
+        (
+            "21:00",
+            "",
+            "",
+            "the start 01/05/2026 21:00 is after your card session ends",
+            "start-time",
+        ),
+        (None, "20:00", "", "the stop 01/05/2026 20:00 is after your card session ends", "stop"),
+        (None, "12:00", "20:00", "would pause and never resume", "resume"),
+    ],
+)
+async def test_a_time_after_the_card_session_ends_is_refused_in_the_form(
+    start, stop, resume, message, bad
+) -> None:
+    """issue 22 bug 1: a start (stop, resume) the session never reaches is not accepted."""
+    services = FakeServices()
+    app = make_app(services)
+    async with app.run_test() as pilot:
+        form = await open_form(pilot)
+        if start is not None:
+            await choose_deferred_start(pilot, "01/05/2026", start)
+        form.query_one("#stop", Input).value = stop
+        form.query_one("#resume", Input).value = resume
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: message.lower() in error_text(app).lower(), what=message)
+        assert "19:28 on 01/05/2026" in error_text(app)
+        assert app.screen is form and form.query_one(f"#{bad}", Input).has_class("-bad")
+        assert not any(c.startswith("run_upload") for c in services.calls)
+
+
+async def test_a_schedule_inside_the_card_session_is_accepted() -> None:
+    services = FakeServices()
+    app = make_app(services)
+    async with app.run_test() as pilot:
+        form = await open_form(pilot)
+        await choose_deferred_start(pilot, "01/05/2026", "19:00")
+        form.query_one("#stop", Input).value = "19:20"
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, UploadScreen), what="window")
+        assert "run_upload:run" in services.calls

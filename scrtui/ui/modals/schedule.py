@@ -17,7 +17,13 @@ from textual.content import Content
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from scrtui.domain.records import Mode
-from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, parse_time
+from scrtui.domain.schedule import (
+    ScheduleError,
+    after_session,
+    build_schedule,
+    parse_date,
+    parse_time,
+)
 from scrtui.domain.uploads import INITIAL, UploadId, deduction_date_problem, kind
 from scrtui.services import GroupInfo, UploadRequest
 
@@ -28,6 +34,7 @@ from .group_picker import GroupPick, GroupPickerModal
 
 Clock = Callable[[], datetime]
 CardCheck = Callable[[], str | None]
+SessionEnd = Callable[[], datetime | None]  # when the card session ends (None: no session)
 GroupSource = Callable[[], Awaitable[Sequence[GroupInfo]]]  # the services' (off the UI loop)
 
 _TIME_CHARS = r"[0-9:.]*"
@@ -87,6 +94,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         clock: Clock,
         groups: GroupSource,
         card_problem: CardCheck,
+        session_ends: SessionEnd = lambda: None,
         group: str | None = None,
         window: tuple[str, str] | None = None,
         ascii_only: bool = False,
@@ -103,6 +111,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         self._clock = clock
         self._groups = groups
         self._card_problem = card_problem
+        self._session_ends = session_ends
         self.group = group
         self._window = window
         self._radio = AsciiRadioButton if ascii_only else MarkedRadioButton
@@ -325,6 +334,13 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         problem = self._card_problem()
         if problem:
             self._refuse(problem, set())
+            return None
+        ends = self._session_ends()
+        late = after_session(schedule, self._clock(), ends) if ends else None
+        if late is not None:
+            field, message = late
+            blamed = {"start-date", "start-time"} if field == "start" else {field}
+            self._refuse(message[:1].upper() + message[1:] + ".", blamed)
             return None
         self._show_error("")
         return UploadRequest(

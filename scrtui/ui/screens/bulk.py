@@ -253,6 +253,7 @@ class BulkTransmissionScreen(FramedScreen):
                 clock=app.clock,
                 groups=app.services.groups,
                 card_problem=lambda: t.card_problem(app.services.card_view()),
+                session_ends=lambda: t.session_end(app.clock(), app.services.card_view()),
                 window=self._kept_window(mode),
                 ascii_only=app.ascii_only,
                 upload=kind.id,
