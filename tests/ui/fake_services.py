@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, eta
 from scrtui.domain.records import Bucket, Mode
-from scrtui.domain.run_tally import TallyCounter
+from scrtui.domain.run_tally import RunTally, TallyCounter
 from scrtui.domain.uploads import UploadId
 from scrtui.services import (
     CardState,
@@ -356,6 +356,8 @@ def fixed_snapshot(**changes: object) -> Snapshot:
             Bucket.FAILED: 5,
             Bucket.NOT_REQUIRED: 18,
         },
+        run=RunTally(sent=112, failed=5, not_required=18),
+        started=True,
         checked=135,
         total=300,
         queued=117,
