@@ -32,7 +32,7 @@ from ..modals.message import MessageModal
 from ..widgets import set_text
 from ..widgets.ordered_input import OrderedInput
 from ..widgets.patient_table import ALL_COLUMNS, REPORT_COLUMNS, PatientTable
-from .tool import ToolScreen
+from .patient_data import PatientDataScreen
 
 ALL = "all"
 # Vision's order on the results screen's follow-up: the ones to fix first.
@@ -61,7 +61,7 @@ def bucket_of(value: str) -> Bucket | None:
     return None if value == ALL else Bucket(value)
 
 
-class ReporterScreen(ToolScreen):
+class ReporterScreen(PatientDataScreen):
     HELP_SECTION = "SCR Reporter"
     AUTO_FOCUS = "#report-table"
     BINDINGS = [
@@ -218,6 +218,9 @@ class ReporterScreen(ToolScreen):
     # ----- keys --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        locked = self.allowed_while_locked(action)
+        if locked is not None:
+            return locked
         typing = isinstance(self.focused, Input)
         if action in ("mark", "mark_all", "save_group", "export", "search"):
             return not typing  # letters are text in the search box
