@@ -9,9 +9,10 @@ from pathlib import Path
 
 from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
+from scrtui.cli.demo_settings import put_back
 from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
 from scrtui.paths import resolve_home
-from scrtui.settings import CARD_BACKENDS, Settings, SettingsError, save, with_changes
+from scrtui.settings import CARD_BACKENDS, Settings, SettingsError, with_changes
 
 DEMO_PATIENTS = 5_000
 DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the front screen
@@ -113,6 +114,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
     process, url = start_simulator_process(
         sim_args, env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)}
     )
+    before = ctx.settings
     try:
         try:
             ctx.settings = with_changes(
@@ -122,13 +124,14 @@ def run_demo_command(args: argparse.Namespace) -> int:
                 ctx.settings = async_settings(ctx.settings, broker)
         except SettingsError as exc:
             raise CliError(str(exc), EXIT_REFUSED) from None
-        save(ctx.home.settings_path, ctx.settings)
+        # In memory only: the data directory's scrtui.toml keeps its real settings.
         os.environ.setdefault("SCRTUI_DEMO", "1")
         # Said on the front screen, so the Failed loop can be rehearsed knowingly.
         os.environ["SCRTUI_DEMO_REJECTS"] = str(len(rejected))
         os.environ["SCRTUI_DEMO_PDS"] = str(len(pds_differ))
         return _run(ctx, card="simulated")
     finally:
+        put_back(ctx.home.settings_path, before, ctx.settings)
         process.terminate()
         process.wait(timeout=10)
         if broker is not None:
