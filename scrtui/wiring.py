@@ -13,7 +13,7 @@ from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain import nhs_number, pds_match, uploads
-from scrtui.domain.progress import RunStatus, Snapshot, StopReason
+from scrtui.domain.progress import ACTIVE_STATUSES, RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import UploadId
@@ -177,7 +177,7 @@ class AppServices:
         if engine is not None and (engine.running or engine.snapshot().upload == upload):
             self._stored = None  # the run's figures (its window shows them after the end too)
             return engine.snapshot()
-        self._stored = await in_thread(_stored_snapshot, upload)
+        self._stored = await in_thread(_stored_snapshot, upload, self.home.db_path)
         return self._stored
 
     def pause(self) -> None:
@@ -388,11 +388,15 @@ class AppServices:
         self.backend.stop()
 
 
-def _stored_snapshot(upload: UploadId) -> Snapshot:
+def _stored_snapshot(upload: UploadId, db_path: Path) -> Snapshot:
     """No run in progress: what the database says about `upload`, so the status bar agrees
-    with the screens after a restart ("Stopped: completed", not "idle")."""
+    with the screens after a restart ("Stopped: completed", not "idle"), and shows a run
+    another process has under way as it goes (read at every idle poll)."""
     stored = queries.upload_state(upload)
     counts = queries.bucket_counts(upload)
+    holder = UploadLock.holder(db_path)
+    if holder is not None and stored.status in ACTIVE_STATUSES:
+        return _elsewhere(upload, RunStatus(stored.status), stored.status_reason, holder, counts)
     if stored.status == RunStatus.STOPPED.value:
         return Snapshot(
             status=RunStatus.STOPPED,
@@ -401,6 +405,25 @@ def _stored_snapshot(upload: UploadId) -> Snapshot:
             counts=counts,
         )
     return Snapshot(status=RunStatus.IDLE, upload=upload, counts=counts)
+
+
+def _elsewhere(
+    upload: UploadId, status: RunStatus, reason: str, pid: str, counts: dict[Bucket, int]
+) -> Snapshot:
+    """Another process's run of `upload` (issue 22: the app said "idle" while `scrtui upload`
+    ran): its status and counts as it writes them, with its pid and who started it."""
+    run = queries.last_run(upload)
+    who = f", started by {run.user_name} ({run.job_role}), {Mode(run.mode).label}" if run else ""
+    elsewhere = f"pid {pid}{who}"
+    said = f"in another process ({elsewhere}), shown read only"
+    return Snapshot(
+        status=status,
+        reason=f"{reason}; {said}" if reason else said,
+        upload=upload,
+        mode=Mode(run.mode) if run else None,
+        counts=counts,
+        elsewhere=elsewhere,
+    )
 
 
 def unknown_group(name: str) -> str:

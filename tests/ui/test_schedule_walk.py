@@ -95,21 +95,23 @@ async def test_p_during_the_scheduled_daily_pause_resumes_as_the_footer_says(
 async def test_resume_says_the_date_of_the_stop_time_it_keeps(
     seeded_home: Path, tmp_path: Path
 ) -> None:
-    past = datetime.now() - timedelta(minutes=70)  # earlier today (or late yesterday)
+    # Ahead within the card session (a stop after its end is refused: issue 22 bug 1); the
+    # "tomorrow" wording of a stop already past today: tests/ui/test_text.py.
+    later = datetime.now() + timedelta(minutes=70)
 
     async def stop_time(pilot) -> None:
-        pilot.app.screen.query_one("#stop", Input).value = f"{past:%H:%M}"
+        pilot.app.screen.query_one("#stop", Input).value = f"{later:%H:%M}"
 
     async def kept(pilot) -> None:
         note = text_of(pilot.app, "#window-kept")
-        when = next_at(datetime.now(), past.time().replace(second=0, microsecond=0))
-        assert f"it stops at {past:%H:%M} " in note and f"({when:%d/%m/%Y})" in note
+        when = next_at(datetime.now(), later.time().replace(second=0, microsecond=0))
+        assert f"it stops at {later:%H:%M} " in note and f"({when:%d/%m/%Y})" in note
 
     async with real_services(seeded_home, tmp_path, **SLOW) as services:
         app = make_app(services, clock=datetime.now)
         async with app.run_test() as pilot:
             await open_bulk(pilot)
-            await start_run(pilot, before_ok=stop_time)  # stops tomorrow at that time
+            await start_run(pilot, before_ok=stop_time)  # stops in 70 minutes
             await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0, what="progress")
             await pilot.press("s")
             await wait_for(pilot, lambda: on(app, ConfirmModal))

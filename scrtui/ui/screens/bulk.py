@@ -140,9 +140,10 @@ class BulkTransmissionScreen(FramedScreen):
             self._render_state(host(self).live.state)
 
     def _render_state(self, state: LiveState) -> None:
-        if self._was_active and not state.active:
+        shown = state.active or bool(state.snapshot.elsewhere)  # another process's: live too
+        if self._was_active and not shown:
             self._load_overview()  # the run just ended: show what the database says now
-        self._was_active = state.active
+        self._was_active = shown
         can_view = state.request is not None
         if can_view != self._can_view:  # the footer is rebuilt on refresh: only when needed
             self._can_view = can_view
@@ -150,7 +151,7 @@ class BulkTransmissionScreen(FramedScreen):
         counters = self.query_one("#bulk-counters", Counters)
         status = self.query_one("#bulk-status", Static)
         warning = f"\n{t.PDS_OFF_WARNING}" if self._pds_off() else ""
-        if state.active and state.snapshot.upload == self.upload:
+        if shown and state.snapshot.upload == self.upload:
             set_text(status, f"Status  {t.status_line(state.snapshot, state.now)}{warning}")
             counters.show(state.snapshot.counts)
         elif self._overview is not None:
