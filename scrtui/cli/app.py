@@ -26,7 +26,14 @@ def register(sub: Subcommands) -> None:
     demo = sub.add_parser(
         "demo", help="open the app on a demo practice, the bundled simulator and a simulated card"
     )
-    demo.add_argument("--patients", type=int, default=DEMO_PATIENTS, metavar="N")
+    demo.add_argument(
+        "--patients",
+        type=int,
+        default=DEMO_PATIENTS,
+        metavar="N",
+        help=f"seed a demo practice of N patients when its data directory is empty "
+        f"(default {DEMO_PATIENTS:,})",
+    )
     demo.add_argument(
         "--async", dest="async_mode", action="store_true",
         help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",

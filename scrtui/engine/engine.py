@@ -902,7 +902,7 @@ class UploadEngine:
         if window.window is Window.PAUSED:
             return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
         if self._manual_pause:
-            return RunStatus.PAUSED, "paused by the user: press Resume to continue"
+            return RunStatus.PAUSED, "by the user; press p (Resume) to continue"
         if self._watch.current is not None:
             return RunStatus.PAUSED, self._watch.current.reason()
         if self._acks is not None:

@@ -205,9 +205,11 @@ def in_outage(snapshot: Snapshot) -> bool:
 
 
 def countdown(left: timedelta) -> str:
-    """Time to go in whole minutes, rounded up: "16h 30m", "5m", "under a minute"."""
+    """Time to go in whole minutes, rounded up: "16h 30m", "5m", "under a minute". The
+    screens' clock is to the minute, so one minute left is the last minute (issue 22: "(in
+    1m)" at the last second)."""
     minutes = -(-int(left.total_seconds()) // 60)
-    if minutes <= 0:
+    if minutes <= 1:
         return "under a minute"
     if minutes < 60:
         return f"{minutes}m"

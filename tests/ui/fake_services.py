@@ -190,7 +190,7 @@ class FakeServices:
 
     def _gate(self) -> str | None:
         if self._paused:
-            return "paused by the user: press Resume to continue"
+            return "by the user; press p (Resume) to continue"
         if self.card.state is not CardState.LOGGED_IN:
             return "the smartcard was removed"
         return None

@@ -196,7 +196,8 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
             await run_under_way(pilot)
             await pilot.press("p")
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
-            assert "paused by the user" in text_of(app, "#upload-status")
+            # issue 22: not "Paused: paused by the user"
+            assert "Paused: by the user; press p (Resume)" in text_of(app, "#upload-status")
             await pilot.press("p")  # the same key resumes
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.RUNNING)
             checked = app.live.state.snapshot.checked

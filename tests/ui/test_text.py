@@ -173,3 +173,13 @@ def test_the_kept_stop_time_says_its_day() -> None:
     )
     assert "pauses at 18:00 today (03/12/2026)" in t.kept_window_note(now, "18:00", "08:00")
     assert t.kept_window_note(now, "", "") == t.WINDOW_KEPT
+
+
+def test_the_countdown_says_under_a_minute_in_the_last_minute() -> None:
+    """issue 22: "(in 1m)" at the last second; the screens' clock is to the minute."""
+    start = datetime(2026, 12, 4, 2, 0)
+    scheduled = Snapshot(status=RunStatus.SCHEDULED, reason="starts 04/12/2026 02:00",
+                         next_event=start)  # fmt: skip
+    assert t.status_line(scheduled, datetime(2026, 12, 4, 1, 59)).endswith("(in under a minute)")
+    assert t.status_line(scheduled, datetime(2026, 12, 4, 1, 58)).endswith("(in 2m)")
+    assert t.countdown(timedelta(hours=16, minutes=30)) == "16h 30m"
