@@ -71,6 +71,7 @@ class Snapshot:
     outage_since: datetime | None = None  # the MHS has been unreachable since then
     next_check: datetime | None = None  # when its health is next checked (None: checking now)
     awaiting_ack: int = 0  # asynchronous mode: sent (202), the Spine's acknowledgement to come
+    asynchronous: bool = False  # the run's mode: acknowledgements through a queue
 
 
 def eta(remaining: int, rate_per_second: float) -> timedelta | None:

@@ -256,6 +256,7 @@ class UploadEngine:
             outage_since=self._watch.current.since if self._watch.current else None,
             next_check=self._watch.current.next_try if self._watch.current else None,
             awaiting_ack=self._acks.count() if self._acks else 0,
+            asynchronous=not self.settings.wait_for_response,
         )
 
     # ----- the run ---------------------------------------------------------------------------
@@ -885,7 +886,7 @@ class UploadEngine:
             return RunStatus.STOPPING, StopReason.SESSION_EXPIRED.value
         window = window_at(schedule, now, self._started_at, self._skip_pause_until)
         self._next_event = window.next_event
-        self._next_event_text = _describe_next(window.window, window.next_event)
+        self._next_event_text = _describe_next(window.window, window.next_event, schedule)
         if window.window is Window.STOPPED:
             self.stop(StopReason.STOP_TIME)
             return RunStatus.STOPPING, StopReason.STOP_TIME.value
@@ -979,6 +980,7 @@ class UploadEngine:
 
     def _record_finish(self, run_id: int, reason: StopReason) -> None:
         self._set_status(RunStatus.STOPPED, reason.value)
+        self._next_event, self._next_event_text = None, ""  # nothing comes after the end
         self._count_buckets()
         c = self._c.counts
         detail = (
@@ -996,12 +998,13 @@ def _hhmm(value: Any) -> str | None:
     return value.strftime("%H:%M") if value else None
 
 
-def _describe_next(window: Window, at: datetime | None) -> str:
+def _describe_next(window: Window, at: datetime | None, schedule: Schedule) -> str:
     if at is None:
         return ""
     label = {
         Window.WAIT_START: "start",
-        Window.OPEN: "stop",
+        # A daily window pauses at its stop time, it does not stop (issue 22: "next: stop").
+        Window.OPEN: "pause" if schedule.resume else "stop",
         Window.PAUSED: "resume",
         Window.STOPPED: "",
     }[window]

@@ -89,7 +89,8 @@ async def test_p_during_the_scheduled_daily_pause_resumes_as_the_footer_says(
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.RUNNING)
             await wait_for(pilot, lambda: app.live.state.snapshot.checked > 0, what="sending")
             tomorrow = f"{stop + timedelta(days=1):%d/%m/%Y %H:%M}"
-            assert f"next: stop at {tomorrow}" in text_of(app, "#upload-schedule")
+            # issue 22: a daily window pauses at its stop time ("next: pause", not "stop")
+            assert f"next: pause at {tomorrow}" in text_of(app, "#upload-schedule")
 
 
 async def test_resume_says_the_date_of_the_stop_time_it_keeps(
@@ -121,3 +122,33 @@ async def test_resume_says_the_date_of_the_stop_time_it_keeps(
             await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
             await start_run(pilot, "u", before_ok=kept)
             assert not on(app, MessageModal)
+
+
+async def test_a_completed_run_says_no_next_event_and_names_where_it_sent(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    """issue 22: "next: stop at ..." stayed in the status bar after completion, a daily
+    window's stop read "next: stop", and "Messages sent to the queue" showed in synchronous
+    mode."""
+    now = datetime.now()
+    stop, resume = now + timedelta(hours=2), now + timedelta(hours=3)
+
+    async def pause_window(pilot) -> None:
+        form = pilot.app.screen
+        form.query_one("#stop", Input).value = f"{stop:%H:%M}"
+        form.query_one("#resume", Input).value = f"{resume:%H:%M}"
+
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = make_app(services, clock=datetime.now)
+        async with app.run_test() as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot, before_ok=pause_window)
+            snapshot = lambda: app.live.state.snapshot  # noqa: E731
+            await wait_for(pilot, lambda: snapshot().next_event_text.startswith("pause at "))
+            await finish(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: on(app, UploadScreen))
+            await wait_for(pilot, lambda: "Stopped: completed" in text_of(app, "#status-bar"))
+            assert "next:" not in text_of(app, "#status-bar")
+            figures = text_of(app, "#run-figures")
+            assert "Messages sent to the MHS" in figures and "queue" not in figures
