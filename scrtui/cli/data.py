@@ -381,7 +381,7 @@ def bucket_argument(text: str) -> str:
     value = text.strip().lower().replace("-", "_")
     if value not in {b.value for b in Bucket}:
         raise argparse.ArgumentTypeError(
-            f"invalid bucket {text!r}: choose from {', '.join(BUCKET_NAMES)}"
+            f"invalid choice: {text!r} (choose from {', '.join(BUCKET_NAMES)})"
         )
     return value
 

@@ -489,12 +489,27 @@ def mark_all_message(marked: int, total: int) -> str:
     return f"Marked {patients(marked)} in this view."
 
 
-def group_saved_message(name: str, members: int, upload: str = "") -> str:
-    """`upload`: the label of the upload whose patients these were (the SCR Reporter's)."""
+# The option that sends again to patients of a bucket (issue 22: "Failed (or Rerun)" was
+# advised for Not Required patients, whom Run checks again).
+_RESEND_OPTION = {
+    Bucket.FAILED: "Failed",
+    Bucket.NOT_REQUIRED: "Run (it checks Not Required patients again)",
+    Bucket.SENT: "Rerun",
+    Bucket.UNPROCESSED: "Run (or Resume)",
+    Bucket.SENDING: "Resume",
+}
+
+
+def group_saved_message(
+    name: str, members: int, upload: str = "", bucket: Bucket | None = None
+) -> str:
+    """`upload`: the label of the upload whose patients these were (the SCR Reporter's);
+    `bucket`: the bucket they were marked in (None: several)."""
     where = f"{upload} > " if upload else ""
+    option = _RESEND_OPTION.get(bucket, "Failed (or Rerun)") if bucket else "Failed (or Rerun)"
     return (
         f'Group "{name}" now has {patients(members)}.\n\n'
-        f"To resend to just them: GP Summary Bulk Uploads > {where}Failed (or Rerun), and "
+        f"To resend to just them: GP Summary Bulk Uploads > {where}{option}, and "
         f'choose "{name}" as the Group Name.'
     )
 

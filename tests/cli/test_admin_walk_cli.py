@@ -14,7 +14,7 @@ def test_a_bucket_is_accepted_with_a_hyphen_or_an_underscore(run_cli, seeded_tem
     assert hyphen.stdout == underscore.stdout
     wrong = run_cli(seeded_template, "report", "--bucket", "notrequired")
     assert wrong.returncode == 2
-    assert "choose from unprocessed, sending, sent, failed, not-required" in wrong.stderr
+    assert "(choose from unprocessed, sending, sent, failed, not-required)" in wrong.stderr
 
 
 def test_demo_help_describes_patients(run_cli, tmp_path: Path):

@@ -183,3 +183,12 @@ def test_the_countdown_says_under_a_minute_in_the_last_minute() -> None:
     assert t.status_line(scheduled, datetime(2026, 12, 4, 1, 59)).endswith("(in under a minute)")
     assert t.status_line(scheduled, datetime(2026, 12, 4, 1, 58)).endswith("(in 2m)")
     assert t.countdown(timedelta(hours=16, minutes=30)) == "16h 30m"
+
+
+def test_a_saved_group_is_told_the_option_that_resends_its_bucket() -> None:
+    """issue 22: "Failed (or Rerun)" was advised for Not Required patients (Run checks them)."""
+    not_required = t.group_saved_message("NR", 4, "Initial Upload", Bucket.NOT_REQUIRED)
+    assert "Initial Upload > Run (it checks Not Required patients again)" in not_required
+    assert "Failed" not in not_required
+    assert "> Failed, and" in t.group_saved_message("F", 2, "Initial Upload", Bucket.FAILED)
+    assert "Failed (or Rerun)" in t.group_saved_message("ALL", 9, "Initial Upload", None)

@@ -398,7 +398,9 @@ class ReporterScreen(PatientDataScreen):
         self.app.push_screen(
             MessageModal(
                 "Patient group saved",
-                t.group_saved_message(group.name, group.members, KINDS[self.upload].label),
+                t.group_saved_message(
+                    group.name, group.members, KINDS[self.upload].label, bucket_of(self.bucket)
+                ),
             )
         )
 
