@@ -21,6 +21,11 @@ from scrtui.services import CardState, CardView, LastRun, ReasonCount
 CONFIRM_PROMPTS: dict[Mode, str] = CONFIRMATION
 __all__ = ["CONFIRM_PROMPTS", "EXIT_QUESTION", "PROCESS_COMPLETED"]  # re-exported for screens
 STOP_QUESTION = "Stop the upload now?"
+# Said before every run (issue 22): the design keeps removal blocking, and says so up front.
+CARD_OUT_PAUSES = (
+    "Keep your smartcard in the reader: removing it pauses sending until the same card is "
+    "back and its passcode entered."
+)
 BLOCKED_HELP = (
     "This smartcard is blocked (too many wrong passcodes): ask your Registration Authority to "
     "unblock it."

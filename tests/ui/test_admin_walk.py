@@ -128,3 +128,13 @@ async def test_a_schedule_inside_the_card_session_is_accepted() -> None:
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, UploadScreen), what="window")
         assert "run_upload:run" in services.calls
+
+
+async def test_every_run_question_says_that_removing_the_card_pauses_sending() -> None:
+    """issue 22: the design keeps card removal blocking; the user is told before a run."""
+    app = make_app(FakeServices())
+    async with app.run_test() as pilot:
+        await open_bulk(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="confirm")
+        assert "removing it pauses sending" in app.screen.detail

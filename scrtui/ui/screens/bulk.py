@@ -212,7 +212,7 @@ class BulkTransmissionScreen(FramedScreen):
             return
         warning = await self._warning(mode, kind)
         self.app.push_screen(
-            ConfirmModal(title, kind.prompts[mode], warning=warning or ""),
+            ConfirmModal(title, kind.prompts[mode], t.CARD_OUT_PAUSES, warning=warning or ""),
             lambda yes: self._confirmed(mode, kind, yes),
         )
 
