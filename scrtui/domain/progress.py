@@ -72,6 +72,7 @@ class Snapshot:
     next_check: datetime | None = None  # when its health is next checked (None: checking now)
     awaiting_ack: int = 0  # asynchronous mode: sent (202), the Spine's acknowledgement to come
     asynchronous: bool = False  # the run's mode: acknowledgements through a queue
+    mhs_url: str = ""  # the MHS adaptor the run sends to
 
 
 def eta(remaining: int, rate_per_second: float) -> timedelta | None:

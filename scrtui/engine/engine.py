@@ -257,6 +257,7 @@ class UploadEngine:
             next_check=self._watch.current.next_try if self._watch.current else None,
             awaiting_ack=self._acks.count() if self._acks else 0,
             asynchronous=not self.settings.wait_for_response,
+            mhs_url=self._mhs_url,
         )
 
     # ----- the run ---------------------------------------------------------------------------

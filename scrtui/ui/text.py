@@ -249,6 +249,12 @@ def kept_window_note(now: datetime, stop: str, resume: str) -> str:
     )
 
 
+def mhs_line(snapshot: Snapshot) -> str:
+    """The running view's MHS row: where the run sends, and how (issue 22)."""
+    mode = "asynchronous (acknowledgements by queue)" if snapshot.asynchronous else "synchronous"
+    return f"{snapshot.mhs_url}  {mode}" if snapshot.mhs_url else mode
+
+
 def schedule_line(snapshot: Snapshot) -> str:
     parts = [snapshot.schedule_text] if snapshot.schedule_text else []
     if snapshot.next_event_text:

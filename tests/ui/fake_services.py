@@ -357,6 +357,7 @@ def fixed_snapshot(**changes: object) -> Snapshot:
             Bucket.NOT_REQUIRED: 18,
         },
         run=RunTally(sent=112, failed=5, not_required=18),
+        mhs_url="http://127.0.0.1:8080/",
         started=True,
         checked=135,
         total=300,

@@ -152,3 +152,5 @@ async def test_a_completed_run_says_no_next_event_and_names_where_it_sent(
             assert "next:" not in text_of(app, "#status-bar")
             figures = text_of(app, "#run-figures")
             assert "Messages sent to the MHS" in figures and "queue" not in figures
+            mhs = text_of(app, "#upload-mhs")  # where and how it sends
+            assert mhs == f"{services.settings.mhs_url}  synchronous"

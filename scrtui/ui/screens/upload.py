@@ -92,6 +92,7 @@ class UploadScreen(FramedScreen):
                 yield RunFigures()
             yield from _row("Schedule", Static("", id="upload-schedule", markup=False))
             yield from _row("Group", Static("", id="upload-group", markup=False))
+            yield from _row("MHS", Static("", id="upload-mhs", markup=False))
 
     def on_mount(self) -> None:
         follow(self, self._render_state)
@@ -113,6 +114,7 @@ class UploadScreen(FramedScreen):
             else (state.request.group if state.request else None)
         )
         set_text(self.query_one("#upload-group", Static), t.group_label(group))
+        set_text(self.query_one("#upload-mhs", Static), t.mhs_line(snap))
         key = (snap.status, state.active, t.in_outage(snap))
         if key != self._shown_status:  # the footer's keys depend on these two only
             self._shown_status = key
