@@ -57,6 +57,29 @@ class GroupInfo:
     system: bool
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """An upload run by another process on this data directory: a background upload process
+    (started by an app window or `scrtui upload --detach`) or `scrtui upload` in a terminal.
+
+    Its figures come through snapshot() and card_view() while this window follows it."""
+
+    pid: int
+    started_by: str  # who and from where, e.g. "Demo Administrator (R8000), pts/3"
+    title: str  # e.g. "Initial Upload - Run"
+    background: bool  # False: `scrtui upload` in a terminal, which only that terminal controls
+    control: str = ""  # who acts on it ("" when this window does)
+    you_control: bool = False
+    phase: str = "running"  # "login" (waiting for the passcode), "running", "ended"
+    gone: bool = False  # the process ended without finishing the run (killed, crashed)
+    message: str = ""  # the process's last word (a refusal before it started)
+    upload: UploadId = UploadId.INITIAL  # which bulk upload it runs
+
+    @property
+    def read_only(self) -> bool:
+        return not self.you_control
+
+
 class ServiceError(Exception):
     """A request the program refuses; the message says what is wrong and what to do.
 
@@ -70,6 +93,10 @@ class ServiceError(Exception):
 class UploadRefused(ServiceError):
     """run_upload refused the run before it changed anything (nothing to resume, no failed
     patients in the group, no card, another upload running...): a refusal, not a stopped run."""
+
+
+class UploadGone(ServiceError):
+    """The background upload process ended without finishing the run (killed, crashed)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +165,23 @@ class Services(Protocol):
     def pause(self) -> None: ...
     def resume(self) -> None: ...
     def stop(self, reason: StopReason = StopReason.USER) -> None: ...
+
+    # an upload in another process (issue 25): a background upload process, or the CLI's
+    def watch_elsewhere(self) -> None:
+        """Start following uploads other processes run on this data directory (call once, on
+        the UI's event loop); elsewhere() then answers from memory."""
+
+    def elsewhere(self) -> Elsewhere | None:
+        """The upload another process runs (or ran, if it is gone) that this window follows."""
+
+    async def follow_elsewhere(self) -> Snapshot:
+        """Wait until the followed upload ends; its last figures (ServiceError if it is gone)."""
+
+    def take_control(self) -> None:
+        """This window acts on the background upload (another window then watches)."""
+
+    def forget_gone(self) -> None:
+        """The user has been told the background process is gone: stop saying so."""
 
     # the card
     def card_view(self) -> CardView: ...

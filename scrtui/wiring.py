@@ -13,7 +13,7 @@ from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain import nhs_number, pds_match, uploads
-from scrtui.domain.progress import ACTIVE_STATUSES, RunStatus, Snapshot, StopReason
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import UploadId
@@ -23,6 +23,7 @@ from scrtui.paths import Home
 from scrtui.services import (
     CardView,
     ConsentChange,
+    Elsewhere,
     GroupInfo,
     LastRun,
     LoginResult,
@@ -36,7 +37,7 @@ from scrtui.services import (
 from scrtui.settings import Settings, SettingsError, save, with_changes
 from scrtui.store import consent_changes, queries, report
 from scrtui.store import groups as group_store
-from scrtui.store.db import UploadLock, another_upload, open_database
+from scrtui.store.db import open_database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -129,9 +130,6 @@ class AppServices:
     ) -> str | None:
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
-        holder = UploadLock.holder(self.home.db_path)  # another process's (`scrtui upload`)
-        if holder is not None:
-            return another_upload(holder)[:1].upper() + another_upload(holder)[1:] + "."
         reason = await in_thread(self._stored_refusal, mode, group, upload)
         return reason or self._card_refusal()
 
@@ -140,6 +138,10 @@ class AppServices:
         if group is not None and not self._group_exists(group):
             return unknown_group(group)
         return refusal(mode, group, self.settings, upload)
+
+    def card_refusal(self) -> str | None:
+        """Why this process's card session may not start an upload now, or None."""
+        return self._card_refusal()
 
     def _card_refusal(self) -> str | None:
         if self.session.author() is None:
@@ -172,12 +174,29 @@ class AppServices:
             return self.engine.snapshot()
         return self._stored or Snapshot()
 
+    # An upload in another process: AppServices never follows one (scrtui/remote/window.py's
+    # WindowServices does, for the app's windows); a process that runs its own upload is it.
+    def watch_elsewhere(self) -> None:
+        return None
+
+    def elsewhere(self) -> Elsewhere | None:
+        return None
+
+    async def follow_elsewhere(self) -> Snapshot:
+        raise ServiceError("No upload runs in another process.")
+
+    def take_control(self) -> None:
+        return None
+
+    def forget_gone(self) -> None:
+        return None
+
     async def read_snapshot(self, upload: UploadId = UploadId.INITIAL) -> Snapshot:
         engine = self.engine
         if engine is not None and (engine.running or engine.snapshot().upload == upload):
             self._stored = None  # the run's figures (its window shows them after the end too)
             return engine.snapshot()
-        self._stored = await in_thread(_stored_snapshot, upload, self.home.db_path)
+        self._stored = await in_thread(_stored_snapshot, upload)
         return self._stored
 
     def pause(self) -> None:
@@ -388,15 +407,11 @@ class AppServices:
         self.backend.stop()
 
 
-def _stored_snapshot(upload: UploadId, db_path: Path) -> Snapshot:
+def _stored_snapshot(upload: UploadId) -> Snapshot:
     """No run in progress: what the database says about `upload`, so the status bar agrees
-    with the screens after a restart ("Stopped: completed", not "idle"), and shows a run
-    another process has under way as it goes (read at every idle poll)."""
+    with the screens after a restart ("Stopped: completed", not "idle")."""
     stored = queries.upload_state(upload)
     counts = queries.bucket_counts(upload)
-    holder = UploadLock.holder(db_path)
-    if holder is not None and stored.status in ACTIVE_STATUSES:
-        return _elsewhere(upload, RunStatus(stored.status), stored.status_reason, holder, counts)
     if stored.status == RunStatus.STOPPED.value:
         return Snapshot(
             status=RunStatus.STOPPED,
@@ -405,25 +420,6 @@ def _stored_snapshot(upload: UploadId, db_path: Path) -> Snapshot:
             counts=counts,
         )
     return Snapshot(status=RunStatus.IDLE, upload=upload, counts=counts)
-
-
-def _elsewhere(
-    upload: UploadId, status: RunStatus, reason: str, pid: str, counts: dict[Bucket, int]
-) -> Snapshot:
-    """Another process's run of `upload` (issue 22: the app said "idle" while `scrtui upload`
-    ran): its status and counts as it writes them, with its pid and who started it."""
-    run = queries.last_run(upload)
-    who = f", started by {run.user_name} ({run.job_role}), {Mode(run.mode).label}" if run else ""
-    elsewhere = f"pid {pid}{who}"
-    said = f"in another process ({elsewhere}), shown read only"
-    return Snapshot(
-        status=status,
-        reason=f"{reason}; {said}" if reason else said,
-        upload=upload,
-        mode=Mode(run.mode) if run else None,
-        counts=counts,
-        elsewhere=elsewhere,
-    )
 
 
 def unknown_group(name: str) -> str:
@@ -471,9 +467,10 @@ def create_services(
     card: str | None = None,
     reader: str | None = None,
     clock: Callable[[], datetime] = datetime.now,
+    kind: type[AppServices] = AppServices,  # the app's windows: scrtui/remote/window.py
 ) -> AppServices:
     open_database(home.db_path)
     backend = make_backend(settings, kind=card, reader=reader)
     session = CardSession(backend, queries.find_user, clock=clock, mhs_url=settings.mhs_url)
     backend.start()
-    return AppServices(home, settings, session, backend, clock=clock)
+    return kind(home, settings, session, backend, clock=clock)

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "scrtui.cli.spine",
     "scrtui.cli.card",
     "scrtui.cli.maintenance",
+    "scrtui.cli.background",
 )
 
 

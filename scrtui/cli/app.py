@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from scrtui.cli.background import NO_UPLOAD, stop_background_upload
 from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
 from scrtui.cli.demo_settings import put_back
@@ -39,11 +40,25 @@ def register(sub: Subcommands) -> None:
         help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
     )  # fmt: skip
     demo.set_defaults(func=run_demo_command)
+    attach = sub.add_parser("attach", help="open the app on the upload running in the background")
+    attach.add_argument("--card", choices=CARD_BACKENDS, help="card backend override")
+    attach.add_argument("--reader", metavar="NAME", help="card reader override")
+    attach.set_defaults(func=run_attach_command)
 
 
 def run_app_command(args: argparse.Namespace) -> int:
     ctx = _open_or_show(args)
     return _run(ctx, card=args.card, reader=args.reader)
+
+
+def run_attach_command(args: argparse.Namespace) -> int:
+    """`scrtui attach`: the app, straight to the upload an upload process runs (issue 25)."""
+    from scrtui.remote.files import RunFiles
+
+    ctx = _open_or_show(args)
+    if RunFiles(ctx.home.root).holder() is None:
+        raise CliError(f"{NO_UPLOAD}: `scrtui app` opens the app", EXIT_REFUSED)
+    return _run(ctx, card=args.card, reader=args.reader, attach=True)
 
 
 def _open_or_show(args: argparse.Namespace) -> Context:
@@ -59,13 +74,20 @@ def _open_or_show(args: argparse.Namespace) -> Context:
         raise
 
 
-def _run(ctx: Context, *, card: str | None = None, reader: str | None = None) -> int:
+def _run(
+    ctx: Context, *, card: str | None = None, reader: str | None = None, attach: bool = False
+) -> int:
+    from scrtui.remote.window import WindowServices, as_window
     from scrtui.ui.app import run_app
     from scrtui.wiring import create_services
 
-    services = create_services(ctx.home, ctx.settings, card=card, reader=reader)
+    # The window's services: an upload runs in a background process of its own (issue 25).
+    services = as_window(
+        create_services(ctx.home, ctx.settings, card=card, reader=reader, kind=WindowServices)
+    )
+    services.card_kind, services.reader = card, reader
     try:
-        return run_app(services)
+        return run_app(services, attach=attach)
     finally:
         services.close()
 
@@ -139,6 +161,9 @@ def run_demo_command(args: argparse.Namespace) -> int:
         return _run(ctx, card="simulated")
     finally:
         put_back(ctx.home.settings_path, before, ctx.settings)
+        # The simulator closes with the demo: a background upload left running is stopped
+        # safely first (Resume continues it), rather than left to pause as an MHS outage.
+        stop_background_upload(ctx.home)
         process.terminate()
         process.wait(timeout=10)
         if broker is not None:

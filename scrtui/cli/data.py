@@ -188,12 +188,19 @@ def _describe_run(run: dict[str, Any] | None) -> str:
     return text
 
 
-def _status(args: argparse.Namespace, _context: Context) -> int:
+def _status(args: argparse.Namespace, context: Context) -> int:
+    from scrtui.cli.background import live_document, live_status, print_live
+
     document = queries.status_document(args.upload)
+    live = live_status(context.home)  # an upload process running now: its live state
     if args.json:
+        if live is not None:
+            document["live"] = live_document(live)
         print(json.dumps(document, ensure_ascii=False))
         return EXIT_OK
     print(f"{uploads.kind(args.upload).label} status: {document['status']}")
+    if live is not None:
+        print_live(live)
     for bucket in Bucket:
         print(f"  {bucket.label:<13}{document[bucket.value]:>10,}")
     print(f"  {'Total':<13}{document['total']:>10,}")

@@ -12,33 +12,31 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from scrtui.cli.common import (
-    EXIT_ERROR,
-    EXIT_OK,
     EXIT_REFUSED,
-    EXIT_STOPPED_EARLY,
     CliError,
     Subcommands,
     add_upload_argument,
     open_context,
     require_role,
 )
+from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain import uploads
-from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
-from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.progress import Snapshot, StopReason
+from scrtui.domain.records import Mode
 from scrtui.domain.run_tally import final_line
 from scrtui.domain.schedule import Schedule, ScheduleError, after_session, build_schedule
 from scrtui.domain.session_text import SESSION_LENGTH
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
+from scrtui.remote.files import Busy, RunFiles
 from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
 from scrtui.store import groups as group_store
 from scrtui.store import queries
-from scrtui.store.db import UploadLock, another_upload
 
 if TYPE_CHECKING:  # the engine and the card load when a run starts (cli/common.py)
     from scrtui.card.views import RoleChoice
@@ -67,11 +65,26 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--role", metavar="ROLE_PROFILE_ID", help="the role profile to act in")
     p.add_argument("--yes", action="store_true", help="answer yes to the confirmation prompt")
     p.add_argument("--json", action="store_true", help="end with one JSON object of final counts")
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in a background process of its own that outlives this terminal (scrtui "
+        "status, attach and stop reach it)",
+    )
+    p.add_argument(
+        "--wait-for-window",
+        action="store_true",
+        help="be the upload process itself, in the foreground (a systemd user unit): the "
+        "passcode is given from `scrtui attach`",
+    )
     p.set_defaults(func=run_upload_command)
 
 
 def run_upload_command(args: argparse.Namespace) -> int:
+    from scrtui.cli.background import refuse_if_busy
+
     ctx = open_context(args)
+    refuse_if_busy(ctx.home)  # before any prompt: another process runs an upload here
     overrides = {}
     if args.mhs_url:
         overrides["mhs_url"] = args.mhs_url
@@ -90,30 +103,46 @@ def run_upload_command(args: argparse.Namespace) -> int:
     refused = kind.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=args.group)
     if refused:
         raise CliError(refused, EXIT_REFUSED)
-    holder = UploadLock.holder(ctx.home.db_path)
-    if holder is not None:  # before the prompt and the card: nothing to confirm
-        raise CliError(f"{another_upload(holder)}; nothing was sent", EXIT_REFUSED)
     out = sys.stderr if args.json else sys.stdout
     if kept:
         print(kept, file=out)
     warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
     _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
+    request = UploadRequest(
+        mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
+    )
+    if args.wait_for_window:
+        from scrtui.cli.background import serve
+
+        return serve(ctx.home, settings, request, card=args.card, reader=args.reader)
+    if args.detach:
+        from scrtui.cli.background import detach
+
+        return detach(
+            ctx.home, settings, request, card=args.card, reader=args.reader,
+            passcode=_passcode, role=args.role, out=out,
+        )  # fmt: skip
     from scrtui import eventloop
     from scrtui.wiring import create_services
 
     services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
     try:
         _login(services, args.role)
-        request = UploadRequest(
-            mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
-        )
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
     print(final_counts(final), file=out, flush=True)
     if args.json:
         print(json.dumps(queries.status_document(kind.id)))
-    return _exit_code(final)
+    return exit_code(final)
+
+
+def final_counts(s: Snapshot) -> str:
+    """The one line every run ends with: its outcome and its own counts (a run shorter than
+    a progress line's second printed nothing else)."""
+    return final_line(
+        s.reason or s.status.value, s.run, s.total, s.scope_counts or s.counts, s.group
+    )
 
 
 def _require_group(name: str | None) -> None:
@@ -248,6 +277,7 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
+    from scrtui.engine.engine import Refused
     from scrtui.services import UploadRefused
 
     refusal = await services.refusal(request.mode, request.group, request.upload)
@@ -260,12 +290,13 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal)
-    task = asyncio.create_task(services.run_upload(request))
     reporter = asyncio.create_task(_report(services, out))
     unlocker = asyncio.create_task(_unlock_when_card_returns(services, out))
     try:
-        return await task
-    except UploadRefused as exc:  # the engine's refusals too (wiring turns them into this)
+        # Published on the data directory's socket: the app shows it live, read-only.
+        async with publish_foreground(services, request):
+            return await services.run_upload(request)
+    except (Refused, UploadRefused, Busy) as exc:  # wiring's refusals are UploadRefused
         raise CliError(str(exc), EXIT_REFUSED) from None
     finally:
         reporter.cancel()
@@ -274,32 +305,24 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
             loop.remove_signal_handler(sig)
 
 
+def publish_foreground(
+    services: AppServices, request: UploadRequest
+) -> AbstractAsyncContextManager[object]:
+    from scrtui.remote.host import title
+    from scrtui.remote.server import Origin, published
+
+    author = services.session.author()
+    who = f"{author.name} ({author.job_role_code})" if author else "unknown"
+    tty = sys.stdin.isatty() and os.ttyname(0).removeprefix("/dev/")
+    started_by = f"{who}, scrtui upload on {tty or 'a pipe'}"
+    origin = Origin(os.getpid(), title(request), False, started_by)
+    return published(RunFiles(services.home.root), services, origin)
+
+
 async def _report(services: AppServices, out: TextIO) -> None:
     while True:
         await asyncio.sleep(1.0)
         print(progress_line(services.snapshot()), file=out, flush=True)
-
-
-def progress_line(s: Snapshot) -> str:
-    c = s.counts
-    status = s.status.value + (f" ({s.reason})" if s.reason else "")
-    avg = f"{s.avg_seconds_per_patient * 1000:.1f} ms" if s.avg_seconds_per_patient else "-"
-    return (
-        f"{status}: checked {s.checked}/{s.total}; sent {c.get(Bucket.SENT, 0)}, failed "
-        f"{c.get(Bucket.FAILED, 0)}, not required {c.get(Bucket.NOT_REQUIRED, 0)}, sending "
-        f"{c.get(Bucket.SENDING, 0)}"
-        + (f" ({s.awaiting_ack} awaiting acknowledgement)" if s.awaiting_ack else "")
-        + f"; queued {s.queued}; {s.rate_per_second:.0f}/s; avg {avg}; "
-        f"ETA {format_duration(s.eta)}"
-    )
-
-
-def final_counts(s: Snapshot) -> str:
-    """The one line every run ends with: its outcome and its own counts (a run shorter than
-    a progress line's second printed nothing else)."""
-    return final_line(
-        s.reason or s.status.value, s.run, s.total, s.scope_counts or s.counts, s.group
-    )
 
 
 async def _unlock_when_card_returns(services: AppServices, out: TextIO) -> None:
@@ -344,17 +367,3 @@ def _in_daemon_thread(ask: Callable[[], str]) -> asyncio.Future[str]:
 
     threading.Thread(target=run, name="scrtui-passcode", daemon=True).start()
     return future
-
-
-def _exit_code(final: Snapshot) -> int:
-    if final.status is not RunStatus.STOPPED:
-        return EXIT_ERROR
-    if final.reason == StopReason.COMPLETED.value:
-        return EXIT_OK
-    if final.reason == StopReason.FATAL.value:
-        print(f"scrtui: stopped: {final.fatal_message}", file=sys.stderr)
-        return EXIT_ERROR
-    detail = f": {final.fatal_message}" if final.fatal_message else ""
-    reason = final.reason.removeprefix("stopped: ")  # "stopped early: stopped: ..." reads badly
-    print(f"scrtui: stopped early: {reason}{detail}", file=sys.stderr)
-    return EXIT_STOPPED_EARLY

@@ -55,8 +55,6 @@ class Snapshot:
     scope_counts: dict[Bucket, int] = field(default_factory=dict)
     run: RunTally = field(default_factory=RunTally)  # what this run itself did
     started: bool = False  # the run has begun (a scheduled one: its start time came)
-    # Run by another process on this data directory (`scrtui upload`): who, shown read only.
-    elsewhere: str = ""
     checked: int = 0  # patients decided this run (sent, failed or not required)
     total: int = 0  # patients this run will check
     queued: int = 0  # messages handed to the MHS adaptor

@@ -283,13 +283,6 @@ def close_database() -> None:
         db.close()
 
 
-def another_upload(pid: str) -> str:
-    return (
-        f"another upload is running on this database (pid {pid}); wait for it to finish or "
-        "stop it first"
-    )
-
-
 class UploadLock:
     """Only one process may run an upload on a database; the OS frees the lock if we die."""
 
@@ -304,21 +297,13 @@ class UploadLock:
         except BlockingIOError:
             holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise StoreError(another_upload(holder)) from None
+            raise StoreError(
+                f"another upload is running on this database (pid {holder}); wait for it to "
+                "finish or stop it first"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
-
-    @classmethod
-    def holder(cls, db_path: Path) -> str | None:
-        """The pid of the process running an upload on this database (None: nobody), so a
-        second is refused before anything is asked."""
-        if not cls.is_held(db_path):
-            return None
-        try:
-            return Path(str(db_path) + ".lock").read_text().strip() or "unknown"
-        except OSError:
-            return "unknown"
 
     @classmethod
     def is_held(cls, db_path: Path) -> bool:

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from scrtui import eventloop, logs
 from scrtui.domain.progress import Snapshot, StopReason
+from scrtui.domain.records import Mode
 from scrtui.domain.uploads import UploadId
 from scrtui.domain.uploads import kind as upload_kind
 from scrtui.resources import stylesheet_path
@@ -30,15 +31,19 @@ from scrtui.services import (
     LoginResult,
     RoleChoice,
     Services,
+    UploadGone,
     UploadRefused,
     UploadRequest,
 )
 
+from . import elsewhere as t_remote
 from . import text as t
+from .elsewhere import ElsewhereWatch
 from .key_order import handled_in_order
 from .modals.confirm import ConfirmModal
 from .modals.login import PasscodeModal, RoleModal
 from .modals.message import MessageModal
+from .screens.bulk import BulkTransmissionScreen
 from .screens.front import FrontScreen
 from .screens.help import HelpScreen
 from .screens.upload import UploadScreen
@@ -73,6 +78,7 @@ class ScrApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         environ: dict[str, str] | None = None,
         handle_signals: bool = False,
+        attach: bool = False,
     ) -> None:
         super().__init__()
         self.services = services
@@ -82,9 +88,11 @@ class ScrApp(App[None]):
         # `scrtui demo` says how many patients its simulated Spine rejects (scrtui/cli/app.py).
         self.demo_rejects = int(env.get("SCRTUI_DEMO_REJECTS", "0") or 0)
         self.demo_pds = int(env.get("SCRTUI_DEMO_PDS", "0") or 0)  # PDS mismatches to rehearse
+        self.demo = bool(env.get("SCRTUI_DEMO"))  # its simulator closes with the app
         self.ascii_only = traits.ascii_only
         self.sixteen_colours = traits.sixteen_colours
         self.live = LiveHub(self)
+        self.remote_watch = ElsewhereWatch(self, attach=attach)  # an upload another process runs
         self._handle_signals = handle_signals
         self._upload: Worker[Snapshot] | None = None
         self._request: UploadRequest | None = None
@@ -114,6 +122,7 @@ class ScrApp(App[None]):
         if self.live.state.card.state is CardState.INSERTED:
             self.call_after_refresh(self.open_login)  # on top of the front screen
         self.set_interval(POLL_SECONDS, self._poll)
+        self.services.watch_elsewhere()
         if self._handle_signals:
             loop = asyncio.get_running_loop()
             for sig, code in ((signal.SIGHUP, EXIT_SIGHUP), (signal.SIGTERM, EXIT_SIGTERM)):
@@ -157,6 +166,8 @@ class ScrApp(App[None]):
         state = LiveState(snapshot, card, self.upload_running, self._request, now)
         if self.live.publish(state) and react:
             self._react(previous, state)
+        if react:
+            self.remote_watch.poll()
 
     def choose_upload(self, upload: UploadId) -> None:
         """The Bulk Transmission screen's chosen upload: read its stored status now."""
@@ -235,6 +246,37 @@ class ScrApp(App[None]):
         self._poll()
         return True
 
+    def follow_upload(self) -> None:
+        """Follow an upload another process runs, as if started here (its end is said)."""
+        if self.upload_running or self._quitting:
+            return
+        self._request = None
+        self._upload_started = True
+        self._upload = self.run_worker(
+            self.services.follow_elsewhere(),
+            name="upload-elsewhere",
+            group="upload",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def open_upload_window(self) -> None:
+        snap = self.live.state.snapshot
+        request = self._request
+        mode = request.mode if request else snap.mode or Mode.RUN
+        upload = request.upload if request else snap.upload
+        if not isinstance(self.screen, UploadScreen):
+            self.push_screen(UploadScreen(mode, upload))
+
+    def resume_upload(self, upload: UploadId) -> None:
+        """Resume, the usual way (its refusal, question and window), from Bulk Transmission."""
+        self.chosen_upload = upload
+        top = self.screen
+        bulk = top if isinstance(top, BulkTransmissionScreen) else BulkTransmissionScreen()
+        if bulk is not top:
+            self.push_screen(bulk)
+        self.call_after_refresh(bulk.action_choose, Mode.RESUME.value)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._upload or not event.worker.is_finished:
             return
@@ -245,6 +287,8 @@ class ScrApp(App[None]):
             self._say_refused(event.worker.error)
         elif event.state is WorkerState.ERROR:
             error = event.worker.error
+            if isinstance(error, UploadGone):
+                return  # the ElsewhereWatch asks whether to resume
             started = self._upload_started or self.services.snapshot() != self._before_start
             log.error("ui_upload_failed", error=repr(error), started=started)
             upload = self._request.upload if self._request else UploadId.INITIAL
@@ -279,8 +323,15 @@ class ScrApp(App[None]):
     def open_login(self) -> None:
         if self._quitting or any(isinstance(s, PasscodeModal) for s in self.screen_stack):
             return
+        if not self.remote_watch.controls():
+            return  # another window acts on the upload: it gives the passcode
+        if self.services.card_view().state is not CardState.INSERTED:
+            return  # e.g. asked for this window's card, then found an upload process logged in
         reason = ""
-        if self.live.state.active:
+        view = self.services.elsewhere()
+        if view is not None and view.phase == "login":
+            reason = t_remote.PASSCODE_FOR_PROCESS
+        elif self.live.state.active:
             reason = "Enter your passcode to continue the upload."
         self.push_screen(PasscodeModal(self.services.login, reason=reason), self._logged_in)
 
@@ -331,6 +382,11 @@ class ScrApp(App[None]):
             isinstance(s, ConfirmModal) and s.id == "exit-confirm" for s in self.screen_stack
         ):
             return
+        leave = self.remote_watch.leave_question()
+        if leave is not None:
+            leave.id = "exit-confirm"
+            self.push_screen(leave, self._quit_answered)
+            return
         running = self.live.state.active
         upload = self._request.upload if self._request else self.chosen_upload
         detail = t.exit_during_run(upload) if running else ""
@@ -353,7 +409,7 @@ class ScrApp(App[None]):
         if self._quitting:
             return
         self._quitting = True
-        if self.upload_running:
+        if self.upload_running and self.services.elsewhere() is None:
             self.push_screen(
                 MessageModal(
                     "Exit",
@@ -364,7 +420,9 @@ class ScrApp(App[None]):
 
     async def _stop_then_exit(self, return_code: int) -> None:
         worker = self._upload
-        if worker is not None and not worker.is_finished:
+        if worker is not None and self.services.elsewhere() is not None:
+            worker.cancel()  # the upload runs in its own process: it goes on without us
+        elif worker is not None and not worker.is_finished:
             self.services.stop(StopReason.EXIT)
             with suppress(Exception):
                 await asyncio.wait_for(worker.wait(), timeout=STOP_GRACE_SECONDS)
@@ -377,7 +435,8 @@ def run_app(services: Services, **run_options: Any) -> int:
     Extra keyword arguments go to App.run_async (e.g. headless=True, auto_pilot=... for a
     scripted benchmark).
     """
-    app = ScrApp(services, handle_signals=True)
+    attach = bool(run_options.pop("attach", False))
+    app = ScrApp(services, handle_signals=True, attach=attach)
     run_options.setdefault("mouse", False)
     eventloop.run(app.run_async(**run_options))
     return app.return_code or 0

@@ -64,6 +64,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
                 "scheduled start: Cancel schedule",
             ),
             ("c", "Stop & Close: stop if running, then back to Bulk Transmission"),
+            ("t", "Take control of a background upload another window controls"),
             ("Escape", "Back to Bulk Transmission; the upload carries on"),
         ),
     ),

@@ -29,11 +29,8 @@ class LiveState:
 
     @property
     def active(self) -> bool:
-        """An upload is under way here: started here and not finished, or the engine says so
-        (another process's run is shown, never driven: snapshot.elsewhere)."""
-        return self.worker_running or (
-            self.snapshot.status in ACTIVE_STATUSES and not self.snapshot.elsewhere
-        )
+        """An upload is under way: started here and not finished, or the engine says so."""
+        return self.worker_running or self.snapshot.status in ACTIVE_STATUSES
 
     @property
     def card_missing_mid_run(self) -> bool:

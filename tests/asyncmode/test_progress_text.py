@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrtui.cli.upload import progress_line
+from scrtui.cli.progress import progress_line
 from scrtui.domain.progress import Snapshot
 from scrtui.ui.widgets.figures import figures_text
 

@@ -77,6 +77,9 @@ def run_to_completion(terminal: Terminal, key: str, question: str, before_ok=Non
     if before_ok is not None:
         before_ok()
     terminal.keys("F2")
+    # The upload runs in a process of its own, which reads the card (issue 25).
+    terminal.wait_for("which reads the card", timeout=60)
+    terminal.keys("1234", "Enter")
     screen = terminal.wait_for("Process completed.", timeout=60)
     assert "Stopped" in screen
     terminal.wait_for("3 patients Failed. To resend")
@@ -189,6 +192,8 @@ def test_consent_migration_then_the_initial_upload_in_a_real_terminal(tmp_path: 
         terminal.keys("y")
         terminal.wait_for("SCR Upload - Consent Migration - Run")
         terminal.keys("F2")
+        terminal.wait_for("which reads the card", timeout=60)  # the upload process (issue 25)
+        terminal.keys("1234", "Enter")
         terminal.wait_for("Process completed.", timeout=60)
         terminal.keys("Enter")
         terminal.wait_for("c Stop & Close")
@@ -202,6 +207,8 @@ def test_consent_migration_then_the_initial_upload_in_a_real_terminal(tmp_path: 
         terminal.keys("y")
         terminal.wait_for("SCR Upload - Run")
         terminal.keys("F2")
+        terminal.wait_for("which reads the card", timeout=60)  # the upload process (issue 25)
+        terminal.keys("1234", "Enter")
         terminal.wait_for("Process completed.", timeout=60)
     finally:
         terminal.close()

@@ -19,6 +19,7 @@ from scrtui.domain.uploads import UploadId
 from scrtui.services import (
     CardState,
     CardView,
+    Elsewhere,
     GroupInfo,
     LastRun,
     LoginResult,
@@ -107,6 +108,8 @@ class FakeServices:
     # Whether Consent Migration has completed: the Initial Upload's Run warns until it has.
     consent_migrated: bool = True
     refuse_at_start: str = ""  # run_upload refuses with this, as the engine does at its check
+    # An upload another process runs (issue 25); snapshot() then returns `fixed` if set.
+    other: Elsewhere | None = None
 
     def __post_init__(self) -> None:
         self.buckets = [Bucket.UNPROCESSED] * self.patients
@@ -265,7 +268,7 @@ class FakeServices:
         return self.snapshot()
 
     def snapshot(self) -> Snapshot:
-        if self.fixed is not None and self.request is not None:
+        if self.fixed is not None and (self.request is not None or self.other is not None):
             return self.fixed
         elapsed = time.monotonic() - self._started if self._started else 0.0
         rate = self.checked / elapsed if elapsed > 0 and self.checked else 0.0
@@ -299,6 +302,27 @@ class FakeServices:
         if self.running:
             self._stop = True
             self.status, self.reason = RunStatus.STOPPING, reason.value
+
+    # ----- an upload in another process ---------------------------------------------------------
+
+    def watch_elsewhere(self) -> None:
+        return None
+
+    def elsewhere(self) -> Elsewhere | None:
+        return self.other
+
+    async def follow_elsewhere(self) -> Snapshot:
+        while self.other is not None and not self.other.gone:
+            await asyncio.sleep(0.02)
+        return self.snapshot()
+
+    def take_control(self) -> None:
+        self.calls.append("take_control")
+        if self.other is not None:
+            self.other = replace(self.other, you_control=True, control="")
+
+    def forget_gone(self) -> None:
+        self.calls.append("forget_gone")
 
     # ----- the card ----------------------------------------------------------------------------
 

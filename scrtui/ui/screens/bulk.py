@@ -140,18 +140,17 @@ class BulkTransmissionScreen(FramedScreen):
             self._render_state(host(self).live.state)
 
     def _render_state(self, state: LiveState) -> None:
-        shown = state.active or bool(state.snapshot.elsewhere)  # another process's: live too
-        if self._was_active and not shown:
+        if self._was_active and not state.active:
             self._load_overview()  # the run just ended: show what the database says now
-        self._was_active = shown
-        can_view = state.request is not None
+        self._was_active = state.active
+        can_view = state.request is not None or (state.active and state.snapshot.mode is not None)
         if can_view != self._can_view:  # the footer is rebuilt on refresh: only when needed
             self._can_view = can_view
             self.refresh_bindings()
         counters = self.query_one("#bulk-counters", Counters)
         status = self.query_one("#bulk-status", Static)
         warning = f"\n{t.PDS_OFF_WARNING}" if self._pds_off() else ""
-        if shown and state.snapshot.upload == self.upload:
+        if state.active and state.snapshot.upload == self.upload:
             set_text(status, f"Status  {t.status_line(state.snapshot, state.now)}{warning}")
             counters.show(state.snapshot.counts)
         elif self._overview is not None:
@@ -293,9 +292,11 @@ class BulkTransmissionScreen(FramedScreen):
             self.app.push_screen(UploadScreen(request.mode, request.upload))
 
     def action_view_upload(self) -> None:
-        request = host(self).live.state.request
-        if request is not None:
-            self.app.push_screen(UploadScreen(request.mode, request.upload))
+        state = host(self).live.state
+        if state.request is not None:
+            self.app.push_screen(UploadScreen(state.request.mode, state.request.upload))
+        elif state.active and state.snapshot.mode is not None:  # run by another process
+            self.app.push_screen(UploadScreen(state.snapshot.mode, state.snapshot.upload))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -15,9 +15,10 @@ from textual.widgets import Static
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
 from scrtui.domain.uploads import INITIAL, UploadId
-from scrtui.services import CardState
+from scrtui.services import CardState, Elsewhere
 
 from .. import text as t
+from ..elsewhere import control_line
 from ..host import host
 from ..modals.confirm import ConfirmModal
 from ..modals.message import MessageModal
@@ -55,6 +56,10 @@ def alert_text(state: LiveState) -> str:
     return ""
 
 
+def _controls(view: Elsewhere | None) -> bool:
+    return view is None or view.gone or view.you_control
+
+
 def _row(label: str, value: Widget, *, row_id: str | None = None) -> ComposeResult:
     """A label column and its value; a value that wraps stays right of the label."""
     with Horizontal(classes="row", id=row_id):
@@ -70,6 +75,7 @@ class UploadScreen(FramedScreen):
         Binding("s", "stop", "Stop"),
         Binding("s", "cancel_schedule", "Cancel schedule"),
         Binding("c", "stop_and_close", "Stop & Close"),
+        Binding("t", "take_control", "Take control"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -77,13 +83,14 @@ class UploadScreen(FramedScreen):
         super().__init__()
         self.mode = mode
         self.upload = upload
-        self._shown_status: tuple[RunStatus, bool, bool] | None = None
+        self._shown_status: tuple[RunStatus, bool, bool, bool] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="upload-window") as window:
             window.border_title = t.window_title(self.mode, self.upload)
             yield from _row("Status", Static("", id="upload-status", markup=False))
             yield Static("", id="upload-alert", markup=False)
+            yield Static("", id="upload-control", markup=False)
             yield from _row(
                 "Checked", UploadProgress(ascii_only=host(self).ascii_only), row_id="progress-row"
             )
@@ -103,6 +110,10 @@ class UploadScreen(FramedScreen):
         alert = self.query_one("#upload-alert", Static)
         set_text(alert, alert_text(state))
         alert.set_class(state.card_missing_mid_run, "-warning")
+        view = host(self).services.elsewhere()  # an upload another process runs (issue 25)
+        control = self.query_one("#upload-control", Static)
+        set_text(control, control_line(view))
+        control.display = bool(control_line(view))
         self.query_one(UploadProgress).show(snap.checked, snap.total)
         self.query_one(Counters).show(snap.scope_counts or snap.counts)  # the run's group
         self.query_one(RunFigures).show(snap)
@@ -115,13 +126,18 @@ class UploadScreen(FramedScreen):
         )
         set_text(self.query_one("#upload-group", Static), t.group_label(group))
         set_text(self.query_one("#upload-mhs", Static), t.mhs_line(snap))
-        key = (snap.status, state.active, t.in_outage(snap))
+        key = (snap.status, state.active, t.in_outage(snap), _controls(view))
         if key != self._shown_status:  # the footer's keys depend on these two only
             self._shown_status = key
             self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = host(self).live.state
+        view = host(self).services.elsewhere()
+        if action == "take_control":
+            return view is not None and view.background and not view.gone and not view.you_control
+        if action in ("pause", "resume", "stop", "stop_and_close") and not _controls(view):
+            return False  # another window (or the terminal running it) acts on it
         if action == "pause":
             return state.active and state.status in (RunStatus.RUNNING, RunStatus.SCHEDULED)
         if action == "resume":
@@ -152,11 +168,14 @@ class UploadScreen(FramedScreen):
             return
         app.services.resume()
 
+    def action_take_control(self) -> None:
+        host(self).services.take_control()
+
     def action_stop(self) -> None:
         self._confirm_stop(close=False)
 
     def action_stop_and_close(self) -> None:
-        if host(self).live.state.active:
+        if host(self).live.state.active and _controls(host(self).services.elsewhere()):
             self._confirm_stop(close=True)
         else:
             self.dismiss_window()
