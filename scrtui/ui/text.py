@@ -358,13 +358,19 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
         )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
         return (finished_title(snapshot.upload), completed_text(snapshot.run))
-    if not snapshot.started:
+    if never_started(snapshot):
         return (SCHEDULE_CANCELLED_TITLE, not_started_text(snapshot.reason))
     return (
         "Upload stopped",
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
         f"later with {resume}.",
     )
+
+
+def never_started(snapshot: Snapshot) -> bool:
+    """A scheduled run that ended before its start time (nobody checked either way, so a
+    source that does not say `started` never reads as one)."""
+    return snapshot.mode is not None and not snapshot.started and snapshot.checked == 0
 
 
 def completed_text(run: RunTally) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
-from scrtui.domain.records import Bucket
+from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.run_tally import RunTally
 from scrtui.services import CardState, CardView, GroupInfo
 from scrtui.ui import text as t
@@ -127,7 +127,7 @@ def test_the_completion_message_counts_the_run_not_the_practice() -> None:
 
 def test_a_schedule_cancelled_before_it_starts_has_its_own_words() -> None:
     """issue 22 bug 9: no "Resume continues" for a run that never started."""
-    cancelled = Snapshot(status=RunStatus.STOPPED, reason=StopReason.CANCELLED.value)
+    cancelled = Snapshot(status=RunStatus.STOPPED, reason=StopReason.CANCELLED.value, mode=Mode.RUN)
     title, text = t.finished_message(cancelled)
     assert title == "Scheduled upload cancelled"
     assert "nothing was sent and there is nothing to resume" in text

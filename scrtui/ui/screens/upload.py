@@ -44,7 +44,7 @@ def alert_text(state: LiveState) -> str:
     status = state.snapshot.status
     resume = t.resume_path(state.snapshot.upload)
     if status is RunStatus.STOPPED and not state.worker_running:
-        if state.snapshot.mode is not None and not state.snapshot.started:
+        if t.never_started(state.snapshot):
             return f"{t.not_started_text(state.snapshot.reason)} Press c to close."
         if state.snapshot.reason == StopReason.COMPLETED.value:
             return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
