@@ -79,6 +79,24 @@ def touch_private(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+def write_private(path: Path, text: str, *, make_folder: bool = True) -> Path:
+    """Write `text` to a new file readable by its owner only (exports and reports may list
+    patients), through a temporary name, so a reader never sees half a file. make_folder=False
+    (a path the user typed): a missing folder is an error, as for `scrtui report --output`."""
+    if make_folder:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 class HomeError(RuntimeError):
     """The data directory or one of its files cannot be used safely; the message says why."""
 

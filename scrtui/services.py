@@ -14,6 +14,8 @@ from scrtui.card.views import CardState as CardState
 from scrtui.card.views import CardView as CardView
 from scrtui.card.views import LoginResult as LoginResult
 from scrtui.card.views import RoleChoice as RoleChoice
+from scrtui.domain.completion_report import CompletionReport
+from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.upload_request import UploadRequest as UploadRequest
@@ -165,6 +167,22 @@ class Services(Protocol):
     def pause(self) -> None: ...
     def resume(self) -> None: ...
     def stop(self, reason: StopReason = StopReason.USER) -> None: ...
+
+    # the go-live preview (scrtui/engine/preview.py): nothing is sent or written
+    async def preview(
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
+    ) -> PreviewResult:
+        """What `mode` of `upload` would do now for each patient (ServiceError if refused)."""
+
+    async def export_preview(
+        self, result: PreviewResult, verdict: Verdict | None, search: str
+    ) -> str:
+        """Write the preview's view to CSV in the data directory; returns the file's path."""
+
+    # the completion report of an upload's last run (ServiceError when it has none)
+    async def completion_report(self, upload: UploadId = UploadId.INITIAL) -> CompletionReport: ...
+    async def export_completion_report(self, upload: UploadId = UploadId.INITIAL) -> list[str]:
+        """Write the report as HTML, CSV and JSON in the data directory; returns the paths."""
 
     # an upload in another process (issue 25): a background upload process, or the CLI's
     def watch_elsewhere(self) -> None:

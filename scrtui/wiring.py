@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import functools
+import io
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -12,14 +14,19 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from scrtui.card import CardBackend, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
-from scrtui.domain import nhs_number, pds_match, uploads
+from scrtui.domain import nhs_number, pds_match, report_formats, uploads
+from scrtui.domain import preview as preview_rules
+from scrtui.domain.completion_report import CompletionReport
+from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.spreadsheet import safe_row
 from scrtui.domain.uploads import UploadId
+from scrtui.engine import preview as preview_engine
 from scrtui.engine.engine import Refused, UploadEngine, refusal
 from scrtui.engine.runlog import RunLog
-from scrtui.paths import Home
+from scrtui.paths import Home, write_private
 from scrtui.services import (
     CardView,
     ConsentChange,
@@ -35,7 +42,7 @@ from scrtui.services import (
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
-from scrtui.store import consent_changes, queries, report
+from scrtui.store import completion, consent_changes, queries, report
 from scrtui.store import groups as group_store
 from scrtui.store.db import open_database
 
@@ -55,6 +62,10 @@ async def in_thread(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> 
     run at once, and busy_timeout makes a second writer wait instead of failing.
     """
     return await asyncio.to_thread(work, *args, **kwargs)
+
+
+async def _in_a_thread(work: Callable[[], R]) -> R:
+    return await in_thread(work)
 
 
 def off_loop(
@@ -210,6 +221,83 @@ class AppServices:
     def stop(self, reason: StopReason = StopReason.USER) -> None:
         if self.engine is not None:
             self.engine.stop(reason)
+
+    # ----- the go-live preview ----------------------------------------------------------------
+
+    async def preview(
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
+    ) -> PreviewResult:
+        if self.engine is not None and self.engine.running:
+            raise ServiceError("An upload is running: preview once it has stopped.")
+        if group is not None and not await self.group_exists(group):
+            raise ServiceError(unknown_group(group))
+        request = preview_engine.PreviewRequest(upload, mode, group)
+        author = self.session.author()
+        who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
+
+        try:
+            return await preview_engine.run_preview(
+                request,
+                self.settings,
+                self.home,
+                who=who,
+                card_open=self.session.gate_open,
+                clock=self.clock,
+                off_loop=_in_a_thread,
+            )
+        except preview_engine.PreviewRefused as exc:
+            raise ServiceError(str(exc)) from None
+
+    @off_loop
+    def export_preview(self, result: PreviewResult, verdict: Verdict | None, search: str) -> str:
+        rows = [
+            r
+            for r in result.rows
+            if (verdict is None or r.verdict is verdict) and preview_rules.matches(r, search)
+        ]
+        label = verdict.value if verdict else "all"
+        stamp = f"{self.clock():%Y%m%d-%H%M%S}"
+        name = f"scr-preview-{result.upload}-{result.mode.value}-{label}-{stamp}.csv"
+        path = self.home.root / "exports" / name
+        try:
+            write_private(path, preview_csv(rows))
+        except OSError as exc:
+            raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
+        self._note(
+            "preview_exported", f"Exported {len(rows)} preview rows to {path}", rows=len(rows)
+        )
+        return str(path)
+
+    # ----- the completion report -------------------------------------------------------------
+
+    @off_loop
+    def completion_report(self, upload: UploadId = UploadId.INITIAL) -> CompletionReport:
+        try:
+            return completion.completion_report(
+                upload,
+                ods_code=self.settings.ods_code,
+                practice_name=self.settings.practice_name,
+                now=self.clock(),
+            )
+        except completion.NoRun as exc:
+            raise ServiceError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
+    async def export_completion_report(self, upload: UploadId = UploadId.INITIAL) -> list[str]:
+        report = await self.completion_report(upload)
+        return await in_thread(self._write_completion_report, report)
+
+    def _write_completion_report(self, report: CompletionReport) -> list[str]:
+        stem = f"scr-completion-{report.upload}-run{report.run_id}-{self.clock():%Y%m%d-%H%M%S}"
+        paths = []
+        try:
+            for fmt in ("html", "csv", "json"):
+                path = self.home.root / "exports" / f"{stem}.{fmt}"
+                paths.append(str(write_private(path, report_formats.rendered(report, fmt))))
+        except OSError as exc:
+            raise ServiceError(f"Cannot write the report: {exc.strerror}") from None
+        self._note("completion_report_exported", f"Completion report of run {report.run_id} "
+                   f"exported to {paths[0]} (and .csv, .json)", run_id=report.run_id)  # fmt: skip
+        return paths
 
     # ----- the card --------------------------------------------------------------------------
 
@@ -420,6 +508,15 @@ def _stored_snapshot(upload: UploadId) -> Snapshot:
             counts=counts,
         )
     return Snapshot(status=RunStatus.IDLE, upload=upload, counts=counts)
+
+
+def preview_csv(rows: list[preview_rules.PreviewRow]) -> str:
+    """The preview's rows as CSV text, spreadsheet formulas defused as the report's are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(preview_rules.PREVIEW_COLUMNS)
+    writer.writerows(safe_row(cells) for cells in preview_rules.csv_rows(rows))
+    return buffer.getvalue()
 
 
 def unknown_group(name: str) -> str:

@@ -26,6 +26,7 @@ from scrtui.domain.progress import RunStatus
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule
 from scrtui.domain.upload_request import UploadRequest
+from scrtui.domain.uploads import UploadId
 from scrtui.engine.engine import BATCH
 from scrtui.paths import Home
 from scrtui.settings import Settings, with_changes
@@ -244,6 +245,17 @@ def _second_home(home: Home, template: Path, name: str = "with-ui") -> Home:
     return second
 
 
+def _preview_seconds(settings: Settings) -> tuple[float, int]:
+    """The go-live preview's local half (selection and rules, PDS off): seconds, patients."""
+    from scrtui.engine.preview import PreviewRequest, decide_locally
+
+    request = PreviewRequest(UploadId.INITIAL, Mode.RUN)
+    started = time.perf_counter()
+    decided = decide_locally(request, with_changes(settings, pds_sync=False), datetime.now(),
+                             check_pds=False)  # fmt: skip
+    return time.perf_counter() - started, len(decided.rows)
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -272,6 +284,7 @@ def run_bench(args: argparse.Namespace) -> int:
             )
             if broker is not None:
                 settings = async_settings(settings, broker)
+            preview = _preview_seconds(settings)  # before the run: everyone would be sent
             rss_before = _peak_rss_mb()
             cpu = time.process_time()
             figures = eventloop.run(_engine_run(home, settings))
@@ -294,6 +307,7 @@ def run_bench(args: argparse.Namespace) -> int:
             if broker is not None:
                 broker.stop()
     _print(args, figures, raw, seed_seconds, rss_before, peak)
+    print(f"preview (Run, PDS off)   {preview[1]:,} patients decided in {preview[0]:.2f} s")
     if ui is not None:
         _print_ui(figures, ui)
     if without_pds is not None:

@@ -82,3 +82,11 @@ def add_upload_argument(parser: argparse.ArgumentParser) -> None:
         default=uploads.INITIAL,
         help="which bulk upload (default: initial)",
     )
+
+
+def cannot_write(target: str | None, exc: OSError) -> CliError:
+    return CliError(
+        f"{target}: cannot write the report ({exc.strerror or exc}); choose a file in a "
+        "folder you can write, or leave out --output for the terminal",
+        EXIT_REFUSED,
+    )

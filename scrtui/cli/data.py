@@ -24,6 +24,7 @@ from scrtui.cli.common import (
     CliError,
     Context,
     add_upload_argument,
+    cannot_write,
     open_context,
 )
 from scrtui.domain import groups as group_rules
@@ -247,15 +248,13 @@ def _write_changes(rows: list[consent_changes.ChangeRow], out: TextIO, fmt: str)
     return len(rows)
 
 
-def _cannot_write(target: str | None, exc: OSError) -> CliError:
-    return CliError(
-        f"{target}: cannot write the report ({exc.strerror or exc}); choose a file in a "
-        "folder you can write, or leave out --output for the terminal",
-        EXIT_REFUSED,
-    )
+def _report(args: argparse.Namespace, context: Context) -> int:
+    if args.run is not None:
+        from scrtui.cli.completion import run_completion_command
 
-
-def _report(args: argparse.Namespace, _context: Context) -> int:
+        return run_completion_command(args, context)
+    if args.format == "html":
+        raise CliError("--format html is the completion report: add --run last", EXIT_REFUSED)
     if args.changes and args.upload != uploads.CONSENT_MIGRATION:
         raise CliError(
             f"--changes is Consent Migration's audit: use --upload {uploads.CONSENT_MIGRATION}",
@@ -269,7 +268,7 @@ def _report(args: argparse.Namespace, _context: Context) -> int:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise _cannot_write(args.output, exc) from None
+            raise cannot_write(args.output, exc) from None
         logs.get().info("report_changes", format=args.format, rows=count)
         if args.output not in (None, "-"):
             print(f"Wrote {count:,} rows to {args.output}.", file=sys.stderr)
@@ -284,7 +283,7 @@ def _report(args: argparse.Namespace, _context: Context) -> int:
     except BrokenPipeError:
         raise  # the reader went away (`scrtui report | head`): scrtui.cli.main exits quietly
     except OSError as exc:
-        raise _cannot_write(args.output, exc) from None
+        raise cannot_write(args.output, exc) from None
     logs.get().info(
         "report",
         bucket=args.bucket,
@@ -407,7 +406,18 @@ def _register_report(sub: Any) -> None:
     )
     p.add_argument("--search", metavar="TEXT", help="match NHS number, surname or forename")
     p.add_argument("--order", choices=list(report.ORDERS), default="nhs")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--format",
+        choices=("csv", "json", "html"),
+        default="csv",
+        help="html only with --run (a printable page)",
+    )
+    p.add_argument(
+        "--run",
+        metavar="last|N",
+        help="the completion report of the upload's last run (or run N) instead of the "
+        "patient rows: who ran it, pauses, counts, reasons, Failed patients, message rate",
+    )
     p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
     p.add_argument(
         "--changes",

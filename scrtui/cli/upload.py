@@ -24,6 +24,7 @@ from scrtui.cli.common import (
     open_context,
     require_role,
 )
+from scrtui.cli.preview import PREVIEW, run_preview_command
 from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain import uploads
 from scrtui.domain.progress import Snapshot, StopReason
@@ -48,7 +49,12 @@ PASSCODE_ENV = "SCRTUI_PASSCODE"
 def register(sub: Subcommands) -> None:
     p = sub.add_parser("upload", help="run a bulk upload without the full-screen UI")
     add_upload_argument(p)
-    p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
+    p.add_argument("--mode", required=True, choices=[*(m.value for m in Mode), PREVIEW])
+    p.add_argument(
+        "--of",
+        choices=[m.value for m in Mode],
+        help="with --mode preview: the mode to preview (default run); nothing is sent",
+    )
     p.add_argument(
         "--date",
         metavar="DD/MM/YYYY",
@@ -92,6 +98,11 @@ def run_upload_command(args: argparse.Namespace) -> int:
         settings = with_changes(ctx.settings, **overrides)
     except SettingsError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
+    if args.mode == PREVIEW:
+        _require_group(args.group)
+        return run_preview_command(args, ctx, settings, _login)
+    if args.of:
+        raise CliError("--of goes with --mode preview", EXIT_REFUSED)
     mode = Mode(args.mode)
     kind = uploads.kind(args.upload)
     kept = _keep_window(args, mode, kind.id)
@@ -131,7 +142,12 @@ def run_upload_command(args: argparse.Namespace) -> int:
         final = eventloop.run(_drive(services, request, out))
     finally:
         services.close()
-    print(final_counts(final), file=out, flush=True)
+    upload_flag = "" if kind.id == uploads.INITIAL else f" --upload {kind.id}"
+    print(
+        f"Completion report: scrtui report --run last{upload_flag} --format html --output FILE",
+        file=out,
+    )
+    print(final_counts(final), file=out, flush=True)  # the last line: the run's own counts
     if args.json:
         print(json.dumps(queries.status_document(kind.id)))
     return exit_code(final)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 # Every outage reason starts with this, so screens can tell it from the card's or the user's.
 PREFIX = "the MHS at "
+NEXT_TRY = "; next try "  # what follows is when the next probe goes (Outage.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class Outage:
         """The status reason while paused: who, what, since when, next try."""
         return (
             f"{PREFIX}{self.url} {self.cause.describe()} to every message since "
-            f"{self.since:%H:%M}; next try {self.next_try:%H:%M}"
+            f"{self.since:%H:%M}{NEXT_TRY}{self.next_try:%H:%M}"
         )
 
     def giving_up(self, now: datetime) -> str:

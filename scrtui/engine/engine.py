@@ -42,6 +42,7 @@ from scrtui.engine import async_watch, kinds, pds_step
 from scrtui.engine.job import Job
 from scrtui.engine.outage_watch import OutageWatch
 from scrtui.engine.ratelimit import RateLimiter
+from scrtui.engine.run_record import RunRecorder
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
@@ -185,6 +186,7 @@ class UploadEngine:
         self.mark_commits = 0  # durable commits of message ids, and their total time
         self.mark_seconds = 0.0
         self._runlog: RunLog | None = None
+        self._recorder: RunRecorder | None = None  # the completion report's statuses, samples
         # Asynchronous mode only (wait_for_response = false): acknowledgements from the queue.
         self._acks: async_watch.AckTracker | None = None
 
@@ -318,6 +320,7 @@ class UploadEngine:
             upload_date=self._upload_date,
         )
         self._run_id = run.id
+        self._recorder = RunRecorder(run.id)
         # Nothing is enrolled (reset, counted as checked) before the run starts: a scheduled
         # run shows what it will take, and the practice's figures stay as they are till then.
         self._c.total = upload_state.selection_count(request.mode, request.group, kind.id)
@@ -466,10 +469,7 @@ class UploadEngine:
         previous: Bucket,
     ) -> bool:
         """Decide eligibility; a patient not eligible gets its Not Required outcome."""
-        context = uploads.Context(
-            today, self.settings.update_existing_after_days, item.sent_message_id
-        )
-        decision = self._kind.decide(record, context)
+        decision = kinds.decide(self._kind, record, today, self.settings, item.sent_message_id)
         if decision.eligible:
             return False
         assert decision.reason is not None
@@ -819,6 +819,8 @@ class UploadEngine:
         self._c.checked += len(batch)
         self._outstanding -= len(batch)
         self._rate.add(time.monotonic(), self._c.checked)
+        if self._recorder is not None:
+            self._recorder.progress(self.clock(), self._c.checked, self._c.queued)
         self._maybe_finished()
 
     def _move(self, old: Bucket, new: Bucket) -> None:
@@ -957,6 +959,10 @@ class UploadEngine:
             self._rate.reset()
         self._status, self._reason = status, reason
         upload_state.set_status(status.value, reason, self.clock(), self._kind.id)
+        if self._recorder is not None:
+            self._recorder.status(
+                self.clock(), status.value, reason, self._c.checked, self._c.queued
+            )
         text = f"Status {status.value}" + (f": {reason}" if reason else "")
         self._event("status", text, status=status.value, reason=reason)
 

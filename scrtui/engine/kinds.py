@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from scrtui.domain.consent import DISSENT_PERMISSION
+from scrtui.domain.eligibility import Decision
 from scrtui.domain.records import Author, Mode, PatientRecord
-from scrtui.domain.uploads import Transport, UploadKind
+from scrtui.domain.uploads import Context, Transport, UploadKind
 from scrtui.settings import Settings
 from scrtui.spine.client import MhsClient
 from scrtui.spine.consent_client import ConsentClient, consent_url
@@ -22,6 +23,20 @@ def open_client(kind: UploadKind, settings: Settings, correlation_id: str) -> Mh
         # The consent service answers on the call itself, whatever the MHS mode.
         return ConsentClient(replace(settings, wait_for_response=True), correlation_id)
     return MhsClient(settings, correlation_id)
+
+
+def decide(
+    kind: UploadKind,
+    record: PatientRecord,
+    today: date,
+    settings: Settings,
+    previous_summary: str | None,
+) -> Decision:
+    """The upload's eligibility decision for one patient: the one call the run (engine.py)
+    and the preview (preview.py) both make, so they cannot disagree."""
+    return kind.decide(
+        record, Context(today, settings.update_existing_after_days, previous_summary)
+    )
 
 
 def build_message(

@@ -19,12 +19,13 @@ from scrtui.store.models import (
     ALL_MODELS,
     AwaitingAck,
     ConsentChange,
+    RunEvent,
     SchemaInfo,
     Upload,
     database,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -69,11 +70,17 @@ def _awaiting_ack_table(db: SqliteDatabase) -> None:
     db.create_tables([AwaitingAck], safe=True)
 
 
+def _run_events_table(db: SqliteDatabase) -> None:
+    """The completion report (issue 24): each run's statuses (pauses) and progress samples."""
+    db.create_tables([RunEvent], safe=True)
+
+
 # version -> function that upgrades a database from that version to the next one.
 MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
     1: _index_run_patient,
     2: _uploads_by_kind,
     3: _awaiting_ack_table,
+    4: _run_events_table,
 }
 
 PRAGMAS = {

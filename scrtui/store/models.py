@@ -202,6 +202,20 @@ class AwaitingAck(Base):
     sent_at = DateTimeField()
 
 
+class RunEvent(Base):
+    """What the completion report needs of a run beyond its row: each status it went through
+    (when it paused, and why) and samples of its progress (the sending rate over the run)."""
+
+    id = AutoField()  # peewee adds it anyway; declared so the type checker knows it
+    run = ForeignKeyField(Run, on_delete="CASCADE", index=True)
+    at = DateTimeField()
+    kind = CharField()  # "status" or "sample"
+    status = CharField(default="")
+    reason = CharField(default="")
+    checked = IntegerField(default=0)  # patients decided so far in this run
+    messages = IntegerField(default=0)  # messages handed to the MHS so far in this run
+
+
 ALL_MODELS: tuple[type[Base], ...] = (
     SchemaInfo,
     Practice,
@@ -218,4 +232,5 @@ ALL_MODELS: tuple[type[Base], ...] = (
     Attempt,
     ConsentChange,
     AwaitingAck,
+    RunEvent,
 )

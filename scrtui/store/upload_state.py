@@ -34,11 +34,13 @@ _KEEP_UNKNOWN_ID = (
 )
 # The last summary this practice sent the patient, from whichever upload sent it: an update
 # replaces it, and the previous summary's id is what a Rerun's replacementOf names.
-_LAST_SUMMARY = (
-    "(SELECT s.sent_message_id FROM patient_upload s WHERE s.patient_id = u.patient_id "
+_LAST_SUMMARY_OF = (
+    "(SELECT s.sent_message_id FROM patient_upload s WHERE s.patient_id = {patient} "
     "AND s.sent_message_id IS NOT NULL AND s.upload IN ({kinds}) "
     "ORDER BY s.sent_at DESC, s.id DESC LIMIT 1)"
-).format(kinds=", ".join(f"'{k}'" for k in SUMMARY_KINDS))
+)
+_KINDS_SQL = ", ".join(f"'{k}'" for k in SUMMARY_KINDS)
+_LAST_SUMMARY = _LAST_SUMMARY_OF.format(patient="u.patient_id", kinds=_KINDS_SQL)
 # Which patients each mode selects, over patient p LEFT JOIN patient_upload u (of one upload).
 _SELECTS = {
     Mode.RUN: "(u.patient_id IS NULL OR u.bucket IN ('unprocessed', 'sending', 'not_required'))",
@@ -128,6 +130,33 @@ def selection_count(mode: Mode, group: str | None = None, kind: UploadId = INITI
         f"AND u.upload = ? WHERE {_SELECTS[mode]}{where}",
         [kind, *params],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A patient of the chosen group as the mode's selection sees it now (the preview)."""
+
+    patient_id: int
+    bucket: Bucket | None  # None: no row in this upload yet
+    sent_message_id: str | None  # the last summary this practice sent (as next_batch gives)
+    selected: bool  # the mode would take the patient (enrol's own condition)
+
+
+def candidates(
+    mode: Mode, group: str | None, kind: UploadId, after_patient_id: int, limit: int
+) -> list[Candidate]:
+    """Every patient of the group (or practice) after `after_patient_id`, in id order, with
+    whether `mode` would enrol them: the same condition enrol and selection_count use, read
+    without writing anything."""
+    where, params = _group_filter(_group_id(group), "p.id")
+    last = _LAST_SUMMARY_OF.format(patient="p.id", kinds=_KINDS_SQL)
+    rows = database.obj.execute_sql(
+        f"SELECT p.id, u.bucket, {last}, {_SELECTS[mode]} FROM patient p "
+        "LEFT JOIN patient_upload u ON u.patient_id = p.id AND u.upload = ? "
+        f"WHERE p.id > ?{where} ORDER BY p.id LIMIT ?",
+        [kind, after_patient_id, *params, limit],
+    ).fetchall()
+    return [Candidate(r[0], Bucket(r[1]) if r[1] else None, r[2], bool(r[3])) for r in rows]
 
 
 def enrol(

@@ -41,9 +41,11 @@ from . import text as t
 from .elsewhere import ElsewhereWatch
 from .key_order import handled_in_order
 from .modals.confirm import ConfirmModal
+from .modals.finished import FinishedModal
 from .modals.login import PasscodeModal, RoleModal
 from .modals.message import MessageModal
 from .screens.bulk import BulkTransmissionScreen
+from .screens.completion import CompletionReportScreen
 from .screens.front import FrontScreen
 from .screens.help import HelpScreen
 from .screens.upload import UploadScreen
@@ -298,7 +300,15 @@ class ScrApp(App[None]):
             result = event.worker.result
             snapshot = result if isinstance(result, Snapshot) else self.services.snapshot()
             title, message = t.finished_message(snapshot)
-            self.push_screen(MessageModal(title, message, kind="info", low=True))
+            modal = FinishedModal(title, message)
+            self.push_screen(modal, self._to_report(modal, snapshot.upload))
+
+    def _to_report(self, modal: FinishedModal, upload: UploadId) -> Callable[[None], None]:
+        def answered(_result: None) -> None:
+            if modal.wants_report:
+                self.push_screen(CompletionReportScreen(upload))
+
+        return answered
 
     def _say_refused(self, error: UploadRefused) -> None:
         """The run was refused before it began: no running view, no "stopped", no Resume."""

@@ -44,6 +44,8 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
             ("e", "The chosen upload's Rerun"),
             ("f", "The chosen upload's Failed"),
             ("v", "View the upload in progress (or the last one started)"),
+            ("p", "Preview the highlighted option for a group or all patients (nothing is sent)"),
+            ("c", "Completion Report of the chosen upload's last run"),
             ("Escape", "Back to the front screen"),
         ),
     ),
@@ -103,6 +105,29 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
         ),
     ),
     (
+        "Preview",
+        (
+            ("F5", "Would send"),
+            ("F6", "Would not send, with the reason"),
+            ("F7", "Undecided (PDS did not answer)"),
+            ("F11", "Not sent, counted per reason"),
+            ("F12", "All patients of the preview"),
+            ("ctrl+r", "Preview again (after correcting records)"),
+            ("Space, a, u, g, x", "Mark, mark all, unmark all, save to a group, export CSV"),
+            ("Escape", "Back to Bulk Transmission"),
+        ),
+    ),
+    (
+        "Completion Report",
+        (
+            ("Up, Down", "Scroll; PgUp/PgDn, Home/End also work"),
+            ("x", "Export the report as HTML (printable), CSV and JSON (the paths are shown)"),
+            ("ctrl+t", "The next upload's last run"),
+            ("ctrl+r", "Read the report again"),
+            ("Escape", "Back"),
+        ),
+    ),
+    (
         "Patient Groups",
         (
             ("v, Enter", "View the highlighted group's members"),
@@ -132,6 +157,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
         "Dialogs",
         (
             ("y, n", "Yes or No in a question"),
+            ("r", "At the end of an upload: its Completion Report"),
             ("Escape", "No, Cancel or OK: closes the dialog"),
             ("F2", "OK in the passcode dialog; Save in the patient group dialog"),
             ("a", "Group name in use: add the marked patients to it"),

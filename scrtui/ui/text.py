@@ -539,6 +539,14 @@ def export_message(path: str, rows: int | None = None) -> str:
     )
 
 
+def completion_export_message(paths: list[str]) -> str:
+    files = "\n".join(paths)
+    return (
+        f"The completion report was written to:\n{files}\n\nOpen the .html file in a browser "
+        "to print it. It lists the NHS numbers of Failed patients: it is readable by you only."
+    )
+
+
 def delete_group_question(name: str, members: int) -> str:
     return f'Delete the patient group "{name}" ({patients(members)})?'
 

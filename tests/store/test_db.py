@@ -195,3 +195,33 @@ def test_a_version_2_database_keeps_its_rows_as_the_initial_uploads(tmp_path: Pa
             close_database()
         with sqlite3.connect(path) as conn:  # run the migration again over migrated data
             conn.execute("UPDATE schema_info SET version = 2")
+
+
+def test_a_version_4_database_gains_the_run_events_table_and_keeps_its_runs(
+    tmp_path: Path,
+) -> None:
+    """Issue 24: the completion report records each run's pauses and progress samples. A
+    version 4 database (no run_event table) is migrated in place; its runs stay."""
+    path = tmp_path / "scrtui.db"
+    open_database(path)
+    close_database()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE run_event")
+        conn.execute("UPDATE schema_info SET version = 4")
+        conn.execute(
+            "INSERT INTO run (started_by, user_name, role_profile_id, job_role, mode, "
+            "correlation_id, created_at, upload) "
+            "VALUES ('u', 'n', 'r', 'j', 'run', 'c', '2026-01-01', 'initial')"
+        )
+    open_database(path)
+    try:
+        db = database.obj
+        assert db.execute_sql("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute_sql("SELECT COUNT(*) FROM run").fetchone()[0] == 1
+        db.execute_sql(
+            "INSERT INTO run_event (run_id, at, kind, status, reason, checked, messages) "
+            "VALUES (1, '2026-01-01 10:00:00', 'status', 'paused', 'smartcard removed', 5, 5)"
+        )
+        assert db.execute_sql("SELECT status FROM run_event").fetchall() == [("paused",)]
+    finally:
+        close_database()

@@ -5,8 +5,17 @@ checked by the real validation, and a fixed run log."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from scrtui.domain.records import Bucket
+from scrtui.domain.completion_report import (
+    CompletionReport,
+    FailedPatient,
+    Pause,
+    RateSample,
+    ReasonLine,
+)
+from scrtui.domain.preview import PreviewResult, PreviewRow, Verdict
+from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import UploadId
 from scrtui.services import (
     ConsentChange,
@@ -163,6 +172,45 @@ class FakeAfterUpload(FakeServices):
     async def consent_changes(self) -> list[ConsentChange]:
         return list(CONSENT_CHANGES)
 
+    # ----- the preview and the completion report -----------------------------------------------
+
+    async def preview(
+        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
+    ) -> PreviewResult:
+        rows = []
+        for row in self.rows(upload):
+            digits = row.nhs_number.replace(" ", "")
+            if row.bucket is Bucket.NOT_REQUIRED:
+                rows.append(
+                    PreviewRow(
+                        row.patient_id,
+                        digits,
+                        row.name,
+                        Verdict.NOT_SEND,
+                        row.reason_code,
+                        row.reason_text,
+                    )  # fmt: skip
+                )
+            elif row.patient_id % 37 == 5:
+                rows.append(PreviewRow(row.patient_id, digits, row.name, Verdict.NOT_SEND,
+                                       "NR11", "Not found on PDS"))  # fmt: skip
+            else:
+                rows.append(PreviewRow(row.patient_id, digits, row.name, Verdict.SEND))
+        at = datetime(2026, 5, 1, 8, 30)
+        return PreviewResult(upload, mode, group, at, at, True, tuple(rows), 0.4)
+
+    async def export_preview(
+        self, result: PreviewResult, verdict: Verdict | None, search: str
+    ) -> str:
+        return EXPORT_PATH.replace("scr-report-", "scr-preview-")
+
+    async def completion_report(self, upload: UploadId = UploadId.INITIAL) -> CompletionReport:
+        return fixed_completion_report(self.counts())
+
+    async def export_completion_report(self, upload: UploadId = UploadId.INITIAL) -> list[str]:
+        stem = EXPORT_PATH.replace("scr-report-initial-failed", "scr-completion-initial-run7")
+        return [stem.replace(".csv", suffix) for suffix in (".html", ".csv", ".json")]
+
     # ----- patient groups ----------------------------------------------------------------------
 
     def group_infos(self) -> list[GroupInfo]:
@@ -246,6 +294,33 @@ class FakeAfterUpload(FakeServices):
 
     async def upload_log_tail(self, max_lines: int = 500) -> list[str]:
         return self.log_lines[-max_lines:]
+
+
+def fixed_completion_report(counts: dict[Bucket, int]) -> CompletionReport:
+    began = datetime(2026, 5, 1, 9, 0)
+    samples = tuple(
+        RateSample(began + timedelta(seconds=10 * i), 30 * i, 26 * i + (i % 3)) for i in range(9)
+    )
+    return CompletionReport(
+        run_id=7, upload=UploadId.INITIAL, upload_label="Initial Upload", mode="run", group=None,
+        user_name="Dr Ann Smith", sds_user_id="555000000001", role_profile_id="555000000011",
+        job_role="R8000", ods_code="A12345", practice_name="Demo Practice",
+        created_at=began, scheduled_for=None, window="", started_at=began,
+        ended_at=began + timedelta(minutes=4, seconds=12), outcome="completed",
+        outcome_detail="sent 258, failed 14, not required 28, sending 0, unprocessed 0",
+        generated_at=began + timedelta(minutes=20),
+        upload_counts=counts, run_counts=counts,
+        reasons=(
+            ReasonLine(Bucket.FAILED, *FAILED_REASON, 14),
+            *(ReasonLine(Bucket.NOT_REQUIRED, c, t, 9) for c, t in NOT_REQUIRED_REASONS),
+        ),
+        failed=tuple(FailedPatient(f"99900{i:05d}", *FAILED_REASON) for i in range(3)),
+        pauses=(
+            Pause(began + timedelta(minutes=1), began + timedelta(minutes=2), "card",
+                  "smartcard removed: reinsert the card and enter the passcode to continue"),
+        ),
+        samples=samples,
+    )  # fmt: skip
 
 
 def _stands_for_services(fake: FakeAfterUpload) -> Services:

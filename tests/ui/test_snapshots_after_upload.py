@@ -264,3 +264,48 @@ def test_consent_migration_changes(snap_compare) -> None:
         await wait_for(pilot, lambda: table.row_count == 3)
 
     assert snap(snap_compare, FakeAfterUpload(), changes)
+
+
+# ----- the go-live preview and the completion report (issue 24) ------------------------------
+
+
+async def preview_would_not_send(pilot) -> None:
+    from scrtui.ui.modals.group_picker import GroupPickerModal
+    from scrtui.ui.screens.bulk import BulkTransmissionScreen
+    from scrtui.ui.screens.preview import PreviewScreen
+
+    await open_tool(pilot, "g", BulkTransmissionScreen)
+    await pilot.press("p")
+    await settle(pilot, GroupPickerModal)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: on(pilot.app, PreviewScreen) and pilot.app.screen.result)
+    await pilot.press("f6")
+    screen = pilot.app.screen
+    await wait_for(
+        pilot, lambda: screen.bucket == "would_not_send" and not screen.table.view_pending
+    )
+    await pilot.pause()
+
+
+async def completion_report(pilot) -> None:
+    from scrtui.ui.screens.bulk import BulkTransmissionScreen
+    from scrtui.ui.screens.completion import CompletionReportScreen
+
+    await open_tool(pilot, "g", BulkTransmissionScreen)
+    await pilot.press("c")
+    await wait_for(
+        pilot, lambda: on(pilot.app, CompletionReportScreen) and pilot.app.screen.has_report
+    )
+    await pilot.pause()
+
+
+def test_preview_would_not_send(snap_compare) -> None:
+    assert snap(snap_compare, FakeAfterUpload(), preview_would_not_send)
+
+
+def test_completion_report(snap_compare) -> None:
+    assert snap(snap_compare, FakeAfterUpload(), completion_report)
+
+
+def test_console_preview_would_not_send(snap_compare) -> None:
+    assert snap(snap_compare, FakeAfterUpload(), preview_would_not_send, environ=LINUX_CONSOLE)

@@ -83,3 +83,15 @@ def test_wide_consent_migration_changes(snap_compare) -> None:
         await wait_for(pilot, lambda: table.row_count == 3)
 
     assert wide(snap_compare, changes)
+
+
+def test_wide_preview_would_not_send(snap_compare) -> None:
+    from .test_snapshots_after_upload import preview_would_not_send
+
+    assert wide(snap_compare, preview_would_not_send)
+
+
+def test_wide_completion_report(snap_compare) -> None:
+    from .test_snapshots_after_upload import completion_report
+
+    assert wide(snap_compare, completion_report)

@@ -24,12 +24,15 @@ from scrtui.services import Overview, UploadRequest
 from .. import text as t
 from ..host import host
 from ..modals.confirm import ConfirmModal
+from ..modals.group_picker import GroupPick, GroupPickerModal
 from ..modals.message import MessageModal
 from ..modals.schedule import ScheduleModal
 from ..state import LiveState, follow
 from ..widgets import set_text
 from ..widgets.counters import Counters
 from .base import FramedScreen
+from .completion import CompletionReportScreen
+from .preview import PreviewScreen
 from .upload import UploadScreen
 
 OPTION_HINTS = {
@@ -59,6 +62,8 @@ class BulkTransmissionScreen(FramedScreen):
         Binding("e", "choose('rerun')", "Rerun"),
         Binding("f", "choose('failed')", "Failed"),
         Binding("v", "view_upload", "View"),
+        Binding("p", "preview", "Preview"),
+        Binding("c", "completion_report", "Report"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -297,6 +302,29 @@ class BulkTransmissionScreen(FramedScreen):
             self.app.push_screen(UploadScreen(state.request.mode, state.request.upload))
         elif state.active and state.snapshot.mode is not None:  # run by another process
             self.app.push_screen(UploadScreen(state.snapshot.mode, state.snapshot.upload))
+
+    # ----- before and after: the preview and the completion report (scrtui/ui/screens/) ------
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def action_preview(self) -> None:
+        """Preview the highlighted option (Run unless another is) for the group chosen next."""
+        highlighted = self.query_one("#option-menu", OptionList).highlighted
+        mode = list(Mode)[highlighted or 0]
+        upload = self.upload
+        try:
+            groups = await host(self).services.groups()
+        except Exception as exc:  # a locked or missing database: say so
+            self.app.push_screen(MessageModal("Preview", f"Cannot read the groups: {exc}"))
+            return
+
+        def picked(pick: GroupPick | None) -> None:
+            if pick is not None:
+                self.app.push_screen(PreviewScreen(mode, upload, pick.name))
+
+        self.app.push_screen(GroupPickerModal(groups), picked)
+
+    def action_completion_report(self) -> None:
+        self.app.push_screen(CompletionReportScreen(self.upload))
 
     def action_back(self) -> None:
         self.app.pop_screen()

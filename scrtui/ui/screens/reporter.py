@@ -187,7 +187,7 @@ class ReporterScreen(PatientDataScreen):
         if table.view_pending:
             set_text(info, "Searching..." if self.search else "Loading...")
             return
-        first = f"{bucket_label(self.bucket)}: {t.patients(table.total)}"
+        first = f"{self.view_label()}: {t.patients(table.total)}"
         if self.search:
             first += f' matching "{self.search}"'
         parts = [first, f"{len(self.marks):,} marked" if self.marks else "none marked"]
@@ -196,6 +196,10 @@ class ReporterScreen(PatientDataScreen):
         if not table.all_loaded:
             parts.append(f"{len(table.rows_loaded):,} loaded so far")
         set_text(info, "; ".join(parts))
+
+    def view_label(self) -> str:
+        """The view's name in the line under the table (the preview names its own views)."""
+        return bucket_label(self.bucket)
 
     def _render_detail(self) -> None:
         row = self.table.current
