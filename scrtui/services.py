@@ -35,6 +35,7 @@ class LastRun:
     ended_at: datetime | None
     outcome: str
     stop_at: str | None = None  # hh:mm: its stop/resume window, which Resume keeps
+    scheduled_for: datetime | None = None  # its deferred start, if it was scheduled
     resume_at: str | None = None
 
 
@@ -89,6 +90,11 @@ class ServiceError(Exception):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class UploadRefused(ServiceError):
+    """run_upload refused the run before it changed anything (nothing to resume, no failed
+    patients in the group, no card, another upload running...): a refusal, not a stopped run."""
 
 
 class UploadGone(ServiceError):

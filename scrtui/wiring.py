@@ -38,6 +38,7 @@ from scrtui.services import (
     PatientRow,
     ReasonCount,
     ServiceError,
+    UploadRefused,
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
@@ -113,7 +114,8 @@ class AppServices:
                 user_name=run.user_name,
                 role=run.job_role,
                 mode=Mode(run.mode),
-                started_at=run.started_at or run.created_at,
+                started_at=run.started_at,
+                scheduled_for=run.start_at,
                 ended_at=run.ended_at,
                 outcome=run.outcome or "not finished",
                 stop_at=run.stop_at,
@@ -168,10 +170,13 @@ class AppServices:
         if request.group is not None and not await self.group_exists(request.group):
             reason = unknown_group(request.group)  # deleted since it was chosen
         if reason:
-            raise Refused(reason)
+            raise UploadRefused(reason)
         self.engine = UploadEngine(self.home, self.settings, self.session, clock=self.clock)
         self._stored = None
-        return await self.engine.run(request)
+        try:
+            return await self.engine.run(request)
+        except Refused as exc:  # raised before the run changed anything
+            raise UploadRefused(str(exc)) from None
 
     def snapshot(self) -> Snapshot:
         """Memory only (the App polls it ten times a second): the run's figures, or what

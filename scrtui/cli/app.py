@@ -10,9 +10,10 @@ from pathlib import Path
 from scrtui.cli.background import NO_UPLOAD, stop_background_upload
 from scrtui.cli.broker import async_settings, private_broker
 from scrtui.cli.common import EXIT_REFUSED, CliError, Context, Subcommands, open_context
+from scrtui.cli.demo_settings import put_back
 from scrtui.cli.simulator_pds import DEMO_PDS_KINDS, demo_pds_args
 from scrtui.paths import resolve_home
-from scrtui.settings import CARD_BACKENDS, Settings, SettingsError, save, with_changes
+from scrtui.settings import CARD_BACKENDS, Settings, SettingsError, with_changes
 
 DEMO_PATIENTS = 5_000
 DEMO_REJECTIONS = 3  # patients the demo's simulated Spine rejects, said on the front screen
@@ -26,7 +27,14 @@ def register(sub: Subcommands) -> None:
     demo = sub.add_parser(
         "demo", help="open the app on a demo practice, the bundled simulator and a simulated card"
     )
-    demo.add_argument("--patients", type=int, default=DEMO_PATIENTS, metavar="N")
+    demo.add_argument(
+        "--patients",
+        type=int,
+        default=DEMO_PATIENTS,
+        metavar="N",
+        help=f"seed a demo practice of N patients when its data directory is empty "
+        f"(default {DEMO_PATIENTS:,})",
+    )
     demo.add_argument(
         "--async", dest="async_mode", action="store_true",
         help="asynchronous mode: acknowledgements through a private RabbitMQ (docs/async-mode.md)",
@@ -135,6 +143,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
     process, url = start_simulator_process(
         sim_args, env={**os.environ, "SCRTUI_HOME": str(ctx.home.root)}
     )
+    before = ctx.settings
     try:
         try:
             ctx.settings = with_changes(
@@ -144,13 +153,14 @@ def run_demo_command(args: argparse.Namespace) -> int:
                 ctx.settings = async_settings(ctx.settings, broker)
         except SettingsError as exc:
             raise CliError(str(exc), EXIT_REFUSED) from None
-        save(ctx.home.settings_path, ctx.settings)
+        # In memory only: the data directory's scrtui.toml keeps its real settings.
         os.environ.setdefault("SCRTUI_DEMO", "1")
         # Said on the front screen, so the Failed loop can be rehearsed knowingly.
         os.environ["SCRTUI_DEMO_REJECTS"] = str(len(rejected))
         os.environ["SCRTUI_DEMO_PDS"] = str(len(pds_differ))
         return _run(ctx, card="simulated")
     finally:
+        put_back(ctx.home.settings_path, before, ctx.settings)
         # The simulator closes with the demo: a background upload left running is stopped
         # safely first (Resume continues it), rather than left to pause as an MHS outage.
         stop_background_upload(ctx.home)

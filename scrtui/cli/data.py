@@ -379,13 +379,31 @@ def _register_status(sub: Any) -> None:
     p.set_defaults(func=_command(_status))
 
 
+# Written with hyphens as --upload's ids are (bulk-update); the underscore is accepted too.
+BUCKET_NAMES = tuple(b.value.replace("_", "-") for b in Bucket)
+
+
+def bucket_argument(text: str) -> str:
+    value = text.strip().lower().replace("-", "_")
+    if value not in {b.value for b in Bucket}:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {', '.join(BUCKET_NAMES)})"
+        )
+    return value
+
+
 def _register_report(sub: Any) -> None:
     p = sub.add_parser(
         "report",
         help="one row per patient: NHS number, name, bucket, reason, last attempt",
     )
     add_upload_argument(p)
-    p.add_argument("--bucket", choices=[b.value for b in Bucket], help="only this bucket")
+    p.add_argument(
+        "--bucket",
+        type=bucket_argument,
+        metavar="{" + ",".join(BUCKET_NAMES) + "}",
+        help="only this bucket (not-required or not_required alike)",
+    )
     p.add_argument("--search", metavar="TEXT", help="match NHS number, surname or forename")
     p.add_argument("--order", choices=list(report.ORDERS), default="nhs")
     p.add_argument(

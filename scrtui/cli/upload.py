@@ -29,7 +29,9 @@ from scrtui.cli.progress import exit_code, progress_line
 from scrtui.domain import uploads
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Mode
-from scrtui.domain.schedule import Schedule, ScheduleError, build_schedule
+from scrtui.domain.run_tally import final_line
+from scrtui.domain.schedule import Schedule, ScheduleError, after_session, build_schedule
+from scrtui.domain.session_text import SESSION_LENGTH
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
 from scrtui.remote.files import Busy, RunFiles
@@ -145,9 +147,18 @@ def run_upload_command(args: argparse.Namespace) -> int:
         f"Completion report: scrtui report --run last{upload_flag} --format html --output FILE",
         file=out,
     )
+    print(final_counts(final), file=out, flush=True)  # the last line: the run's own counts
     if args.json:
         print(json.dumps(queries.status_document(kind.id)))
     return exit_code(final)
+
+
+def final_counts(s: Snapshot) -> str:
+    """The one line every run ends with: its outcome and its own counts (a run shorter than
+    a progress line's second printed nothing else)."""
+    return final_line(
+        s.reason or s.status.value, s.run, s.total, s.scope_counts or s.counts, s.group
+    )
 
 
 def _require_group(name: str | None) -> None:
@@ -186,12 +197,18 @@ def _schedule(args: argparse.Namespace) -> Schedule:
         if len(parts) != 2:
             raise CliError('--start needs "DD/MM/YYYY HH:MM", e.g. "25/12/2026 18:30"', 2)
         start_date, start_time = parts
+    now = datetime.now()
     try:
-        return build_schedule(
-            datetime.now(), start_date, start_time, args.stop or "", args.resume_at or ""
+        schedule = build_schedule(
+            now, start_date, start_time, args.stop or "", args.resume_at or ""
         )
     except ScheduleError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
+    # The card session this command logs in for ends SESSION_LENGTH from now at the latest.
+    late = after_session(schedule, now, now + SESSION_LENGTH)
+    if late is not None:
+        raise CliError(f"{late[1]}; nothing was sent", EXIT_REFUSED)
+    return schedule
 
 
 def _upload_date(value: str | None, kind: uploads.UploadKind) -> date | None:
@@ -277,6 +294,7 @@ def _choose_role(roles: tuple[RoleChoice, ...]) -> str:
 
 async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> Snapshot:
     from scrtui.engine.engine import Refused
+    from scrtui.services import UploadRefused
 
     refusal = await services.refusal(request.mode, request.group, request.upload)
     if refusal:
@@ -294,7 +312,7 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
         # Published on the data directory's socket: the app shows it live, read-only.
         async with publish_foreground(services, request):
             return await services.run_upload(request)
-    except (Refused, Busy) as exc:
+    except (Refused, UploadRefused, Busy) as exc:  # wiring's refusals are UploadRefused
         raise CliError(str(exc), EXIT_REFUSED) from None
     finally:
         reporter.cancel()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import RunTally
 from scrtui.domain.uploads import UploadId
 
 
@@ -28,6 +29,7 @@ ACTIVE_STATUSES = frozenset(
 class StopReason(enum.StrEnum):
     COMPLETED = "completed"
     USER = "stopped by the user"
+    CANCELLED = "schedule cancelled before the upload started"
     SIGNAL = "stopped: the terminal closed or the process was asked to end"
     EXIT = "stopped because the application was closed"
     STOP_TIME = "stop time reached"
@@ -48,6 +50,11 @@ class Snapshot:
     mode: Mode | None = None
     group: str | None = None
     counts: dict[Bucket, int] = field(default_factory=lambda: {b: 0 for b in Bucket})
+    # The buckets of the patients the run is over: its group's (the practice's without one;
+    # empty when no run set them, and then `counts` stands for them).
+    scope_counts: dict[Bucket, int] = field(default_factory=dict)
+    run: RunTally = field(default_factory=RunTally)  # what this run itself did
+    started: bool = False  # the run has begun (a scheduled one: its start time came)
     checked: int = 0  # patients decided this run (sent, failed or not required)
     total: int = 0  # patients this run will check
     queued: int = 0  # messages handed to the MHS adaptor
@@ -62,6 +69,8 @@ class Snapshot:
     outage_since: datetime | None = None  # the MHS has been unreachable since then
     next_check: datetime | None = None  # when its health is next checked (None: checking now)
     awaiting_ack: int = 0  # asynchronous mode: sent (202), the Spine's acknowledgement to come
+    asynchronous: bool = False  # the run's mode: acknowledgements through a queue
+    mhs_url: str = ""  # the MHS adaptor the run sends to
 
 
 def eta(remaining: int, rate_per_second: float) -> timedelta | None:

@@ -77,6 +77,44 @@ def build_schedule(
     return Schedule(start=start, stop=stop_at, resume=resume_at)
 
 
+def after_session(
+    schedule: Schedule, now: datetime, session_ends: datetime
+) -> tuple[str, str] | None:
+    """The first of the schedule's times that comes after the card session ends, as (field,
+    what to say), or None. An upload runs only while the session lasts (its end stops the
+    run), so such a time would never act (issue 22: "in 11h 41m" with 9h 48m left)."""
+    ends = f"your card session ends at {session_ends:%H:%M} on {session_ends:%d/%m/%Y}"
+    if schedule.start is not None and schedule.start >= session_ends:
+        return (
+            "start",
+            f"the start {schedule.start:%d/%m/%Y %H:%M} is after {ends}: the upload could "
+            "never start. Start before then, or schedule it after logging in again",
+        )
+    begins = schedule.start or now
+    if schedule.stop is None:
+        return None
+    paused_now = schedule.resume is not None and in_daily_pause(
+        begins, schedule.stop, schedule.resume
+    )
+    stop_at = begins if paused_now else _next_at(begins, schedule.stop)
+    if not paused_now and stop_at >= session_ends:
+        return (
+            "stop",
+            f"the stop {stop_at:%d/%m/%Y %H:%M} is after {ends}, which stops the upload "
+            "first. Enter an earlier stop, or leave it blank",
+        )
+    if schedule.resume is None:
+        return None
+    resume_at = _next_at(stop_at, schedule.resume)
+    if resume_at >= session_ends:
+        return (
+            "resume",
+            f"the resume {resume_at:%d/%m/%Y %H:%M} is after {ends}: the upload would "
+            "pause and never resume. Leave Resume blank to stop at the stop time",
+        )
+    return None
+
+
 class Window(enum.Enum):
     WAIT_START = "scheduled"
     OPEN = "open"
@@ -95,6 +133,18 @@ def _next_at(now: datetime, at: time) -> datetime:
     return candidate if candidate > now else candidate + timedelta(days=1)
 
 
+def next_at(now: datetime, at: time) -> datetime:
+    """When the clock next shows `at` after `now` (today, or tomorrow once it has passed)."""
+    return _next_at(now, at)
+
+
+def pause_end(schedule: Schedule, now: datetime) -> datetime | None:
+    """The end of the daily pause `now` is in (its resume time), or None outside one."""
+    if schedule.stop and schedule.resume and in_daily_pause(now, schedule.stop, schedule.resume):
+        return _next_at(now, schedule.resume)
+    return None
+
+
 def in_daily_pause(now: datetime, stop: time, resume: time) -> bool:
     t = now.time()
     if stop < resume:
@@ -102,12 +152,19 @@ def in_daily_pause(now: datetime, stop: time, resume: time) -> bool:
     return t >= stop or t < resume  # the pause runs past midnight
 
 
-def window_at(schedule: Schedule, now: datetime, started_at: datetime | None) -> WindowState:
-    """Where a run stands at `now`. `started_at` is when it first opened (None: not yet)."""
+def window_at(
+    schedule: Schedule,
+    now: datetime,
+    started_at: datetime | None,
+    skip_pause_until: datetime | None = None,
+) -> WindowState:
+    """Where a run stands at `now`. `started_at` is when it first opened (None: not yet);
+    `skip_pause_until`: the user resumed during a daily pause, which ends early until then."""
     if schedule.start and now < schedule.start:
         return WindowState(Window.WAIT_START, schedule.start)
     if schedule.stop and schedule.resume:
-        if in_daily_pause(now, schedule.stop, schedule.resume):
+        skipped = skip_pause_until is not None and now < skip_pause_until
+        if in_daily_pause(now, schedule.stop, schedule.resume) and not skipped:
             return WindowState(Window.PAUSED, _next_at(now, schedule.resume))
         return WindowState(Window.OPEN, _next_at(now, schedule.stop))
     if schedule.stop:

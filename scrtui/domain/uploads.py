@@ -126,6 +126,23 @@ def _prompts(name: str, plural: str) -> dict[Mode, str]:
     }
 
 
+# Issue 22: Consent Migration's Run never said that it recodes local records, and Bulk
+# Deregistration's said "all eligible patients" though it takes a group.
+CONSENT_MIGRATION_PROMPTS = {
+    **_prompts("Consent Migration", "Consent Migrations"),
+    Mode.RUN: "This action will send a Consent Migration for all eligible patients and recode "
+    "their consent codes in this practice's records (93C3 to 9Ndo, 93C2 to 9Ndn; 9Ndl for a "
+    "patient with a National Summary and no code). Do you wish to proceed?",
+}
+DEREGISTRATION_PROMPTS = {
+    **_prompts("Bulk Deregistration", "Bulk Deregistrations"),
+    Mode.RUN: "This action will send a GP Summary Bulk Deregistration for the patients of the "
+    "group you choose next (the patients who have left). Do you wish to proceed?",
+    Mode.RERUN: "Some Bulk Deregistrations have already been sent. This operation will resend "
+    "messages for the patients of the group you choose next. Do you wish to proceed?",
+}
+
+
 # Practice No Longer Contributing: Vision's own menu texts (bulk-uploads.md §5.1), followed by
 # the question every other confirmation asks.
 _PNLC_RUN = (
@@ -199,7 +216,7 @@ KINDS: dict[UploadId, UploadKind] = {
             CONSENT_MIGRATION,
             "Consent Migration",
             "consent migration",
-            _prompts("Consent Migration", "Consent Migrations"),
+            CONSENT_MIGRATION_PROMPTS,
             _consent,
             transport=Transport.CONSENT,
             recodes_consent=True,
@@ -208,7 +225,7 @@ KINDS: dict[UploadId, UploadKind] = {
             BULK_DEREGISTRATION,
             "Bulk Deregistration",
             "bulk deregistration",
-            _prompts("Bulk Deregistration", "Bulk Deregistrations"),
+            DEREGISTRATION_PROMPTS,
             _update,
             needs_group=True,
             asks_date=True,

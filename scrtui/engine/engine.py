@@ -34,7 +34,8 @@ from scrtui.domain.progress import (
     whole_minutes,
 )
 from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
-from scrtui.domain.schedule import Schedule, Window, window_at
+from scrtui.domain.run_tally import TallyCounter
+from scrtui.domain.schedule import Schedule, Window, pause_end, window_at
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
 from scrtui.engine import async_watch, kinds, pds_ahead, pds_step
@@ -78,6 +79,9 @@ class Refused(RuntimeError):
 @dataclass
 class _Counters:
     counts: dict[Bucket, int] = field(default_factory=dict)
+    # The buckets of the run's own patients (its group's; the practice's without one).
+    scope: dict[Bucket, int] = field(default_factory=dict)
+    tally: TallyCounter = field(default_factory=TallyCounter)  # this run's outcomes
     checked: int = 0
     total: int = 0
     queued: int = 0
@@ -150,6 +154,7 @@ class UploadEngine:
         self._c = _Counters(counts=queries.bucket_counts())
         self._rate = RollingRate(10.0)
         self._manual_pause = False
+        self._skip_pause_until: datetime | None = None  # Resume during the daily pause
         self._stop_reason: StopReason | None = None
         self._fatal = ""
         self._watch = OutageWatch(settings)  # an outage: since when, next probe, the limit
@@ -198,8 +203,20 @@ class UploadEngine:
         if self._manual_pause:
             self._manual_pause = False
             self._event("resume", "Resumed by the user")
+            return
+        request = self._request
+        until = pause_end(request.schedule, self.clock()) if request else None
+        if until is not None and self._status is RunStatus.PAUSED:
+            # The footer offers Resume during the daily pause: it sends now, until the next
+            # stop time (the pause comes back the next day as scheduled).
+            self._skip_pause_until = until
+            self._event(
+                "resume", f"Resumed by the user during the scheduled pause (till {until:%H:%M})"
+            )
 
     def stop(self, reason: StopReason = StopReason.USER) -> None:
+        if reason is StopReason.USER and self._status is RunStatus.SCHEDULED:
+            reason = StopReason.CANCELLED  # it never started: nothing to resume
         if self._stop_reason is None and self._status not in (RunStatus.IDLE, RunStatus.STOPPED):
             self._stop_reason = reason
             self._event("stop_requested", f"Stop requested: {reason.value}")
@@ -226,6 +243,9 @@ class UploadEngine:
             mode=request.mode if request else None,
             group=request.group if request else None,
             counts=dict(c.counts),
+            scope_counts=dict(c.scope),
+            run=c.tally.tally(),
+            started=self._started_at is not None,
             checked=c.checked,
             total=c.total,
             queued=c.queued,
@@ -240,6 +260,8 @@ class UploadEngine:
             outage_since=self._watch.current.since if self._watch.current else None,
             next_check=self._watch.current.next_try if self._watch.current else None,
             awaiting_ack=self._acks.count() if self._acks else 0,
+            asynchronous=not self.settings.wait_for_response,
+            mhs_url=self._mhs_url,
         )
 
     # ----- the run ---------------------------------------------------------------------------
@@ -304,7 +326,7 @@ class UploadEngine:
         # Nothing is enrolled (reset, counted as checked) before the run starts: a scheduled
         # run shows what it will take, and the practice's figures stay as they are till then.
         self._c.total = upload_state.selection_count(request.mode, request.group, kind.id)
-        self._c.counts = queries.bucket_counts(kind.id)
+        self._count_buckets()
         self._runlog = RunLog(self.home.upload_log, f"{author.name}, {author.job_role_code}")
         self._event(
             "run_created",
@@ -835,6 +857,7 @@ class UploadEngine:
         # Counters move only once the database holds the outcome.
         for o in batch:
             self._move(o.previous, o.bucket)
+            self._c.tally.add(o.bucket, o.reason_code, o.reason_text)
         self._c.checked += len(batch)
         self._outstanding -= len(batch)
         self._rate.add(time.monotonic(), self._c.checked)
@@ -843,9 +866,21 @@ class UploadEngine:
         self._maybe_finished()
 
     def _move(self, old: Bucket, new: Bucket) -> None:
-        counts = self._c.counts
-        counts[old] = counts.get(old, 0) - 1
-        counts[new] = counts.get(new, 0) + 1
+        for counts in (self._c.counts, self._c.scope):  # every run patient is in its scope
+            counts[old] = counts.get(old, 0) - 1
+            counts[new] = counts.get(new, 0) + 1
+
+    def _count_buckets(self) -> None:
+        """The upload's buckets from the database: the practice's and the run's group's."""
+        kind = self._kind.id
+        self._c.counts = queries.bucket_counts(kind)
+        group = self._request.group if self._request else None
+        try:
+            self._c.scope = (
+                upload_state.group_bucket_counts(group, kind) if group else dict(self._c.counts)
+            )
+        except upload_state.GroupNotFound:  # deleted meanwhile: the practice's, not nothing
+            self._c.scope = dict(self._c.counts)
 
     def _maybe_finished(self) -> None:
         if self._producer_done and self._outstanding == 0 and not self._outcomes:
@@ -894,9 +929,9 @@ class UploadEngine:
         if state is GateState.EXPIRED:
             self.stop(StopReason.SESSION_EXPIRED)
             return RunStatus.STOPPING, StopReason.SESSION_EXPIRED.value
-        window = window_at(schedule, now, self._started_at)
+        window = window_at(schedule, now, self._started_at, self._skip_pause_until)
         self._next_event = window.next_event
-        self._next_event_text = _describe_next(window.window, window.next_event)
+        self._next_event_text = _describe_next(window.window, window.next_event, schedule)
         if window.window is Window.STOPPED:
             self.stop(StopReason.STOP_TIME)
             return RunStatus.STOPPING, StopReason.STOP_TIME.value
@@ -913,7 +948,7 @@ class UploadEngine:
         if window.window is Window.PAUSED:
             return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
         if self._manual_pause:
-            return RunStatus.PAUSED, "paused by the user: press Resume to continue"
+            return RunStatus.PAUSED, "by the user; press p (Resume) to continue"
         if self._watch.current is not None:
             return RunStatus.PAUSED, self._watch.current.reason()
         if self._acks is not None:
@@ -938,7 +973,7 @@ class UploadEngine:
         self._c.total = upload_state.enrol(
             request.mode, self._run_id, request.group, pass_number, kind
         )
-        self._c.counts = queries.bucket_counts(kind)
+        self._count_buckets()
         upload_state.mark_run_started(self._run_id, now)
         self._event("run_started", f"Started: {self._c.total} patients to check")
         self._started.set()
@@ -994,7 +1029,8 @@ class UploadEngine:
 
     def _record_finish(self, run_id: int, reason: StopReason) -> None:
         self._set_status(RunStatus.STOPPED, reason.value)
-        self._c.counts = queries.bucket_counts(self._kind.id)
+        self._next_event, self._next_event_text = None, ""  # nothing comes after the end
+        self._count_buckets()
         c = self._c.counts
         detail = (
             f"sent {c[Bucket.SENT]}, failed {c[Bucket.FAILED]}, not required "
@@ -1011,12 +1047,13 @@ def _hhmm(value: Any) -> str | None:
     return value.strftime("%H:%M") if value else None
 
 
-def _describe_next(window: Window, at: datetime | None) -> str:
+def _describe_next(window: Window, at: datetime | None, schedule: Schedule) -> str:
     if at is None:
         return ""
     label = {
         Window.WAIT_START: "start",
-        Window.OPEN: "stop",
+        # A daily window pauses at its stop time, it does not stop (issue 22: "next: stop").
+        Window.OPEN: "pause" if schedule.resume else "stop",
         Window.PAUSED: "resume",
         Window.STOPPED: "",
     }[window]

@@ -12,6 +12,7 @@ from typing import Any
 
 from scrtui.domain.progress import RunStatus, Snapshot
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import RunTally
 from scrtui.domain.schedule import Schedule
 from scrtui.domain.uploads import UploadId
 from scrtui.services import CardState, CardView, LoginResult, RoleChoice, UploadRequest
@@ -70,7 +71,27 @@ def snapshot_out(s: Snapshot) -> Message:
         "outage_since": _when(s.outage_since),
         "next_check": _when(s.next_check),
         "awaiting_ack": s.awaiting_ack,
+        "scope_counts": {bucket.value: n for bucket, n in s.scope_counts.items()},
+        "run": {
+            "sent": s.run.sent,
+            "failed": s.run.failed,
+            "not_required": s.run.not_required,
+            "reasons": [[reason, n] for reason, n in s.run.reasons],
+        },
+        "started": s.started,
+        "asynchronous": s.asynchronous,
+        "mhs_url": s.mhs_url,
     }
+
+
+def _tally_in(m: Any) -> RunTally:
+    m = dict(m) if isinstance(m, dict) else {}
+    return RunTally(
+        sent=int(m.get("sent", 0)),
+        failed=int(m.get("failed", 0)),
+        not_required=int(m.get("not_required", 0)),
+        reasons=tuple((str(reason), int(n)) for reason, n in m.get("reasons", [])),
+    )
 
 
 def snapshot_in(m: Message) -> Snapshot:
@@ -95,6 +116,11 @@ def snapshot_in(m: Message) -> Snapshot:
         outage_since=_at(m.get("outage_since")),
         next_check=_at(m.get("next_check")),
         awaiting_ack=int(m.get("awaiting_ack", 0)),
+        scope_counts={Bucket(k): int(n) for k, n in dict(m.get("scope_counts", {})).items()},
+        run=_tally_in(m.get("run")),
+        started=bool(m.get("started", False)),
+        asynchronous=bool(m.get("asynchronous", False)),
+        mhs_url=str(m.get("mhs_url", "")),
     )
 
 

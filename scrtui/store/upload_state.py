@@ -105,6 +105,23 @@ def ever_sent_count(group: str | None = None, kind: UploadId = INITIAL) -> int:
     )
 
 
+def group_bucket_counts(group: str, kind: UploadId = INITIAL) -> dict[Bucket, int]:
+    """The group's patients per bucket of one upload (no row yet: Unprocessed), as
+    queries.bucket_counts counts the practice's."""
+    group_id = _group_id(group)
+    counts = {bucket: 0 for bucket in Bucket}
+    members = "SELECT patient_id FROM group_member WHERE group_id = ?"
+    for bucket, n in database.obj.execute_sql(
+        f"SELECT bucket, COUNT(*) FROM patient_upload WHERE upload = ? AND patient_id IN "
+        f"({members}) GROUP BY bucket",
+        (kind, group_id),
+    ):
+        counts[Bucket(bucket)] = n
+    total = scalar_int(f"SELECT COUNT(*) FROM patient WHERE id IN ({members})", [group_id])
+    counts[Bucket.UNPROCESSED] += total - sum(counts.values())
+    return counts
+
+
 def selection_count(mode: Mode, group: str | None = None, kind: UploadId = INITIAL) -> int:
     """How many patients `mode` (narrowed to `group`) would take, without enrolling them."""
     where, params = _group_filter(_group_id(group), "p.id")

@@ -14,6 +14,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -23,6 +24,7 @@ from scrtui import eventloop, logs
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Mode
 from scrtui.domain.uploads import UploadId
+from scrtui.domain.uploads import kind as upload_kind
 from scrtui.resources import stylesheet_path
 from scrtui.services import (
     CardState,
@@ -30,12 +32,14 @@ from scrtui.services import (
     RoleChoice,
     Services,
     UploadGone,
+    UploadRefused,
     UploadRequest,
 )
 
 from . import elsewhere as t_remote
 from . import text as t
 from .elsewhere import ElsewhereWatch
+from .key_order import handled_in_order
 from .modals.confirm import ConfirmModal
 from .modals.finished import FinishedModal
 from .modals.login import PasscodeModal, RoleModal
@@ -125,6 +129,10 @@ class ScrApp(App[None]):
             loop = asyncio.get_running_loop()
             for sig, code in ((signal.SIGHUP, EXIT_SIGHUP), (signal.SIGTERM, EXIT_SIGTERM)):
                 loop.add_signal_handler(sig, self._on_signal, sig, code)
+
+    async def on_event(self, event: events.Event) -> None:
+        if not await handled_in_order(self, event):  # keys in the order typed
+            await super().on_event(event)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # The screens show patient data: no "Screenshot" (it writes an SVG to disk).
@@ -277,7 +285,9 @@ class ScrApp(App[None]):
         self._poll()
         if self._quitting:
             return
-        if event.state is WorkerState.ERROR:
+        if event.state is WorkerState.ERROR and isinstance(event.worker.error, UploadRefused):
+            self._say_refused(event.worker.error)
+        elif event.state is WorkerState.ERROR:
             error = event.worker.error
             if isinstance(error, UploadGone):
                 return  # the ElsewhereWatch asks whether to resume
@@ -299,6 +309,17 @@ class ScrApp(App[None]):
                 self.push_screen(CompletionReportScreen(upload))
 
         return answered
+
+    def _say_refused(self, error: UploadRefused) -> None:
+        """The run was refused before it began: no running view, no "stopped", no Resume."""
+        request = self._request
+        self._request = None  # nothing ran: nothing to view (v) either
+        if isinstance(self.screen, UploadScreen):  # opened as the run was handed over
+            self.pop_screen()
+        title = upload_kind(request.upload).title(request.mode) if request else "SCR Upload"
+        log.info("ui_upload_refused", reason=str(error))
+        self.push_screen(MessageModal(title, str(error), kind="refusal"))
+        self._poll()
 
     # ----- the card ----------------------------------------------------------------------------
 
@@ -377,9 +398,9 @@ class ScrApp(App[None]):
             self.push_screen(leave, self._quit_answered)
             return
         running = self.live.state.active
-        modal = ConfirmModal(
-            "Exit", t.EXIT_QUESTION, t.EXIT_DURING_RUN if running else "", default_yes=not running
-        )
+        upload = self._request.upload if self._request else self.chosen_upload
+        detail = t.exit_during_run(upload) if running else ""
+        modal = ConfirmModal("Exit", t.EXIT_QUESTION, detail, default_yes=not running)
         modal.id = "exit-confirm"
         self.push_screen(modal, self._quit_answered)
 

@@ -59,8 +59,12 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
     (
         "SCR Upload window (running)",
         (
-            ("p", "Pause the upload, or Resume it when paused"),
-            ("s", "Stop the upload (asks first; it can be resumed later)"),
+            ("p", "Pause the upload, or Resume it when paused (in a scheduled pause: now)"),
+            (
+                "s",
+                "Stop the upload (asks first; it can be resumed later); before a "
+                "scheduled start: Cancel schedule",
+            ),
             ("c", "Stop & Close: stop if running, then back to Bulk Transmission"),
             ("t", "Take control of a background upload another window controls"),
             ("Escape", "Back to Bulk Transmission; the upload carries on"),

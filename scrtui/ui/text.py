@@ -11,6 +11,8 @@ from scrtui.domain import outage
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import RunTally, nothing_sent_text
+from scrtui.domain.schedule import ScheduleError, next_at, parse_time
 from scrtui.domain.uploads import INITIAL, KINDS, NO_LONGER_CONTRIBUTING, UploadId
 from scrtui.services import CardState, CardView, LastRun, ReasonCount
 
@@ -18,14 +20,11 @@ from scrtui.services import CardState, CardView, LastRun, ReasonCount
 # one copy, in scrtui.domain.prompts, shared with the headless commands.
 CONFIRM_PROMPTS: dict[Mode, str] = CONFIRMATION
 __all__ = ["CONFIRM_PROMPTS", "EXIT_QUESTION", "PROCESS_COMPLETED"]  # re-exported for screens
-EXIT_DURING_RUN = (
-    "An upload is in progress. It will stop safely (nothing already sent is lost) "
-    "and can be resumed later with Initial Upload > Resume."
-)
 STOP_QUESTION = "Stop the upload now?"
-STOP_DETAIL = (
-    "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
-    "with Initial Upload > Resume."
+# Said before every run (issue 22): the design keeps removal blocking, and says so up front.
+CARD_OUT_PAUSES = (
+    "Keep your smartcard in the reader: removing it pauses sending until the same card is "
+    "back and its passcode entered."
 )
 BLOCKED_HELP = (
     "This smartcard is blocked (too many wrong passcodes): ask your Registration Authority to "
@@ -54,6 +53,22 @@ def window_title(mode: Mode, upload: UploadId = INITIAL) -> str:
 def resume_path(upload: UploadId = INITIAL) -> str:
     """Where Resume is for this upload: "Initial Upload > Resume"."""
     return f"{upload_label(upload)} > Resume"
+
+
+def exit_during_run(upload: UploadId = INITIAL) -> str:
+    """The exit question's detail while `upload` runs: Resume is that upload's own."""
+    return (
+        f"{upload_label(upload)} is in progress. It will stop safely (nothing already sent is "
+        f"lost) and can be resumed later with {resume_path(upload)}."
+    )
+
+
+def stop_detail(upload: UploadId = INITIAL) -> str:
+    """The Stop question's detail: the Resume that continues the upload being stopped."""
+    return (
+        "Nothing is lost: patients already sent stay sent, and the rest can be sent later "
+        f"with {resume_path(upload)}."
+    )
 
 
 def card_text(view: CardView, width: int = 0, *, ascii_only: bool = False) -> str:
@@ -109,6 +124,13 @@ def card_level(view: CardView) -> str:
 def session_left(value: timedelta) -> str:
     minutes = max(0, int(value.total_seconds()) // 60)
     return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def session_end(now: datetime, view: CardView) -> datetime | None:
+    """When the logged-in card session ends (to the minute the card line shows), or None."""
+    if view.state is not CardState.LOGGED_IN or view.time_left is None:
+        return None
+    return now + view.time_left
 
 
 def card_problem(view: CardView, doing: str = "start the upload") -> str | None:
@@ -188,13 +210,49 @@ def in_outage(snapshot: Snapshot) -> bool:
 
 
 def countdown(left: timedelta) -> str:
-    """Time to go in whole minutes, rounded up: "16h 30m", "5m", "under a minute"."""
+    """Time to go in whole minutes, rounded up: "16h 30m", "5m", "under a minute". The
+    screens' clock is to the minute, so one minute left is the last minute (issue 22: "(in
+    1m)" at the last second)."""
     minutes = -(-int(left.total_seconds()) // 60)
-    if minutes <= 0:
+    if minutes <= 1:
         return "under a minute"
     if minutes < 60:
         return f"{minutes}m"
     return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+WINDOW_KEPT = "Stop and Resume from the run being resumed; change or clear them."
+
+
+def day_of(now: datetime, at: datetime) -> str:
+    """ "today", "tomorrow" or the date, for a time the form will act on."""
+    if at.date() == now.date():
+        return f"today ({at:%d/%m/%Y})"
+    if at.date() == now.date() + timedelta(days=1):
+        return f"tomorrow ({at:%d/%m/%Y})"
+    return f"on {at:%d/%m/%Y}"
+
+
+def kept_window_note(now: datetime, stop: str, resume: str) -> str:
+    """The Resume form's note on the stop time it keeps: a stop time already past today means
+    tomorrow, so the date is said (issue 22: 10:35 kept at 11:49)."""
+    try:
+        stop_at = next_at(now, parse_time(stop)) if stop.strip() else None
+    except ScheduleError:
+        stop_at = None
+    if stop_at is None:
+        return WINDOW_KEPT
+    then = "pauses" if resume.strip() else "stops"
+    return (
+        f"Stop and Resume from the run being resumed: it {then} at {stop_at:%H:%M} "
+        f"{day_of(now, stop_at)}; change or clear them."
+    )
+
+
+def mhs_line(snapshot: Snapshot) -> str:
+    """The running view's MHS row: where the run sends, and how (issue 22)."""
+    mode = "asynchronous (acknowledgements by queue)" if snapshot.asynchronous else "synchronous"
+    return f"{snapshot.mhs_url}  {mode}" if snapshot.mhs_url else mode
 
 
 def schedule_line(snapshot: Snapshot) -> str:
@@ -243,7 +301,12 @@ def last_run_lines(last: LastRun | None, upload: UploadId = INITIAL) -> list[str
         return [f"No {KINDS[upload].noun if upload in KINDS else upload} has been run yet."]
     return [
         f"{last.mode.label} by {last.user_name} ({last.role})",
-        f"Started {when(last.started_at)}",
+        (
+            f"Started {when(last.started_at)}"
+            if last.started_at
+            else "Not started"
+            + (f" (scheduled for {when(last.scheduled_for)})" if last.scheduled_for else "")
+        ),
         f"Ended   {when(last.ended_at)}",
         f"Outcome {last.outcome}",
     ]
@@ -294,15 +357,51 @@ def finished_message(snapshot: Snapshot) -> tuple[str, str]:
             f"settings or the MHS adaptor), then choose {resume}.",
         )
     if snapshot.reason in ("", StopReason.COMPLETED.value):
-        title = finished_title(snapshot.upload)
-        failed = snapshot.counts.get(Bucket.FAILED, 0)
-        if not failed:
-            return (title, PROCESS_COMPLETED)
-        return (title, f"{PROCESS_COMPLETED}\n\n{failed_help(failed)}")
+        return (finished_title(snapshot.upload), completed_text(snapshot.run))
+    if never_started(snapshot):
+        return (SCHEDULE_CANCELLED_TITLE, not_started_text(snapshot.reason))
     return (
         "Upload stopped",
         f"The upload stopped: {snapshot.reason}. Patients not yet processed can be sent "
         f"later with {resume}.",
+    )
+
+
+def never_started(snapshot: Snapshot) -> bool:
+    """A scheduled run that ended before its start time (nobody checked either way, so a
+    source that does not say `started` never reads as one)."""
+    return snapshot.mode is not None and not snapshot.started and snapshot.checked == 0
+
+
+def completed_text(run: RunTally) -> str:
+    """Vision's "Process completed.", then what this run (not the practice) left to do: its
+    own Failed, or why it sent nothing."""
+    nothing = nothing_sent_text(run)
+    if nothing:
+        return f"{PROCESS_COMPLETED}\n\n{nothing}"
+    if run.failed:
+        return f"{PROCESS_COMPLETED}\n\n{failed_help(run.failed)}"
+    return PROCESS_COMPLETED
+
+
+SCHEDULE_CANCELLED_TITLE = "Scheduled upload cancelled"
+CANCEL_SCHEDULE_TITLE = "Cancel the schedule"
+CANCEL_SCHEDULE_QUESTION = "Cancel the scheduled upload?"
+CANCEL_SCHEDULE_DETAIL = (
+    "It has not started: nothing has been sent, and nothing will be. To send later, choose "
+    "the option again (Run, Rerun...) and schedule it anew."
+)
+
+
+def not_started_text(reason: str) -> str:
+    """A scheduled run that ended before its start time: nothing to resume."""
+    if reason == StopReason.CANCELLED.value:
+        why = "The scheduled upload was cancelled before it started"
+    else:
+        why = f"The scheduled upload ended before it started ({reason})"
+    return (
+        f"{why}: nothing was sent and there is nothing to resume. To send, choose the option "
+        "again and schedule it anew."
     )
 
 
@@ -407,12 +506,27 @@ def mark_all_message(marked: int, total: int) -> str:
     return f"Marked {patients(marked)} in this view."
 
 
-def group_saved_message(name: str, members: int, upload: str = "") -> str:
-    """`upload`: the label of the upload whose patients these were (the SCR Reporter's)."""
+# The option that sends again to patients of a bucket (issue 22: "Failed (or Rerun)" was
+# advised for Not Required patients, whom Run checks again).
+_RESEND_OPTION = {
+    Bucket.FAILED: "Failed",
+    Bucket.NOT_REQUIRED: "Run (it checks Not Required patients again)",
+    Bucket.SENT: "Rerun",
+    Bucket.UNPROCESSED: "Run (or Resume)",
+    Bucket.SENDING: "Resume",
+}
+
+
+def group_saved_message(
+    name: str, members: int, upload: str = "", bucket: Bucket | None = None
+) -> str:
+    """`upload`: the label of the upload whose patients these were (the SCR Reporter's);
+    `bucket`: the bucket they were marked in (None: several)."""
     where = f"{upload} > " if upload else ""
+    option = _RESEND_OPTION.get(bucket, "Failed (or Rerun)") if bucket else "Failed (or Rerun)"
     return (
         f'Group "{name}" now has {patients(members)}.\n\n'
-        f"To resend to just them: GP Summary Bulk Uploads > {where}Failed (or Rerun), and "
+        f"To resend to just them: GP Summary Bulk Uploads > {where}{option}, and "
         f'choose "{name}" as the Group Name.'
     )
 

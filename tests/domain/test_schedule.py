@@ -112,3 +112,44 @@ def test_daily_pause_within_one_day() -> None:
     assert window_at(schedule, at, at) == WindowState(Window.PAUSED, datetime(2026, 11, 26, 13, 0))
     at = datetime(2026, 11, 26, 23, 0)
     assert window_at(schedule, at, at) == WindowState(Window.OPEN, datetime(2026, 11, 27, 12, 0))
+
+
+def test_resume_during_the_daily_pause_opens_until_the_next_stop() -> None:
+    """issue 22 bug 10: p (Resume) during a scheduled pause sends now; the pause comes back
+    at the next stop time."""
+    from scrtui.domain.schedule import pause_end
+
+    schedule = Schedule(stop=time(18, 0), resume=time(8, 0))
+    night = datetime(2026, 12, 3, 22, 0)
+    until = pause_end(schedule, night)
+    assert until == datetime(2026, 12, 4, 8, 0)
+    assert window_at(schedule, night, night).window is Window.PAUSED
+    skipped = window_at(schedule, night, night, skip_pause_until=until)
+    assert skipped == WindowState(Window.OPEN, datetime(2026, 12, 4, 18, 0))
+    assert pause_end(schedule, datetime(2026, 12, 4, 12, 0)) is None  # not in a pause
+    assert pause_end(Schedule(stop=time(18, 0)), night) is None  # a stop alone never resumes
+
+
+def test_times_after_the_card_session_ends_are_named() -> None:
+    """issue 22 bug 1: at 23:50 with 9h 48m left, a start in 11h 41m would never come."""
+    from scrtui.domain.schedule import after_session
+
+    now = datetime(2026, 12, 3, 23, 50)
+    ends = datetime(2026, 12, 4, 9, 38)
+    late = Schedule(start=datetime(2026, 12, 4, 11, 31))
+    field, text = after_session(late, now, ends) or ("", "")
+    assert field == "start"
+    assert text.startswith("the start 04/12/2026 11:31 is after your card session ends at 09:38")
+    assert after_session(Schedule(start=datetime(2026, 12, 4, 2, 0)), now, ends) is None
+    assert after_session(Schedule(), now, ends) is None
+    assert after_session(Schedule(stop=time(7, 0)), now, ends) is None
+    stop = after_session(Schedule(stop=time(10, 0)), now, ends)
+    assert stop is not None and stop[0] == "stop" and "04/12/2026 10:00" in stop[1]
+    # A pause at 01:00 resuming at 08:00 resumes before 09:38; one resuming at 10:00 never does.
+    assert after_session(Schedule(stop=time(1, 0), resume=time(8, 0)), now, ends) is None
+    never = after_session(Schedule(stop=time(1, 0), resume=time(10, 0)), now, ends)
+    assert never is not None and never[0] == "resume" and "never resume" in never[1]
+    # Already in the pause (22:00 to 10:00): the resume at 10:00 comes after the session.
+    paused = after_session(Schedule(stop=time(22, 0), resume=time(10, 0)), now, ends)
+    assert paused is not None and paused[0] == "resume"
+    assert after_session(Schedule(stop=time(22, 0), resume=time(6, 0)), now, ends) is None

@@ -188,7 +188,7 @@ def test_consent_migration_then_the_initial_upload_in_a_real_terminal(tmp_path: 
         terminal.keys("Down", "Down")
         terminal.wait_for("No consent migration has been run")
         terminal.keys("r")
-        terminal.wait_for("send a GP Summary Consent Migration")
+        terminal.wait_for("recode")  # the Run says it recodes local records (issue 22)
         terminal.keys("y")
         terminal.wait_for("SCR Upload - Consent Migration - Run")
         terminal.keys("F2")

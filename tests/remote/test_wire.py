@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from scrtui.domain.progress import RunStatus, Snapshot
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import RunTally
 from scrtui.domain.schedule import Schedule
 from scrtui.domain.uploads import UploadId
 from scrtui.remote import wire
@@ -40,6 +41,17 @@ SNAPSHOT_FIELDS: dict[str, st.SearchStrategy[object]] = {
     "outage_since": moments,
     "next_check": moments,
     "awaiting_ack": st.integers(0, 10**6),
+    "scope_counts": st.dictionaries(st.sampled_from(Bucket), st.integers(0, 10**6)),
+    "run": st.builds(
+        RunTally,
+        sent=st.integers(0, 10**6),
+        failed=st.integers(0, 10**6),
+        not_required=st.integers(0, 10**6),
+        reasons=st.lists(st.tuples(texts, st.integers(0, 10**6)), max_size=4).map(tuple),
+    ),
+    "started": st.booleans(),
+    "asynchronous": st.booleans(),
+    "mhs_url": texts,
 }
 snapshots = st.builds(Snapshot, **SNAPSHOT_FIELDS)
 

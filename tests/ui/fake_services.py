@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, eta
 from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.run_tally import RunTally, TallyCounter
 from scrtui.domain.uploads import UploadId
 from scrtui.services import (
     CardState,
@@ -24,6 +25,7 @@ from scrtui.services import (
     LoginResult,
     Overview,
     RoleChoice,
+    UploadRefused,
     UploadRequest,
 )
 from scrtui.settings import Settings
@@ -105,6 +107,7 @@ class FakeServices:
     group_list: tuple[GroupInfo, ...] = GROUPS
     # Whether Consent Migration has completed: the Initial Upload's Run warns until it has.
     consent_migrated: bool = True
+    refuse_at_start: str = ""  # run_upload refuses with this, as the engine does at its check
     # An upload another process runs (issue 25); snapshot() then returns `fixed` if set.
     other: Elsewhere | None = None
 
@@ -121,6 +124,7 @@ class FakeServices:
         self._paused = False
         self._stop = False
         self._started = 0.0
+        self._tally = TallyCounter()  # this run's own outcomes, as the engine counts them
         self._wake = asyncio.Event()
 
     # ----- the upload --------------------------------------------------------------------------
@@ -162,11 +166,15 @@ class FakeServices:
             return "An upload is already running: pause or stop it first."
         if mode is Mode.RESUME and not self.interrupted:
             return "There is no interrupted upload to resume: choose Run to start one."
-        if mode is Mode.FAILED and Bucket.FAILED not in self.buckets:
+        if mode is Mode.FAILED and Bucket.FAILED not in self._buckets_of(group):
             return "No initial uploads have failed, so there is nothing to reprocess."
         if self.card.state is not CardState.LOGGED_IN:
             return "Log in with your smartcard first (insert the card and enter your passcode)."
         return None
+
+    def _buckets_of(self, group: str | None) -> list[Bucket]:
+        members = group_members(group, self.patients) if group else range(self.patients)
+        return [self.buckets[i] for i in members]
 
     def _select(self, request: UploadRequest) -> list[int]:
         everyone = range(self.patients)
@@ -185,7 +193,7 @@ class FakeServices:
 
     def _gate(self) -> str | None:
         if self._paused:
-            return "paused by the user: press Resume to continue"
+            return "by the user; press p (Resume) to continue"
         if self.card.state is not CardState.LOGGED_IN:
             return "the smartcard was removed"
         return None
@@ -193,9 +201,12 @@ class FakeServices:
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         self.calls.append(f"run_upload:{request.mode.value}")
         if self.card.state is not CardState.LOGGED_IN:
-            raise RuntimeError("Log in with your smartcard first.")
+            raise UploadRefused("Log in with your smartcard first.")
+        if self.refuse_at_start:  # e.g. another process took the upload lock meanwhile
+            raise UploadRefused(self.refuse_at_start)
         self.request, self.running, self._stop, self._paused = request, True, False, False
         self.checked = self.queued = 0
+        self._started, self._tally = 0.0, TallyCounter()
         chosen = self._select(request)
         self.total = len(chosen)
         try:
@@ -223,6 +234,7 @@ class FakeServices:
                 await asyncio.sleep(self.step_delay)
                 for i in part:
                     self.buckets[i] = outcome(i)
+                    self._tally.add(self.buckets[i], None, None)
                     self.queued += self.buckets[i] is not Bucket.NOT_REQUIRED
                 position += len(part)
                 self.checked = position
@@ -266,6 +278,8 @@ class FakeServices:
             mode=self.request.mode if self.request else None,
             group=self.request.group if self.request else None,
             counts=self.counts(),
+            run=self._tally.tally(),
+            started=bool(self._started),
             checked=self.checked,
             total=self.total,
             queued=self.queued,
@@ -366,6 +380,9 @@ def fixed_snapshot(**changes: object) -> Snapshot:
             Bucket.FAILED: 5,
             Bucket.NOT_REQUIRED: 18,
         },
+        run=RunTally(sent=112, failed=5, not_required=18),
+        mhs_url="http://127.0.0.1:8080/",
+        started=True,
         checked=135,
         total=300,
         queued=117,

@@ -268,7 +268,7 @@ async def test_reporter_marks_save_a_group_and_the_name_in_use_question(
             await pilot.press(*"FIXED", "tab", *"ACF rejections", "f2")
             await wait_for(pilot, lambda: on(app, MessageModal))
             assert 'Group "FIXED" now has 2 patients.' in app.screen.text
-            assert "Failed (or Rerun)" in app.screen.text
+            assert "Bulk Uploads > Initial Upload > Failed, and" in app.screen.text
             assert [m.patient_id for m in await services.group_members("FIXED")] == sorted(
                 first_two
             )
@@ -470,7 +470,7 @@ async def test_reporter_shows_each_upload_its_own_rows(seeded_home: Path, tmp_pa
             await wait_for(pilot, lambda: on(app, GroupFormModal))
             await pilot.press(*"UPDFAIL", "f2")
             await wait_for(pilot, lambda: on(app, MessageModal))
-            assert "Bulk Update > Failed (or Rerun)" in app.screen.text
+            assert "Bulk Update > Failed, and" in app.screen.text
             members = await services.group_members("UPDFAIL")
             assert [m.patient_id for m in members] == [r.patient_id for r in update_failed]
             await pilot.press("enter")

@@ -196,7 +196,8 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
             await run_under_way(pilot)
             await pilot.press("p")
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
-            assert "paused by the user" in text_of(app, "#upload-status")
+            # issue 22: not "Paused: paused by the user"
+            assert "Paused: by the user; press p (Resume)" in text_of(app, "#upload-status")
             await pilot.press("p")  # the same key resumes
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.RUNNING)
             checked = app.live.state.snapshot.checked
@@ -325,7 +326,9 @@ async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
 ) -> None:
     async with real_services(seeded_home, tmp_path) as services:
         app = real_app(services)
-        tomorrow = datetime.now() + timedelta(days=1)
+        # Within the card session (10 hours): a later time is refused (issue 22 bug 1).
+        start = (datetime.now() + timedelta(hours=1)).replace(second=0, microsecond=0)
+        stop, resume = start + timedelta(hours=1), start + timedelta(hours=3)
         async with app.run_test() as pilot:
             await open_bulk(pilot)
 
@@ -334,17 +337,18 @@ async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
                 form.query_one("#start-choice").focus()
                 await pilot.press("right", "enter")
                 await wait_for(pilot, lambda: not form.query_one("#start-date", Input).disabled)
-                form.query_one("#start-date", Input).value = f"{tomorrow:%d/%m/%Y}"
-                form.query_one("#start-time", Input).value = "02:00"
-                form.query_one("#stop", Input).value = "07:00"
-                form.query_one("#resume", Input).value = "19:00"
+                form.query_one("#start-date", Input).value = f"{start:%d/%m/%Y}"
+                form.query_one("#start-time", Input).value = f"{start:%H:%M}"
+                form.query_one("#stop", Input).value = f"{stop:%H:%M}"
+                form.query_one("#resume", Input).value = f"{resume:%H:%M}"
 
             await start_run(pilot, before_ok=defer)
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.SCHEDULED)
-            when = f"{tomorrow:%d/%m/%Y} 02:00"
+            when = f"{start:%d/%m/%Y %H:%M}"
             assert when in text_of(app, "#upload-status")
             schedule = text_of(app, "#upload-schedule")
-            assert f"Start {when}" in schedule and "pause 07:00, resume 19:00" in schedule
+            window = f"pause {stop:%H:%M}, resume {resume:%H:%M}"
+            assert f"Start {when}" in schedule and window in schedule
             assert f"Start {when}" in text_of(app, "#status-bar")
             await pilot.press("s")
             await wait_for(pilot, lambda: on(app, ConfirmModal))

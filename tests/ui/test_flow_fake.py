@@ -295,13 +295,14 @@ async def test_deferred_start_shows_scheduled_then_runs() -> None:
         await open_bulk(pilot)
 
         async def defer(pilot) -> None:
-            await choose_deferred_start(pilot, "02/05/2026", "02:00")
+            # Within the fake card's session (till 19:28): a later start is refused.
+            await choose_deferred_start(pilot, "01/05/2026", "18:00")
 
         await start_run(pilot, before_ok=defer)
         await wait_for(pilot, lambda: app.live.state.status is RunStatus.SCHEDULED)
         text = screen_text(app)
-        assert "Scheduled: starts 02/05/2026 02:00" in text
-        assert "Start 02/05/2026 02:00" in text
+        assert "Scheduled: starts 01/05/2026 18:00" in text
+        assert "Start 01/05/2026 18:00" in text
         services.start_scheduled_now()
         await wait_for(pilot, lambda: isinstance(app.screen, MessageModal))
         assert app.screen.text.startswith("Process completed.")

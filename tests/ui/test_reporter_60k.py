@@ -72,8 +72,10 @@ async def test_reporter_on_60000_patients(home_60k: tuple[Path, float]) -> None:
         app = make_app(services, clock=datetime.now)
         async with app.run_test() as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, PasscodeModal))
-            await pilot.press("escape")
+            await wait_for(pilot, lambda: bool(app.screen.query("#passcode")))
+            await pilot.press(*"1234", "enter")  # patient data needs a card session
             await wait_for(pilot, lambda: isinstance(app.screen, FrontScreen))
+            await wait_for(pilot, lambda: services.session.author() is not None, what="login")
             watch = LoopWatch()
             app.set_interval(0.01, watch.tick)
 

@@ -78,21 +78,25 @@ async def confirm(pilot, upload: str, mode: Mode = Mode.RUN, *, warned: bool = F
         assert KINDS[upload].label in app.screen.dialog_title
 
 
-async def run_to_completion(pilot, upload: str) -> None:
-    """F2 in the window; the run ends with "Process completed." naming the upload."""
+async def run_to_completion(pilot, upload: str) -> tuple[str, str]:
+    """F2 in the window; the run ends with "Process completed." naming the upload. Returns
+    that message and the running view's text under it."""
     app = pilot.app
     await pilot.press("f2")
     await wait_for(pilot, lambda: any(isinstance(s, UploadScreen) for s in app.screen_stack))
     await wait_for(
         pilot, lambda: not app.upload_running and on(app, MessageModal), timeout=60, what="end"
     )
-    assert "Process completed." in app.screen.text
+    message = app.screen.text
+    assert "Process completed." in message
     if upload != uploads.INITIAL:
         assert KINDS[upload].label in app.screen.dialog_title
     await press_to(pilot, "enter", UploadScreen)
     status_bar = str(app.screen.query_one("#status-bar", Static).content)
     assert status_bar.startswith(f"{KINDS[upload].label}: Stopped: completed")
+    running_view = screen_text(app)
     await press_to(pilot, "c", BulkTransmissionScreen)
+    return message, running_view
 
 
 async def shows_counts_of(pilot, upload: str) -> dict[Bucket, int]:
@@ -198,11 +202,17 @@ async def test_bulk_deregistration_needs_a_group_and_takes_the_deduction_date(
             await pilot.press(*chosen.name.lower())
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.screen is form and form.group == chosen.name)
-            await run_to_completion(pilot, uploads.BULK_DEREGISTRATION)
+            message, running_view = await run_to_completion(pilot, uploads.BULK_DEREGISTRATION)
             counts = await shows_counts_of(pilot, uploads.BULK_DEREGISTRATION)
             # Nobody has a summary from this practice yet: all of the group is Not Required
             # (NR08), the others untouched.
             assert counts[Bucket.NOT_REQUIRED] == chosen.members
+            # issue 22 bug 8: it says why nothing was sent, and the running view counts the
+            # group (its Unprocessed is zero), not the practice's others.
+            assert f"Nothing was sent: all {chosen.members} patients this run checked" in message
+            assert "NR08 No GP Summary sent by this practice" in message
+            assert counters_line(Bucket.UNPROCESSED, 0) in running_view
+            assert counters_line(Bucket.NOT_REQUIRED, chosen.members) in running_view
             run = queries.last_run(uploads.BULK_DEREGISTRATION)
             assert run is not None and str(run.upload_date) == "2026-04-15"
 

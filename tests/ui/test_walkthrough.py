@@ -61,7 +61,9 @@ async def stop_confirmed(pilot) -> None:
 async def test_the_schedule_line_says_next_once(seeded_home: Path, tmp_path: Path) -> None:
     async with real_services(seeded_home, tmp_path) as services:
         app = real_app(services)
-        tomorrow = datetime.now() + timedelta(days=1)
+        # Within the card session (10 hours): a later start is refused (issue 22 bug 1).
+        start = (datetime.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
+        stop = start + timedelta(hours=3)
         async with app.run_test() as pilot:
             await open_bulk(pilot)
 
@@ -69,9 +71,9 @@ async def test_the_schedule_line_says_next_once(seeded_home: Path, tmp_path: Pat
                 form = app.screen
                 form.query_one("#start-choice").focus()
                 await pilot.press("down")
-                form.query_one("#start-date", Input).value = f"{tomorrow:%d/%m/%Y}"
-                form.query_one("#start-time", Input).value = "02:00"
-                form.query_one("#stop", Input).value = "07:00"
+                form.query_one("#start-date", Input).value = f"{start:%d/%m/%Y}"
+                form.query_one("#start-time", Input).value = f"{start:%H:%M}"
+                form.query_one("#stop", Input).value = f"{stop:%H:%M}"
 
             await start_run(pilot, before_ok=defer)
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.SCHEDULED)
@@ -79,7 +81,7 @@ async def test_the_schedule_line_says_next_once(seeded_home: Path, tmp_path: Pat
             for where in ("#upload-schedule", "#status-bar"):
                 line = text_of(app, where)
                 assert line.count("next:") == 1, line
-                assert f"next: start at {tomorrow:%d/%m/%Y} 02:00" in line
+                assert f"next: start at {start:%d/%m/%Y %H:%M}" in line
             # and a countdown to the start
             assert "(in " in text_of(app, "#upload-status")
             await stop_confirmed(pilot)

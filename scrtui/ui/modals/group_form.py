@@ -20,6 +20,7 @@ from scrtui.domain.groups import DESCRIPTION_MAX, NAME_MAX
 from scrtui.services import GroupInfo, ServiceError
 
 from .. import text as t
+from ..widgets.ordered_input import OrderedInput
 from .base import GLOBAL_KEYS, Dialog
 from .choices import OverwriteModal
 
@@ -60,15 +61,15 @@ class GroupFormModal(Dialog[GroupInfo | None]):
         yield Static(self.intro, id="group-intro", markup=False)
         with Horizontal(classes="field"):
             yield Static("Name", classes="label")
-            yield Input(id="group-name", max_length=NAME_MAX, compact=True)
+            yield OrderedInput(id="group-name", max_length=NAME_MAX, compact=True)
             yield Static(f"up to {NAME_MAX} characters", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Description", classes="label")
-            yield Input(id="group-description", max_length=DESCRIPTION_MAX, compact=True)
+            yield OrderedInput(id="group-description", max_length=DESCRIPTION_MAX, compact=True)
         if self.with_file:
             with Horizontal(classes="field"):
                 yield Static("File", classes="label")
-                yield Input(
+                yield OrderedInput(
                     id="group-file", placeholder="full path: one NHS number a line", compact=True
                 )
         with VerticalScroll(id="group-error-box"):

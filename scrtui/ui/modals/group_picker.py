@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from scrtui.services import GroupInfo
 
+from ..widgets.ordered_input import OrderedInput
 from .base import GLOBAL_KEYS, Dialog
 
 ALL_PATIENTS = "All patients"
@@ -77,7 +78,9 @@ class GroupPickerModal(Dialog[GroupPick | None]):
         yield Static(
             "Type to filter, Down/Up to move, Enter to choose.", classes="hint", markup=False
         )
-        yield Input(placeholder="filter by name or description", id="group-filter", compact=True)
+        yield OrderedInput(
+            placeholder="filter by name or description", id="group-filter", compact=True
+        )
         yield GroupList(id="group-list", markup=False)
         yield Static("", id="group-count", classes="hint", markup=False)
 

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from scrtui.services import LoginResult, RoleChoice
 
+from ..widgets.ordered_input import OrderedInput
 from .base import GLOBAL_KEYS, Dialog
 
 Login = Callable[[str], Awaitable[LoginResult]]
@@ -42,7 +43,7 @@ class PasscodeModal(Dialog[LoginResult | None]):
         )
         with Horizontal(classes="field"):
             yield Static("Passcode", classes="label")
-            yield Input(
+            yield OrderedInput(
                 password=True, id="passcode", max_length=16, compact=True, placeholder="digits"
             )
         yield Static("", id="login-error", classes="error", markup=False)

@@ -17,20 +17,27 @@ from textual.content import Content
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from scrtui.domain.records import Mode
-from scrtui.domain.schedule import ScheduleError, build_schedule, parse_date, parse_time
+from scrtui.domain.schedule import (
+    ScheduleError,
+    after_session,
+    build_schedule,
+    parse_date,
+    parse_time,
+)
 from scrtui.domain.uploads import INITIAL, UploadId, deduction_date_problem, kind
 from scrtui.services import GroupInfo, UploadRequest
 
-from ..text import group_label, window_title
+from ..text import group_label, kept_window_note, window_title
+from ..widgets.ordered_input import OrderedInput
 from .base import GLOBAL_KEYS, Dialog
 from .group_picker import GroupPick, GroupPickerModal
 
 Clock = Callable[[], datetime]
 CardCheck = Callable[[], str | None]
+SessionEnd = Callable[[], datetime | None]  # when the card session ends (None: no session)
 GroupSource = Callable[[], Awaitable[Sequence[GroupInfo]]]  # the services' (off the UI loop)
 
 _TIME_CHARS = r"[0-9:.]*"
-WINDOW_KEPT = "Stop and Resume from the run being resumed; change or clear them."
 _DATE_CHARS = r"[0-9/]*"
 
 
@@ -87,6 +94,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         clock: Clock,
         groups: GroupSource,
         card_problem: CardCheck,
+        session_ends: SessionEnd = lambda: None,
         group: str | None = None,
         window: tuple[str, str] | None = None,
         ascii_only: bool = False,
@@ -103,9 +111,11 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         self._clock = clock
         self._groups = groups
         self._card_problem = card_problem
+        self._session_ends = session_ends
         self.group = group
         self._window = window
         self._radio = AsciiRadioButton if ascii_only else MarkedRadioButton
+        self._marked: dict[str, str] = {}  # each field's value when it was last (un)marked
 
     # ----- layout ------------------------------------------------------------------------------
 
@@ -117,48 +127,53 @@ class ScheduleModal(Dialog[UploadRequest | None]):
             with StartChoice(id="start-choice", compact=True):
                 yield self._radio("Immediately", value=True, id="start-now")
                 yield self._radio("At", id="start-at")
-            yield Input(
+            yield OrderedInput(
                 f"{now:%d/%m/%Y}",
                 id="start-date",
                 restrict=_DATE_CHARS,
                 max_length=10,
                 compact=True,
+                enter_moves_focus=True,
                 disabled=True,
                 tooltip="dd/mm/yyyy",
             )
-            yield Input(
+            yield OrderedInput(
                 f"{now:%H:%M}",
                 id="start-time",
                 restrict=_TIME_CHARS,
                 max_length=5,
                 compact=True,
+                enter_moves_focus=True,
                 disabled=True,
                 tooltip="hh:mm",
             )
         with Horizontal(classes="field"):
             yield Static("Stop", classes="label")
-            yield Input(
+            yield OrderedInput(
                 stop,
                 id="stop",
                 placeholder="hh:mm",
                 restrict=_TIME_CHARS,
                 max_length=5,
                 compact=True,
+                enter_moves_focus=True,
             )
             yield Static("optional: stop at this time", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Resume", classes="label")
-            yield Input(
+            yield OrderedInput(
                 resume,
                 id="resume",
                 placeholder="hh:mm",
                 restrict=_TIME_CHARS,
                 max_length=5,
                 compact=True,
+                enter_moves_focus=True,
             )
             yield Static("optional: with Stop, pauses daily", classes="hint", markup=False)
         if self._window:
-            yield Static(WINDOW_KEPT, id="window-kept", classes="hint", markup=False)
+            note = kept_window_note(now, stop, resume)
+            yield Static(note, id="window-kept", classes="hint", markup=False)
         with Horizontal(classes="field"):
             yield Static("Group Name", classes="label")
             yield Button(self._group_button_label(), id="group", compact=True)
@@ -167,12 +182,13 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         if self._kind.asks_date:
             with Horizontal(classes="field"):
                 yield Static("Deducted", classes="label")
-                yield Input(
+                yield OrderedInput(
                     f"{now:%d/%m/%Y}",
                     id="upload-date",
                     restrict=_DATE_CHARS,
                     max_length=10,
                     compact=True,
+                    enter_moves_focus=True,
                     tooltip="dd/mm/yyyy",
                 )
                 yield Static("date registration ended", classes="hint", markup=False)
@@ -204,20 +220,17 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         elif event.button.id == "group":
             self.action_pick_group()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        # Enter moves on, as in a paper form: only F2 or the OK button starts the upload.
-        event.stop()
-        self.focus_next()
-
     def on_input_blurred(self, event: Input.Blurred) -> None:
         # Say what is wrong as soon as the user leaves a field, not only on OK.
         if event.input.id and not event.input.disabled:
             self._check_field(event.input.id)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        # Clear a field's mark as soon as it becomes valid again.
-        if event.input.has_class("-bad") and event.input.id:
-            self._check_field(event.input.id, quiet=True)
+        # Clear a field's mark as soon as it becomes valid again. A change queued before the
+        # mark (the last key typed just before F2) is no change since: it keeps the mark.
+        field_id = event.input.id
+        if field_id and event.input.has_class("-bad") and self._marked.get(field_id) != event.value:
+            self._check_field(field_id, quiet=True)
 
     @work(exclusive=True, group="groups", exit_on_error=False)
     async def action_pick_group(self) -> None:
@@ -322,6 +335,13 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         if problem:
             self._refuse(problem, set())
             return None
+        ends = self._session_ends()
+        late = after_session(schedule, self._clock(), ends) if ends else None
+        if late is not None:
+            field, message = late
+            blamed = {"start-date", "start-time"} if field == "start" else {field}
+            self._refuse(message[:1].upper() + message[1:] + ".", blamed)
+            return None
         self._show_error("")
         return UploadRequest(
             mode=self.mode,
@@ -342,6 +362,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
         for field_id in fields:
             for field in self.query(f"#{field_id}").results(Input):  # the date: some uploads
                 field.set_class(bad, "-bad")
+                self._marked[field_id] = field.value
 
     def _show_error(self, message: str) -> None:
         self.query_one("#schedule-error", Static).update(message)

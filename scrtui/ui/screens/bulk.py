@@ -216,7 +216,7 @@ class BulkTransmissionScreen(FramedScreen):
             return
         warning = await self._warning(mode, kind)
         self.app.push_screen(
-            ConfirmModal(title, kind.prompts[mode], warning=warning or ""),
+            ConfirmModal(title, kind.prompts[mode], t.CARD_OUT_PAUSES, warning=warning or ""),
             lambda yes: self._confirmed(mode, kind, yes),
         )
 
@@ -258,6 +258,7 @@ class BulkTransmissionScreen(FramedScreen):
                 clock=app.clock,
                 groups=app.services.groups,
                 card_problem=lambda: t.card_problem(app.services.card_view()),
+                session_ends=lambda: t.session_end(app.clock(), app.services.card_view()),
                 window=self._kept_window(mode),
                 ascii_only=app.ascii_only,
                 upload=kind.id,
@@ -279,7 +280,9 @@ class BulkTransmissionScreen(FramedScreen):
     @work(exclusive=True, group="start", exit_on_error=False)
     async def _start(self, request: UploadRequest) -> None:
         kind = KINDS[request.upload]
-        if kind.needs_group:  # its group was chosen in the window: what does it leave to do?
+        # Asked again with the group chosen in the window (Failed on a group with nobody
+        # failed): a refusal is said before anything starts, never as a stopped run.
+        if kind.needs_group or request.group is not None:
             try:
                 refusal = await host(self).services.refusal(
                     request.mode, request.group, request.upload

@@ -15,7 +15,7 @@ from scrtui.services import ConsentChange
 from .. import text as t
 from ..host import host
 from ..widgets import set_text
-from .tool import ToolScreen
+from .patient_data import PatientDataScreen
 
 COLUMNS = ("NHS number", "Name", "Before", "After", "User", "Role", "When")
 NO_CHANGES = (
@@ -49,7 +49,7 @@ def summary(changes: list[ConsentChange]) -> str:
     return f"{len(changes):,} {noun}: {parts}"
 
 
-class ConsentChangesScreen(ToolScreen):
+class ConsentChangesScreen(PatientDataScreen):
     HELP_SECTION = "Consent Migration changes"
     AUTO_FOCUS = "#consent-table"
     BINDINGS = [Binding("escape", "back", "Back")]

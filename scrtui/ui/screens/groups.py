@@ -22,6 +22,7 @@ from ..modals.group_form import GroupFormModal
 from ..modals.message import MessageModal
 from ..widgets import set_text
 from ..widgets.patient_table import MEMBER_COLUMNS, PatientTable, RowTable
+from .patient_data import PatientDataScreen
 from .tool import ToolScreen
 
 DESCRIPTION_WIDTH = 44
@@ -187,7 +188,7 @@ class GroupsScreen(ToolScreen):
         self.app.pop_screen()
 
 
-class GroupMembersScreen(ToolScreen):
+class GroupMembersScreen(PatientDataScreen):
     HELP_SECTION = "Patient Groups"
     """A group's members with their upload state, loaded page by page."""
 

@@ -30,8 +30,9 @@ from ..host import host
 from ..modals.group_form import GroupFormModal
 from ..modals.message import MessageModal
 from ..widgets import set_text
+from ..widgets.ordered_input import OrderedInput
 from ..widgets.patient_table import ALL_COLUMNS, REPORT_COLUMNS, PatientTable
-from .tool import ToolScreen
+from .patient_data import PatientDataScreen
 
 ALL = "all"
 # Vision's order on the results screen's follow-up: the ones to fix first.
@@ -60,7 +61,7 @@ def bucket_of(value: str) -> Bucket | None:
     return None if value == ALL else Bucket(value)
 
 
-class ReporterScreen(ToolScreen):
+class ReporterScreen(PatientDataScreen):
     HELP_SECTION = "SCR Reporter"
     AUTO_FOCUS = "#report-table"
     BINDINGS = [
@@ -109,7 +110,7 @@ class ReporterScreen(ToolScreen):
         yield Static("", id="bucket-bar", markup=False)
         with Horizontal(id="search-row"):
             yield Static("Search", classes="label")
-            yield Input(placeholder="NHS number or name", id="report-search", compact=True)
+            yield OrderedInput(placeholder="NHS number or name", id="report-search", compact=True)
             yield Static("", id="report-order", classes="hint", markup=False)
         yield PatientTable(
             ALL_COLUMNS if self.bucket == ALL else REPORT_COLUMNS,
@@ -221,6 +222,9 @@ class ReporterScreen(ToolScreen):
     # ----- keys --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        locked = self.allowed_while_locked(action)
+        if locked is not None:
+            return locked
         typing = isinstance(self.focused, Input)
         if action in ("mark", "mark_all", "save_group", "export", "search"):
             return not typing  # letters are text in the search box
@@ -398,7 +402,9 @@ class ReporterScreen(ToolScreen):
         self.app.push_screen(
             MessageModal(
                 "Patient group saved",
-                t.group_saved_message(group.name, group.members, KINDS[self.upload].label),
+                t.group_saved_message(
+                    group.name, group.members, KINDS[self.upload].label, bucket_of(self.bucket)
+                ),
             )
         )
 

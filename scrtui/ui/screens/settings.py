@@ -25,6 +25,7 @@ from ..modals.confirm import ConfirmModal
 from ..modals.message import MessageModal
 from ..state import LiveState, follow
 from ..widgets import set_text
+from ..widgets.ordered_input import OrderedInput
 from .tool import ToolScreen
 
 # (setting, input id, hint, characters the field takes); the labels are scrtui.settings.LABELS,
@@ -90,13 +91,13 @@ class SettingsScreen(ToolScreen):
         )
         with Horizontal(id="days-row"):
             yield Static("registered for more than ", markup=False)
-            yield Input(id="days", max_length=2, restrict=r"[0-9]*", compact=True)
+            yield OrderedInput(id="days", max_length=2, restrict=r"[0-9]*", compact=True)
             yield Static(" days (0 to 99)", markup=False)
         yield Static("", classes="gap")
         for attr, field_id, hint, chars in FIELDS[1:]:
             with Horizontal(classes="setting"):
                 yield Static(LABELS[attr], classes="label")
-                yield Input(
+                yield OrderedInput(
                     id=field_id,
                     compact=True,
                     classes=f"-{attr}",

@@ -44,6 +44,8 @@ def alert_text(state: LiveState) -> str:
     status = state.snapshot.status
     resume = t.resume_path(state.snapshot.upload)
     if status is RunStatus.STOPPED and not state.worker_running:
+        if t.never_started(state.snapshot):
+            return f"{t.not_started_text(state.snapshot.reason)} Press c to close."
         if state.snapshot.reason == StopReason.COMPLETED.value:
             return "Check that Sending and Unprocessed are zero, then press c to Stop & Close."
         if state.snapshot.reason in _FIX_FIRST:
@@ -71,6 +73,7 @@ class UploadScreen(FramedScreen):
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
         Binding("s", "stop", "Stop"),
+        Binding("s", "cancel_schedule", "Cancel schedule"),
         Binding("c", "stop_and_close", "Stop & Close"),
         Binding("t", "take_control", "Take control"),
         Binding("escape", "back", "Back"),
@@ -96,6 +99,7 @@ class UploadScreen(FramedScreen):
                 yield RunFigures()
             yield from _row("Schedule", Static("", id="upload-schedule", markup=False))
             yield from _row("Group", Static("", id="upload-group", markup=False))
+            yield from _row("MHS", Static("", id="upload-mhs", markup=False))
 
     def on_mount(self) -> None:
         follow(self, self._render_state)
@@ -111,7 +115,7 @@ class UploadScreen(FramedScreen):
         set_text(control, control_line(view))
         control.display = bool(control_line(view))
         self.query_one(UploadProgress).show(snap.checked, snap.total)
-        self.query_one(Counters).show(snap.counts)
+        self.query_one(Counters).show(snap.scope_counts or snap.counts)  # the run's group
         self.query_one(RunFigures).show(snap)
         schedule = t.schedule_line(snap) or "Start immediately"
         set_text(self.query_one("#upload-schedule", Static), schedule)
@@ -121,6 +125,7 @@ class UploadScreen(FramedScreen):
             else (state.request.group if state.request else None)
         )
         set_text(self.query_one("#upload-group", Static), t.group_label(group))
+        set_text(self.query_one("#upload-mhs", Static), t.mhs_line(snap))
         key = (snap.status, state.active, t.in_outage(snap), _controls(view))
         if key != self._shown_status:  # the footer's keys depend on these two only
             self._shown_status = key
@@ -144,7 +149,9 @@ class UploadScreen(FramedScreen):
                 and not t.in_outage(state.snapshot)
             )
         if action == "stop":
-            return state.active and state.status is not RunStatus.STOPPING
+            return state.active and state.status not in (RunStatus.STOPPING, RunStatus.SCHEDULED)
+        if action == "cancel_schedule":
+            return state.active and state.status is RunStatus.SCHEDULED
         return True
 
     # ----- intents -----------------------------------------------------------------------------
@@ -173,6 +180,9 @@ class UploadScreen(FramedScreen):
         else:
             self.dismiss_window()
 
+    def action_cancel_schedule(self) -> None:
+        self._confirm_stop(close=False)
+
     def _confirm_stop(self, *, close: bool) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
@@ -180,10 +190,18 @@ class UploadScreen(FramedScreen):
                 if close:
                     self.dismiss_window()
 
-        self.app.push_screen(
-            ConfirmModal("Stop the upload", t.STOP_QUESTION, t.STOP_DETAIL, default_yes=False),
-            answered,
-        )
+        if host(self).live.state.status is RunStatus.SCHEDULED:  # not started: cancel it
+            question = ConfirmModal(
+                t.CANCEL_SCHEDULE_TITLE,
+                t.CANCEL_SCHEDULE_QUESTION,
+                t.CANCEL_SCHEDULE_DETAIL,
+                default_yes=False,
+            )
+        else:
+            question = ConfirmModal(
+                "Stop the upload", t.STOP_QUESTION, t.stop_detail(self.upload), default_yes=False
+            )
+        self.app.push_screen(question, answered)
 
     def dismiss_window(self) -> None:
         if self.app.screen is self:  # never pop a dialog that happens to be on top

@@ -24,7 +24,9 @@ def _sent_row(snapshot: Snapshot) -> tuple[str, str]:
     line (the figures column is about 47 characters wide at 80 columns)."""
     if snapshot.awaiting_ack:
         return "Queued / awaiting ack", f"{snapshot.queued:,} / {snapshot.awaiting_ack:,}"
-    return "Messages sent to the queue", f"{snapshot.queued:,}"
+    if snapshot.asynchronous:
+        return "Messages sent to the queue", f"{snapshot.queued:,}"
+    return "Messages sent to the MHS", f"{snapshot.queued:,}"  # synchronous: no queue
 
 
 class RunFigures(Static):
