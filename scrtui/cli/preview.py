@@ -10,17 +10,17 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from scrtui import eventloop
 from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
 from scrtui.domain import uploads
 from scrtui.domain.preview import PREVIEW_NOTE, PreviewResult, Verdict, title
 from scrtui.domain.records import Mode
 from scrtui.domain.uploads import UploadId
-from scrtui.engine.preview import pds_applies
-from scrtui.services import ServiceError
 from scrtui.settings import Settings
-from scrtui.wiring import AppServices, create_services
+
+if TYPE_CHECKING:  # `scrtui --help` must not load the engine, aiohttp or the UI's seam
+    from scrtui.wiring import AppServices
 
 PREVIEW = "preview"
 
@@ -32,6 +32,10 @@ def run_preview_command(
     login: Callable[[AppServices, str | None], None],
 ) -> int:
     """`login(services, role)` opens the card session (scrtui/cli/upload.py `_login`)."""
+    from scrtui import eventloop
+    from scrtui.engine.preview import pds_applies
+    from scrtui.wiring import create_services
+
     mode = Mode(args.of or Mode.RUN.value)
     kind = uploads.kind(args.upload)
     out = sys.stderr if args.json else sys.stdout
@@ -53,6 +57,8 @@ def run_preview_command(
 async def _preview(
     services: AppServices, mode: Mode, group: str | None, upload: UploadId
 ) -> PreviewResult:
+    from scrtui.services import ServiceError
+
     try:
         return await services.preview(mode, group, upload)
     except ServiceError as exc:

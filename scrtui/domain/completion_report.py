@@ -133,7 +133,8 @@ def pause_cause(reason: str) -> str:
         return "outage"
     if "scheduled pause" in lowered:
         return "window"
-    if "paused by the user" in lowered:
+    # "by the user; press p ...": the pause's words since issue 22; older rows say "paused by".
+    if "paused by the user" in lowered or lowered.startswith("by the user"):
         return "user"
     return "other"
 

@@ -271,7 +271,7 @@ async def test_a_scheduled_rerun_changes_nothing_until_it_starts(seeded, sim):
         stopped = await asyncio.wait_for(task, 20)
     finally:
         services.close()
-    assert stopped.reason == StopReason.USER.value
+    assert stopped.reason == StopReason.CANCELLED.value  # issue 22 bug 9: its own wording
     assert rows_by_nhs() == before_rows
     assert (await services.refusal(Mode.RESUME)) is not None  # nothing was left half-done
 

@@ -12,8 +12,7 @@ from scrtui.domain import eligibility, outage
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, build_schedule
-from scrtui.engine.engine import Refused
-from scrtui.services import UploadRequest
+from scrtui.services import UploadRefused, UploadRequest
 from scrtui.store import queries
 from scrtui.store.models import PatientUpload
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
@@ -208,7 +207,7 @@ async def test_resume_and_failed_refuse_when_there_is_nothing_to_do(seeded, sim)
     try:
         assert "nothing to resume" in await services.refusal(Mode.RESUME)
         assert "no failed" in await services.refusal(Mode.FAILED)
-        with pytest.raises(Refused):
+        with pytest.raises(UploadRefused):
             await services.run_upload(run(Mode.RESUME))
     finally:
         services.close()

@@ -7,8 +7,7 @@ import pytest
 
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import Schedule
-from scrtui.engine.engine import Refused
-from scrtui.services import UploadRequest
+from scrtui.services import UploadRefused, UploadRequest
 from scrtui.store import queries
 from tests.engine.conftest import fast_settings, logged_in
 
@@ -20,7 +19,7 @@ async def test_an_unknown_group_is_refused_and_no_run_is_recorded(seeded, sim, m
         assert await services.refusal(mode, "GONE") == (
             'There is no patient group "GONE": choose another group, or all patients.'
         )
-        with pytest.raises(Refused, match='no patient group "GONE"'):
+        with pytest.raises(UploadRefused, match='no patient group "GONE"'):
             await services.run_upload(UploadRequest(mode, Schedule(), group="GONE"))
     finally:
         services.close()

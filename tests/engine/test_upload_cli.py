@@ -203,7 +203,9 @@ def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_contin
     now = datetime.now()
     stop = f"{(now + timedelta(hours=2)):%H:%M}"  # a window the test never reaches
     resume = f"{(now + timedelta(hours=3)):%H:%M}"
-    (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n")
+    # PDS off: this slow simulator holds no practice, so PDS would find nobody and the run
+    # would end (everyone Not Required) before it could be stopped.
+    (practice / "scrtui.toml").write_text("[spine]\nconcurrency = 1\n[pds]\nsynchronise = false\n")
     process, slow_url = start_simulator_process(["--latency-ms", "50"])
     env = {**cli_env(), "SCRTUI_PASSCODE": "1234"}
     try:
@@ -218,11 +220,11 @@ def test_resume_without_stop_and_resume_at_keeps_the_window_of_the_run_it_contin
             env=env,
         )
         line = child.stdout.readline()
-        while line and "checked" not in line:
+        while line and not line.startswith("Running"):  # a progress line: it is sending
             line = child.stdout.readline()
         child.send_signal(signal.SIGTERM)
-        child.communicate(timeout=30)
-        assert child.returncode == 3
+        _, err = child.communicate(timeout=30)
+        assert child.returncode == 3, (line, err)
     finally:
         process.terminate()
         process.wait(10)

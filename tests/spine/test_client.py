@@ -397,7 +397,9 @@ async def test_pool_and_timeouts_come_from_the_settings(sim: RunningSimulator) -
     async with MhsClient(settings, RUN_ID) as client:
         session = client._session
         assert session is not None
-        assert session.connector is not None and session.connector.limit == 3
+        # The summaries' 3 senders, and the PDS workers ahead of them (issue 23).
+        expected = 3 + (settings.pds_concurrency if settings.pds_sync else 0)
+        assert session.connector is not None and session.connector.limit == expected
         assert (session.timeout.sock_connect, session.timeout.total) == (1.5, 9.0)
         # Many concurrent sends through the bounded pool all arrive, each exactly once.
         results = await asyncio.gather(*(client.send(*message()) for _ in range(20)))
