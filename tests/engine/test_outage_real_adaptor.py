@@ -18,6 +18,7 @@ from scrtui.domain.records import Mode
 from scrtui.domain.schedule import Schedule
 from scrtui.services import UploadRequest
 from scrtui.store import queries
+from tests.conftest import patience
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 from tests.engine.test_engine import completed_with_nobody_failed, run
 
@@ -97,7 +98,7 @@ async def test_a_spine_outage_behind_a_healthy_adaptor_pauses_probes_and_continu
         assert queries.status_document()["failed"] == 0
         await sim.control(outage=False)
         clock.now = services.snapshot().next_check
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     await completed_with_nobody_failed(final, sim)
@@ -116,7 +117,7 @@ async def test_a_permanent_500_stops_within_the_limit_with_the_adaptors_words(se
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         before = await posts(sim)
         probes = await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
         sent_while_paused = await posts(sim) - before
     finally:
         services.close()
@@ -197,7 +198,7 @@ async def test_pds_slower_than_the_total_timeout_stops_within_the_limit(seeded, 
         task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         probes = await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     assert probes == 4  # 5 s, 15 s, 35 s, 75 s: past the minute
@@ -216,7 +217,7 @@ async def test_consent_soap_faults_in_http_500_stop_within_the_limit(seeded, sim
         task = asyncio.create_task(services.run_upload(consent))
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         probes = await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     assert probes == 4

@@ -24,6 +24,7 @@ from scrtui.spine.client import (
 )
 from scrtui.spine.message import new_message_id
 from scrtui.standins.simulator import RunningSimulator, config_changes
+from tests.conftest import patience
 
 from .conftest import NHS, fast_settings, make_patient, reference, wait_until
 from .test_ack import PSIS_ERROR, REF
@@ -373,7 +374,7 @@ async def test_give_up_while_waiting_to_retry_interrupts(sim: RunningSimulator) 
         task = asyncio.create_task(client.send(*message(), give_up=give_up))
         await wait_until(lambda: sim.state.requests == 1)
         give_up.set()
-        result = await asyncio.wait_for(task, 5)
+        result = await asyncio.wait_for(task, patience(5))
         assert (result.outcome, result.attempts, result.http_status) == (
             SendOutcome.INTERRUPTED,
             1,
