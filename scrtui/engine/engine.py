@@ -46,8 +46,9 @@ from scrtui.engine.run_record import RunRecorder
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome, SendResult
 from scrtui.spine.message import new_message_id
+from scrtui.spine.outcome import SETUP_CODE, SendOutcome, SendResult
+from scrtui.spine.transport import Transport
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
 from scrtui.store.disk_full import disk_full_text, is_disk_full
@@ -339,7 +340,9 @@ class UploadEngine:
         if kind.checks_pds and not self.settings.pds_sync:
             self._event("pds_off", f"Warning: {pds_step.OFF_WARNING}")
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
-        # Only summaries go through the adaptor's asynchronous path; consent is a SOAP call.
+        transport = kinds.open_client(kind, self.settings, correlation_id)
+        # The interaction says whether a 202 leaves the acknowledgement to the queue (the
+        # summaries in asynchronous mode); the consent service answers on the call.
         self._acks = (
             async_watch.for_settings(
                 self.settings,
@@ -347,21 +350,21 @@ class UploadEngine:
                 async_watch.requeue(self._queue, self._deferred),
                 self.clock,
             )
-            if kind.transport is uploads.Transport.MHS
+            if transport.interaction.asynchronous
             else None
         )
         try:
             if self._acks is not None:
                 self._acks.start(asyncio.get_running_loop())
-            async with kinds.open_client(kind, self.settings, correlation_id) as client:
-                self._mhs_url = client.url
+            async with transport as client:
+                self._mhs_url = client.interaction.url
                 await self._pipeline(client, author, request.schedule)
         finally:
             if self._acks is not None:
                 await self._acks.close()
         return self._finish(run.id)
 
-    async def _pipeline(self, client: MhsClient, author: Author, schedule: Schedule) -> None:
+    async def _pipeline(self, client: Transport, author: Author, schedule: Schedule) -> None:
         limiter = RateLimiter(self.settings.rate_limit)
         self._pds = pds_ahead.for_run(
             self._pds_applies(), self.settings.pds_concurrency, self._queue.maxsize
@@ -556,7 +559,7 @@ class UploadEngine:
     def _pds_applies(self) -> bool:
         return self.settings.pds_sync and self._kind.checks_pds
 
-    def _pds_check(self, client: MhsClient) -> Callable[[Job], Awaitable[bool]]:
+    def _pds_check(self, client: Transport) -> Callable[[Job], Awaitable[bool]]:
         return lambda job: self._pds_passed(client, job)
 
     async def _until_open(self) -> bool:
@@ -567,7 +570,7 @@ class UploadEngine:
             await self._wait_open()
         return True
 
-    async def _send_loop(self, client: MhsClient, limiter: RateLimiter) -> None:
+    async def _send_loop(self, client: Transport, limiter: RateLimiter) -> None:
         while True:
             if not self._may_send():
                 if self._stop_reason is not None:
@@ -590,7 +593,7 @@ class UploadEngine:
         if not self.gate.gate_open() and self._stop_reason is None:
             await asyncio.sleep(self.tick)
 
-    async def _pds_passed(self, client: MhsClient, job: Job, attempts: int | None = None) -> bool:
+    async def _pds_passed(self, client: Transport, job: Job, attempts: int | None = None) -> bool:
         """PDS synchronisation (scrtui/engine/pds_step.py): True when the summary may go.
 
         Not Required on a mismatch; a fault is handled as a send's (retried, an outage pause,
@@ -625,7 +628,7 @@ class UploadEngine:
             return False
         return True
 
-    async def _send(self, client: MhsClient, job: Job, attempts: int | None = None) -> None:
+    async def _send(self, client: Transport, job: Job, attempts: int | None = None) -> None:
         """`attempts`: at most this many tries (an outage probe makes one)."""
         if not await self._pds_passed(client, job, attempts):
             return
@@ -651,7 +654,7 @@ class UploadEngine:
         job.attempts += result.attempts
         self._handle(client, job, result)
 
-    def _handle(self, client: MhsClient, job: Job, result: SendResult) -> None:
+    def _handle(self, client: Transport, job: Job, result: SendResult) -> None:
         now = self.clock()
         outcome = result.outcome
         if result.transport:
@@ -678,7 +681,7 @@ class UploadEngine:
             self._deferred.append(job)
         self._outage_now(client)
 
-    def _part_of_outage(self, client: MhsClient, job: Job, result: SendResult) -> bool:
+    def _part_of_outage(self, client: Transport, job: Job, result: SendResult) -> bool:
         """True (and the patient waits to go again) when its attempts ran out on transport
         faults that are the MHS's, not its message's; False when it is to be Failed."""
         if not result.transport:
@@ -714,7 +717,7 @@ class UploadEngine:
         self._event("fatal", f"Fatal error from the MHS adaptor ({self._mhs_url}): {text}")
         self.stop(StopReason.FATAL)
 
-    def _outage_now(self, client: MhsClient) -> bool:
+    def _outage_now(self, client: Transport) -> bool:
         failures = client.consecutive_transport_failures
         if failures < self._failure_baseline:
             self._failure_baseline = 0
@@ -733,7 +736,7 @@ class UploadEngine:
                 cause=begun.cause.describe(),
             )
 
-    def _outage_step(self, client: MhsClient, now: datetime) -> None:
+    def _outage_step(self, client: Transport, now: datetime) -> None:
         """While paused for an outage: read the last probe, stop at the limit, send the next."""
         watch = self._watch
         current = watch.current
@@ -768,13 +771,13 @@ class UploadEngine:
         except asyncio.QueueEmpty:
             return self._pds.take() if self._pds is not None else None
 
-    async def _probe(self, client: MhsClient, job: Job) -> bool:
+    async def _probe(self, client: Transport, job: Job) -> bool:
         """One try of the patient's next message; True when the MHS answered it at all."""
         before = client.answers
         await self._send(client, job, attempts=1)
         return client.answers > before
 
-    def _outage_over(self, client: MhsClient, now: datetime) -> None:
+    def _outage_over(self, client: Transport, now: datetime) -> None:
         ended = self._watch.end()
         assert ended is not None
         self._count_lone_rounds()
@@ -892,7 +895,7 @@ class UploadEngine:
 
     # ----- control: gates and schedule -------------------------------------------------------
 
-    async def _control(self, client: MhsClient, schedule: Schedule) -> None:
+    async def _control(self, client: Transport, schedule: Schedule) -> None:
         while True:
             now = self.clock()
             if self._stop_reason is None:
