@@ -18,13 +18,12 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any
 
 from scrtui import logs
 from scrtui.domain import outage as outage_text
 from scrtui.domain import uploads
-from scrtui.domain.gate import GateState
 from scrtui.domain.progress import (
     RollingRate,
     RunStatus,
@@ -38,7 +37,8 @@ from scrtui.domain.run_tally import TallyCounter
 from scrtui.domain.schedule import Schedule, Window, pause_end, window_at
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
-from scrtui.engine import async_watch, kinds, pds_ahead, pds_step
+from scrtui.engine import async_watch, gates, kinds, outage_watch, pds_ahead, pds_step
+from scrtui.engine.gates import Gate
 from scrtui.engine.job import Job
 from scrtui.engine.outage_watch import OutageWatch
 from scrtui.engine.ratelimit import RateLimiter
@@ -61,16 +61,6 @@ TICK = 0.05
 # ran out while nobody got an answer are an outage and never count.
 SUSPECT_ROUNDS = 3
 BATCH = 512
-
-
-class Gate(Protocol):
-    """What the engine needs of the card session (scrtui.card.session.CardSession)."""
-
-    def gate_open(self) -> bool: ...
-    def gate_state(self) -> GateState: ...
-    def gate_reason(self) -> str: ...
-    def author(self) -> Author | None: ...
-    def time_left(self) -> timedelta | None: ...
 
 
 class Refused(RuntimeError):
@@ -160,7 +150,6 @@ class UploadEngine:
         self._fatal = ""
         self._watch = OutageWatch(settings)  # an outage: since when, next probe, the limit
         self._mhs_url = settings.mhs_url  # the run's client's, once it is open
-        self._failure_baseline = 0
         self._open = asyncio.Event()
         self._give_up = asyncio.Event()
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max(64, settings.concurrency * 4))
@@ -718,12 +707,7 @@ class UploadEngine:
         self.stop(StopReason.FATAL)
 
     def _outage_now(self, client: Transport) -> bool:
-        failures = client.consecutive_transport_failures
-        if failures < self._failure_baseline:
-            self._failure_baseline = 0
-        if failures - self._failure_baseline >= self.settings.outage_after_failures:
-            if not self._watch.active:
-                self._watch.note_try(client.last_failure)
+        if self._watch.over_threshold(client):
             self._declare_outage()
         return self._watch.active
 
@@ -773,15 +757,12 @@ class UploadEngine:
 
     async def _probe(self, client: Transport, job: Job) -> bool:
         """One try of the patient's next message; True when the MHS answered it at all."""
-        before = client.answers
-        await self._send(client, job, attempts=1)
-        return client.answers > before
+        return await outage_watch.answered(client, self._send(client, job, attempts=1))
 
     def _outage_over(self, client: Transport, now: datetime) -> None:
-        ended = self._watch.end()
+        ended = self._watch.end(client)
         assert ended is not None
         self._count_lone_rounds()
-        self._failure_baseline = client.consecutive_transport_failures
         minutes = (now - ended.since).total_seconds() / 60
         self._event(
             "outage_over",
@@ -922,38 +903,29 @@ class UploadEngine:
             job.rounds += 1
 
     def _gates(self, now: datetime, schedule: Schedule) -> tuple[RunStatus, str] | None:
-        """The status to hold in, or None when sends may go."""
+        """The status to hold in, or None when sends may go (the order: gates.py)."""
         if self._stop_reason is not None:
             return RunStatus.STOPPING, self._stop_reason.value
         state = self.gate.gate_state()
-        if state is GateState.ENDED:
-            self.stop(StopReason.CARD_CHANGED)
-            return RunStatus.STOPPING, StopReason.CARD_CHANGED.value
-        if state is GateState.EXPIRED:
-            self.stop(StopReason.SESSION_EXPIRED)
-            return RunStatus.STOPPING, StopReason.SESSION_EXPIRED.value
+        stop = gates.card_stop(state)
+        if stop is not None:
+            self.stop(stop)
+            return RunStatus.STOPPING, stop.value
         window = window_at(schedule, now, self._started_at, self._skip_pause_until)
         self._next_event = window.next_event
-        self._next_event_text = _describe_next(window.window, window.next_event, schedule)
+        self._next_event_text = gates.describe_next(window.window, window.next_event, schedule)
         if window.window is Window.STOPPED:
             self.stop(StopReason.STOP_TIME)
             return RunStatus.STOPPING, StopReason.STOP_TIME.value
         if window.window is Window.WAIT_START:
-            return RunStatus.SCHEDULED, f"starts {window.next_event:%d/%m/%Y %H:%M}"
+            return RunStatus.SCHEDULED, gates.waiting(window)
         if self._started_at is None:
             self._begin(now)
-        if not self.gate.gate_open():
-            if state is GateState.LOCKED:
-                return RunStatus.PAUSED, (
-                    "smartcard removed: reinsert the card and enter the passcode to continue"
-                )
-            return RunStatus.PAUSED, self.gate.gate_reason() or "smartcard session not open"
-        if window.window is Window.PAUSED:
-            return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
-        if self._manual_pause:
-            return RunStatus.PAUSED, "by the user; press p (Resume) to continue"
-        if self._watch.current is not None:
-            return RunStatus.PAUSED, self._watch.current.reason()
+        reason = gates.card_pause(self.gate, state) or gates.pause(
+            window, self._manual_pause, self._watch.current
+        )
+        if reason is not None:
+            return RunStatus.PAUSED, reason
         if self._acks is not None:
             return self._acks.hold()
         return None
@@ -1048,16 +1020,3 @@ class UploadEngine:
 
 def _hhmm(value: Any) -> str | None:
     return value.strftime("%H:%M") if value else None
-
-
-def _describe_next(window: Window, at: datetime | None, schedule: Schedule) -> str:
-    if at is None:
-        return ""
-    label = {
-        Window.WAIT_START: "start",
-        # A daily window pauses at its stop time, it does not stop (issue 22: "next: stop").
-        Window.OPEN: "pause" if schedule.resume else "stop",
-        Window.PAUSED: "resume",
-        Window.STOPPED: "",
-    }[window]
-    return f"{label} at {at:%d/%m/%Y %H:%M}" if label else ""  # screens add "next: "
