@@ -33,7 +33,6 @@ class OutageWatch:
         self.current: Outage | None = None
         self.last_cause = Cause(None, "no answer")
         self._probe: asyncio.Task[bool] | None = None
-        self.outages = 0  # this run's outages, for the run log
         # The transport's failures in a row when the last outage ended: only those after it
         # count towards the next one.
         self._baseline = 0
@@ -67,7 +66,6 @@ class OutageWatch:
         """Start an outage (None when one is already under way)."""
         if self.current is not None:
             return None
-        self.outages += 1
         self.current = Outage(
             url=url,
             since=now,
@@ -80,10 +78,6 @@ class OutageWatch:
 
     def probe_due(self, now: datetime) -> bool:
         return self.current is not None and self._probe is None and self.current.due(now)
-
-    @property
-    def probing(self) -> bool:
-        return self._probe is not None
 
     def start_probe(self, probe: Coroutine[Any, Any, bool]) -> None:
         self._probe = asyncio.create_task(probe, name="outage-probe")

@@ -57,7 +57,6 @@ RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 # How much of an adaptor's error body is looked at for error_text (scrubbed, then cut short
 # enough for a table cell and a log line).
 _MAX_READ_TEXT = 4096
-_PROBE_TIMEOUT_S = 10.0
 # The most read of one answer (docs/spine.md): a GP Summary's acknowledgement, a PDS reply and
 # the adaptor's error texts are a few KB; anything larger is not read, and not an answer.
 MAX_ANSWER_BYTES = 1_000_000
@@ -264,9 +263,6 @@ def gp_summary(settings: Settings, correlation_id: str) -> Interaction:
         encode=_json_body,
         classify=classify,
         asynchronous=not settings.wait_for_response,
-        health_url=settings.mhs_url.rstrip("/") + "/healthcheck",
-        # A probe answers quickly or not at all: never wait out a long total_timeout.
-        probe_timeout=min(settings.total_timeout, _PROBE_TIMEOUT_S),
     )
 
 
@@ -338,28 +334,6 @@ class HttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    async def healthcheck(self) -> bool:
-        """The interaction's health page answered as it says it should. Never raises."""
-        if self._session is None:
-            return False
-        health = self._interaction
-        timeout = self._session.timeout  # without a limit of its own, the session's
-        if health.probe_timeout is not None:
-            timeout = aiohttp.ClientTimeout(
-                total=health.probe_timeout, sock_connect=self._settings.connect_timeout
-            )
-        try:
-            async with self._session.get(
-                health.health_url, allow_redirects=False, timeout=timeout
-            ) as response:
-                await response.read()
-                return health.healthy(response.status)
-        except Exception as exc:  # noqa: BLE001 - a probe reports, it never fails the caller
-            self._log.info(
-                f"{health.name}_healthcheck_failed", error=f"{type(exc).__name__}: {exc}"
-            )
-            return False
 
     async def send(
         self,

@@ -42,24 +42,15 @@ def _utf8(payload: str) -> bytes:
     return payload.encode("utf-8")
 
 
-def _reachable(status: int) -> bool:
-    """The sync service has no health page: any answer from the endpoint (405 included) means
-    it is up."""
-    return status < 500
-
-
 def consent(settings: Settings) -> Interaction:
     """Synchronous whatever the MHS mode: the answer to the call is the outcome."""
-    url = consent_url(settings)
     return Interaction(
         name="consent",
-        url=url,
+        url=consent_url(settings),
         headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION},
         encode=_utf8,
         classify=classify_consent,
         asynchronous=False,
-        health_url=url,
-        healthy=_reachable,
     )
 
 

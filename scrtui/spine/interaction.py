@@ -16,10 +16,6 @@ from dataclasses import dataclass
 from scrtui.spine.outcome import Classifier
 
 
-def answered_200(status: int) -> bool:
-    return status == 200
-
-
 @dataclass(frozen=True)
 class Interaction:
     name: str  # names its log events: "mhs", "consent", "pds"
@@ -30,7 +26,3 @@ class Interaction:
     # True: a 202 means "accepted", and the acknowledgement comes from the inbound queue
     # (scrtui/engine/async_watch.py); False: the answer to the call is the outcome.
     asynchronous: bool
-    health_url: str
-    healthy: Callable[[int], bool] = answered_200  # the health page's status means it is up
-    # The health probe's own time limit, under the session's total_timeout; None: the session's.
-    probe_timeout: float | None = None

@@ -218,10 +218,9 @@ async def test_slow_answer_is_a_timeout(sim: RunningSimulator) -> None:
 
 async def test_outage_and_recovery(sim: RunningSimulator) -> None:
     """The real adaptor's Spine outage: 500 "Error making outbound request" to every message
-    while its /healthcheck still answers 200 (so the health check says nothing)."""
+    (while its /healthcheck still answers 200: tests/engine/test_outage_real_adaptor.py)."""
     sim.state.apply(config_changes({"outage": True}))
     async with mhs_transport(fast_settings(sim.url), RUN_ID) as client:
-        assert await client.healthcheck()
         first_id, payload = message()
         result = await client.send(first_id, payload)
         assert (result.outcome, result.http_status) == (SendOutcome.RETRY_LIMIT, 500)
@@ -237,7 +236,6 @@ async def test_outage_and_recovery(sim: RunningSimulator) -> None:
 async def test_old_503_outage_stays_an_option(sim: RunningSimulator) -> None:
     sim.state.apply(config_changes({"outage_503": True}))
     async with mhs_transport(fast_settings(sim.url, max_attempts=2), RUN_ID) as client:
-        assert not await client.healthcheck()
         result = await client.send(*message())
         assert (result.outcome, result.http_status) == (SendOutcome.RETRY_LIMIT, 503)
 
@@ -286,7 +284,6 @@ def closed_port() -> int:
 async def test_refused_connection_is_retryable_and_counted() -> None:
     settings = fast_settings(f"http://127.0.0.1:{closed_port()}/")
     async with mhs_transport(settings, RUN_ID) as client:
-        assert not await client.healthcheck()
         result = await client.send(*message())
         assert (result.outcome, result.error_code) == (SendOutcome.RETRY_LIMIT, "REFUSED")
         assert client.consecutive_transport_failures == 3
@@ -390,7 +387,6 @@ async def test_send_outside_the_context_is_a_programming_error() -> None:
     client = mhs_transport(fast_settings("http://127.0.0.1:1/"), RUN_ID)
     with pytest.raises(RuntimeError):
         await client.send("X", "<x/>")
-    assert not await client.healthcheck()
 
 
 async def test_pool_and_timeouts_come_from_the_settings(sim: RunningSimulator) -> None:

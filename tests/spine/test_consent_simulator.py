@@ -69,7 +69,6 @@ async def test_bad_requests_are_refused_with_the_reason(sim, body, headers, stat
 async def test_answers_aa_and_ae_through_the_consent_client(sim):
     settings = with_changes(Settings(), mhs_url=sim, max_attempts=2, backoff_base=0.01)
     async with consent_transport(settings, "C-1") as client:
-        assert await client.healthcheck()
         message_id, body = request()
         sent = await client.send(message_id, body)
         assert (sent.outcome, sent.ack_code) == (SendOutcome.SENT, "AA")

@@ -56,7 +56,6 @@ async def test_mutual_tls_run(tls_sim: RunningSimulator, pki: Pki) -> None:
         client_key=str(pki.client_key),
     )
     async with mhs_transport(settings, RUN_ID) as client:
-        assert await client.healthcheck()
         result = await client.send(*message())
     assert result.outcome is SendOutcome.SENT and result.ack_code == "AA"
     assert tls_sim.state.accepted == 1
@@ -68,7 +67,6 @@ async def test_unknown_server_certificate_is_fatal(tls_sim: RunningSimulator, pk
         tls_sim.url, client_cert=str(pki.client_cert), client_key=str(pki.client_key)
     )
     async with mhs_transport(settings, RUN_ID) as client:
-        assert not await client.healthcheck()
         result = await client.send(*message())
     assert (result.outcome, result.error_code, result.attempts) == (SendOutcome.FATAL, "TLS", 1)
     assert result.error_text is not None and "certificate verify failed" in result.error_text
