@@ -47,11 +47,11 @@ from scrtui.spine.error_text import scrubbed
 from scrtui.spine.failure_log import FailureLog
 from scrtui.spine.interaction import Interaction
 from scrtui.spine.message import INTERACTION_ID
-from scrtui.spine.outcome import SETUP_CODE as SETUP_CODE
-from scrtui.spine.outcome import Classifier as Classifier
+from scrtui.spine.outcome import SETUP_CODE, Verdict
+
+# Re-exported: scrtui/engine/async_watch.py and the tests import them from here.
 from scrtui.spine.outcome import SendOutcome as SendOutcome
 from scrtui.spine.outcome import SendResult as SendResult
-from scrtui.spine.outcome import Verdict
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 # How much of an adaptor's error body is looked at for error_text (scrubbed, then cut short
@@ -247,7 +247,6 @@ def gp_summary(settings: Settings, correlation_id: str) -> Interaction:
     """The MHS adaptor's GP Summary interaction: JSON-wrapped, synchronous or not by the
     settings' wait_for_response."""
     return Interaction(
-        name="mhs",
         url=settings.mhs_url,
         headers={
             "Content-Type": "application/json",

@@ -45,7 +45,6 @@ def _utf8(payload: str) -> bytes:
 def consent(settings: Settings) -> Interaction:
     """Synchronous whatever the MHS mode: the answer to the call is the outcome."""
     return Interaction(
-        name="consent",
         url=consent_url(settings),
         headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION},
         encode=_utf8,

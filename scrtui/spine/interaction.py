@@ -18,7 +18,6 @@ from scrtui.spine.outcome import Classifier
 
 @dataclass(frozen=True)
 class Interaction:
-    name: str  # names its log events: "mhs", "consent", "pds"
     url: str
     headers: Mapping[str, str]  # every header but Message-Id, which each message brings
     encode: Callable[[str], bytes]  # the payload as the request body

@@ -65,7 +65,6 @@ def pds_query(run: Interaction) -> Interaction:
     own Interaction-Id, and its answer comes on the call (wait-for-response false: docs/pds.md)."""
     return replace(
         run,
-        name="pds",
         headers={**run.headers, **PDS_HEADERS},
         classify=classify_pds,
         asynchronous=False,
