@@ -722,27 +722,21 @@ class UploadEngine:
 
     def _outage_step(self, client: Transport, now: datetime) -> None:
         """While paused for an outage: read the last probe, stop at the limit, send the next."""
-        watch = self._watch
-        current = watch.current
-        assert current is not None
-        answered = watch.probe_answered()
-        if answered:
+        step = self._watch.step(now)
+        if step is outage_watch.Step.OVER:
             self._outage_over(client, now)
-            return
-        if answered is False:
-            current.failed_probe(now, watch.last_cause)
-            if current.over_limit(now):
-                self._fatal = self._fatal or current.giving_up(now)
-                self._event("outage_limit", f"Stopping: {self._fatal}", probes=current.tries)
-                self.stop(StopReason.OUTAGE)
-                return
-        if not watch.probe_due(now):
-            return
-        job = self._probe_job()
-        if job is not None:
-            watch.start_probe(self._probe(client, job))
-        elif not self._inflight and (self._pds is None or self._pds.idle()):
-            self._outage_over(client, now)  # nothing is left to send: nothing to wait for
+        elif step is outage_watch.Step.GIVE_UP:
+            current = self._watch.current
+            assert current is not None
+            self._fatal = self._fatal or current.giving_up(now)
+            self._event("outage_limit", f"Stopping: {self._fatal}", probes=current.tries)
+            self.stop(StopReason.OUTAGE)
+        elif step is outage_watch.Step.PROBE:
+            job = self._probe_job()
+            if job is not None:
+                self._watch.start_probe(self._probe(client, job))
+            elif not self._inflight and (self._pds is None or self._pds.idle()):
+                self._outage_over(client, now)  # nothing is left to send: nothing to wait for
 
     def _probe_job(self) -> Job | None:
         """The next waiting patient: interrupted first, then those whose attempts ran out."""

@@ -11,6 +11,7 @@ last outage ended (`over_threshold`).
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Awaitable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,15 @@ def cause_of(result: SendResult) -> Cause:
     """The adaptor's words for a failed message (its body), else what the connection did."""
     said = result.said or result.error_text or result.error_code or "no answer"
     return Cause(result.http_status, said)
+
+
+class Step(enum.Enum):
+    """What the engine does at a tick of the outage pause."""
+
+    OVER = "over"  # the last probe was answered: the MHS is back
+    GIVE_UP = "give_up"  # the last probe failed at the outage limit: the run stops
+    PROBE = "probe"  # a probe is due: send the next waiting patient's message
+    WAIT = "wait"  # a probe is on its way, or the next is not due yet
 
 
 class OutageWatch:
@@ -96,6 +106,19 @@ class OutageWatch:
             self.last_cause = Cause(None, f"{type(error).__name__}: {error}")
             return False
         return task.result()
+
+    def step(self, now: datetime) -> Step:
+        """Read the last probe (a failed one makes the next wait longer) and say what is next."""
+        current = self.current
+        assert current is not None
+        answered = self.probe_answered()
+        if answered:
+            return Step.OVER
+        if answered is False:
+            current.failed_probe(now, self.last_cause)
+            if current.over_limit(now):
+                return Step.GIVE_UP
+        return Step.PROBE if self.probe_due(now) else Step.WAIT
 
     def end(self, transport: Transport) -> Outage | None:
         """The MHS answers again: the failures counted so far are the ended outage's."""
