@@ -7,7 +7,7 @@ import csv
 import functools
 import io
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -17,6 +17,7 @@ from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain import nhs_number, pds_match, report_formats, uploads
 from scrtui.domain import preview as preview_rules
 from scrtui.domain.completion_report import CompletionReport
+from scrtui.domain.preflight import Preflight, unknown_group
 from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
@@ -24,7 +25,8 @@ from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.spreadsheet import safe_row
 from scrtui.domain.uploads import UploadId
 from scrtui.engine import preview as preview_engine
-from scrtui.engine.engine import Refused, UploadEngine, refusal
+from scrtui.engine.engine import Refused, UploadEngine
+from scrtui.engine.preflight import preflight_of
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home, write_private
 from scrtui.services import (
@@ -136,19 +138,34 @@ class AppServices:
     def groups(self) -> list[GroupInfo]:
         return [_group_info(g) for g in group_store.list_groups()]
 
-    async def refusal(
-        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
-    ) -> str | None:
+    async def preflight(
+        self,
+        mode: Mode,
+        group: str | None = None,
+        upload: UploadId = UploadId.INITIAL,
+        *,
+        before_group: bool = False,
+        card: bool = True,
+        upload_date: date | None = None,
+    ) -> Preflight:
+        busy = await self._busy()
+        if busy:
+            return Preflight(refusal=busy)
+        today = self.clock().date()
+        answer = await in_thread(
+            preflight_of, mode, group, upload, self.settings,
+            before_group=before_group, upload_date=upload_date, today=today,
+        )  # fmt: skip
+        if answer.refusal or not card:
+            return answer
+        card_refusal = self._card_refusal()
+        return Preflight(refusal=card_refusal) if card_refusal else answer
+
+    async def _busy(self) -> str | None:
+        """An upload already runs (in this process; WindowServices asks other processes too)."""
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
-        reason = await in_thread(self._stored_refusal, mode, group, upload)
-        return reason or self._card_refusal()
-
-    def _stored_refusal(self, mode: Mode, group: str | None, upload: UploadId) -> str | None:
-        """What the database says against `mode` (it counts patients: in a worker thread)."""
-        if group is not None and not self._group_exists(group):
-            return unknown_group(group)
-        return refusal(mode, group, self.settings, upload)
+        return None
 
     def card_refusal(self) -> str | None:
         """Why this process's card session may not start an upload now, or None."""
@@ -166,9 +183,8 @@ class AppServices:
         return None
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
+        # The rest of the preflight is asked once more by the engine (UploadEngine.check).
         reason = self._card_refusal()
-        if request.group is not None and not await self.group_exists(request.group):
-            reason = unknown_group(request.group)  # deleted since it was chosen
         if reason:
             raise UploadRefused(reason)
         self.engine = UploadEngine(self.home, self.settings, self.session, clock=self.clock)
@@ -230,7 +246,7 @@ class AppServices:
         if self.engine is not None and self.engine.running:
             raise ServiceError("An upload is running: preview once it has stopped.")
         if group is not None and not await self.group_exists(group):
-            raise ServiceError(unknown_group(group))
+            raise ServiceError(await in_thread(_unknown_group, group))
         request = preview_engine.PreviewRequest(upload, mode, group)
         author = self.session.author()
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
@@ -491,6 +507,10 @@ class AppServices:
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
         RunLog(self.home.upload_log, who).write(self.clock(), event, text, **fields)
 
+    def start_card(self) -> None:
+        """Watch the reader (create_services does, unless told to leave it for later)."""
+        self.backend.start()
+
     def close(self) -> None:
         self.backend.stop()
 
@@ -519,9 +539,8 @@ def preview_csv(rows: list[preview_rules.PreviewRow]) -> str:
     return buffer.getvalue()
 
 
-def unknown_group(name: str) -> str:
-    """Said before anything is written: the engine would record a run first."""
-    return f'There is no patient group "{name}": choose another group, or all patients.'
+def _unknown_group(name: str) -> str:
+    return unknown_group(name, [g.name for g in group_store.list_groups()])
 
 
 def _patient_row(row: report.ReportRow) -> PatientRow:
@@ -565,9 +584,12 @@ def create_services(
     reader: str | None = None,
     clock: Callable[[], datetime] = datetime.now,
     kind: type[AppServices] = AppServices,  # the app's windows: scrtui/remote/window.py
+    start_card: bool = True,  # False: start_card() when it is needed (scrtui upload's prompt)
 ) -> AppServices:
     open_database(home.db_path)
     backend = make_backend(settings, kind=card, reader=reader)
     session = CardSession(backend, queries.find_user, clock=clock, mhs_url=settings.mhs_url)
-    backend.start()
-    return kind(home, settings, session, backend, clock=clock)
+    services = kind(home, settings, session, backend, clock=clock)
+    if start_card:
+        services.start_card()
+    return services
