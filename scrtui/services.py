@@ -84,13 +84,24 @@ class Elsewhere:
 
 
 class ServiceError(Exception):
-    """A request the program refuses; the message says what is wrong and what to do.
+    """A request the program refuses or cannot do; the message says what is wrong and what to do.
+
+    The contract of every Services method: what may come out of it is a ServiceError (or a
+    subclass). The implementation turns database (peewee, sqlite3) and file (OSError) errors
+    into one where its work hops to a worker thread (scrtui/wiring.py in_thread), so a screen
+    catches ServiceError and shows its message; anything else is a bug, which the App's one
+    fallback handler for workers logs and notifies (scrtui/ui/app.py on_worker_state_changed).
 
     field: the setting (its Settings attribute) the message is about, so a form can mark it."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class CardProblem(ServiceError):
+    """The smartcard or its reader failed during an exchange (a login): the message says what
+    to do (reinsert the card, check the reader)."""
 
 
 class UploadRefused(ServiceError):

@@ -6,12 +6,15 @@ import asyncio
 import csv
 import functools
 import io
+import sqlite3
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from scrtui.card import CardBackend, make_backend
+from peewee import DatabaseError as PeeweeDatabaseError
+
+from scrtui.card import CardBackend, CardError, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain import nhs_number, pds_match, report_formats, uploads
@@ -30,6 +33,7 @@ from scrtui.engine.preflight import preflight_of
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home, write_private
 from scrtui.services import (
+    CardProblem,
     CardView,
     ConsentChange,
     Elsewhere,
@@ -46,7 +50,8 @@ from scrtui.services import (
 from scrtui.settings import Settings, SettingsError, save, with_changes
 from scrtui.store import completion, consent_changes, queries, report
 from scrtui.store import groups as group_store
-from scrtui.store.db import open_database
+from scrtui.store.db import StoreError, as_store_error, open_database
+from scrtui.store.models import database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,7 +68,32 @@ async def in_thread(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> 
     own connection beside the engine's writes on the loop's: WAL lets readers and one writer
     run at once, and busy_timeout makes a second writer wait instead of failing.
     """
-    return await asyncio.to_thread(work, *args, **kwargs)
+    try:
+        return await asyncio.to_thread(work, *args, **kwargs)
+    except ServiceError:
+        raise
+    except (PeeweeDatabaseError, sqlite3.Error, StoreError) as exc:  # chained for the log
+        raise ServiceError(store_problem(exc)) from exc
+    except OSError as exc:
+        raise ServiceError(os_problem(exc)) from exc
+
+
+def store_problem(exc: BaseException) -> str:
+    """A database error in the user's words (scrtui/store/db.py as_store_error): damaged,
+    read-only, busy or a full disk, where, and what to do."""
+    opened = database.obj
+    path = Path(opened.database) if opened is not None else Path("scrtui.db")
+    text = str(as_store_error(exc, path))
+    return f"{text[:1].upper()}{text[1:].rstrip('.')}."
+
+
+def os_problem(exc: OSError) -> str:
+    """A file the service could not use, and what to do."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return (
+        f"Cannot use the file{where}: {exc.strerror or exc}. Check that it exists, that this "
+        "user may read and write it, and that its disk has room; then try again."
+    )
 
 
 async def _in_a_thread(work: Callable[[], R]) -> R:
@@ -322,7 +352,10 @@ class AppServices:
 
     async def login(self, passcode: str) -> LoginResult:
         # APDUs block for a few ms (more on a slow reader): keep them off the UI loop.
-        return await asyncio.to_thread(self.session.login, passcode)
+        try:
+            return await asyncio.to_thread(self.session.login, passcode)
+        except CardError as exc:  # the reader went away mid-exchange: a card problem, said
+            raise CardProblem(f"The smartcard could not be read: {exc}") from exc
 
     def choose_role(self, role_profile_id: str) -> None:
         self.session.choose_role(role_profile_id)

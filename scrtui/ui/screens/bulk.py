@@ -138,7 +138,7 @@ class BulkTransmissionScreen(FramedScreen):
         upload = self.upload
         try:
             overview = await host(self).services.overview(upload)
-        except Exception as exc:  # a locked or missing database: say so, keep the screen
+        except ServiceError as exc:  # a locked or missing database: say so, keep the screen
             overview = Overview(status="Unknown", reason=f"cannot read the status: {exc}")
         if upload == self.upload:  # not chosen away from while reading
             self._overview = overview
@@ -285,7 +285,7 @@ class BulkTransmissionScreen(FramedScreen):
         upload = self.upload
         try:
             groups = await host(self).services.groups()
-        except Exception as exc:  # a locked or missing database: say so
+        except ServiceError as exc:  # a locked or missing database: say so
             self.app.push_screen(MessageModal("Preview", f"Cannot read the groups: {exc}"))
             return
 
