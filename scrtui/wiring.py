@@ -24,7 +24,7 @@ from scrtui.domain.preflight import Preflight, unknown_group
 from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
-from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.records import Author, Bucket, Mode
 from scrtui.domain.spreadsheet import safe_row
 from scrtui.domain.uploads import UploadId
 from scrtui.engine import preview as preview_engine
@@ -43,6 +43,7 @@ from scrtui.services import (
     Overview,
     PatientRow,
     ReasonCount,
+    RoleChoice,
     ServiceError,
     UploadRefused,
     UploadRequest,
@@ -359,6 +360,20 @@ class AppServices:
 
     def choose_role(self, role_profile_id: str) -> None:
         self.session.choose_role(role_profile_id)
+
+    # For the commands (scrtui/cli/upload.py), which log in and sign without the app's views.
+    def roles(self) -> tuple[RoleChoice, ...]:
+        """Every role profile the logged-in card user has at this practice."""
+        return self.session.roles()
+
+    def author(self) -> Author | None:
+        """Who the card session acts as (None before a role is chosen)."""
+        return self.session.author()
+
+    @off_loop
+    def status_document(self, upload: UploadId = UploadId.INITIAL) -> dict[str, Any]:
+        """What `scrtui status --json` prints for `upload`."""
+        return queries.status_document(upload)
 
     def toggle_simulated_card(self) -> None:
         if isinstance(self.backend, SimulatedBackend):  # the only card moved from the keyboard

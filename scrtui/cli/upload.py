@@ -36,7 +36,6 @@ from scrtui.domain.session_text import SESSION_LENGTH
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.remote.files import Busy, RunFiles
 from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
-from scrtui.store import queries
 
 if TYPE_CHECKING:  # the engine and the card load when a run starts (cli/common.py)
     from scrtui.card.views import RoleChoice
@@ -163,7 +162,7 @@ def _upload(
     )
     print(final_counts(final), file=out, flush=True)  # the last line: the run's own counts
     if args.json:
-        print(json.dumps(queries.status_document(kind.id)))
+        print(json.dumps(_asked(services.status_document(kind.id))))
     return exit_code(final)
 
 
@@ -245,17 +244,16 @@ def _passcode(prompt: str = "Smartcard passcode: ") -> str:
 
 
 def _login(services: AppServices, role: str | None) -> None:
-    session = services.session
     _wait_for_card(services)
-    result = session.login(_passcode())
+    result = _asked(services.login(_passcode()))
     if not result.ok:
         raise CliError(result.message, EXIT_REFUSED)
-    roles = session.roles()  # every role profile the card's user has here, however many
+    roles = services.roles()  # every role profile the card's user has here, however many
     if role is not None:
         require_role(role, roles)
-        session.choose_role(role)
+        services.choose_role(role)
     elif result.roles:
-        session.choose_role(_choose_role(result.roles))
+        services.choose_role(_choose_role(result.roles))
 
 
 def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:
@@ -316,7 +314,7 @@ def publish_foreground(
     from scrtui.remote.host import title
     from scrtui.remote.server import Origin, published
 
-    author = services.session.author()
+    author = services.author()
     who = f"{author.name} ({author.job_role_code})" if author else "unknown"
     tty = sys.stdin.isatty() and os.ttyname(0).removeprefix("/dev/")
     started_by = f"{who}, scrtui upload on {tty or 'a pipe'}"
@@ -334,7 +332,7 @@ async def _unlock_when_card_returns(services: AppServices, out: TextIO) -> None:
     """Headless unlock: the same card back plus the passcode continues a paused run."""
     while True:
         await asyncio.sleep(0.2)
-        if services.card_view().state.name != "INSERTED" or services.session.author() is None:
+        if services.card_view().state.name != "INSERTED" or services.author() is None:
             continue
         print("Smartcard inserted again: enter the passcode to continue.", file=out, flush=True)
         try:
