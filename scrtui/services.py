@@ -7,7 +7,7 @@ implementation (scrtui/wiring.py) talks to the database, the engine and the card
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from scrtui.card.views import CardState as CardState
@@ -15,6 +15,7 @@ from scrtui.card.views import CardView as CardView
 from scrtui.card.views import LoginResult as LoginResult
 from scrtui.card.views import RoleChoice as RoleChoice
 from scrtui.domain.completion_report import CompletionReport
+from scrtui.domain.preflight import Preflight as Preflight
 from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import Snapshot, StopReason
 from scrtui.domain.records import Bucket, Mode
@@ -83,13 +84,24 @@ class Elsewhere:
 
 
 class ServiceError(Exception):
-    """A request the program refuses; the message says what is wrong and what to do.
+    """A request the program refuses or cannot do; the message says what is wrong and what to do.
+
+    The contract of every Services method: what may come out of it is a ServiceError (or a
+    subclass). The implementation turns database (peewee, sqlite3) and file (OSError) errors
+    into one where its work hops to a worker thread (scrtui/wiring.py in_thread), so a screen
+    catches ServiceError and shows its message; anything else is a bug, which the App's one
+    fallback handler for workers logs and notifies (scrtui/ui/app.py on_worker_state_changed).
 
     field: the setting (its Settings attribute) the message is about, so a form can mark it."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class CardProblem(ServiceError):
+    """The smartcard or its reader failed during an exchange (a login): the message says what
+    to do (reinsert the card, check the reader)."""
 
 
 class UploadRefused(ServiceError):
@@ -148,11 +160,23 @@ class Services(Protocol):
     # the upload
     async def overview(self, upload: UploadId = UploadId.INITIAL) -> Overview: ...
     async def groups(self) -> list[GroupInfo]: ...
-    async def refusal(
-        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
-    ) -> str | None:
-        """Why `mode` of `upload` (narrowed to `group`) cannot start now (nothing to resume, no
-        failures, no card, GP Summary off...), or None."""
+    async def preflight(
+        self,
+        mode: Mode,
+        group: str | None = None,
+        upload: UploadId = UploadId.INITIAL,
+        *,
+        before_group: bool = False,
+        card: bool = True,
+        upload_date: date | None = None,
+    ) -> Preflight:
+        """What to say before `mode` of `upload` (narrowed to `group`) is asked for: why it
+        cannot start now (another upload running, nothing to resume, no failures, an unknown
+        group, GP Summary off, no card session...), or the warning, the confirmation prompt and
+        the stop/resume window a Resume keeps (scrtui/domain/preflight.py). before_group: the
+        group is chosen later (the app's upload window), so an upload that needs one is not
+        refused for it yet. card=False: the card session is asked later (the CLI logs in after
+        the prompt). run_upload asks it once more."""
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
         """Run to the end (completed or stopped); the App runs this in its own worker."""

@@ -6,28 +6,34 @@ import asyncio
 import csv
 import functools
 import io
+import sqlite3
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from scrtui.card import CardBackend, make_backend
+from peewee import DatabaseError as PeeweeDatabaseError
+
+from scrtui.card import CardBackend, CardError, make_backend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.card.simulated import SimulatedBackend
 from scrtui.domain import nhs_number, pds_match, report_formats, uploads
 from scrtui.domain import preview as preview_rules
 from scrtui.domain.completion_report import CompletionReport
+from scrtui.domain.preflight import Preflight, unknown_group
 from scrtui.domain.preview import PreviewResult, Verdict
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason
 from scrtui.domain.rbac import UPLOAD_ACTIVITY
-from scrtui.domain.records import Bucket, Mode
+from scrtui.domain.records import Author, Bucket, Mode
 from scrtui.domain.spreadsheet import safe_row
 from scrtui.domain.uploads import UploadId
 from scrtui.engine import preview as preview_engine
-from scrtui.engine.engine import Refused, UploadEngine, refusal
+from scrtui.engine.engine import Refused, UploadEngine
+from scrtui.engine.preflight import preflight_of
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home, write_private
 from scrtui.services import (
+    CardProblem,
     CardView,
     ConsentChange,
     Elsewhere,
@@ -37,6 +43,7 @@ from scrtui.services import (
     Overview,
     PatientRow,
     ReasonCount,
+    RoleChoice,
     ServiceError,
     UploadRefused,
     UploadRequest,
@@ -44,7 +51,8 @@ from scrtui.services import (
 from scrtui.settings import Settings, SettingsError, save, with_changes
 from scrtui.store import completion, consent_changes, queries, report
 from scrtui.store import groups as group_store
-from scrtui.store.db import open_database
+from scrtui.store.db import StoreError, as_store_error, open_database
+from scrtui.store.models import database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -61,7 +69,32 @@ async def in_thread(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> 
     own connection beside the engine's writes on the loop's: WAL lets readers and one writer
     run at once, and busy_timeout makes a second writer wait instead of failing.
     """
-    return await asyncio.to_thread(work, *args, **kwargs)
+    try:
+        return await asyncio.to_thread(work, *args, **kwargs)
+    except ServiceError:
+        raise
+    except (PeeweeDatabaseError, sqlite3.Error, StoreError) as exc:  # chained for the log
+        raise ServiceError(store_problem(exc)) from exc
+    except OSError as exc:
+        raise ServiceError(os_problem(exc)) from exc
+
+
+def store_problem(exc: BaseException) -> str:
+    """A database error in the user's words (scrtui/store/db.py as_store_error): damaged,
+    read-only, busy or a full disk, where, and what to do."""
+    opened = database.obj
+    path = Path(opened.database) if opened is not None else Path("scrtui.db")
+    text = str(as_store_error(exc, path))
+    return f"{text[:1].upper()}{text[1:].rstrip('.')}."
+
+
+def os_problem(exc: OSError) -> str:
+    """A file the service could not use, and what to do."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return (
+        f"Cannot use the file{where}: {exc.strerror or exc}. Check that it exists, that this "
+        "user may read and write it, and that its disk has room; then try again."
+    )
 
 
 async def _in_a_thread(work: Callable[[], R]) -> R:
@@ -136,19 +169,34 @@ class AppServices:
     def groups(self) -> list[GroupInfo]:
         return [_group_info(g) for g in group_store.list_groups()]
 
-    async def refusal(
-        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
-    ) -> str | None:
+    async def preflight(
+        self,
+        mode: Mode,
+        group: str | None = None,
+        upload: UploadId = UploadId.INITIAL,
+        *,
+        before_group: bool = False,
+        card: bool = True,
+        upload_date: date | None = None,
+    ) -> Preflight:
+        busy = await self._busy()
+        if busy:
+            return Preflight(refusal=busy)
+        today = self.clock().date()
+        answer = await in_thread(
+            preflight_of, mode, group, upload, self.settings,
+            before_group=before_group, upload_date=upload_date, today=today,
+        )  # fmt: skip
+        if answer.refusal or not card:
+            return answer
+        card_refusal = self._card_refusal()
+        return Preflight(refusal=card_refusal) if card_refusal else answer
+
+    async def _busy(self) -> str | None:
+        """An upload already runs (in this process; WindowServices asks other processes too)."""
         if self.engine is not None and self.engine.running:
             return "An upload is already running: pause or stop it first."
-        reason = await in_thread(self._stored_refusal, mode, group, upload)
-        return reason or self._card_refusal()
-
-    def _stored_refusal(self, mode: Mode, group: str | None, upload: UploadId) -> str | None:
-        """What the database says against `mode` (it counts patients: in a worker thread)."""
-        if group is not None and not self._group_exists(group):
-            return unknown_group(group)
-        return refusal(mode, group, self.settings, upload)
+        return None
 
     def card_refusal(self) -> str | None:
         """Why this process's card session may not start an upload now, or None."""
@@ -166,9 +214,8 @@ class AppServices:
         return None
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
+        # The rest of the preflight is asked once more by the engine (UploadEngine.check).
         reason = self._card_refusal()
-        if request.group is not None and not await self.group_exists(request.group):
-            reason = unknown_group(request.group)  # deleted since it was chosen
         if reason:
             raise UploadRefused(reason)
         self.engine = UploadEngine(self.home, self.settings, self.session, clock=self.clock)
@@ -230,7 +277,7 @@ class AppServices:
         if self.engine is not None and self.engine.running:
             raise ServiceError("An upload is running: preview once it has stopped.")
         if group is not None and not await self.group_exists(group):
-            raise ServiceError(unknown_group(group))
+            raise ServiceError(await in_thread(_unknown_group, group))
         request = preview_engine.PreviewRequest(upload, mode, group)
         author = self.session.author()
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
@@ -306,10 +353,27 @@ class AppServices:
 
     async def login(self, passcode: str) -> LoginResult:
         # APDUs block for a few ms (more on a slow reader): keep them off the UI loop.
-        return await asyncio.to_thread(self.session.login, passcode)
+        try:
+            return await asyncio.to_thread(self.session.login, passcode)
+        except CardError as exc:  # the reader went away mid-exchange: a card problem, said
+            raise CardProblem(f"The smartcard could not be read: {exc}") from exc
 
     def choose_role(self, role_profile_id: str) -> None:
         self.session.choose_role(role_profile_id)
+
+    # For the commands (scrtui/cli/upload.py), which log in and sign without the app's views.
+    def roles(self) -> tuple[RoleChoice, ...]:
+        """Every role profile the logged-in card user has at this practice."""
+        return self.session.roles()
+
+    def author(self) -> Author | None:
+        """Who the card session acts as (None before a role is chosen)."""
+        return self.session.author()
+
+    @off_loop
+    def status_document(self, upload: UploadId = UploadId.INITIAL) -> dict[str, Any]:
+        """What `scrtui status --json` prints for `upload`."""
+        return queries.status_document(upload)
 
     def toggle_simulated_card(self) -> None:
         if isinstance(self.backend, SimulatedBackend):  # the only card moved from the keyboard
@@ -491,6 +555,10 @@ class AppServices:
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
         RunLog(self.home.upload_log, who).write(self.clock(), event, text, **fields)
 
+    def start_card(self) -> None:
+        """Watch the reader (create_services does, unless told to leave it for later)."""
+        self.backend.start()
+
     def close(self) -> None:
         self.backend.stop()
 
@@ -519,9 +587,8 @@ def preview_csv(rows: list[preview_rules.PreviewRow]) -> str:
     return buffer.getvalue()
 
 
-def unknown_group(name: str) -> str:
-    """Said before anything is written: the engine would record a run first."""
-    return f'There is no patient group "{name}": choose another group, or all patients.'
+def _unknown_group(name: str) -> str:
+    return unknown_group(name, [g.name for g in group_store.list_groups()])
 
 
 def _patient_row(row: report.ReportRow) -> PatientRow:
@@ -565,9 +632,12 @@ def create_services(
     reader: str | None = None,
     clock: Callable[[], datetime] = datetime.now,
     kind: type[AppServices] = AppServices,  # the app's windows: scrtui/remote/window.py
+    start_card: bool = True,  # False: start_card() when it is needed (scrtui upload's prompt)
 ) -> AppServices:
     open_database(home.db_path)
     backend = make_backend(settings, kind=card, reader=reader)
     session = CardSession(backend, queries.find_user, clock=clock, mhs_url=settings.mhs_url)
-    backend.start()
-    return kind(home, settings, session, backend, clock=clock)
+    services = kind(home, settings, session, backend, clock=clock)
+    if start_card:
+        services.start_card()
+    return services

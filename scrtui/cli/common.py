@@ -15,6 +15,7 @@ from scrtui.settings import Settings, SettingsError, load
 # Textual) is imported inside that run, which keeps start-up short (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from scrtui.card.views import RoleChoice
+    from scrtui.wiring import AppServices
 
     # The type argparse's add_subparsers() returns, named once for every command's register()
     # (not subscriptable at run time before Python 3.12, hence only for the checker).
@@ -59,6 +60,24 @@ def open_context(args: argparse.Namespace, *, with_db: bool = True) -> Context:
     except (HomeError, SettingsError, StoreError) as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     return Context(home=home, settings=settings)
+
+
+def open_services(
+    ctx: Context,
+    settings: Settings,
+    card: str | None,
+    reader: str | None,
+    *,
+    start_card: bool = True,
+) -> AppServices:
+    """The services a command runs through (they open the database: once per command)."""
+    from scrtui.store.db import StoreError
+    from scrtui.wiring import create_services
+
+    try:
+        return create_services(ctx.home, settings, card=card, reader=reader, start_card=start_card)
+    except StoreError as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
 
 
 def require_role(role: str, roles: tuple[RoleChoice, ...]) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context
+from scrtui.cli.common import EXIT_OK, EXIT_REFUSED, CliError, Context, open_services
 from scrtui.domain import uploads
 from scrtui.domain.preview import PREVIEW_NOTE, PreviewResult, Verdict, title
 from scrtui.domain.records import Mode
@@ -34,13 +34,14 @@ def run_preview_command(
     """`login(services, role)` opens the card session (scrtui/cli/upload.py `_login`)."""
     from scrtui import eventloop
     from scrtui.engine.preview import pds_applies
-    from scrtui.wiring import create_services
 
     mode = Mode(args.of or Mode.RUN.value)
     kind = uploads.kind(args.upload)
     out = sys.stderr if args.json else sys.stdout
-    services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
+    services = open_services(ctx, settings, args.card, args.reader)
     try:
+        if args.group is not None:
+            eventloop.run(_require_group(services, args.group))  # before the card is asked
         if pds_applies(kind.id, settings):
             print("The preview asks PDS about each patient: it needs your smartcard.", file=out)
             login(services, args.role)
@@ -52,6 +53,14 @@ def run_preview_command(
     else:
         print("\n".join(summary_lines(result)))
     return EXIT_OK
+
+
+async def _require_group(services: AppServices, name: str) -> None:
+    from scrtui.domain.preflight import unknown_group
+
+    if not await services.group_exists(name):
+        known = [g.name for g in await services.groups()]
+        raise CliError(unknown_group(name, known), EXIT_REFUSED)
 
 
 async def _preview(

@@ -11,10 +11,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, suppress
 from datetime import date, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from scrtui.cli.common import (
     EXIT_REFUSED,
@@ -22,6 +22,7 @@ from scrtui.cli.common import (
     Subcommands,
     add_upload_argument,
     open_context,
+    open_services,
     require_role,
 )
 from scrtui.cli.preview import PREVIEW, run_preview_command
@@ -33,17 +34,15 @@ from scrtui.domain.run_tally import final_line
 from scrtui.domain.schedule import Schedule, ScheduleError, after_session, build_schedule
 from scrtui.domain.session_text import SESSION_LENGTH
 from scrtui.domain.upload_request import UploadRequest
-from scrtui.domain.uploads import UploadId
 from scrtui.remote.files import Busy, RunFiles
 from scrtui.settings import CARD_BACKENDS, SettingsError, with_changes
-from scrtui.store import groups as group_store
-from scrtui.store import queries
 
 if TYPE_CHECKING:  # the engine and the card load when a run starts (cli/common.py)
     from scrtui.card.views import RoleChoice
     from scrtui.wiring import AppServices
 
 PASSCODE_ENV = "SCRTUI_PASSCODE"
+T = TypeVar("T")
 
 
 def register(sub: Subcommands) -> None:
@@ -89,7 +88,7 @@ def register(sub: Subcommands) -> None:
 def run_upload_command(args: argparse.Namespace) -> int:
     from scrtui.cli.background import refuse_if_busy
 
-    ctx = open_context(args)
+    ctx = open_context(args, with_db=False)  # the services open it, once
     refuse_if_busy(ctx.home)  # before any prompt: another process runs an upload here
     overrides = {}
     if args.mhs_url:
@@ -99,49 +98,63 @@ def run_upload_command(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise CliError(str(exc), EXIT_REFUSED) from None
     if args.mode == PREVIEW:
-        _require_group(args.group)
         return run_preview_command(args, ctx, settings, _login)
     if args.of:
         raise CliError("--of goes with --mode preview", EXIT_REFUSED)
     mode = Mode(args.mode)
     kind = uploads.kind(args.upload)
-    kept = _keep_window(args, mode, kind.id)
-    schedule = _schedule(args)
     upload_date = _upload_date(args.date, kind)
-    _require_group(args.group)
-    # What the upload needs whatever the patients' state (a group, GP Summary on or off) is
-    # refused before the prompt and the card, as an unknown group is.
-    refused = kind.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=args.group)
-    if refused:
-        raise CliError(refused, EXIT_REFUSED)
+    services = open_services(ctx, settings, args.card, args.reader, start_card=False)
+    try:
+        return _upload(services, args, mode, kind, upload_date)
+    finally:
+        services.close()
+
+
+def _upload(
+    services: AppServices,
+    args: argparse.Namespace,
+    mode: Mode,
+    kind: uploads.UploadKind,
+    upload_date: date | None,
+) -> int:
+    from scrtui import eventloop
+
+    # The one preflight the app's Bulk Transmission screen asks too (scrtui/domain/
+    # preflight.py): refused before the prompt, the card and the engine, nothing written (the
+    # engine asks it once more when the run starts). The card session is asked after the prompt.
+    pre = _asked(services.preflight(mode, args.group, kind.id, card=False, upload_date=upload_date))
+    if pre.refusal:
+        raise CliError(pre.refusal, EXIT_REFUSED)
     out = sys.stderr if args.json else sys.stdout
-    if kept:
-        print(kept, file=out)
-    warning = uploads.run_warning(kind.id, mode, queries.ever_completed(uploads.CONSENT_MIGRATION))
-    _confirm(f"{warning}\n{kind.prompts[mode]}" if warning else kind.prompts[mode], args.yes, out)
+    # Resume without --stop/--resume-at keeps the stop/resume window of the run it continues.
+    kept = pre.kept_window if args.stop is None and args.resume_at is None else None
+    if kept is not None:
+        args.stop, args.resume_at = kept
+    schedule = _schedule(args)
+    if kept is not None:
+        print(pre.kept_text, file=out)
+    _confirm(f"{pre.warning}\n{pre.prompt}" if pre.warning else pre.prompt, args.yes, out)
     request = UploadRequest(
         mode=mode, schedule=schedule, group=args.group, upload=kind.id, upload_date=upload_date
     )
+    home, settings = services.home, services.settings
     if args.wait_for_window:
         from scrtui.cli.background import serve
 
-        return serve(ctx.home, settings, request, card=args.card, reader=args.reader)
+        services.close()  # the upload process has its own
+        return serve(home, settings, request, card=args.card, reader=args.reader)
     if args.detach:
         from scrtui.cli.background import detach
 
+        services.close()
         return detach(
-            ctx.home, settings, request, card=args.card, reader=args.reader,
+            home, settings, request, card=args.card, reader=args.reader,
             passcode=_passcode, role=args.role, out=out,
         )  # fmt: skip
-    from scrtui import eventloop
-    from scrtui.wiring import create_services
-
-    services = create_services(ctx.home, settings, card=args.card, reader=args.reader)
-    try:
-        _login(services, args.role)
-        final = eventloop.run(_drive(services, request, out))
-    finally:
-        services.close()
+    services.start_card()
+    _login(services, args.role)
+    final = eventloop.run(_drive(services, request, out))
     upload_flag = "" if kind.id == uploads.INITIAL else f" --upload {kind.id}"
     print(
         f"Completion report: scrtui report --run last{upload_flag} --format html --output FILE",
@@ -149,8 +162,19 @@ def run_upload_command(args: argparse.Namespace) -> int:
     )
     print(final_counts(final), file=out, flush=True)  # the last line: the run's own counts
     if args.json:
-        print(json.dumps(queries.status_document(kind.id)))
+        print(json.dumps(_asked(services.status_document(kind.id))))
     return exit_code(final)
+
+
+def _asked(question: Coroutine[object, object, T]) -> T:
+    """A service's answer; its ServiceError (a damaged or locked database...) is a refusal."""
+    from scrtui import eventloop
+    from scrtui.services import ServiceError
+
+    try:
+        return eventloop.run(question)
+    except ServiceError as exc:
+        raise CliError(str(exc), EXIT_REFUSED) from None
 
 
 def final_counts(s: Snapshot) -> str:
@@ -158,35 +182,6 @@ def final_counts(s: Snapshot) -> str:
     a progress line's second printed nothing else)."""
     return final_line(
         s.reason or s.status.value, s.run, s.total, s.scope_counts or s.counts, s.group
-    )
-
-
-def _require_group(name: str | None) -> None:
-    """An unknown group is refused before the prompt, the card and the engine: nothing is
-    written (the engine would first record a run)."""
-    if name is None or group_store.find_group(name.strip()) is not None:
-        return
-    known = ", ".join(g.name for g in group_store.list_groups()) or "none"
-    raise CliError(
-        f'there is no patient group "{name}" (groups: {known}); see `scrtui groups list`, '
-        "or leave out --group for all patients; nothing was sent",
-        EXIT_REFUSED,
-    )
-
-
-def _keep_window(args: argparse.Namespace, mode: Mode, upload: UploadId) -> str | None:
-    """Resume without --stop/--resume-at keeps the stop/resume window of the run it continues
-    (as the app's SCR Upload window does); returns what to tell the user, or None."""
-    if mode is not Mode.RESUME or args.stop is not None or args.resume_at is not None:
-        return None
-    run = queries.last_run(upload)
-    if run is None or not (run.stop_at or run.resume_at):
-        return None
-    args.stop, args.resume_at = run.stop_at or "", run.resume_at or ""
-    window = f"stop at {args.stop}" + (f", resume at {args.resume_at}" if args.resume_at else "")
-    return (
-        f"Keeping the stop/resume window of the run being resumed: {window}. "
-        'To change it pass --stop and --resume-at (--stop "" for none).'
     )
 
 
@@ -217,13 +212,9 @@ def _upload_date(value: str | None, kind: uploads.UploadKind) -> date | None:
     if not kind.asks_date:
         raise CliError(f"--date is only for an upload that asks one; {kind.id} does not", 2)
     try:
-        day = datetime.strptime(value, "%d/%m/%Y").date()
+        return datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
         raise CliError(f"--date {value!r}: expected DD/MM/YYYY, e.g. 31/03/2026", 2) from None
-    problem = uploads.deduction_date_problem(day, date.today(), queries.records_begin())
-    if problem:
-        raise CliError(f"--date {value}: {problem}; nothing was sent", 2)
-    return day
 
 
 def _confirm(prompt: str, yes: bool, out: TextIO) -> None:
@@ -253,17 +244,16 @@ def _passcode(prompt: str = "Smartcard passcode: ") -> str:
 
 
 def _login(services: AppServices, role: str | None) -> None:
-    session = services.session
     _wait_for_card(services)
-    result = session.login(_passcode())
+    result = _asked(services.login(_passcode()))
     if not result.ok:
         raise CliError(result.message, EXIT_REFUSED)
-    roles = session.roles()  # every role profile the card's user has here, however many
+    roles = services.roles()  # every role profile the card's user has here, however many
     if role is not None:
         require_role(role, roles)
-        session.choose_role(role)
+        services.choose_role(role)
     elif result.roles:
-        session.choose_role(_choose_role(result.roles))
+        services.choose_role(_choose_role(result.roles))
 
 
 def _wait_for_card(services: AppServices, seconds: float = 5.0) -> None:
@@ -296,9 +286,6 @@ async def _drive(services: AppServices, request: UploadRequest, out: TextIO) -> 
     from scrtui.engine.engine import Refused
     from scrtui.services import UploadRefused
 
-    refusal = await services.refusal(request.mode, request.group, request.upload)
-    if refusal:
-        raise CliError(refusal, EXIT_REFUSED)
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
@@ -327,7 +314,7 @@ def publish_foreground(
     from scrtui.remote.host import title
     from scrtui.remote.server import Origin, published
 
-    author = services.session.author()
+    author = services.author()
     who = f"{author.name} ({author.job_role_code})" if author else "unknown"
     tty = sys.stdin.isatty() and os.ttyname(0).removeprefix("/dev/")
     started_by = f"{who}, scrtui upload on {tty or 'a pipe'}"
@@ -345,7 +332,7 @@ async def _unlock_when_card_returns(services: AppServices, out: TextIO) -> None:
     """Headless unlock: the same card back plus the passcode continues a paused run."""
     while True:
         await asyncio.sleep(0.2)
-        if services.card_view().state.name != "INSERTED" or services.session.author() is None:
+        if services.card_view().state.name != "INSERTED" or services.author() is None:
             continue
         print("Smartcard inserted again: enter the passcode to continue.", file=out, flush=True)
         try:

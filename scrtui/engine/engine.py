@@ -36,11 +36,11 @@ from scrtui.domain.records import Author, Bucket, Mode, PatientRecord
 from scrtui.domain.run_tally import TallyCounter
 from scrtui.domain.schedule import Schedule, Window, pause_end, window_at
 from scrtui.domain.upload_request import UploadRequest
-from scrtui.domain.uploads import UploadId
 from scrtui.engine import async_watch, gates, kinds, outage_watch, pds_ahead, pds_step
 from scrtui.engine.gates import Gate
 from scrtui.engine.job import Job
 from scrtui.engine.outage_watch import OutageWatch
+from scrtui.engine.preflight import preflight_of
 from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.run_record import RunRecorder
 from scrtui.engine.runlog import RunLog
@@ -76,49 +76,6 @@ class _Counters:
     checked: int = 0
     total: int = 0
     queued: int = 0
-
-
-def refusal(
-    mode: Mode, group: str | None, settings: Settings, kind: UploadId = uploads.INITIAL
-) -> str | None:
-    """Why `mode` of upload `kind` cannot start now, or None. Card checks are the session's."""
-    upload = uploads.kind(kind)
-    reason = upload.refusal(gp_summary_enabled=settings.gp_summary_enabled, group=group)
-    if reason:
-        return reason
-    try:
-        return _nothing_to_do(mode, group, upload)
-    except upload_state.GroupNotFound as exc:
-        return f"{exc}: choose another group, or all patients."
-
-
-def _nothing_to_do(mode: Mode, group: str | None, upload: uploads.UploadKind) -> str | None:
-    """Why `mode` has no work among the group's patients (or the practice's), or None."""
-    among = f' in group "{group}"' if group else ""
-    kind = upload.id
-
-    def count(selected: Mode) -> int:
-        return upload_state.selection_count(selected, group, kind)
-
-    if mode is Mode.RESUME and count(mode) == 0:
-        return (
-            f"There is nothing to resume{among}: no upload was interrupted or paused. "
-            "Use Run to send to new patients, or Failed to reprocess failures."
-        )
-    if mode is Mode.FAILED and count(mode) == 0:
-        return f"There are no failed {upload.noun}s to reprocess{among}."
-    if mode is Mode.RERUN and upload_state.ever_sent_count(group, kind) == 0:
-        return f"No {upload.label} has been sent yet{among}, so there is nothing to rerun: use Run."
-    if mode is Mode.RUN and count(mode) == 0:
-        if count(Mode.RERUN) == 0:
-            if group:
-                return f'The group "{group}" has no patients: add some, or choose all patients.'
-            return "The practice has no patients: import or seed the practice first."
-        return (
-            f"Every patient{among} has been sent or has failed: there is nothing to run. "
-            "Use Failed to reprocess failures, or Rerun to send everyone again."
-        )
-    return None
 
 
 class UploadEngine:
@@ -257,12 +214,16 @@ class UploadEngine:
     # ----- the run ---------------------------------------------------------------------------
 
     def check(self, request: UploadRequest) -> Author:
-        """Refuse before anything is written when the run cannot start."""
-        reason = refusal(request.mode, request.group, self.settings, request.upload)
-        if not reason and request.upload_date is not None:
-            reason = uploads.deduction_date_problem(
-                request.upload_date, self.clock().date(), queries.records_begin()
-            )
+        """Refuse before anything is written when the run cannot start: the preflight the user
+        was shown, asked once more (scrtui/engine/preflight.py), then the card."""
+        reason = preflight_of(
+            request.mode,
+            request.group,
+            request.upload,
+            self.settings,
+            upload_date=request.upload_date,
+            today=self.clock().date(),
+        ).refusal
         if reason:
             raise Refused(reason)
         author = self.gate.author()

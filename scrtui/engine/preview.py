@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 from scrtui.domain import consent, uploads
+from scrtui.domain.preflight import unknown_group
 from scrtui.domain.preview import (
     PDS_UNANSWERED_CODE,
     PREVIEW_NOTE,
@@ -45,6 +46,7 @@ from scrtui.paths import Home
 from scrtui.settings import Settings
 from scrtui.spine.outcome import SETUP_CODE, SendOutcome
 from scrtui.spine.transport import Transport
+from scrtui.store import groups as group_store
 from scrtui.store import queries, upload_state
 
 BATCH = 2000
@@ -124,8 +126,9 @@ def decide_locally(
     while True:
         try:
             batch = upload_state.candidates(request.mode, request.group, kind.id, after, BATCH)
-        except upload_state.GroupNotFound as exc:
-            raise PreviewRefused(f"{exc}: choose another group, or all patients.") from None
+        except upload_state.GroupNotFound:
+            known = [g.name for g in group_store.list_groups()]
+            raise PreviewRefused(unknown_group(request.group or "", known)) from None
         if not batch:
             break
         after = batch[-1].patient_id

@@ -36,7 +36,7 @@ from scrtui.services import (
 )
 from scrtui.settings import Settings
 from scrtui.store import queries
-from scrtui.wiring import AppServices, in_thread, tail_lines, unknown_group
+from scrtui.wiring import AppServices, in_thread, tail_lines
 
 SPAWN_WAIT = 30.0  # seconds for a new upload process to open its socket
 
@@ -133,14 +133,6 @@ class WindowServices(AppServices):
 
     # ----- the upload ------------------------------------------------------------------------
 
-    async def refusal(
-        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
-    ) -> str | None:
-        busy = await self._busy()
-        if busy:
-            return busy
-        return await super().refusal(mode, group, upload)
-
     async def _busy(self) -> str | None:
         """Another process runs an upload here: said before any prompt."""
         view = self.elsewhere()
@@ -155,9 +147,13 @@ class WindowServices(AppServices):
         return None
 
     async def run_upload(self, request: UploadRequest) -> Snapshot:
-        reason = self._card_refusal() or await self._busy()
-        if request.group is not None and not await self.group_exists(request.group):
-            reason = unknown_group(request.group)
+        # The preflight the user was shown, once more before a process is spawned for it (its
+        # engine asks it again when the run starts).
+        reason = (
+            await self.preflight(
+                request.mode, request.group, request.upload, upload_date=request.upload_date
+            )
+        ).refusal
         if reason:
             raise Refused(reason)
         process = await in_thread(

@@ -30,6 +30,7 @@ from scrtui.services import (
     CardState,
     LoginResult,
     RoleChoice,
+    ServiceError,
     Services,
     UploadGone,
     UploadRefused,
@@ -51,6 +52,7 @@ from .screens.help import HelpScreen
 from .screens.upload import UploadScreen
 from .state import LiveHub, LiveState
 from .terminal import detect
+from .worker_errors import on_failed_worker
 
 POLL_SECONDS = 0.1
 IDLE_SNAPSHOT_EVERY = 10  # with no upload running, read the (database-backed) snapshot at 1 Hz
@@ -159,7 +161,9 @@ class ScrApp(App[None]):
             running = previous.active or self.upload_running
             if not running and self._ticks % IDLE_SNAPSHOT_EVERY == 1:
                 self._read_stored_snapshot()  # the next tick shows it
-        except Exception as exc:  # never let a failing read kill the UI; show it instead
+        # A timer's callback, not a worker: an exception here would end the app, so every one
+        # is caught (the reads are from memory; WindowServices decodes a socket's frames).
+        except Exception as exc:
             log.error("ui_poll_failed", error=str(exc))
             return
         if self.upload_running and snapshot != self._before_start:
@@ -188,7 +192,7 @@ class ScrApp(App[None]):
         """No run here: the services read the stored status off the UI loop."""
         try:
             await self.services.read_snapshot(self.chosen_upload)
-        except Exception as exc:  # never let a failing read kill the UI; show it instead
+        except ServiceError as exc:  # a locked database: the status bar waits for the next
             log.error("ui_poll_failed", error=str(exc))
         finally:
             self._reading_snapshot = False
@@ -280,7 +284,10 @@ class ScrApp(App[None]):
         self.call_after_refresh(bulk.action_choose, Mode.RESUME.value)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._upload or not event.worker.is_finished:
+        if event.worker is not self._upload:
+            on_failed_worker(self, event)  # the App's other workers (the stored status)
+            return
+        if not event.worker.is_finished:
             return
         self._poll()
         if self._quitting:

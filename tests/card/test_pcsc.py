@@ -22,7 +22,9 @@ from scrtui.card.pcsc import PcscBackend
 from scrtui.card.session import CardSession, NotAuthorised
 from scrtui.domain.gate import GateState
 from scrtui.services import CardState
+from scrtui.settings import Settings
 from scrtui.store.queries import find_user
+from scrtui.store.seed import seed_practice
 from tests.card.conftest import (
     ADMIN_ROLE,
     CLINICIAN,
@@ -454,6 +456,9 @@ def test_card_login_command(practice, vcards):
 
 
 def test_upload_and_card_login_refuse_a_role_the_user_does_not_have(practice, vcards):
+    # Patients to send to: an upload with nothing to do is refused before the card is asked
+    # (scrtui/domain/preflight.py), and this is about the card's role.
+    seed_practice(Settings(), 3)
     card = vcards(sds_user_id=TWO_ROLES, name="Pat Twohats", serial="VC-0003", passcode="8642")
     card.insert()
     env = {"SCRTUI_PASSCODE": "8642"}

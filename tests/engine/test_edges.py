@@ -125,7 +125,7 @@ async def test_a_message_too_large_fails_that_patient_and_the_run_completes(seed
         assert rows[large]["bucket"] == "failed" and rows[large]["code"] == "TOO-LARGE"
         assert "message too large: reduce the items" in rows[large]["text"]
         assert {n for n, r in rows.items() if r["bucket"] == "sent"} == eligible - {large}
-        assert (await services.refusal(Mode.FAILED)) is None
+        assert (await services.preflight(Mode.FAILED)).refusal is None
         await sim.control(too_large_nhs_numbers=[])
         again = await run_to_end(services, Mode.FAILED)
     finally:
@@ -237,16 +237,18 @@ async def test_refusals_decide_on_the_groups_patients(seeded, sim):
     try:
         await services.save_group(done, "", ids[:5])
         await services.save_group(other, "", ids[5:10])
-        assert (await services.refusal(Mode.RERUN, other)) is not None
+        assert (await services.preflight(Mode.RERUN, other)).refusal is not None
         await run_to_end(services, Mode.RUN, done)
         # The practice has sent patients, the other group none: nothing to rerun there.
-        assert (await services.refusal(Mode.RERUN)) is None
-        assert f'sent yet in group "{other}"' in (await services.refusal(Mode.RERUN, other))
+        assert (await services.preflight(Mode.RERUN)).refusal is None
+        assert (
+            f'sent yet in group "{other}"' in (await services.preflight(Mode.RERUN, other)).refusal
+        )
         # Everyone in the group was checked; the rest of the practice was not.
-        assert "nothing to run" in (await services.refusal(Mode.RUN, done))
-        assert (await services.refusal(Mode.RUN)) is None
-        assert "nothing to resume" in (await services.refusal(Mode.RESUME, done))
-        assert "no failed" in (await services.refusal(Mode.FAILED, done))
+        assert "nothing to run" in (await services.preflight(Mode.RUN, done)).refusal
+        assert (await services.preflight(Mode.RUN)).refusal is None
+        assert "nothing to resume" in (await services.preflight(Mode.RESUME, done)).refusal
+        assert "no failed" in (await services.preflight(Mode.FAILED, done)).refusal
     finally:
         services.close()
 
@@ -274,7 +276,7 @@ async def test_a_scheduled_rerun_changes_nothing_until_it_starts(seeded, sim):
         services.close()
     assert stopped.reason == StopReason.CANCELLED.value  # issue 22 bug 9: its own wording
     assert rows_by_nhs() == before_rows
-    assert (await services.refusal(Mode.RESUME)) is not None  # nothing was left half-done
+    assert (await services.preflight(Mode.RESUME)).refusal is not None  # nothing was left half-done
 
 
 async def test_a_run_stopped_by_its_stop_time_leaves_unsent_patients_unprocessed(seeded, sim):

@@ -92,7 +92,7 @@ async def test_rejections_fail_with_the_spine_code_and_failed_mode_resends_only_
         rows = buckets_by_nhs()
         assert {n for n, r in rows.items() if r[0] == "failed"} == set(rejected)
         assert {rows[n][1] for n in rejected} == {"30418"}
-        assert await services.refusal(Mode.FAILED) is None
+        assert (await services.preflight(Mode.FAILED)).refusal is None
         await sim.control(reject_nhs_numbers=[])
         before = (await sim.stats())["requests"]
         final = await services.run_upload(run(Mode.FAILED))
@@ -161,7 +161,7 @@ async def test_stop_then_resume_finishes_without_sending_anyone_twice(seeded, si
         final = await asyncio.wait_for(task, patience(20))
         assert final.reason == StopReason.USER.value
         assert (await sim.stats())["requests"] == paused_at  # nothing left while paused
-        assert await services.refusal(Mode.RESUME) is None
+        assert (await services.preflight(Mode.RESUME)).refusal is None
         resumed = await services.run_upload(run(Mode.RESUME))
     finally:
         services.close()
@@ -169,7 +169,7 @@ async def test_stop_then_resume_finishes_without_sending_anyone_twice(seeded, si
     assert resumed.reason == StopReason.COMPLETED.value
     stats = await sim.stats()
     assert stats["accepted"] == len(eligible) and stats["duplicate_nhs_numbers"] == []
-    assert await services.refusal(Mode.RESUME) is not None  # nothing left to resume
+    assert (await services.preflight(Mode.RESUME)).refusal is not None  # nothing left to resume
 
 
 async def test_rerun_sends_everyone_again_with_new_ids_replacing_the_old(seeded, sim):
@@ -206,8 +206,8 @@ async def test_a_group_narrows_the_run(seeded, sim):
 async def test_resume_and_failed_refuse_when_there_is_nothing_to_do(seeded, sim):
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
-        assert "nothing to resume" in await services.refusal(Mode.RESUME)
-        assert "no failed" in await services.refusal(Mode.FAILED)
+        assert "nothing to resume" in (await services.preflight(Mode.RESUME)).refusal
+        assert "no failed" in (await services.preflight(Mode.FAILED)).refusal
         with pytest.raises(UploadRefused):
             await services.run_upload(run(Mode.RESUME))
     finally:

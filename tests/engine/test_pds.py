@@ -102,7 +102,7 @@ async def test_a_fixed_record_is_sent_by_the_next_run(seeded, sim):
         assert rows_by_nhs()[nhs]["code"] == "NR10"
         # The practice corrects the surname (as a new extract would carry it).
         Patient.update(surname=pds_surname).where(Patient.nhs_number == nhs).execute()
-        assert (await services.refusal(Mode.RUN)) is None
+        assert (await services.preflight(Mode.RUN)).refusal is None
         final = await run_to_end(services, Mode.RUN)
     finally:
         services.close()

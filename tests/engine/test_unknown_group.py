@@ -16,9 +16,9 @@ from tests.engine.conftest import fast_settings, logged_in
 async def test_an_unknown_group_is_refused_and_no_run_is_recorded(seeded, sim, mode) -> None:
     services = await logged_in(seeded, fast_settings(sim.url))
     try:
-        assert await services.refusal(mode, "GONE") == (
-            'There is no patient group "GONE": choose another group, or all patients.'
-        )
+        refusal = (await services.preflight(mode, "GONE")).refusal or ""
+        assert refusal.startswith('There is no patient group "GONE" (groups: $PAT')
+        assert refusal.endswith("choose one of those, or all patients. Nothing was sent.")
         with pytest.raises(UploadRefused, match='no patient group "GONE"'):
             await services.run_upload(UploadRequest(mode, Schedule(), group="GONE"))
     finally:

@@ -151,8 +151,7 @@ def test_an_unknown_group_is_refused_before_anything_is_written(practice, simula
         practice, "--mode", "run", "--group", "NOSUCH", "--mhs-url", simulator_url, "--yes"
     )
     assert result.returncode == 2, result.stderr
-    assert 'there is no patient group "NOSUCH"' in result.stderr
-    assert "scrtui groups list" in result.stderr and "$PAT" in result.stderr
+    assert 'There is no patient group "NOSUCH" (groups: $PAT' in result.stderr
     assert "Traceback" not in result.stderr
     status = json.loads(
         subprocess.run(

@@ -173,7 +173,7 @@ async def test_refusals_say_why(seeded, sim, kind, mode, enabled, group, words):
     settings = with_changes(fast_settings(sim.url), gp_summary_enabled=enabled)
     services = await logged_in(seeded, settings)
     try:
-        reason = await services.refusal(mode, group, kind)
+        reason = (await services.preflight(mode, group, kind)).refusal
     finally:
         services.close()
     assert reason is not None and words in reason

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from scrtui.domain import preflight as preflight_rules
 from scrtui.domain.progress import RunStatus, Snapshot, StopReason, eta
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.run_tally import RunTally, TallyCounter
@@ -24,6 +25,7 @@ from scrtui.services import (
     LastRun,
     LoginResult,
     Overview,
+    Preflight,
     RoleChoice,
     UploadRefused,
     UploadRequest,
@@ -159,18 +161,51 @@ class FakeServices:
     def group_infos(self) -> list[GroupInfo]:
         return list(self.group_list)
 
-    async def refusal(
-        self, mode: Mode, group: str | None = None, upload: UploadId = UploadId.INITIAL
-    ) -> str | None:
+    async def preflight(
+        self,
+        mode: Mode,
+        group: str | None = None,
+        upload: UploadId = UploadId.INITIAL,
+        *,
+        before_group: bool = False,
+        card: bool = True,
+        upload_date: date | None = None,
+    ) -> Preflight:
+        """The real rules (scrtui/domain/preflight.py) over this fake's patients."""
         if self.running:
-            return "An upload is already running: pause or stop it first."
-        if mode is Mode.RESUME and not self.interrupted:
-            return "There is no interrupted upload to resume: choose Run to start one."
-        if mode is Mode.FAILED and Bucket.FAILED not in self._buckets_of(group):
-            return "No initial uploads have failed, so there is nothing to reprocess."
-        if self.card.state is not CardState.LOGGED_IN:
-            return "Log in with your smartcard first (insert the card and enter your passcode)."
-        return None
+            return Preflight(refusal="An upload is already running: pause or stop it first.")
+        names = [g.name for g in self.group_list]
+        buckets = self._buckets_of(group) if group in names or group is None else []
+        last = self.last_run
+
+        def selected(chosen: Mode) -> int:
+            if chosen is Mode.RESUME and not self.interrupted:
+                return 0
+            wanted = {Mode.FAILED: {Bucket.FAILED}, Mode.RERUN: set(Bucket)}.get(
+                chosen, {Bucket.UNPROCESSED, Bucket.SENDING}
+            )
+            return sum(b in wanted for b in buckets)
+
+        answer = preflight_rules.decide(
+            preflight_rules.Facts(
+                upload=upload,
+                mode=mode,
+                group=group,
+                gp_summary_enabled=self.settings.gp_summary_enabled,
+                known_groups=names,
+                group_exists=group is None or group in names,
+                selected=selected,
+                ever_sent=lambda: sum(b is Bucket.SENT for b in buckets),
+                consent_migration_completed=lambda: self.consent_migrated,
+                last_window=(last.stop_at, last.resume_at) if last else None,
+                before_group=before_group,
+            )
+        )
+        if answer.refusal or not card or self.card.state is CardState.LOGGED_IN:
+            return answer
+        return Preflight(
+            refusal="Log in with your smartcard first (insert the card and enter your passcode)."
+        )
 
     def _buckets_of(self, group: str | None) -> list[Bucket]:
         members = group_members(group, self.patients) if group else range(self.patients)

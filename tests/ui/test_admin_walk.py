@@ -38,7 +38,7 @@ async def test_failed_on_a_group_with_nobody_failed_is_refused_before_anything_s
         await wait_for(pilot, lambda: isinstance(app.screen, MessageModal), what="refusal")
         message = app.screen
         assert message.has_class("-refusal")
-        assert "nothing to reprocess" in message.text
+        assert 'no failed initial uploads to reprocess in group "NEWREG"' in message.text
         assert "stopped" not in message.text.lower() and "Resume" not in message.text
         assert _no_upload_window(app)
         assert not any(c.startswith("run_upload") for c in services.calls)

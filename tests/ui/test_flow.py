@@ -444,7 +444,9 @@ async def test_exit_during_a_run_says_it_stops_safely_and_does(
         assert app.return_code == 0
         snapshot = services.snapshot()
         assert snapshot.status is RunStatus.STOPPED
-        assert await services.refusal(Mode.RESUME) is None  # Resume has something to continue
+        assert (
+            await services.preflight(Mode.RESUME)
+        ).refusal is None  # Resume has something to continue
         counts = queries.bucket_counts()
         assert counts[Bucket.UNPROCESSED] > 0  # stopped part-way, resumable
 

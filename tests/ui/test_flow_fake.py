@@ -66,8 +66,8 @@ def error_text(app) -> str:
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
-        ("u", "There is no interrupted upload to resume"),
-        ("f", "No initial uploads have failed"),
+        ("u", "There is nothing to resume: no upload was interrupted"),
+        ("f", "There are no failed initial uploads to reprocess"),
     ],
 )
 async def test_option_that_cannot_apply_says_why(key: str, expected: str) -> None:
@@ -102,6 +102,7 @@ async def test_each_option_asks_with_the_exact_vision_wording(mode: Mode) -> Non
     services = FakeServices()
     services.interrupted = True  # so Resume applies
     services.buckets[3] = Bucket.FAILED  # so Failed applies
+    services.buckets[4] = Bucket.SENT  # so Rerun applies (something was sent)
     app = make_app(services)
     async with app.run_test() as pilot:
         await open_bulk(pilot)

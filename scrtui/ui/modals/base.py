@@ -9,8 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.worker import Worker
 
 from ..widgets.keybar import KeyBar
+from ..worker_errors import on_failed_worker
 
 T = TypeVar("T")
 
@@ -58,3 +60,6 @@ class Dialog(ModalScreen[T]):
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        on_failed_worker(self.app, event)  # a ServiceError was caught where it was awaited

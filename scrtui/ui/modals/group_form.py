@@ -116,7 +116,7 @@ class GroupFormModal(Dialog[GroupInfo | None]):
     async def _check_name(self, name: str) -> None:
         try:
             taken = await self._exists(name)
-        except Exception as exc:  # the database went away: say so, keep the form
+        except ServiceError as exc:  # the database went away: say so, keep the form
             return self._refuse(f"Cannot check the group names: {exc}", "group-name")
         finally:
             self._busy = False
@@ -152,10 +152,6 @@ class GroupFormModal(Dialog[GroupInfo | None]):
         except ServiceError as exc:
             self._busy = False
             self._refuse(str(exc), "group-file" if self.with_file else "group-name")
-            return
-        except Exception as exc:
-            self._busy = False
-            self._refuse(f"The group was not saved: {exc}", "group-name")
             return
         self._busy = False
         self.close(saved)

@@ -25,7 +25,7 @@ from scrtui.domain.schedule import (
     parse_time,
 )
 from scrtui.domain.uploads import INITIAL, UploadId, deduction_date_problem, kind
-from scrtui.services import GroupInfo, UploadRequest
+from scrtui.services import GroupInfo, ServiceError, UploadRequest
 
 from ..text import group_label, kept_window_note, window_title
 from ..widgets.ordered_input import OrderedInput
@@ -236,7 +236,7 @@ class ScheduleModal(Dialog[UploadRequest | None]):
     async def action_pick_group(self) -> None:
         try:
             groups = await self._groups()
-        except Exception as exc:  # a locked or missing database: say so, keep the form
+        except ServiceError as exc:  # a locked or missing database: say so, keep the form
             self._show_error(f"Cannot read the patient groups: {exc}")
             return
         self.app.push_screen(GroupPickerModal(groups, self.group), self._group_chosen)

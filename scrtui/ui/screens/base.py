@@ -5,11 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
+from textual.worker import Worker
 
 from ..state import LiveHub
 from ..widgets.header import AppHeader
 from ..widgets.keybar import KeyBar
 from ..widgets.status_bar import StatusBar
+from ..worker_errors import on_failed_worker
 
 
 class FramedScreen(Screen[None]):
@@ -31,3 +33,6 @@ class FramedScreen(Screen[None]):
         hub = getattr(self.app, "live", None)
         if isinstance(hub, LiveHub):
             hub.refresh_screen(self)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        on_failed_worker(self.app, event)  # a ServiceError was caught where it was awaited

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from scrtui.domain import uploads
 from scrtui.domain.records import Mode
 from scrtui.domain.uploads import INITIAL, KINDS, UploadId, UploadKind
-from scrtui.services import Overview, UploadRequest
+from scrtui.services import Overview, Preflight, ServiceError, UploadRequest
 
 from .. import text as t
 from ..host import host
@@ -138,7 +138,7 @@ class BulkTransmissionScreen(FramedScreen):
         upload = self.upload
         try:
             overview = await host(self).services.overview(upload)
-        except Exception as exc:  # a locked or missing database: say so, keep the screen
+        except ServiceError as exc:  # a locked or missing database: say so, keep the screen
             overview = Overview(status="Unknown", reason=f"cannot read the status: {exc}")
         if upload == self.upload:  # not chosen away from while reading
             self._overview = overview
@@ -210,45 +210,24 @@ class BulkTransmissionScreen(FramedScreen):
             busy = t.busy_refusal(app.live.state.status)
             self.app.push_screen(MessageModal(title, busy, kind="refusal"))
             return
-        refusal = await self._refusal(mode, kind)
+        # The one preflight (scrtui/domain/preflight.py), as `scrtui upload` asks it; an
+        # upload that needs a group is asked again once the window has one (_start).
+        try:
+            pre = await app.services.preflight(mode, None, kind.id, before_group=True)
+        except ServiceError as exc:  # a locked or missing database: say so
+            pre = Preflight(refusal=f"Cannot read the upload's state: {exc}")
+        refusal = pre.refusal or t.card_problem(app.services.card_view())
         if refusal:
             self.app.push_screen(MessageModal(title, refusal, kind="refusal"))
             return
-        warning = await self._warning(mode, kind)
         self.app.push_screen(
-            ConfirmModal(title, kind.prompts[mode], t.CARD_OUT_PAUSES, warning=warning or ""),
-            lambda yes: self._confirmed(mode, kind, yes),
+            ConfirmModal(title, pre.prompt, t.CARD_OUT_PAUSES, warning=pre.warning or ""),
+            lambda yes: self._confirmed(mode, kind, yes, pre.kept_window),
         )
 
-    async def _refusal(self, mode: Mode, kind: UploadKind) -> str | None:
-        """Why the option cannot start, before anything is asked. An upload that needs a group
-        is asked again once the window has one (_scheduled)."""
-        app = host(self)
-        standing = kind.standing_refusal(
-            gp_summary_enabled=app.services.settings.gp_summary_enabled
-        )
-        if standing:
-            return standing
-        refusal: str | None = None
-        if not kind.needs_group:
-            try:
-                refusal = await app.services.refusal(mode, None, kind.id)
-            except Exception as exc:  # a locked or missing database: say so
-                refusal = f"Cannot read the upload's state: {exc}"
-        return refusal or t.card_problem(app.services.card_view())
-
-    async def _warning(self, mode: Mode, kind: UploadKind) -> str | None:
-        """The Initial Upload's Run before any Consent Migration completed (the CLI asks too)."""
-        warning = uploads.run_warning(kind.id, mode, consent_migration_completed=False)
-        if warning is None:
-            return None  # this option never warns: no need to read Consent Migration's state
-        try:
-            migrated = await host(self).services.overview(uploads.CONSENT_MIGRATION)
-        except Exception:  # cannot tell: warn, the user may still go on
-            return warning
-        return uploads.run_warning(kind.id, mode, migrated.ever_completed)
-
-    def _confirmed(self, mode: Mode, kind: UploadKind, yes: bool | None) -> None:
+    def _confirmed(
+        self, mode: Mode, kind: UploadKind, yes: bool | None, window: tuple[str, str] | None
+    ) -> None:
         if not yes:
             return
         app = host(self)
@@ -259,19 +238,12 @@ class BulkTransmissionScreen(FramedScreen):
                 groups=app.services.groups,
                 card_problem=lambda: t.card_problem(app.services.card_view()),
                 session_ends=lambda: t.session_end(app.clock(), app.services.card_view()),
-                window=self._kept_window(mode),
+                window=window,
                 ascii_only=app.ascii_only,
                 upload=kind.id,
             ),
             self._scheduled,
         )
-
-    def _kept_window(self, mode: Mode) -> tuple[str, str] | None:
-        """Resume continues the last run: it keeps that run's stop and resume times."""
-        last = self._overview.last_run if self._overview else None
-        if mode is not Mode.RESUME or last is None or not (last.stop_at or last.resume_at):
-            return None
-        return (last.stop_at or "", last.resume_at or "")
 
     def _scheduled(self, request: UploadRequest | None) -> None:
         if request is not None:
@@ -284,14 +256,14 @@ class BulkTransmissionScreen(FramedScreen):
         # failed): a refusal is said before anything starts, never as a stopped run.
         if kind.needs_group or request.group is not None:
             try:
-                refusal = await host(self).services.refusal(
-                    request.mode, request.group, request.upload
+                pre = await host(self).services.preflight(
+                    request.mode, request.group, request.upload, upload_date=request.upload_date
                 )
-            except Exception as exc:  # a locked or missing database: say so
-                refusal = f"Cannot read the upload's state: {exc}"
-            if refusal:
+            except ServiceError as exc:  # a locked or missing database: say so
+                pre = Preflight(refusal=f"Cannot read the upload's state: {exc}")
+            if pre.refusal:
                 title = kind.title(request.mode)
-                self.app.push_screen(MessageModal(title, refusal, kind="refusal"))
+                self.app.push_screen(MessageModal(title, pre.refusal, kind="refusal"))
                 return
         if host(self).start_upload(request):
             self.app.push_screen(UploadScreen(request.mode, request.upload))
@@ -313,7 +285,7 @@ class BulkTransmissionScreen(FramedScreen):
         upload = self.upload
         try:
             groups = await host(self).services.groups()
-        except Exception as exc:  # a locked or missing database: say so
+        except ServiceError as exc:  # a locked or missing database: say so
             self.app.push_screen(MessageModal("Preview", f"Cannot read the groups: {exc}"))
             return
 

@@ -62,10 +62,6 @@ class CompletionReportScreen(ToolScreen):
             self.has_report = False
             set_text(self.query_one("#completion-text", Static), str(exc))
             return
-        except Exception as exc:  # a locked or missing database: say so, keep the screen
-            self.has_report = False
-            set_text(self.query_one("#completion-text", Static), f"Cannot read the report: {exc}")
-            return
         if upload != self.upload:
             return
         self.has_report = True

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from scrtui.services import ConsentChange
+from scrtui.services import ConsentChange, ServiceError
 
 from .. import text as t
 from ..host import host
@@ -68,7 +68,7 @@ class ConsentChangesScreen(PatientDataScreen):
     async def _load(self) -> None:
         try:
             changes = await host(self).services.consent_changes()
-        except Exception as exc:  # a locked or missing database: say so, keep the screen
+        except ServiceError as exc:  # a locked or missing database: say so, keep the screen
             set_text(self.query_one("#consent-summary", Static), f"Cannot read them: {exc}")
             return
         table = self.query_one("#consent-table", DataTable)

@@ -64,7 +64,7 @@ class GroupsScreen(ToolScreen):
     async def _load(self, select: str | None = None) -> None:
         try:
             self.groups = await host(self).services.groups()
-        except Exception as exc:
+        except ServiceError as exc:
             self.groups = []
             set_text(self.query_one("#groups-detail", Static), f"Cannot read the groups: {exc}")
             return

@@ -16,6 +16,8 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import RichLog, Static
 
+from scrtui.services import ServiceError
+
 from .. import text as t
 from ..host import host
 from ..widgets import set_text
@@ -101,7 +103,7 @@ class LogScreen(ToolScreen):
     async def _read(self) -> None:
         try:
             lines = await host(self).services.upload_log_tail(TAIL_LINES)
-        except Exception as exc:
+        except ServiceError as exc:
             set_text(self.query_one("#log-info", Static), f"Cannot read the log: {exc}")
             return
         finally:

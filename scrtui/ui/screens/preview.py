@@ -159,10 +159,6 @@ class PreviewScreen(ReporterScreen, inherit_bindings=False):
             self._error = str(exc)
             self._set_note(str(exc), "error")
             return
-        except Exception as exc:
-            self._error = f"The preview failed: {exc}"
-            self._set_note(self._error, "error")
-            return
         self.result = result
         self._render_bar()
         self._note = ""

@@ -245,7 +245,7 @@ class ReporterScreen(PatientDataScreen):
         upload = self.upload
         try:
             counts = await host(self).services.reason_counts(upload)
-        except Exception as exc:
+        except ServiceError as exc:
             self._set_note(f"Cannot read the report: {exc}", "error")
             return
         self.app.push_screen(
@@ -350,7 +350,7 @@ class ReporterScreen(PatientDataScreen):
         try:
             total = await services.report_count(bucket, search, upload)
             rows = await services.report_page(bucket, search, order, 0, t.MARK_ALL_LIMIT, upload)
-        except Exception as exc:
+        except ServiceError as exc:
             self._set_note(f"Cannot read the view: {exc}", "error")
             return
         if upload != self.upload:  # ^T went to another upload meanwhile: not its patients
@@ -421,9 +421,6 @@ class ReporterScreen(PatientDataScreen):
             path = await services.export_report(bucket, search, order, upload)
         except ServiceError as exc:
             self._set_note(str(exc), "error")
-            return
-        except Exception as exc:
-            self._set_note(f"The export failed: {exc}", "error")
             return
         self._set_note(f"Exported to {path}")
         self.app.push_screen(MessageModal("Export to CSV", t.export_message(path)))

@@ -16,10 +16,12 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.worker import Worker
 
-from scrtui.services import PatientRow
+from scrtui.services import PatientRow, ServiceError
 
 from .. import text as t
+from ..worker_errors import on_failed_worker
 
 # The services' own async reads (off the UI loop: scrtui/wiring.py in_thread).
 Count = Callable[[], Awaitable[int]]
@@ -182,7 +184,7 @@ class PatientTable(RowTable):
         try:
             total = await count()
             rows = await fetch(0, PAGE)
-        except Exception as exc:  # a locked database, a closed connection: say so, keep going
+        except ServiceError as exc:  # a locked database, a closed connection: say so, keep going
             if generation == self._generation:
                 self.loading_page = self.view_pending = False
                 self.post_message(self.Failed(self, str(exc)))
@@ -215,7 +217,7 @@ class PatientTable(RowTable):
     async def _load_more(self, generation: int, fetch: Fetch, offset: int) -> None:
         try:
             rows = await fetch(offset, PAGE)
-        except Exception as exc:
+        except ServiceError as exc:
             if generation == self._generation:
                 self.loading_page = False
                 self.post_message(self.Failed(self, str(exc)))
@@ -276,3 +278,6 @@ class PatientTable(RowTable):
     @property
     def all_loaded(self) -> bool:
         return len(self.rows_loaded) >= self.total
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        on_failed_worker(self.app, event)  # a ServiceError was caught where it was awaited
