@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from scrtui import logs
+from scrtui.domain import eta as eta_rule
 from scrtui.domain import outage as outage_text
 from scrtui.domain import uploads
 from scrtui.domain.gate import GateState
@@ -251,7 +252,7 @@ class UploadEngine:
             queued=c.queued,
             avg_seconds_per_patient=(active / c.checked) if c.checked else None,
             rate_per_second=rate,
-            eta=eta(c.total - c.checked, rate) if self._status is RunStatus.RUNNING else None,
+            eta=self._time_left(rate),
             schedule_text=request.schedule.describe() if request else "",
             next_event=self._next_event,
             next_event_text=self._next_event_text,
@@ -263,6 +264,14 @@ class UploadEngine:
             asynchronous=not self.settings.wait_for_response,
             mhs_url=self._mhs_url,
         )
+
+    def _time_left(self, rate: float) -> timedelta | None:
+        """The rate's sending time plus the daily pauses before the end (domain/eta.py)."""
+        if self._status is not RunStatus.RUNNING:
+            return None
+        sending = eta(self._c.total - self._c.checked, rate)
+        schedule = self._request.schedule if self._request else None
+        return eta_rule.time_left(self.clock(), sending, schedule, self._skip_pause_until)
 
     # ----- the run ---------------------------------------------------------------------------
 
@@ -940,10 +949,7 @@ class UploadEngine:
         if self._started_at is None:
             self._begin(now)
         if not self.gate.gate_open():
-            if state is GateState.LOCKED:
-                return RunStatus.PAUSED, (
-                    "smartcard removed: reinsert the card and enter the passcode to continue"
-                )
+            # The session says which: the card out, or back with the passcode still to come.
             return RunStatus.PAUSED, self.gate.gate_reason() or "smartcard session not open"
         if window.window is Window.PAUSED:
             return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
