@@ -26,6 +26,7 @@ from scrtui.domain import eta as eta_rule
 from scrtui.domain import outage as outage_text
 from scrtui.domain import uploads
 from scrtui.domain.gate import GateState
+from scrtui.domain.held_back import held_back
 from scrtui.domain.progress import (
     RollingRate,
     RunStatus,
@@ -233,7 +234,7 @@ class UploadEngine:
     def snapshot(self) -> Snapshot:
         c = self._c
         request = self._request
-        rate = self._rate.rate()
+        rate = self._rate.rate(time.monotonic())  # falls while nothing is checked
         active = self._active_seconds + (
             time.monotonic() - self._active_since if self._active_since else 0.0
         )
@@ -243,8 +244,8 @@ class UploadEngine:
             upload=self._kind.id,
             mode=request.mode if request else None,
             group=request.group if request else None,
-            counts=dict(c.counts),
-            scope_counts=dict(c.scope),
+            counts=self._shown_counts(c.counts),
+            scope_counts=self._shown_counts(c.scope),
             run=c.tally.tally(),
             started=self._started_at is not None,
             checked=c.checked,
@@ -264,6 +265,12 @@ class UploadEngine:
             asynchronous=not self.settings.wait_for_response,
             mhs_url=self._mhs_url,
         )
+
+    def _shown_counts(self, counts: dict[Bucket, int]) -> dict[Bucket, int]:
+        """While paused, Sending counts only messages really out (domain/held_back.py)."""
+        if self._status is not RunStatus.PAUSED or not counts:
+            return dict(counts)
+        return held_back(counts, (job.item.bucket for job in self._unsent.values()))
 
     def _time_left(self, rate: float) -> timedelta | None:
         """The rate's sending time plus the daily pauses before the end (domain/eta.py)."""

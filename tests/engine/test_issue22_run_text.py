@@ -10,6 +10,7 @@ from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import Schedule, build_schedule
 from scrtui.services import UploadRequest
+from scrtui.store import queries
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 
 
@@ -69,3 +70,25 @@ async def test_the_time_left_counts_the_daily_pause_before_the_end(seeded, sim):
     # The sending time, plus the twelve paused hours it runs into.
     assert snapshot.eta >= sending + timedelta(hours=12) - timedelta(seconds=2)
     assert snapshot.eta <= sending + timedelta(hours=12) + timedelta(seconds=2)
+
+
+async def test_while_paused_sending_drains_to_the_messages_really_out(seeded, sim):
+    services = await logged_in(seeded, fast_settings(sim.url, concurrency=2, rate_limit=300))
+    try:
+        task = asyncio.create_task(
+            services.run_upload(UploadRequest(mode=Mode.RUN, schedule=Schedule()))
+        )
+        await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 30, what="some sent")
+        services.pause()
+        await wait_for(lambda: services.snapshot().status is RunStatus.PAUSED, what="paused")
+        await wait_for(lambda: services.engine._inflight == 0, what="in-flight finished")
+        # Nothing is out at the MHS: Sending says so, although patients wait marked Sending.
+        await wait_for(lambda: services.snapshot().counts[Bucket.SENDING] == 0, what="drained")
+        snapshot = services.snapshot()
+        assert queries.bucket_counts()[Bucket.SENDING] > 0  # held, their ids stored
+        assert sum(snapshot.counts.values()) == sum(queries.bucket_counts().values())
+        services.resume()
+        final = await asyncio.wait_for(task, 30)
+    finally:
+        services.close()
+    assert final.reason == StopReason.COMPLETED.value

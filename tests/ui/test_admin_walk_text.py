@@ -1,0 +1,155 @@
+"""Issue 22 (the administrator's second walk), "Text and keys": the status bar at 80x24, the
+pause reason once the card is back, and the running figures while paused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from textual.widgets import Static
+
+from scrtui.domain.progress import RunStatus
+from scrtui.domain.session_text import CARD_OUT
+from scrtui.ui.screens.bulk import BulkTransmissionScreen
+from scrtui.ui.screens.upload import UploadScreen
+from scrtui.ui.status_fit import fit_status_bar
+
+from .conftest import LINUX_CONSOLE, make_app, wait_for
+from .fake_services import FakeServices, fixed_snapshot
+from .real_services import real_services
+from .test_flow import SLOW, passcode_ready, run_under_way, text_of
+from .test_snapshots import upload
+
+OUTAGE = (
+    "the MHS at http://127.0.0.1:8080/ answers 500 Internal Server Error since 02:11: nobody "
+    "is marked Failed for it; next try 02:19, and the run stops if it lasts until 02:41"
+)
+SCHEDULE = "Start immediately; pause 19:00, resume 07:00 daily"
+
+
+def bar_lines(app) -> list[str]:
+    return str(app.screen.query_one("#status-bar", Static).content).split("\n")
+
+
+def whole_words(lines: list[str], full: str, mark: str = "…") -> bool:
+    """Every word the bar shows is a word of `full` (nothing cut inside a word)."""
+    words = set(full.split())
+    return all(word in words for line in lines for word in line.split() if word != mark)
+
+
+# ----- the fitting, on its own ---------------------------------------------------------------
+
+
+def test_a_status_that_fits_keeps_one_line_with_its_schedule() -> None:
+    assert fit_status_bar("Initial Upload: Running", ["next: pause at 19:00"], 78) == (
+        "Initial Upload: Running  |  next: pause at 19:00"
+    )
+
+
+def test_a_long_schedule_gives_way_to_its_next_event_before_a_second_line() -> None:
+    text = fit_status_bar(
+        "Initial Upload: Running", [f"{SCHEDULE}; next: pause at 04/12/2026 19:00",
+                                    "next: pause at 04/12/2026 19:00"], 78
+    )  # fmt: skip
+    assert text == "Initial Upload: Running  |  next: pause at 04/12/2026 19:00"
+
+
+def test_a_long_reason_takes_two_lines_broken_between_words() -> None:
+    status = f"Initial Upload: Paused: {CARD_OUT}"
+    lines = fit_status_bar(status, [SCHEDULE], 78).split("\n")
+    assert len(lines) == 2 and all(len(line) <= 78 for line in lines)
+    assert " ".join(lines) == status  # the whole reason; the schedule is in the running view
+
+
+def test_what_does_not_fit_two_lines_is_cut_after_a_whole_word_with_a_mark() -> None:
+    status = f"Initial Upload: Paused: {OUTAGE}"
+    lines = fit_status_bar(status, [], 60).split("\n")
+    assert len(lines) == 2 and all(len(line) <= 60 for line in lines)
+    assert lines[-1].endswith(" …") and whole_words(lines, status)
+    ascii_lines = fit_status_bar(status, [], 60, ascii_only=True).split("\n")
+    assert ascii_lines[-1].endswith(" ~")
+
+
+# ----- on screen at 80x24 --------------------------------------------------------------------
+
+
+async def test_at_80_columns_the_pause_reason_is_whole_in_the_status_bar() -> None:
+    """Issue 22: "... enter the pas" at 80 columns."""
+    paused = fixed_snapshot(status=RunStatus.PAUSED, reason=CARD_OUT, eta=None)
+    app = make_app(FakeServices(hold=True, fixed=paused), environ=LINUX_CONSOLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await upload(pilot)
+        await wait_for(pilot, lambda: len(bar_lines(app)) == 2, what="a two-line status bar")
+        lines = bar_lines(app)
+        full = f"Initial Upload: Paused: {CARD_OUT}"
+        assert all(len(line) <= 78 for line in lines), lines
+        assert " ".join(lines) == full
+        # The running view still fits: its last row (the MHS) is on screen.
+        mhs = app.screen.query_one("#upload-mhs", Static)
+        assert mhs.region.bottom <= app.screen.query_one("#upload-window").region.bottom - 1
+        assert mhs.region.height >= 1
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, BulkTransmissionScreen))
+        assert " ".join(bar_lines(app)) == full  # on every screen
+
+
+async def test_a_reason_too_long_for_the_bar_is_cut_between_words_and_whole_in_the_window():
+    paused = fixed_snapshot(status=RunStatus.PAUSED, reason=OUTAGE, eta=None)
+    app = make_app(FakeServices(hold=True, fixed=paused), environ=LINUX_CONSOLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await upload(pilot)
+        await wait_for(pilot, lambda: len(bar_lines(app)) == 2, what="a two-line status bar")
+        lines = bar_lines(app)
+        assert all(len(line) <= 78 for line in lines), lines
+        assert lines[-1].endswith(" ~") and whole_words(
+            lines, OUTAGE + " Initial Upload: Paused:", "~"
+        )
+        status = text_of(app, "#upload-status")
+        assert status == f"Paused: {OUTAGE}"  # the running view's Status row wraps it whole
+        row = app.screen.query_one("#upload-status", Static)
+        assert row.region.height >= 2
+
+
+# ----- the card back in the reader -----------------------------------------------------------
+
+
+async def test_once_the_card_is_back_the_status_says_so_not_reinsert(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    async with real_services(seeded_home, tmp_path, **SLOW) as services:
+        app = make_app(services, clock=datetime.now)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await run_under_way(pilot)
+            await pilot.press("f4")  # remove the simulated card
+            await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
+            await wait_for(pilot, lambda: "reinsert" in app.live.state.snapshot.reason)
+            await pilot.press("f4")  # back: the passcode dialog opens by itself
+            await wait_for(pilot, lambda: passcode_ready(app))
+            await wait_for(
+                pilot, lambda: "card back" in app.live.state.snapshot.reason, what="card back"
+            )
+            window = next(s for s in app.screen_stack if isinstance(s, UploadScreen))
+            status = str(window.query_one("#upload-status", Static).content)
+            assert status == "Paused: card back: enter the passcode to continue"
+            bar = str(window.query_one("#status-bar", Static).content)
+            assert "card back" in bar and "reinsert" not in bar.lower()
+            await pilot.press("1", "2", "3", "4", "enter")
+            await wait_for(pilot, lambda: app.live.state.status is RunStatus.RUNNING)
+
+
+# ----- the figures while paused --------------------------------------------------------------
+
+
+async def test_while_paused_the_rate_says_paused_and_the_average_is_named_a_rate() -> None:
+    paused = fixed_snapshot(
+        status=RunStatus.PAUSED, reason="by the user; press p (Resume) to continue", eta=None,
+        rate_per_second=306.0, avg_seconds_per_patient=0.005,
+    )  # fmt: skip
+    app = make_app(FakeServices(hold=True, fixed=paused))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await upload(pilot)
+        figures = str(app.screen.query_one("#run-figures", Static).content)
+        rows = dict((line[:32].strip(), line[32:].strip()) for line in figures.split("\n"))
+        assert rows["Rate (last 10 s)"] == "paused"
+        assert rows["Average rate while sending"] == "200 patients/s"
+        assert "Average upload time per patient" not in figures
