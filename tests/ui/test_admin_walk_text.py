@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.session_text import CARD_OUT
+from scrtui.domain.uploads import KINDS, NO_LONGER_CONTRIBUTING
+from scrtui.settings import Settings
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
 from scrtui.ui.screens.upload import UploadScreen
 from scrtui.ui.status_fit import fit_status_bar
@@ -17,7 +19,7 @@ from scrtui.ui.status_fit import fit_status_bar
 from .conftest import LINUX_CONSOLE, make_app, wait_for
 from .fake_services import FakeServices, fixed_snapshot
 from .real_services import real_services
-from .test_flow import SLOW, passcode_ready, run_under_way, text_of
+from .test_flow import SLOW, open_bulk, passcode_ready, run_under_way, text_of
 from .test_snapshots import upload
 
 OUTAGE = (
@@ -153,3 +155,68 @@ async def test_while_paused_the_rate_says_paused_and_the_average_is_named_a_rate
         assert rows["Rate (last 10 s)"] == "paused"
         assert rows["Average rate while sending"] == "200 patients/s"
         assert "Average upload time per patient" not in figures
+
+
+# ----- GP Summary Bulk Transmission ----------------------------------------------------------
+
+
+def panel_title(app) -> str:
+    return str(app.screen.query_one("#bulk-right").border_title)
+
+
+async def test_the_chosen_uploads_panel_is_boxed_and_titled_with_its_name() -> None:
+    """Issue 22: beside the list, "Initial Upload   Status Idle" read as one row."""
+    app = make_app(FakeServices(), environ=LINUX_CONSOLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_bulk(pilot)
+        panel = app.screen.query_one("#bulk-right")
+        uploads = app.screen.query_one("#upload-list", OptionList)
+        assert panel_title(app) == "Initial Upload"
+        assert panel.styles.border_left[0] != ""  # its own box, apart from the list
+        assert panel.region.x >= uploads.region.right
+        status = app.screen.query_one("#bulk-status", Static)
+        assert status.region.x > panel.region.x  # inside the box's border
+        uploads.highlighted = 1
+        await wait_for(pilot, lambda: panel_title(app) == "Bulk Update", what="retitled")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.screen.upload == NO_LONGER_CONTRIBUTING)
+        # Longer than the box at 80 columns: cut with the console's mark, never mid-frame.
+        await wait_for(pilot, lambda: panel_title(app).endswith("~"), what="cut title")
+        assert "Practice No Longer Contributing to SCR".startswith(panel_title(app)[:-1])
+        assert len(panel_title(app)) <= panel.outer_size.width - 6
+
+
+async def test_down_on_the_last_upload_stays_on_it_and_up_on_the_first_too() -> None:
+    app = make_app(FakeServices())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_bulk(pilot)
+        uploads = app.screen.query_one("#upload-list", OptionList)
+        await pilot.press("up")
+        await pilot.pause()
+        assert uploads.highlighted == 0 and app.screen.upload == "initial"
+        for _ in range(len(KINDS) + 2):
+            await pilot.press("down")
+        await wait_for(pilot, lambda: app.screen.upload == NO_LONGER_CONTRIBUTING)
+        assert uploads.highlighted == len(KINDS) - 1  # not round to the first
+        await pilot.press("enter")  # on to the options, which stop at their ends too
+        options = app.screen.query_one("#option-menu", OptionList)
+        await wait_for(pilot, lambda: options.has_focus, what="options")
+        await pilot.press("up")
+        assert options.highlighted == 0
+        for _ in range(6):
+            await pilot.press("down")
+        assert options.highlighted == options.option_count - 1
+
+
+async def test_under_pnlc_gp_summary_off_is_said_as_the_expected_state() -> None:
+    services = FakeServices(settings=Settings(card_backend="simulated", gp_summary_enabled=False))
+    app = make_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_bulk(pilot)
+        status = app.screen.query_one("#bulk-status", Static)
+        await wait_for(pilot, lambda: "not enabled" in str(status.content), what="initial")
+        app.screen.query_one("#upload-list", OptionList).highlighted = len(KINDS) - 1
+        await wait_for(pilot, lambda: "as this upload needs" in str(status.content), what="pnlc")
+        text = str(status.content)
+        assert "not enabled" not in text and "it can run" in text
+        assert str(app.screen.query_one("#upload-note", Static).content) == ""
