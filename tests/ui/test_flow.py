@@ -392,8 +392,10 @@ async def test_card_removed_mid_run_pauses_at_once_and_reinserting_continues(
             # Said at once (the alert), then by the engine's status (the alert gives way).
             await wait_for(
                 pilot,
-                lambda: text_of(app, "#upload-alert") == t.CARD_REMOVED_HELP
-                or "reinsert" in text_of(app, "#upload-status"),
+                lambda: (
+                    text_of(app, "#upload-alert") == t.CARD_REMOVED_HELP
+                    or "reinsert" in text_of(app, "#upload-status")
+                ),
             )
             assert text_of(app, "#card-status").startswith("Card removed: reinsert the same card")
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
