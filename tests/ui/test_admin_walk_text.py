@@ -3,15 +3,16 @@ pause reason once the card is back, and the running figures while paused."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from scrtui.domain.progress import RunStatus
 from scrtui.domain.session_text import CARD_OUT
 from scrtui.domain.uploads import KINDS, NO_LONGER_CONTRIBUTING
 from scrtui.settings import Settings
+from scrtui.ui.modals.confirm import ConfirmModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
 from scrtui.ui.screens.upload import UploadScreen
 from scrtui.ui.status_fit import fit_status_bar
@@ -19,7 +20,7 @@ from scrtui.ui.status_fit import fit_status_bar
 from .conftest import LINUX_CONSOLE, make_app, wait_for
 from .fake_services import FakeServices, fixed_snapshot
 from .real_services import real_services
-from .test_flow import SLOW, open_bulk, passcode_ready, run_under_way, text_of
+from .test_flow import SLOW, open_bulk, passcode_ready, run_under_way, start_run, text_of
 from .test_snapshots import upload
 
 OUTAGE = (
@@ -220,3 +221,38 @@ async def test_under_pnlc_gp_summary_off_is_said_as_the_expected_state() -> None
         text = str(status.content)
         assert "not enabled" not in text and "it can run" in text
         assert str(app.screen.query_one("#upload-note", Static).content) == ""
+
+
+# ----- the time left with a daily pause ------------------------------------------------------
+
+
+async def test_the_time_left_shown_adds_the_daily_pause_before_the_end(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    """Issue 22: the ETA ignored the pause window. One message a second leaves minutes of
+    sending, so the pause starting in a minute or two falls before the end: eight hours more."""
+    async with real_services(seeded_home, tmp_path, rate_limit=1, concurrency=1) as services:
+        app = make_app(services, clock=datetime.now)
+        stop = datetime.now() + timedelta(minutes=2)
+        resume = stop + timedelta(hours=8)
+
+        async def window(pilot) -> None:
+            form = app.screen
+            form.query_one("#stop", Input).value = f"{stop:%H:%M}"
+            form.query_one("#resume", Input).value = f"{resume:%H:%M}"
+
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_bulk(pilot)
+            await start_run(pilot, before_ok=window)
+
+            def eta_hours() -> int:
+                s = app.live.state.snapshot
+                return int(s.eta.total_seconds() // 3600) if s.eta is not None else -1
+
+            await wait_for(pilot, lambda: eta_hours() >= 8, timeout=60, what="the pause in")
+            figures = str(app.screen.query_one("#run-figures", Static).content)
+            assert "Time left (ETA)                 08:" in figures, figures
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="stop")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not app.live.state.active, timeout=60, what="stopped")
