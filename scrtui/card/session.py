@@ -478,10 +478,8 @@ class CardSession:
     @staticmethod
     def _locked_reason(status: ReaderStatus) -> str:
         if status.state is ReaderState.SERVICE_DOWN:
-            return f"The session is locked. {status.message}"
-        if status.card_in_reader:
-            return "The session is locked: enter the passcode to unlock it"
-        return "Card removed: the session is locked. Reinsert the same card and enter the passcode"
+            return text.locked(False, status.message)
+        return text.locked(status.card_in_reader)
 
     def time_left(self) -> timedelta | None:
         s = self._session

@@ -107,11 +107,17 @@ class RollingRate:
         while len(self._samples) > 2 and self._samples[0][0] < cutoff:
             self._samples.pop(0)
 
-    def rate(self) -> float:
+    def rate(self, at: float | None = None) -> float:
+        """The rate over the samples; with `at` (now), over the time up to now, so it falls
+        while nothing new is counted and is 0 once the last count is a window old (issue
+        22: a paused run's rate stayed at its last value)."""
         if len(self._samples) < 2:
             return 0.0
         (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
-        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+        end = t1 if at is None else max(at, t1)
+        if end - t1 > self.window:
+            return 0.0
+        return (n1 - n0) / (end - t0) if end > t0 else 0.0
 
     def reset(self) -> None:
         self._samples.clear()

@@ -18,6 +18,20 @@ BLOCKED_MESSAGE = "This smartcard is blocked: ask your Registration Authority to
 CHOOSE_ROLE = "Choose a role profile"
 
 
+# Why a locked session holds the run, as the status says it ("Paused: ..."). The card's own
+# state decides which (issue 22: "reinsert" was still said once the card was back).
+CARD_OUT = "smartcard removed: reinsert the same card and enter the passcode to continue"
+CARD_BACK = "card back: enter the passcode to continue"
+
+
+def locked(card_in_reader: bool, service_problem: str = "") -> str:
+    """Why a locked session's gate is closed: the card is out, or back and the passcode is
+    still to come; `service_problem`: the card service itself cannot be reached."""
+    if service_problem:
+        return f"the session is locked. {service_problem}"
+    return CARD_BACK if card_in_reader else CARD_OUT
+
+
 def hours(length: timedelta) -> str:
     return f"{int(length.total_seconds() // 3600)} hours"
 

@@ -18,12 +18,14 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from scrtui import logs
+from scrtui.domain import eta as eta_rule
 from scrtui.domain import outage as outage_text
 from scrtui.domain import uploads
+from scrtui.domain.held_back import held_back
 from scrtui.domain.progress import (
     RollingRate,
     RunStatus,
@@ -179,7 +181,7 @@ class UploadEngine:
     def snapshot(self) -> Snapshot:
         c = self._c
         request = self._request
-        rate = self._rate.rate()
+        rate = self._rate.rate(time.monotonic())  # falls while nothing is checked
         active = self._active_seconds + (
             time.monotonic() - self._active_since if self._active_since else 0.0
         )
@@ -189,8 +191,8 @@ class UploadEngine:
             upload=self._kind.id,
             mode=request.mode if request else None,
             group=request.group if request else None,
-            counts=dict(c.counts),
-            scope_counts=dict(c.scope),
+            counts=self._shown_counts(c.counts),
+            scope_counts=self._shown_counts(c.scope),
             run=c.tally.tally(),
             started=self._started_at is not None,
             checked=c.checked,
@@ -198,7 +200,7 @@ class UploadEngine:
             queued=c.queued,
             avg_seconds_per_patient=(active / c.checked) if c.checked else None,
             rate_per_second=rate,
-            eta=eta(c.total - c.checked, rate) if self._status is RunStatus.RUNNING else None,
+            eta=self._time_left(rate),
             schedule_text=request.schedule.describe() if request else "",
             next_event=self._next_event,
             next_event_text=self._next_event_text,
@@ -210,6 +212,20 @@ class UploadEngine:
             asynchronous=not self.settings.wait_for_response,
             mhs_url=self._mhs_url,
         )
+
+    def _shown_counts(self, counts: dict[Bucket, int]) -> dict[Bucket, int]:
+        """While paused, Sending counts only messages really out (domain/held_back.py)."""
+        if self._status is not RunStatus.PAUSED or not counts:
+            return dict(counts)
+        return held_back(counts, (job.item.bucket for job in self._unsent.values()))
+
+    def _time_left(self, rate: float) -> timedelta | None:
+        """The rate's sending time plus the daily pauses before the end (domain/eta.py)."""
+        if self._status is not RunStatus.RUNNING:
+            return None
+        sending = eta(self._c.total - self._c.checked, rate)
+        schedule = self._request.schedule if self._request else None
+        return eta_rule.time_left(self.clock(), sending, schedule, self._skip_pause_until)
 
     # ----- the run ---------------------------------------------------------------------------
 
@@ -876,7 +892,7 @@ class UploadEngine:
             return RunStatus.SCHEDULED, gates.waiting(window)
         if self._started_at is None:
             self._begin(now)
-        reason = gates.card_pause(self.gate, state) or gates.pause(
+        reason = gates.card_pause(self.gate) or gates.pause(
             window, self._manual_pause, self._watch.current
         )
         if reason is not None:

@@ -22,7 +22,6 @@ from scrtui.domain.progress import StopReason
 from scrtui.domain.records import Author
 from scrtui.domain.schedule import Schedule, Window, WindowState
 
-CARD_PULLED = "smartcard removed: reinsert the card and enter the passcode to continue"
 NOT_OPEN = "smartcard session not open"
 USER_PAUSE = "by the user; press p (Resume) to continue"
 
@@ -46,12 +45,12 @@ def card_stop(state: GateState) -> StopReason | None:
     return None
 
 
-def card_pause(gate: Gate, state: GateState) -> str | None:
-    """Why the card holds the run (the same card and its passcode continue it), or None."""
+def card_pause(gate: Gate) -> str | None:
+    """Why the card holds the run, in the session's words (the card out, or back with the
+    passcode still to come: scrtui/card/session_text.py), or None."""
     if gate.gate_open():
         return None
-    if state is GateState.LOCKED:
-        return CARD_PULLED
+    # The session says which: the card out, or back with the passcode still to come.
     return gate.gate_reason() or NOT_OPEN
 
 

@@ -260,16 +260,12 @@ def schedule_line(snapshot: Snapshot) -> str:
     return "; ".join(parts)
 
 
-def average_time(seconds: float | None) -> str:
-    if seconds is None:
+def average_rate(seconds_per_patient: float | None) -> str:
+    """Patients checked per second of sending time (pauses left out), from the engine's
+    active seconds per patient checked."""
+    if not seconds_per_patient:
         return "-"
-    if seconds < 0.001:
-        return "<1 ms"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 10:
-        return f"{seconds:.2f} s"
-    return format_duration(timedelta(seconds=seconds))
+    return rate(1 / seconds_per_patient)
 
 
 def rate(per_second: float) -> str:

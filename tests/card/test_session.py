@@ -167,9 +167,10 @@ def test_removal_locks_at_once_and_the_same_card_with_passcode_unlocks(session, 
     view = session.view()
     assert (view.state, view.user_name) == (CardState.LOCKED, "Demo Administrator")
     assert view.message == ("Reinsert the same card and enter the passcode to unlock it")
-    assert "Reinsert the same card" in session.gate_reason()
+    assert "reinsert the same card" in session.gate_reason()
     sim.insert()
     assert session.gate_state() is GateState.LOCKED
+    assert session.gate_reason() == "card back: enter the passcode to continue"
     view = session.view()
     assert view.state is CardState.INSERTED
     assert view.message == "Enter the passcode to unlock the session of Demo Administrator"

@@ -41,6 +41,17 @@ def test_rolling_rate_uses_the_last_window() -> None:
     assert rate.rate() == 0.0
 
 
+def test_rolling_rate_falls_while_nothing_is_counted() -> None:
+    """Issue 22: paused, the rate stayed at the last answers' rate."""
+    rate = RollingRate(window=10.0)
+    for second in range(11):
+        rate.add(float(second), second * 10)  # 10 a second up to 10 s
+    assert rate.rate(10.0) == pytest.approx(10.0)
+    assert rate.rate(15.0) == pytest.approx(100 / 15)  # nothing since 10 s: it falls
+    assert rate.rate(20.0) == pytest.approx(5.0)
+    assert rate.rate(20.5) == 0.0  # the last count is more than a window old
+
+
 def test_rolling_rate_ignores_samples_at_the_same_instant() -> None:
     rate = RollingRate()
     rate.add(5.0, 1)

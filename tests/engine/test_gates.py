@@ -60,13 +60,13 @@ def test_only_an_ended_or_expired_session_stops_the_run(
     assert gates.card_stop(state) is stop
 
 
-def test_a_pulled_card_pauses_with_what_to_do_and_others_with_the_sessions_words() -> None:
-    assert gates.card_pause(Card(GateState.OPEN), GateState.OPEN) is None
-    pulled = Card(GateState.LOCKED, "ignored")
-    assert gates.card_pause(pulled, GateState.LOCKED) == gates.CARD_PULLED
+def test_a_card_pause_says_the_sessions_words() -> None:
+    assert gates.card_pause(Card(GateState.OPEN)) is None
+    pulled = Card(GateState.LOCKED, "card back: enter the passcode to continue")
+    assert gates.card_pause(pulled) == "card back: enter the passcode to continue"
     no_role = Card(GateState.NO_ROLE, "choose a role profile")
-    assert gates.card_pause(no_role, GateState.NO_ROLE) == "choose a role profile"
-    assert gates.card_pause(Card(GateState.NO_SESSION), GateState.NO_SESSION) == gates.NOT_OPEN
+    assert gates.card_pause(no_role) == "choose a role profile"
+    assert gates.card_pause(Card(GateState.NO_SESSION)) == gates.NOT_OPEN
 
 
 def test_the_schedule_pause_comes_before_the_users_and_the_users_before_an_outage() -> None:

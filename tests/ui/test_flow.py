@@ -349,7 +349,8 @@ async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
             schedule = text_of(app, "#upload-schedule")
             window = f"pause {stop:%H:%M}, resume {resume:%H:%M}"
             assert f"Start {when}" in schedule and window in schedule
-            assert f"Start {when}" in text_of(app, "#status-bar")
+            # At 80 columns the bar says the start in its status; the window has the schedule.
+            assert f"starts {when}" in text_of(app, "#status-bar")
             await pilot.press("s")
             await wait_for(pilot, lambda: on(app, ConfirmModal))
             await pilot.press("y")
@@ -389,7 +390,14 @@ async def test_card_removed_mid_run_pauses_at_once_and_reinserting_continues(
         async with app.run_test() as pilot:
             await run_under_way(pilot)
             await pilot.press("f4")  # remove the simulated card
-            await wait_for(pilot, lambda: text_of(app, "#upload-alert") == t.CARD_REMOVED_HELP)
+            # Said at once (the alert), then by the engine's status (the alert gives way).
+            await wait_for(
+                pilot,
+                lambda: (
+                    text_of(app, "#upload-alert") == t.CARD_REMOVED_HELP
+                    or "reinsert" in text_of(app, "#upload-status")
+                ),
+            )
             assert text_of(app, "#card-status").startswith("Card removed: reinsert the same card")
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
             await pilot.pause(0.5)  # let the requests already on the wire come back

@@ -63,11 +63,9 @@ def test_card_problem_names_what_is_missing() -> None:
 
 
 def test_figures() -> None:
-    assert t.average_time(None) == "-"
-    assert t.average_time(0.0004) == "<1 ms"
-    assert t.average_time(0.042) == "42 ms"
-    assert t.average_time(2.5) == "2.50 s"
-    assert t.average_time(75) == "00:01:15"
+    assert t.average_rate(None) == "-"
+    assert t.average_rate(0.005) == "200 patients/s"
+    assert t.average_rate(2.0) == "30.0 patients/min"
     assert t.rate(0) == "-"
     assert t.rate(0.5) == "30.0 patients/min"
     assert t.rate(12.34) == "12.3 patients/s"

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from scrtui.domain import uploads
 from scrtui.domain.records import Mode
-from scrtui.domain.uploads import INITIAL, KINDS, UploadId, UploadKind
+from scrtui.domain.uploads import INITIAL, KINDS, GpSummaryNeed, UploadId, UploadKind
 from scrtui.services import Overview, Preflight, ServiceError, UploadRequest
 
 from .. import text as t
@@ -30,6 +30,7 @@ from ..modals.schedule import ScheduleModal
 from ..state import LiveState, follow
 from ..widgets import set_text
 from ..widgets.counters import Counters
+from ..widgets.end_stop_list import EndStopOptionList
 from .base import FramedScreen
 from .completion import CompletionReportScreen
 from .preview import PreviewScreen
@@ -51,6 +52,14 @@ def upload_note(kind: UploadKind, gp_summary_enabled: bool) -> str:
     if kind.needs_group:
         return "Needs a patient group: choose it in the upload window (Group Name)."
     return ""
+
+
+def gp_summary_off_note(kind: UploadKind) -> str:
+    """GP Summary off: a refusal for the uploads that send summaries, the expected state for
+    the one that runs only then (Practice No Longer Contributing; issue 22)."""
+    if kind.gp_summary is GpSummaryNeed.OFF:
+        return "GP Summary is off for this practice, as this upload needs: it can run."
+    return "GP Summary is not enabled for this practice."
 
 
 class BulkTransmissionScreen(FramedScreen):
@@ -83,13 +92,13 @@ class BulkTransmissionScreen(FramedScreen):
         with Horizontal(id="bulk-columns"):
             with Vertical(id="bulk-left"):
                 yield Static("Bulk uploads", classes="section-title")
-                yield OptionList(
+                yield EndStopOptionList(
                     *(Option(kind.label, id=kind.id) for kind in KINDS.values()),
                     id="upload-list",
                     markup=False,
                 )
                 yield Static(self.kind.label, id="options-title", classes="section-title")
-                yield OptionList(
+                yield EndStopOptionList(
                     *(
                         Option(f"{mode.label:<8}{OPTION_HINTS[mode]}", id=mode.value)
                         for mode in Mode
@@ -98,8 +107,10 @@ class BulkTransmissionScreen(FramedScreen):
                     markup=False,
                 )
                 yield Static("", id="upload-note", classes="unavailable", markup=False)
-            with Vertical(id="bulk-right"):
-                yield Static("Current status", classes="section-title")
+            # The chosen upload's panel, boxed and titled with its name: beside the list, its
+            # first row read as the list's first upload's status (issue 22).
+            with Vertical(id="bulk-right") as panel:
+                panel.border_title = self.kind.label
                 yield Static("", id="bulk-status", markup=False)
                 yield Counters(id="bulk-counters")
                 yield Static("Last run", classes="section-title")
@@ -111,6 +122,7 @@ class BulkTransmissionScreen(FramedScreen):
         self.upload = host(self).chosen_upload
         self.query_one("#upload-list", OptionList).highlighted = list(KINDS).index(self.upload)
         self._show_chosen()
+        self.call_after_refresh(self._title_panel)  # once the panel's width is known
         follow(self, self._render_state)
 
     def on_screen_resume(self) -> None:
@@ -129,9 +141,24 @@ class BulkTransmissionScreen(FramedScreen):
     def _show_chosen(self) -> None:
         host(self).choose_upload(self.upload)
         set_text(self.query_one("#options-title", Static), self.kind.label)
+        self._title_panel()
         note = upload_note(self.kind, host(self).services.settings.gp_summary_enabled)
         set_text(self.query_one("#upload-note", Static), note)
         self._load_overview()
+
+    def on_resize(self) -> None:
+        self._title_panel()
+
+    def _title_panel(self) -> None:
+        """The panel's title, cut with the console's mark when the name is longer than the
+        box (the list beside it shows the whole name)."""
+        panel = self.query_one("#bulk-right")
+        room = panel.outer_size.width - 6  # the corners, the rule and a space each side
+        label = self.kind.label
+        fits = room <= 0 or len(label) <= room
+        panel.border_title = (
+            label if fits else t.clip(label, room, ascii_only=host(self).ascii_only)
+        )
 
     @work(exclusive=True, group="overview", exit_on_error=False)
     async def _load_overview(self) -> None:
@@ -178,7 +205,7 @@ class BulkTransmissionScreen(FramedScreen):
         if overview.reason:
             line += f": {overview.reason}"
         if not overview.gp_summary_enabled:
-            line += "\nGP Summary is not enabled for this practice."
+            line += f"\n{gp_summary_off_note(self.kind)}"
         return line
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from scrtui.domain import session_text
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
 from scrtui.domain.uploads import INITIAL, UploadId
@@ -40,6 +41,8 @@ def alert_text(state: LiveState) -> str:
     if state.card_missing_mid_run:
         if state.card.state is CardState.INSERTED:
             return "Card inserted: press F3 and enter your passcode to continue the upload."
+        if state.snapshot.reason == session_text.CARD_OUT:
+            return ""  # the Status row says it already: at 80x24 twice does not fit
         return t.CARD_REMOVED_HELP  # at once, before the engine's own status catches up
     status = state.snapshot.status
     resume = t.resume_path(state.snapshot.upload)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from scrtui.domain.progress import Snapshot
+from scrtui.domain.progress import RunStatus, Snapshot
 
 from .. import text as t
 
 
 def figures_text(snapshot: Snapshot) -> str:
     rows = (
-        ("Average upload time per patient", t.average_time(snapshot.avg_seconds_per_patient)),
+        # Active time over patients checked is a throughput, not one patient's upload time
+        # (many are in flight at once), so it is shown and named as one (issue 22).
+        ("Average rate while sending", t.average_rate(snapshot.avg_seconds_per_patient)),
         _sent_row(snapshot),
-        ("Rate", t.rate(snapshot.rate_per_second)),
+        ("Rate (last 10 s)", _recent_rate(snapshot)),
         ("Time left (ETA)", t.eta(snapshot.eta)),
     )
     return "\n".join(f"{label:<32}{value}" for label, value in rows)
+
+
+def _recent_rate(snapshot: Snapshot) -> str:
+    """Paused: nothing new goes, whatever the last answers' rate was."""
+    if snapshot.status is RunStatus.PAUSED:
+        return "paused"
+    return t.rate(snapshot.rate_per_second)
 
 
 def _sent_row(snapshot: Snapshot) -> tuple[str, str]:
