@@ -137,6 +137,16 @@ class ReasonCount:
     patients: int
 
 
+@dataclass(frozen=True)
+class ReasonFilter:
+    """The SCR Reporter's list narrowed to one reason of one bucket (F11); code None is
+    "no reason recorded", a line of its own in the counts by reason."""
+
+    bucket: Bucket
+    code: str | None
+    text: str | None = None  # the reason's words as the counts show them, for the title
+
+
 class Services(Protocol):
     """Every method that reads or writes the database or a file is async: the implementation
     runs that work off the UI's event loop (scrtui/wiring.py in_thread), so a screen awaits it
@@ -232,6 +242,23 @@ class Services(Protocol):
         self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
+
+    async def reason_view_count(
+        self, reason: ReasonFilter, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int: ...
+    async def reason_view_page(
+        self,
+        reason: ReasonFilter,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: UploadId = UploadId.INITIAL,
+    ) -> list[PatientRow]: ...
+    async def export_reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId = UploadId.INITIAL
+    ) -> str:
+        """One reason's patients to CSV in the data directory; returns the file's path."""
 
     async def consent_changes(self) -> list[ConsentChange]:
         """Consent Migration's local recoding, newest first (before/after, user, role, time)."""

@@ -37,12 +37,13 @@ from scrtui.services import (
     Overview,
     PatientRow,
     ReasonCount,
+    ReasonFilter,
     ServiceError,
     UploadRefused,
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
-from scrtui.store import completion, consent_changes, queries, report
+from scrtui.store import completion, consent_changes, queries, reason_view, report
 from scrtui.store import groups as group_store
 from scrtui.store.db import open_database
 
@@ -355,10 +356,8 @@ class AppServices:
         self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         kind = uploads.kind(upload)
-        exports = self.home.root / "exports"
-        exports.mkdir(mode=0o700, exist_ok=True)
         label = bucket.value if bucket else "all"
-        path = exports / f"scr-report-{kind.id}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        path = self._export_path(kind.id, label)
         try:
             rows = report.export_csv(path, bucket, search or None, order, kind=kind.id)
         except OSError as exc:
@@ -366,6 +365,57 @@ class AppServices:
         self._note(
             "report_exported",
             f"Exported {rows} rows ({kind.label}, {label}) to {path}",
+            rows=rows,
+            upload=kind.id,
+        )
+        return str(path)
+
+    def _export_path(self, kind: UploadId, label: str) -> Path:
+        exports = self.home.root / "exports"
+        exports.mkdir(mode=0o700, exist_ok=True)
+        return exports / f"scr-report-{kind}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+
+    @off_loop
+    def reason_view_count(
+        self, reason: ReasonFilter, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int:
+        kind = uploads.kind(upload).id
+        return reason_view.count(reason.bucket, reason.code, search or None, kind)
+
+    @off_loop
+    def reason_view_page(
+        self,
+        reason: ReasonFilter,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: UploadId = UploadId.INITIAL,
+    ) -> list[PatientRow]:
+        kind = uploads.kind(upload).id
+        rows = reason_view.rows(
+            reason.bucket, reason.code, search or None, order, offset, limit, kind
+        )
+        return [_patient_row(r) for r in rows]
+
+    @off_loop
+    def export_reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId = UploadId.INITIAL
+    ) -> str:
+        kind = uploads.kind(upload)
+        code = "".join(c if c.isalnum() else "-" for c in reason.code or "no-reason")
+        label = f"{reason.bucket.value}-{code}"
+        path = self._export_path(kind.id, label)
+        try:
+            rows = reason_view.export_csv(
+                path, reason.bucket, reason.code, search or None, order, kind.id
+            )
+        except OSError as exc:
+            raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
+        self._note(
+            "report_exported",
+            f"Exported {rows} rows ({kind.label}, {reason.bucket.label}, reason "
+            f"{reason.code or 'none recorded'}) to {path}",
             rows=rows,
             upload=kind.id,
         )

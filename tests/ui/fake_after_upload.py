@@ -22,6 +22,7 @@ from scrtui.services import (
     GroupInfo,
     PatientRow,
     ReasonCount,
+    ReasonFilter,
     ServiceError,
     Services,
 )
@@ -167,6 +168,34 @@ class FakeAfterUpload(FakeServices):
         self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         self.exports.append((bucket, search, order, upload))
+        return EXPORT_PATH.replace("-initial-", f"-{upload}-")
+
+    def _reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId
+    ) -> list[PatientRow]:
+        rows = self._view(reason.bucket, search, order, upload)
+        return [r for r in rows if r.reason_code == reason.code]
+
+    async def reason_view_count(
+        self, reason: ReasonFilter, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int:
+        return len(self._reason_view(reason, search, "nhs", upload))
+
+    async def reason_view_page(
+        self,
+        reason: ReasonFilter,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: UploadId = UploadId.INITIAL,
+    ) -> list[PatientRow]:
+        return self._reason_view(reason, search, order, upload)[offset : offset + limit]
+
+    async def export_reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId = UploadId.INITIAL
+    ) -> str:
+        self.exports.append((reason.bucket, search, order, upload))
         return EXPORT_PATH.replace("-initial-", f"-{upload}-")
 
     async def consent_changes(self) -> list[ConsentChange]:

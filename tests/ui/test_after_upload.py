@@ -25,6 +25,7 @@ from scrtui.ui.modals.group_form import GroupFormModal
 from scrtui.ui.modals.group_picker import GroupPickerModal
 from scrtui.ui.modals.login import PasscodeModal
 from scrtui.ui.modals.message import MessageModal
+from scrtui.ui.modals.reason_picker import ReasonPickerModal
 from scrtui.ui.modals.schedule import ScheduleModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
 from scrtui.ui.screens.consent_changes import ConsentChangesScreen
@@ -481,7 +482,7 @@ async def test_reporter_shows_each_upload_its_own_rows(seeded_home: Path, tmp_pa
             assert screen.table.total == update_nr
             assert "NR08" in {r.reason_code for r in screen.table.rows_loaded}
             await pilot.press("f11")
-            await wait_for(pilot, lambda: on(app, MessageModal))
+            await wait_for(pilot, lambda: on(app, ReasonPickerModal))
             assert app.screen.dialog_title.startswith("Bulk Update: ")
             assert "NR08" in app.screen.text
             await pilot.press("escape")
