@@ -265,7 +265,10 @@ class AppServices:
         except OSError as exc:
             raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
         self._note(
-            "preview_exported", f"Exported {len(rows)} preview rows to {path}", rows=len(rows)
+            "preview_exported",
+            f"Exported {len(rows)} preview rows to {path}",
+            rows=len(rows),
+            upload=result.upload,
         )
         return str(path)
 
@@ -297,7 +300,8 @@ class AppServices:
         except OSError as exc:
             raise ServiceError(f"Cannot write the report: {exc.strerror}") from None
         self._note("completion_report_exported", f"Completion report of run {report.run_id} "
-                   f"exported to {paths[0]} (and .csv, .json)", run_id=report.run_id)  # fmt: skip
+                   f"exported to {paths[0]} (and .csv, .json)", run_id=report.run_id,
+                   upload=report.upload)  # fmt: skip
         return paths
 
     # ----- the card --------------------------------------------------------------------------
@@ -528,18 +532,21 @@ class AppServices:
 
     # ----- the run log -----------------------------------------------------------------------
 
-    def upload_log_path(self) -> str:
-        return str(self.home.upload_log)
+    def upload_log_path(self, upload: UploadId | None = UploadId.INITIAL) -> str:
+        return str(self.home.run_log(upload))
 
     @off_loop
-    def upload_log_tail(self, max_lines: int = 500) -> list[str]:
-        return tail_lines(self.home.upload_log, max_lines)
+    def upload_log_tail(
+        self, max_lines: int = 500, upload: UploadId | None = UploadId.INITIAL
+    ) -> list[str]:
+        return tail_lines(self.home.run_log(upload), max_lines)
 
-    def _note(self, event: str, text: str, **fields: object) -> None:
-        """Administrative changes go to the run log and the JSON log, with who did them."""
+    def _note(self, event: str, text: str, upload: str | None = None, **fields: object) -> None:
+        """Administrative changes go to a run log and the JSON log, with who did them: an
+        export to its upload's log, settings and groups (no upload's) to the practice log."""
         author = self.session.author()
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
-        RunLog(self.home.upload_log, who).write(self.clock(), event, text, **fields)
+        RunLog(self.home.run_log(upload), who, upload).write(self.clock(), event, text, **fields)
 
     def close(self) -> None:
         self.backend.stop()

@@ -152,6 +152,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
     (
         "Upload log",
         (
+            ("ctrl+t", "Next log: each upload's run log in turn, then the practice log"),
             ("f", "Follow new lines, or stop following to read back"),
             ("Up, Down", "Scroll; PgUp/PgDn, Home/End also work"),
             ("Escape", "Back to the front screen"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from scrtui.domain.completion_report import (
     CompletionReport,
@@ -17,6 +18,7 @@ from scrtui.domain.completion_report import (
 from scrtui.domain.preview import PreviewResult, PreviewRow, Verdict
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import UploadId
+from scrtui.paths import Home
 from scrtui.services import (
     ConsentChange,
     GroupInfo,
@@ -318,11 +320,14 @@ class FakeAfterUpload(FakeServices):
             raise ServiceError(exc.user_message(), field=exc.attr) from None
         return self.settings
 
-    def upload_log_path(self) -> str:
-        return "/home/admin/.local/share/scrtui/logs/initial-upload.log"
+    def upload_log_path(self, upload: UploadId | None = UploadId.INITIAL) -> str:
+        return str(Home(Path("/home/admin/.local/share/scrtui")).run_log(upload))
 
-    async def upload_log_tail(self, max_lines: int = 500) -> list[str]:
-        return self.log_lines[-max_lines:]
+    async def upload_log_tail(
+        self, max_lines: int = 500, upload: UploadId | None = UploadId.INITIAL
+    ) -> list[str]:
+        """The Initial Upload's lines (the others never ran here)."""
+        return self.log_lines[-max_lines:] if upload == UploadId.INITIAL else []
 
 
 def fixed_completion_report(counts: dict[Bucket, int]) -> CompletionReport:
