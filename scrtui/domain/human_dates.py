@@ -22,9 +22,10 @@ def for_people(value: datetime | date | str | None, *, seconds: bool = True) -> 
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return value
+        return for_people(parsed, seconds=seconds)
     if not isinstance(value, datetime):
         return f"{value:{DAY}}"
     return f"{value:{DAY_AND_SECOND if seconds else DAY_AND_MINUTE}}"
