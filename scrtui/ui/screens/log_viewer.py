@@ -191,8 +191,6 @@ def empty_log_text(upload: UploadId | None) -> str:
         return "The log is empty: it fills as settings and patient groups change."
     if upload == INITIAL:
         return "The log is empty: it fills as the Initial Upload runs (^T: the other logs)."
-    # Before each upload had its own log, every upload's lines went to the Initial Upload's.
-    return (
-        f"The log is empty: it fills as the {KINDS[upload].label} runs. Runs logged before "
-        "each upload had a log of its own are in the Initial Upload's log."
-    )
+    # Before each upload had its own log (issue 22), every upload's lines went to the Initial
+    # Upload's, which an upgraded practice keeps.
+    return "Empty until this upload runs; older runs are in the Initial Upload's log."
