@@ -10,7 +10,11 @@ DB_NAME = "scrtui.db"
 SETTINGS_NAME = "scrtui.toml"
 LOG_DIR = "logs"
 JSON_LOG = "scrtui.jsonl"
+# The readable run logs: one per bulk upload (issue 22), named by its id, the Initial
+# Upload's keeping its old name (an upgraded practice's older lines of every upload stay in
+# it); the changes no upload owns (settings, patient groups) have a log of their own.
 UPLOAD_LOG = "initial-upload.log"
+PRACTICE_LOG = "practice.log"
 
 
 def resolve_home(flag: str | None = None, environ: dict[str, str] | None = None) -> Path:
@@ -47,7 +51,17 @@ class Home:
 
     @property
     def upload_log(self) -> Path:
+        """The Initial Upload's run log."""
         return self.log_dir / UPLOAD_LOG
+
+    def run_log(self, upload: str | None) -> Path:
+        """The run log of the upload with this id (scrtui/domain/uploads.py UploadId), or
+        with None the practice log (settings and patient group changes)."""
+        if upload is None:
+            return self.log_dir / PRACTICE_LOG
+        if upload == "initial":
+            return self.upload_log
+        return self.log_dir / f"{upload}.log"
 
     def ensure(self) -> list[str]:
         """Create the home and its log folder (owner only), or make existing ones private.

@@ -149,6 +149,16 @@ class ReasonCount:
     patients: int
 
 
+@dataclass(frozen=True)
+class ReasonFilter:
+    """The SCR Reporter's list narrowed to one reason of one bucket (F11); code None is
+    "no reason recorded", a line of its own in the counts by reason."""
+
+    bucket: Bucket
+    code: str | None
+    text: str | None = None  # the reason's words as the counts show them, for the title
+
+
 class Services(Protocol):
     """Every method that reads or writes the database or a file is async: the implementation
     runs that work off the UI's event loop (scrtui/wiring.py in_thread), so a screen awaits it
@@ -257,6 +267,23 @@ class Services(Protocol):
     ) -> str:
         """Write the view to CSV in the data directory; returns the file's path."""
 
+    async def reason_view_count(
+        self, reason: ReasonFilter, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int: ...
+    async def reason_view_page(
+        self,
+        reason: ReasonFilter,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: UploadId = UploadId.INITIAL,
+    ) -> list[PatientRow]: ...
+    async def export_reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId = UploadId.INITIAL
+    ) -> str:
+        """One reason's patients to CSV in the data directory; returns the file's path."""
+
     async def consent_changes(self) -> list[ConsentChange]:
         """Consent Migration's local recoding, newest first (before/after, user, role, time)."""
 
@@ -280,5 +307,10 @@ class Services(Protocol):
     async def update_settings(self, **changes: object) -> Settings: ...
 
     # The run log
-    def upload_log_path(self) -> str: ...
-    async def upload_log_tail(self, max_lines: int = 500) -> list[str]: ...
+    def upload_log_path(self, upload: UploadId | None = UploadId.INITIAL) -> str:
+        """The run log of `upload` (its own file), or with None the practice log (settings
+        and patient group changes)."""
+
+    async def upload_log_tail(
+        self, max_lines: int = 500, upload: UploadId | None = UploadId.INITIAL
+    ) -> list[str]: ...

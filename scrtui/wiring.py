@@ -43,13 +43,14 @@ from scrtui.services import (
     Overview,
     PatientRow,
     ReasonCount,
+    ReasonFilter,
     RoleChoice,
     ServiceError,
     UploadRefused,
     UploadRequest,
 )
 from scrtui.settings import Settings, SettingsError, save, with_changes
-from scrtui.store import completion, consent_changes, queries, report
+from scrtui.store import completion, consent_changes, queries, reason_view, report
 from scrtui.store import groups as group_store
 from scrtui.store.db import StoreError, as_store_error, open_database
 from scrtui.store.models import database
@@ -311,7 +312,10 @@ class AppServices:
         except OSError as exc:
             raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
         self._note(
-            "preview_exported", f"Exported {len(rows)} preview rows to {path}", rows=len(rows)
+            "preview_exported",
+            f"Exported {len(rows)} preview rows to {path}",
+            rows=len(rows),
+            upload=result.upload,
         )
         return str(path)
 
@@ -343,7 +347,8 @@ class AppServices:
         except OSError as exc:
             raise ServiceError(f"Cannot write the report: {exc.strerror}") from None
         self._note("completion_report_exported", f"Completion report of run {report.run_id} "
-                   f"exported to {paths[0]} (and .csv, .json)", run_id=report.run_id)  # fmt: skip
+                   f"exported to {paths[0]} (and .csv, .json)", run_id=report.run_id,
+                   upload=report.upload)  # fmt: skip
         return paths
 
     # ----- the card --------------------------------------------------------------------------
@@ -419,10 +424,8 @@ class AppServices:
         self, bucket: Bucket | None, search: str, order: str, upload: UploadId = UploadId.INITIAL
     ) -> str:
         kind = uploads.kind(upload)
-        exports = self.home.root / "exports"
-        exports.mkdir(mode=0o700, exist_ok=True)
         label = bucket.value if bucket else "all"
-        path = exports / f"scr-report-{kind.id}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        path = self._export_path(kind.id, label)
         try:
             rows = report.export_csv(path, bucket, search or None, order, kind=kind.id)
         except OSError as exc:
@@ -430,6 +433,57 @@ class AppServices:
         self._note(
             "report_exported",
             f"Exported {rows} rows ({kind.label}, {label}) to {path}",
+            rows=rows,
+            upload=kind.id,
+        )
+        return str(path)
+
+    def _export_path(self, kind: UploadId, label: str) -> Path:
+        exports = self.home.root / "exports"
+        exports.mkdir(mode=0o700, exist_ok=True)
+        return exports / f"scr-report-{kind}-{label}-{self.clock():%Y%m%d-%H%M%S}.csv"
+
+    @off_loop
+    def reason_view_count(
+        self, reason: ReasonFilter, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int:
+        kind = uploads.kind(upload).id
+        return reason_view.count(reason.bucket, reason.code, search or None, kind)
+
+    @off_loop
+    def reason_view_page(
+        self,
+        reason: ReasonFilter,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: UploadId = UploadId.INITIAL,
+    ) -> list[PatientRow]:
+        kind = uploads.kind(upload).id
+        rows = reason_view.rows(
+            reason.bucket, reason.code, search or None, order, offset, limit, kind
+        )
+        return [_patient_row(r) for r in rows]
+
+    @off_loop
+    def export_reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId = UploadId.INITIAL
+    ) -> str:
+        kind = uploads.kind(upload)
+        code = "".join(c if c.isalnum() else "-" for c in reason.code or "no-reason")
+        label = f"{reason.bucket.value}-{code}"
+        path = self._export_path(kind.id, label)
+        try:
+            rows = reason_view.export_csv(
+                path, reason.bucket, reason.code, search or None, order, kind.id
+            )
+        except OSError as exc:
+            raise ServiceError(f"Cannot write {path}: {exc.strerror}") from None
+        self._note(
+            "report_exported",
+            f"Exported {rows} rows ({kind.label}, {reason.bucket.label}, reason "
+            f"{reason.code or 'none recorded'}) to {path}",
             rows=rows,
             upload=kind.id,
         )
@@ -542,18 +596,21 @@ class AppServices:
 
     # ----- the run log -----------------------------------------------------------------------
 
-    def upload_log_path(self) -> str:
-        return str(self.home.upload_log)
+    def upload_log_path(self, upload: UploadId | None = UploadId.INITIAL) -> str:
+        return str(self.home.run_log(upload))
 
     @off_loop
-    def upload_log_tail(self, max_lines: int = 500) -> list[str]:
-        return tail_lines(self.home.upload_log, max_lines)
+    def upload_log_tail(
+        self, max_lines: int = 500, upload: UploadId | None = UploadId.INITIAL
+    ) -> list[str]:
+        return tail_lines(self.home.run_log(upload), max_lines)
 
-    def _note(self, event: str, text: str, **fields: object) -> None:
-        """Administrative changes go to the run log and the JSON log, with who did them."""
+    def _note(self, event: str, text: str, upload: str | None = None, **fields: object) -> None:
+        """Administrative changes go to a run log and the JSON log, with who did them: an
+        export to its upload's log, settings and groups (no upload's) to the practice log."""
         author = self.session.author()
         who = f"{author.name}, {author.job_role_code}" if author else "no smartcard session"
-        RunLog(self.home.upload_log, who).write(self.clock(), event, text, **fields)
+        RunLog(self.home.run_log(upload), who, upload).write(self.clock(), event, text, **fields)
 
     def start_card(self) -> None:
         """Watch the reader (create_services does, unless told to leave it for later)."""

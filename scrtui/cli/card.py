@@ -17,6 +17,7 @@ from scrtui.cli.common import (
     open_context,
     require_role,
 )
+from scrtui.domain import human_dates
 from scrtui.domain.rbac import UPLOAD_ACTIVITY, activity_label, holds, role_label
 from scrtui.settings import CARD_BACKENDS
 
@@ -183,7 +184,8 @@ def login_lines(session: CardSession) -> list[str]:
         )
     expires = session.expires_at()
     if expires is not None:
-        lines.append(f"Session expires at {expires:%Y-%m-%d %H:%M} (10 hours after login)")
+        when = human_dates.for_people(expires, seconds=False)
+        lines.append(f"Session expires at {when} (10 hours after login)")
     reason = session.gate_reason()
     if reason:
         lines.append(f"Upload gate closed: {reason}")

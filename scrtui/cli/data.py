@@ -28,7 +28,7 @@ from scrtui.cli.common import (
     open_context,
 )
 from scrtui.domain import groups as group_rules
-from scrtui.domain import uploads
+from scrtui.domain import human_dates, uploads
 from scrtui.domain.records import Bucket
 from scrtui.domain.spreadsheet import safe_row
 from scrtui.store import consent_changes, importer, queries, report, seed
@@ -68,11 +68,11 @@ def _no_upload_running(context: Context) -> Iterator[None]:
         lock.release()
 
 
-def _iso_date(text: str) -> date:
+def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return human_dates.read_day(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use DD/MM/YYYY") from None
 
 
 # --- seed --------------------------------------------------------------------------------------
@@ -176,12 +176,15 @@ def _groups_delete(args: argparse.Namespace, _context: Context) -> int:
 def _describe_run(run: dict[str, Any] | None) -> str:
     if run is None:
         return "none"
-    text = f"{str(run['mode']).capitalize()} by {run['user']} ({run['role_profile_id']})"
+    # For people, as the app shows a run: the user's name and job role code, dates day
+    # first; --json keeps ISO dates and every id (docs/dates-and-ids.md).
+    role = run.get("job_role") or run["role_profile_id"]
+    text = f"{str(run['mode']).capitalize()} by {run['user']} ({role})"
     if run.get("group"):
         text += f", group {run['group']}"
-    text += f", started {run['started_at'] or 'not yet'}"
+    text += f", started {human_dates.for_people(run['started_at']) or 'not yet'}"
     if run.get("ended_at"):
-        text += f", ended {run['ended_at']}"
+        text += f", ended {human_dates.for_people(run['ended_at'])}"
     if run.get("outcome"):
         text += f": {run['outcome']}"
         if run.get("outcome_reason"):
@@ -326,9 +329,10 @@ def _register_seed(sub: Any) -> None:
     )
     p.add_argument(
         "--today",
-        type=_iso_date,
-        metavar="YYYY-MM-DD",
-        help="date the data is relative to (default: today), for reproducible data",
+        type=_day,
+        metavar="DD/MM/YYYY",
+        help="date the data is relative to (default: today; YYYY-MM-DD also read), for "
+        "reproducible data",
     )
     p.set_defaults(func=_command(_seed))
 

@@ -294,7 +294,9 @@ class UploadEngine:
         # run shows what it will take, and the practice's figures stay as they are till then.
         self._c.total = upload_state.selection_count(request.mode, request.group, kind.id)
         self._count_buckets()
-        self._runlog = RunLog(self.home.upload_log, f"{author.name}, {author.job_role_code}")
+        self._runlog = RunLog(
+            self.home.run_log(kind.id), f"{author.name}, {author.job_role_code}", kind.id
+        )
         self._event(
             "run_created",
             f"{kind.title(request.mode)} by {author.name} (role profile "

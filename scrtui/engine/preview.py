@@ -269,7 +269,7 @@ def result_of(
 
 def log_started(home: Home, who: str, request: PreviewRequest, now: datetime) -> None:
     kind = uploads.kind(request.upload)
-    RunLog(home.upload_log, who).write(
+    RunLog(home.run_log(kind.id), who, kind.id).write(
         now,
         "preview_started",
         f"{title(kind.label, request.mode)} started; group {request.group or 'all patients'}. "
@@ -282,7 +282,7 @@ def log_started(home: Home, who: str, request: PreviewRequest, now: datetime) ->
 def log_finished(home: Home, who: str, result: PreviewResult) -> None:
     kind = uploads.kind(result.upload)
     counts = result.counts
-    RunLog(home.upload_log, who).write(
+    RunLog(home.run_log(kind.id), who, kind.id).write(
         result.finished_at,
         "preview_finished",
         f"{title(kind.label, result.mode)} finished in {result.seconds:.1f} s: would send "

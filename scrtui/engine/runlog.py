@@ -1,4 +1,5 @@
-"""logs/initial-upload.log: one readable line per run event, for the administrator."""
+"""A run log (logs/initial-upload.log, logs/bulk-update.log...: scrtui/paths.py Home.run_log):
+one readable line per run event, for the administrator."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from scrtui.paths import touch_private
 class RunLog:
     """Writes each event to the human-readable log and to the JSON log."""
 
-    def __init__(self, path: Path, who: str = "") -> None:
+    def __init__(self, path: Path, who: str = "", upload: str | None = None) -> None:
         self.path = path
         self.who = who
+        self.upload = upload  # the JSON log's lines name their upload too
         path.parent.mkdir(parents=True, exist_ok=True)
         touch_private(path)
         self._json = logs.get("scrtui.upload")
@@ -26,4 +28,6 @@ class RunLog:
                 handle.write(f"{now:%d/%m/%Y %H:%M:%S}{who} {text}\n")
         except OSError:
             pass  # a full disk: the run stops and says so; a log line must not crash it
+        if self.upload is not None:
+            fields.setdefault("upload", self.upload)
         self._json.info(event, text=text, user=self.who, **fields)

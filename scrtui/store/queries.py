@@ -214,6 +214,7 @@ def run_summary(run: Run | None) -> dict[str, object] | None:
         "user": run.user_name,
         "sds_user_id": run.started_by,
         "role_profile_id": run.role_profile_id,
+        "job_role": run.job_role,
         "group": run.group_name,
         "stop_at": run.stop_at,  # hh:mm, the run's stop/resume window (Resume keeps it)
         "resume_at": run.resume_at,

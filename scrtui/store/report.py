@@ -197,11 +197,16 @@ def export_csv(
 ) -> int:
     """Write a view of the report to a new file readable by its owner only (it lists
     patients); a half-written file is never left behind."""
+    return export_rows(path, report_rows(bucket, search, order, kind=kind))
+
+
+def export_rows(path: Path, rows: Iterator[ReportRow]) -> int:
+    """`rows` as CSV in a new file readable by its owner only, never left half-written."""
     tmp = path.with_name(path.name + ".part")
     fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            count = write_csv(report_rows(bucket, search, order, kind=kind), handle)
+            count = write_csv(rows, handle)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

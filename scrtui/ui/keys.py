@@ -88,13 +88,17 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
             ("F7", "Sending patients"),
             ("F8", "Unprocessed patients"),
             ("F9", "Sent patients"),
-            ("F11", "Failed and Not Required counted per reason"),
+            (
+                "F11",
+                "Failed and Not Required counted per reason; Enter on one lists only its "
+                "patients (a bucket's F-key or the first line: the whole bucket again)",
+            ),
             ("F12", "All patients (with each patient's bucket)"),
             ("ctrl+o", "Sort: NHS number, reason, name (in turn)"),
-            ("ctrl+t", "Next upload's patients (the five uploads in turn; the title names it)"),
+            ("ctrl+t", "Next upload's patients (the five in turn; the title names the one shown)"),
             ("/, ctrl+f", "Search by NHS number or name (the list follows as you type)"),
             ("Enter, Down", "In the search box: back to the list"),
-            ("Space", "Mark or unmark the highlighted patient (list only)"),
+            ("Space", "Mark or unmark the highlighted patient, then move to the next (list only)"),
             ("a", "Mark every patient in the view (up to 5,000)"),
             ("u", "Unmark all"),
             ("g", "Save the marked patients to a new or existing patient group"),
@@ -148,6 +152,7 @@ KEY_SECTIONS: tuple[tuple[str, tuple[KeyRow, ...]], ...] = (
     (
         "Upload log",
         (
+            ("ctrl+t", "Next log: each upload's run log in turn, then the practice log"),
             ("f", "Follow new lines, or stop following to read back"),
             ("Up, Down", "Scroll; PgUp/PgDn, Home/End also work"),
             ("Escape", "Back to the front screen"),

@@ -6,6 +6,7 @@ These need the pcscd that `./run test` starts; without it they are skipped with 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -447,6 +448,8 @@ def test_card_login_command(practice, vcards):
     assert "555000000031  R8000 Clinical Practitioner  B0062: no" in result.stdout
     assert "555000000032  R0001 System Administrator  B0062: yes" in result.stdout
     assert "No role profile selected: choose one with --role ID" in result.stdout
+    # For a person, day first, as the app writes dates (docs/dates-and-ids.md).
+    assert re.search(r"Session expires at \d\d/\d\d/\d{4} \d\d:\d\d \(10 hours", result.stdout)
     chosen = scrtui(practice.root, "card", "login", "--role", TWO_ROLES_ADMIN, env=env)
     assert chosen.returncode == 0, chosen.stdout + chosen.stderr
     assert "B0062 (bulk uploads): held by R0001 System Administrator" in chosen.stdout

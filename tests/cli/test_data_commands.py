@@ -230,9 +230,18 @@ def test_status_and_report_after_a_run(run_cli, seeded: Path) -> None:
         1, 1, PATIENTS - 2,
     )  # fmt: skip
     assert document["last_run"]["user"] == "Demo Administrator"
+    # For scripts: ISO dates and every id (docs/dates-and-ids.md).
+    assert document["last_run"]["ended_at"] == "2026-11-25T09:30:00"
+    assert (document["last_run"]["sds_user_id"], document["last_run"]["role_profile_id"]) == (
+        "555000000001", "555000000011",
+    )  # fmt: skip
+    assert document["last_run"]["job_role"] == "R0001"
+    # For people, as the app shows the run: the job role code, dates day first.
     human = run_cli(seeded, "status").stdout
-    assert "Last run: Run by Demo Administrator (555000000011)" in human
-    assert "ended 2026-11-25" in human and "stopped (completed)" in human
+    assert "Last run: Run by Demo Administrator (R0001)" in human
+    assert "started 25/11/2026 09:00:00, ended 25/11/2026 09:30:00" in human
+    assert "2026-11-25" not in human and "555000000011" not in human
+    assert "stopped (completed)" in human
     report = run_cli(seeded, "report", "--bucket", "not_required").stdout.splitlines()
     assert len(report) == 2 and report[1].endswith(",not_required,NR06,Dissent,")
 

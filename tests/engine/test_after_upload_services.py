@@ -93,7 +93,9 @@ async def test_groups_new_taken_replace_add_and_system(seeded, sim):
         assert not await services.group_exists("MINE")
     finally:
         services.close()
-    assert 'Group "MINE" saved' in seeded.upload_log.read_text()
+    # No upload's change: in the practice log, not an upload's run log (issue 22).
+    assert 'Group "MINE" saved' in seeded.run_log(None).read_text()
+    assert not seeded.upload_log.exists()  # no upload ran: no upload's log
 
 
 async def test_settings_need_b0062_and_every_change_is_logged(seeded, sim):
@@ -116,7 +118,7 @@ async def test_settings_need_b0062_and_every_change_is_logged(seeded, sim):
         services.close()
     saved = (seeded.root / "scrtui.toml").read_text()
     assert "update_existing_after_days = 30" in saved and "concurrency = 4" in saved
-    log = tail_lines(seeded.upload_log, 50)
+    log = tail_lines(seeded.run_log(None), 50)
     assert any(
         "Demo Administrator, R0001" in line and "update_existing_after_days" in line for line in log
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from scrtui.domain.completion_report import (
     CompletionReport,
@@ -17,11 +18,13 @@ from scrtui.domain.completion_report import (
 from scrtui.domain.preview import PreviewResult, PreviewRow, Verdict
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.uploads import UploadId
+from scrtui.paths import Home
 from scrtui.services import (
     ConsentChange,
     GroupInfo,
     PatientRow,
     ReasonCount,
+    ReasonFilter,
     ServiceError,
     Services,
 )
@@ -169,6 +172,34 @@ class FakeAfterUpload(FakeServices):
         self.exports.append((bucket, search, order, upload))
         return EXPORT_PATH.replace("-initial-", f"-{upload}-")
 
+    def _reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId
+    ) -> list[PatientRow]:
+        rows = self._view(reason.bucket, search, order, upload)
+        return [r for r in rows if r.reason_code == reason.code]
+
+    async def reason_view_count(
+        self, reason: ReasonFilter, search: str = "", upload: UploadId = UploadId.INITIAL
+    ) -> int:
+        return len(self._reason_view(reason, search, "nhs", upload))
+
+    async def reason_view_page(
+        self,
+        reason: ReasonFilter,
+        search: str,
+        order: str,
+        offset: int,
+        limit: int,
+        upload: UploadId = UploadId.INITIAL,
+    ) -> list[PatientRow]:
+        return self._reason_view(reason, search, order, upload)[offset : offset + limit]
+
+    async def export_reason_view(
+        self, reason: ReasonFilter, search: str, order: str, upload: UploadId = UploadId.INITIAL
+    ) -> str:
+        self.exports.append((reason.bucket, search, order, upload))
+        return EXPORT_PATH.replace("-initial-", f"-{upload}-")
+
     async def consent_changes(self) -> list[ConsentChange]:
         return list(CONSENT_CHANGES)
 
@@ -289,11 +320,14 @@ class FakeAfterUpload(FakeServices):
             raise ServiceError(exc.user_message(), field=exc.attr) from None
         return self.settings
 
-    def upload_log_path(self) -> str:
-        return "/home/admin/.local/share/scrtui/logs/initial-upload.log"
+    def upload_log_path(self, upload: UploadId | None = UploadId.INITIAL) -> str:
+        return str(Home(Path("/home/admin/.local/share/scrtui")).run_log(upload))
 
-    async def upload_log_tail(self, max_lines: int = 500) -> list[str]:
-        return self.log_lines[-max_lines:]
+    async def upload_log_tail(
+        self, max_lines: int = 500, upload: UploadId | None = UploadId.INITIAL
+    ) -> list[str]:
+        """The Initial Upload's lines (the others never ran here)."""
+        return self.log_lines[-max_lines:] if upload == UploadId.INITIAL else []
 
 
 def fixed_completion_report(counts: dict[Bucket, int]) -> CompletionReport:

@@ -25,6 +25,7 @@ from scrtui.ui.modals.group_form import GroupFormModal
 from scrtui.ui.modals.group_picker import GroupPickerModal
 from scrtui.ui.modals.login import PasscodeModal
 from scrtui.ui.modals.message import MessageModal
+from scrtui.ui.modals.reason_picker import ReasonPickerModal
 from scrtui.ui.modals.schedule import ScheduleModal
 from scrtui.ui.screens.bulk import BulkTransmissionScreen
 from scrtui.ui.screens.consent_changes import ConsentChangesScreen
@@ -477,7 +478,7 @@ async def test_reporter_shows_each_upload_its_own_rows(seeded_home: Path, tmp_pa
             assert screen.table.total == update_nr
             assert "NR08" in {r.reason_code for r in screen.table.rows_loaded}
             await pilot.press("f11")
-            await wait_for(pilot, lambda: on(app, MessageModal))
+            await wait_for(pilot, lambda: on(app, ReasonPickerModal))
             assert app.screen.dialog_title.startswith("Bulk Update: ")
             assert "NR08" in app.screen.text
             await pilot.press("escape")
@@ -649,7 +650,7 @@ async def test_settings_are_checked_saved_and_logged(seeded_home: Path, tmp_path
             assert services.settings.concurrency == 8
             toml = (tmp_path / "home" / "scrtui.toml").read_text()
             assert "update_existing_after_days = 30" in toml and "concurrency = 8" in toml
-            log = await services.upload_log_tail(20)
+            log = await services.upload_log_tail(20, None)  # the practice log
             assert any(
                 "Demo Administrator, R0001" in line and "concurrency changed from 32 to 8" in line
                 for line in log
@@ -785,9 +786,9 @@ async def test_the_log_shows_the_tail_and_follows_new_lines_only_while_shown(
         reads: list[int] = []
         real_tail = services.upload_log_tail
 
-        async def tail(max_lines: int = 500) -> list[str]:
+        async def tail(max_lines: int = 500, upload=uploads.INITIAL) -> list[str]:
             reads.append(max_lines)
-            return await real_tail(max_lines)
+            return await real_tail(max_lines, upload)
 
         monkeypatch.setattr(services, "upload_log_tail", tail)
         app = real_app(services)
@@ -799,10 +800,10 @@ async def test_the_log_shows_the_tail_and_follows_new_lines_only_while_shown(
             written = "\n".join(str(line.text) for line in log.lines)
             assert "Initial Upload - Run" in written and "Run finished (completed)" in written
 
-            await services.save_group("NEWLINE", "written while the log is open", [1])  # a new line
+            await services.export_report(Bucket.SENT, "", "nhs")  # a new line in its log
             await wait_for(
                 pilot,
-                lambda: 'Group "NEWLINE" saved' in "\n".join(str(x.text) for x in log.lines),
+                lambda: "Exported " in "\n".join(str(x.text) for x in log.lines),
                 what="the new line",
             )
             assert "following new lines" in text_of(app, "#log-info")

@@ -1,11 +1,13 @@
 """SCR Reporter: who was not sent, and why; mark them, save them to a patient group, export.
 
 One bulk upload's patients (each upload keeps its own outcome per patient; ctrl+t goes to the
-next upload, starting from the one chosen on the Bulk Transmission screen), one bucket of them
-(Failed first) in a table filled page by page; the search box narrows it as you type (after a
-short pause, not per key); the order is NHS number, reason or name. Space marks a patient, `a`
-marks the whole view (up to MARK_ALL_LIMIT), `g` saves the marked patients to a new or existing
-group: that upload's Failed (or Rerun) with that group then resends to just them.
+next upload, starting from the one chosen on the Bulk Transmission screen, and the line under
+the title says which), one bucket of them (Failed first) in a table filled page by page; F11
+counts Failed and Not Required per reason and narrows the list to the reason chosen there; the
+search box narrows it as you type (after a short pause, not per key); the order is NHS number,
+reason or name. Space marks a patient and moves down, `a` marks the whole view (up to
+MARK_ALL_LIMIT), `g` saves the marked patients to a new or existing group: that upload's Failed
+(or Rerun) with that group then resends to just them.
 
 Letters act only while the table has focus (the search box takes letters as text); the bucket,
 order and search keys are F-keys and ctrl chords, so they also work while typing.
@@ -23,12 +25,13 @@ from textual.widgets import Input, Static
 
 from scrtui.domain.records import Bucket
 from scrtui.domain.uploads import INITIAL, KINDS, UploadId
-from scrtui.services import REPORT_ORDERS, GroupInfo, PatientRow, ServiceError
+from scrtui.services import REPORT_ORDERS, GroupInfo, PatientRow, ReasonFilter, ServiceError
 
 from .. import text as t
 from ..host import host
 from ..modals.group_form import GroupFormModal
 from ..modals.message import MessageModal
+from ..modals.reason_picker import ReasonPick, ReasonPickerModal
 from ..widgets import set_text
 from ..widgets.ordered_input import OrderedInput
 from ..widgets.patient_table import ALL_COLUMNS, REPORT_COLUMNS, PatientTable
@@ -70,10 +73,11 @@ class ReporterScreen(PatientDataScreen):
         Binding("f7", "bucket('sending')", "Sending", show=False),
         Binding("f8", "bucket('unprocessed')", "Unprocessed", show=False),
         Binding("f9", "bucket('sent')", "Sent", show=False),
-        Binding("f11", "reasons", "By reason", show=False),
+        Binding("f11", "reasons", "Reason filter", show=False),
         Binding("f12", "bucket('all')", "All patients", show=False),
         Binding("ctrl+o", "sort", "Sort", key_display="^O"),
-        # The title line names the upload and this key: the footer is full at 80 columns.
+        # The line under the title names the upload and this key: the footer is full at 80
+        # columns.
         Binding("ctrl+t", "next_upload", "Upload", key_display="^T", show=False),
         Binding("/", "search", "Search"),
         Binding("ctrl+f", "search", "Search", show=False),
@@ -94,6 +98,8 @@ class ReporterScreen(PatientDataScreen):
         self.bucket = bucket
         self.upload: UploadId = upload or INITIAL
         self._upload_chosen = upload is not None
+        self._opened_on: UploadId | None = None  # the upload chosen on Bulk Transmission
+        self.reason: ReasonFilter | None = None  # F11's choice: one reason of one bucket
         self.search = ""
         self.order = "nhs"
         self.marks: set[int] = set()
@@ -105,8 +111,9 @@ class ReporterScreen(PatientDataScreen):
 
     def compose_body(self) -> ComposeResult:
         if not self._upload_chosen:
-            self.upload = host(self).chosen_upload
+            self.upload = self._opened_on = host(self).chosen_upload
         yield Static("", id="report-title", classes="tool-title", markup=False)
+        yield Static("", id="report-upload", classes="hint", markup=False)
         yield Static("", id="bucket-bar", markup=False)
         with Horizontal(id="search-row"):
             yield Static("Search", classes="label")
@@ -136,16 +143,29 @@ class ReporterScreen(PatientDataScreen):
     def _render_bar(self) -> None:
         set_text(
             self.query_one("#report-title", Static),
-            f"SCR Reporter - {KINDS[self.upload].label} (^T: next upload)",
+            f"SCR Reporter - {KINDS[self.upload].label} - each patient's outcome",
         )
+        set_text(self.query_one("#report-upload", Static), self._upload_line())
         bar = Text(no_wrap=True, overflow="crop")
         for index, (key, value) in enumerate(BUCKET_KEYS):
             if index:
                 bar.append(" ")  # one space: the bar fits 80 columns with F11
-            style = "reverse bold" if value == self.bucket else ""
+            chosen = value == self.bucket or (value == "reasons" and self.reason is not None)
+            style = "reverse bold" if chosen else ""
             bar.append(f"{key.upper()} {bucket_label(value, short=True)}", style)
         self.query_one("#bucket-bar", Static).update(bar)
         set_text(self.query_one("#report-order", Static), f"sorted by {ORDER_NAMES[self.order]}")
+
+    def _upload_line(self) -> str:
+        """Which upload's outcomes these are and how to see another's (or, under a reason
+        filter, which reason and how to clear it)."""
+        if self.reason is not None:
+            return f"Only {reason_label(self.reason)}: F11 another reason or the whole bucket"
+        ids = list(KINDS)
+        following = KINDS[ids[(ids.index(self.upload) + 1) % len(ids)]].label
+        if self.upload == self._opened_on:
+            return "The upload chosen on GP Summary Bulk Transmission; ^T: the next upload"
+        return f"^T: the next upload ({following})"
 
     # ----- the view ----------------------------------------------------------------------------
 
@@ -153,12 +173,21 @@ class ReporterScreen(PatientDataScreen):
         services = host(self).services
         bucket, search, order, upload = bucket_of(self.bucket), self.search, self.order, self.upload
         self._note = ""
-        self.table.show_view(
-            lambda: services.report_count(bucket, search, upload),
-            lambda offset, limit: services.report_page(
-                bucket, search, order, offset, limit, upload
-            ),
-        )
+        reason = self.reason
+        if reason is not None:
+            self.table.show_view(
+                lambda: services.reason_view_count(reason, search, upload),
+                lambda offset, limit: services.reason_view_page(
+                    reason, search, order, offset, limit, upload
+                ),
+            )
+        else:
+            self.table.show_view(
+                lambda: services.report_count(bucket, search, upload),
+                lambda offset, limit: services.report_page(
+                    bucket, search, order, offset, limit, upload
+                ),
+            )
         self._render_info()
 
     def on_patient_table_loaded(self, event: PatientTable.Loaded) -> None:
@@ -199,6 +228,8 @@ class ReporterScreen(PatientDataScreen):
 
     def view_label(self) -> str:
         """The view's name in the line under the table (the preview names its own views)."""
+        if self.reason is not None:
+            return f"{bucket_label(self.bucket)}, reason {self.reason.code or 'none recorded'}"
         return bucket_label(self.bucket)
 
     def _render_detail(self) -> None:
@@ -210,9 +241,10 @@ class ReporterScreen(PatientDataScreen):
             return
         text = detail_text(row)
         # A long reason (a PDS mismatch names each field with both values) wraps onto more
-        # lines rather than losing the values past the screen's edge.
-        reason = text.splitlines()[-1]
-        detail.set_class(len(reason) > max(detail.size.width, 1), "-long")
+        # lines rather than losing the values past the screen's edge; so does a long first
+        # line (the last try's time at its end).
+        longest = max(len(line) for line in text.splitlines())
+        detail.set_class(longest > max(detail.size.width, 1), "-long")
         set_text(detail, text)
 
     def _set_note(self, message: str, kind: str = "") -> None:
@@ -233,15 +265,18 @@ class ReporterScreen(PatientDataScreen):
         return True
 
     def action_bucket(self, value: str) -> None:
-        if value != self.bucket:
+        """A bucket's F-key shows the whole bucket: it clears a reason filter too."""
+        if value != self.bucket or self.reason is not None:
             self.bucket = value
+            self.reason = None
             self._render_bar()
             self.table.set_columns(ALL_COLUMNS if value == ALL else REPORT_COLUMNS)
         self._load()
 
     @work(exclusive=True, group="reasons", exit_on_error=False)
     async def action_reasons(self) -> None:
-        """Failed and Not Required counted per reason, without paging through them."""
+        """Failed and Not Required counted per reason (without paging through them), and a
+        choice of one to narrow the list to."""
         upload = self.upload
         try:
             counts = await host(self).services.reason_counts(upload)
@@ -249,17 +284,34 @@ class ReporterScreen(PatientDataScreen):
             self._set_note(f"Cannot read the report: {exc}", "error")
             return
         self.app.push_screen(
-            MessageModal(
+            ReasonPickerModal(
                 f"{KINDS[upload].label}: Failed and Not Required by reason",
-                t.reason_summary(counts),
-            )
+                counts,
+                self.reason,
+                ascii_only=host(self).ascii_only,
+            ),
+            self._reason_chosen,
         )
+
+    def _reason_chosen(self, pick: ReasonPick | None) -> None:
+        if pick is None:  # cancelled: the view stays as it was
+            return
+        if pick.reason is None:
+            if self.reason is not None:
+                self.action_bucket(self.bucket)
+            return
+        self.reason = pick.reason
+        self.bucket = pick.reason.bucket.value
+        self.table.set_columns(REPORT_COLUMNS)
+        self._render_bar()
+        self._load()
 
     def action_next_upload(self) -> None:
         """The next bulk upload's patients, in the same bucket, search and order. The marks
         were patients of the previous upload's view: they are dropped, and the note says so."""
         ids = list(KINDS)
         self.upload = ids[(ids.index(self.upload) + 1) % len(ids)]
+        self.reason = None  # another upload's reasons are its own
         dropped = len(self.marks)
         if dropped:
             self.marks.clear()
@@ -347,13 +399,18 @@ class ReporterScreen(PatientDataScreen):
         self, bucket: Bucket | None, search: str, order: str, upload: UploadId
     ) -> None:
         services = host(self).services
+        reason, limit = self.reason, t.MARK_ALL_LIMIT
         try:
-            total = await services.report_count(bucket, search, upload)
-            rows = await services.report_page(bucket, search, order, 0, t.MARK_ALL_LIMIT, upload)
+            if reason is not None:
+                total = await services.reason_view_count(reason, search, upload)
+                rows = await services.reason_view_page(reason, search, order, 0, limit, upload)
+            else:
+                total = await services.report_count(bucket, search, upload)
+                rows = await services.report_page(bucket, search, order, 0, limit, upload)
         except ServiceError as exc:
             self._set_note(f"Cannot read the view: {exc}", "error")
             return
-        if upload != self.upload:  # ^T went to another upload meanwhile: not its patients
+        if upload != self.upload or reason != self.reason:  # the view changed meanwhile
             return
         self.marks.update(row.patient_id for row in rows)
         self.table.refresh_marks()
@@ -417,13 +474,24 @@ class ReporterScreen(PatientDataScreen):
         self, bucket: Bucket | None, search: str, order: str, upload: UploadId
     ) -> None:
         services = host(self).services
+        reason = self.reason
         try:
-            path = await services.export_report(bucket, search, order, upload)
+            if reason is not None:
+                path = await services.export_reason_view(reason, search, order, upload)
+            else:
+                path = await services.export_report(bucket, search, order, upload)
         except ServiceError as exc:
             self._set_note(str(exc), "error")
             return
         self._set_note(f"Exported to {path}")
         self.app.push_screen(MessageModal("Export to CSV", t.export_message(path)))
+
+
+def reason_label(reason: ReasonFilter) -> str:
+    """E.g. "Failed with reason 30418"; a reason with no code by its words."""
+    if reason.code is None:
+        return f"{reason.bucket.label} with no reason recorded"
+    return f"{reason.bucket.label} with reason {reason.code}"
 
 
 def detail_text(row: PatientRow) -> str:

@@ -40,22 +40,21 @@ class Column:
 
 
 # 78 columns wide (80 less the body's padding), one cell space either side of each column.
+# The reason gets the room (issue 22: 20 characters cut most reasons); the tries and the last
+# try are in the detail line under the table, with the highlighted patient's whole reason.
 REPORT_COLUMNS = (
     Column("mark", " ", 1),
     Column("nhs", "NHS number", 12),
     Column("name", "Name", 16),
-    Column("reason", "Reason", 20),
-    Column("tries", "Tries", 5),
-    Column("last", "Last try", 11),
+    Column("reason", "Reason", 39),
 )
-# All patients: the bucket too (the last try is in the detail line under the table).
+# All patients: the bucket too (the tries are in the detail line under the table).
 ALL_COLUMNS = (
     Column("mark", " ", 1),
     Column("nhs", "NHS number", 12),
     Column("name", "Name", 14),
     Column("bucket", "Upload", 12),
-    Column("reason", "Reason", 14),
-    Column("tries", "Tries", 5),
+    Column("reason", "Reason", 29),
 )
 # Columns that take the width beyond 80 columns, and their shares of it.
 FLEXIBLE = {"name": 1, "reason": 3}
