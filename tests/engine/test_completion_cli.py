@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.engine.test_upload_cli import practice, simulator_url, upload  # noqa: F401
+from tests.engine.test_upload_cli import practice, practice_template, simulator_url, upload  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("simulator_url")
 
