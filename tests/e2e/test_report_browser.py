@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.test_completion_cli import finished  # noqa: F401
-from tests.engine.test_upload_cli import practice, simulator_url  # noqa: F401
+from tests.engine.test_completion_cli import finished, finished_template  # noqa: F401
+from tests.engine.test_upload_cli import practice, practice_template, simulator_url  # noqa: F401
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(

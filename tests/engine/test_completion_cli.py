@@ -6,12 +6,13 @@ import csv
 import io
 import json
 import re
+import shutil
 import sqlite3
 import urllib.request
 
 import pytest
 
-from tests.engine.test_upload_cli import practice, simulator_url, upload  # noqa: F401
+from tests.engine.test_upload_cli import practice, practice_template, simulator_url, upload  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("simulator_url")
 
@@ -34,19 +35,32 @@ def eligible_numbers(home) -> list[str]:
     return [r[0] for r in rows]
 
 
-@pytest.fixture
-def finished(practice, simulator_url, run_cli):  # noqa: F811
-    """A completed Initial Upload in which the Spine refused two patients."""
-    rejected = eligible_numbers(practice)[:2]
+@pytest.fixture(scope="module")
+def finished_template(practice_template, simulator_url, tmp_path_factory, run_cli):  # noqa: F811
+    """One completed Initial Upload per module, in which the Spine refused two patients: the
+    report tests only read it, each from its own copy."""
+    home = tmp_path_factory.mktemp("finished") / "home"
+    shutil.copytree(practice_template, home)
+    control(simulator_url, pds_practice_db=str(home / "scrtui.db"))
+    rejected = eligible_numbers(home)[:2]
     control(simulator_url, reject_nhs_numbers=rejected)
     try:
-        result = upload(practice, "--mode", "run", "--mhs-url", simulator_url, "--yes")
+        result = upload(home, "--mode", "run", "--mhs-url", simulator_url, "--yes")
     finally:
         control(simulator_url, reject_nhs_numbers=[])
     assert result.returncode == 0, result.stderr
     assert "Completion report: scrtui report --run last --format html" in result.stdout
-    status = json.loads(run_cli(practice, "status", "--json").stdout)
-    return practice, rejected, status
+    status = json.loads(run_cli(home, "status", "--json").stdout)
+    return home, rejected, status
+
+
+@pytest.fixture
+def finished(finished_template, tmp_path):
+    """A copy of the module's completed Initial Upload."""
+    template, rejected, status = finished_template
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    return home, rejected, status
 
 
 def test_the_json_report_names_who_ran_it_and_agrees_with_status(finished, run_cli):

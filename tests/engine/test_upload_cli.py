@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import urllib.request
@@ -37,10 +38,18 @@ def simulator_url():
     process.wait(10)
 
 
-@pytest.fixture
-def practice(tmp_path, run_cli, simulator_url):
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def practice_template(tmp_path_factory, run_cli):
+    """One seeded practice per module (`scrtui seed` is the same each time); tests copy it."""
+    home = tmp_path_factory.mktemp("practice") / "home"
     assert run_cli(home, "seed", "--patients", "200").returncode == 0
+    return home
+
+
+@pytest.fixture
+def practice(tmp_path, practice_template, simulator_url):
+    home = tmp_path / "home"
+    shutil.copytree(practice_template, home)
     # The simulator's PDS holds this practice's patients.
     control = json.dumps({"pds_practice_db": str(home / "scrtui.db")}).encode()
     request = urllib.request.Request(simulator_url + "control", data=control, method="POST")

@@ -4,7 +4,7 @@ line's second)."""
 
 from __future__ import annotations
 
-from tests.engine.test_upload_cli import practice, simulator_url, upload  # noqa: F401
+from tests.engine.test_upload_cli import practice, practice_template, simulator_url, upload  # noqa: F401
 
 FINISHED = "Finished (completed): this run checked "
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.engine.test_upload_cli import practice, simulator_url, upload  # noqa: F401
+from tests.engine.test_upload_cli import practice, practice_template, simulator_url, upload  # noqa: F401
 
 
 def test_a_start_after_the_card_session_ends_is_refused_before_the_question(
