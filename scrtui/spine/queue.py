@@ -200,9 +200,9 @@ class _Handler(MessagingHandler):
     def received(self, delivery: Delivery, message: Message) -> None:
         tag = next(self.tags)
         self.deliveries[tag] = delivery
-        properties = message.properties or {}
+        properties: dict[Any, Any] = message.properties or {}
         message_id = properties.get("message-id")
-        body = message.body
+        body: Any = message.body
         if isinstance(body, memoryview):
             # A binary (data section) body is a view of proton's buffer, which the next
             # delivery overwrites: copied here, on proton's thread, before it is handed over.

@@ -54,7 +54,9 @@ def codes(kind: str) -> list[str]:
 def group_size(code: str | None, bucket: Bucket | None, kind: str, up_to: int = -1) -> int:
     """The upload's rows with this reason code (in this bucket), counted up to `up_to`."""
     reason = "reason_code IS NULL" if code is None else "reason_code = ?"
-    params: list[object] = [kind] + ([] if code is None else [code])
+    params: list[object] = [kind]
+    if code is not None:
+        params.append(code)
     where = f"upload = ? AND {reason}"
     if bucket is not None:
         where += " AND bucket = ?"

@@ -142,7 +142,11 @@ def test_a_version_6_database_gets_both_indexes_at_its_upgrade(practice: Path) -
                 "WHERE upload = 'initial' AND reason_code = 'NR01' AND bucket = 'not_required'"
             )
         )
-    assert {"patient_search", "patient_search_insert", "patient_upload_upload_reason_bucket"} <= names
+    assert {
+        "patient_search",
+        "patient_search_insert",
+        "patient_upload_upload_reason_bucket",
+    } <= names
     assert "patient_upload_upload_reason_bucket" in plan
     for term in before:  # the patients that were there before the upgrade are found
         assert _searched(term) == expected[term], term
