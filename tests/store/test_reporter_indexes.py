@@ -150,3 +150,22 @@ def test_a_version_6_database_gets_both_indexes_at_its_upgrade(practice: Path) -
     assert "patient_upload_upload_reason_bucket" in plan
     for term in before:  # the patients that were there before the upgrade are found
         assert _searched(term) == expected[term], term
+
+
+def test_the_unprocessed_count_follows_every_write(practice: Path) -> None:
+    """The upload's row count is kept between the Reporter's count and its page (it reads a
+    million index entries at a million patients), and counted again after any write."""
+    first = report.count_rows(Bucket.UNPROCESSED)
+    assert first == report.count_rows(Bucket.UNPROCESSED)
+    database.obj.execute_sql(
+        "DELETE FROM patient_upload WHERE patient_id IN "
+        "(SELECT patient_id FROM patient_upload WHERE bucket = 'sent' LIMIT 3)"
+    )
+    assert report.count_rows(Bucket.UNPROCESSED) == first + 3
+    other = sqlite3.connect(database.obj.database)  # another process's commit, say
+    with closing(other), other:
+        other.execute(
+            "INSERT INTO patient_upload (upload, patient_id, bucket, pass_number, "
+            "attempts) SELECT 'initial', id, 'sent', 1, 1 FROM patient WHERE id % 5 = 0"
+        )
+    assert report.count_rows(Bucket.UNPROCESSED) == first + 3 - PATIENTS // 5
