@@ -42,6 +42,19 @@ class StopReason(enum.StrEnum):
     MHS_SETUP = "stopped: the MHS adaptor's set-up is wrong"
 
 
+def status_text(status: str, reason: str) -> str:
+    """ "Stopped: the MHS adaptor's set-up is wrong", "Stopped: by the user": the status word,
+    then why. Stop reasons begin with "stopped" so they read alone as a run's outcome; after
+    the word "Stopped" that would say it twice."""
+    if not reason:
+        return status
+    for repeat in (f"{status.lower()}: ", f"{status.lower()} "):
+        if reason.lower().startswith(repeat):
+            reason = reason[len(repeat) :]
+            break
+    return f"{status}: {reason}"
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     status: RunStatus = RunStatus.IDLE

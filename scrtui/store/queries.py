@@ -9,7 +9,7 @@ from typing import Any
 
 from peewee import fn
 
-from scrtui.domain.progress import ACTIVE_STATUSES
+from scrtui.domain.progress import ACTIVE_STATUSES, status_text
 from scrtui.domain.records import (
     Allergy as AllergyRecord,
 )
@@ -242,9 +242,7 @@ def status_document(kind: UploadId = INITIAL) -> dict[str, Any]:
         "failed": counts[Bucket.FAILED],
         "not_required": counts[Bucket.NOT_REQUIRED],
         "total": sum(counts.values()),
-        "status": upload.status
-        if not upload.status_reason
-        else f"{upload.status}: {upload.status_reason}",
+        "status": status_text(upload.status, upload.status_reason),
         "last_run": run_summary(last_run(kind)),
     }
 

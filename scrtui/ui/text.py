@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from scrtui.domain import outage
-from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration
+from scrtui.domain.progress import RunStatus, Snapshot, StopReason, format_duration, status_text
 from scrtui.domain.prompts import CONFIRMATION, ENABLE_PROMPTS, EXIT_QUESTION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.run_tally import RunTally, nothing_sent_text
@@ -192,9 +192,7 @@ def status_line(snapshot: Snapshot, now: datetime | None = None) -> str:
     """The Status field: the word, then why, e.g. "Paused: the smartcard was removed"; with
     the time, a scheduled start counts down. An outage's reason says itself who answers what,
     since when and the next try (scrtui/domain/outage.py)."""
-    text = snapshot.status.value
-    if snapshot.reason:
-        text += f": {snapshot.reason}"
+    text = status_text(snapshot.status.value, snapshot.reason)
     if snapshot.status is RunStatus.SCHEDULED and snapshot.next_event and now is not None:
         return f"{text} (in {countdown(snapshot.next_event - now)})"
     return text

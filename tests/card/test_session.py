@@ -291,16 +291,6 @@ def test_no_card_login_says_what_to_do(session, sim):
     assert session.view().state is CardState.NO_CARD
 
 
-def test_gate_is_cheap(session):
-    session.login("1234")
-    import time
-
-    start = time.perf_counter()
-    for _ in range(10_000):
-        session.gate_open()
-    assert (time.perf_counter() - start) / 10_000 < 50e-6
-
-
 APDU_SCRIPT = [
     profile.read_identity_command(),  # before SELECT
     profile.verify_command("1234"),  # before SELECT

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from scrtui.domain.progress import RollingRate, RunStatus, Snapshot, eta, format_duration
+from scrtui.domain.progress import (
+    RollingRate,
+    RunStatus,
+    Snapshot,
+    StopReason,
+    eta,
+    format_duration,
+    status_text,
+)
 from scrtui.domain.prompts import CONFIRMATION, PROCESS_COMPLETED
 from scrtui.domain.records import Bucket, Mode
 
@@ -84,3 +92,15 @@ def test_session_time_is_shown_in_whole_minutes_rounded_up() -> None:
     assert whole_minutes(timedelta(minutes=5)) == timedelta(minutes=5)
     assert whole_minutes(timedelta(0)) == timedelta(0)
     assert whole_minutes(None) is None
+
+
+def test_a_stop_reason_that_begins_with_stopped_does_not_say_it_twice() -> None:
+    assert (
+        status_text("Stopped", StopReason.MHS_SETUP.value)
+        == "Stopped: the MHS adaptor's set-up is wrong"
+    )
+    assert status_text("Paused", "the smartcard was removed") == (
+        "Paused: the smartcard was removed"
+    )
+    assert status_text("Stopped", StopReason.USER.value) == "Stopped: by the user"
+    assert status_text("Idle", "") == "Idle"

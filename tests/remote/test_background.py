@@ -42,7 +42,7 @@ def test_detached_upload_outlives_its_command_status_reads_it_live_and_stop_stop
     assert "Stopped (stopped by the user)" in stopped.stdout
     wait_until(lambda: practice.upload_pid() is None, "the upload process ended")
     document = json.loads(practice.scrtui("status", "--json").stdout)
-    assert document["status"] == "Stopped: stopped by the user"
+    assert document["status"] == "Stopped: by the user"
     assert document["sending"] == 0  # nothing left half-sent
     assert "live" not in document
     # Owner only: the folder 0700 and the socket 0600 (the socket is gone now; the folder stays).

@@ -99,7 +99,7 @@ def test_close_the_terminal_come_back_from_another_and_stop_it(practice: Practic
             third.close()
     wait_until(lambda: practice.upload_pid() is None, "the upload process ended")
     document = json.loads(practice.scrtui("status", "--json").stdout)
-    assert document["status"] == "Stopped: stopped by the user"
+    assert document["status"] == "Stopped: by the user"
     assert document["sending"] == 0
 
 

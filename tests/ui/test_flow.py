@@ -214,7 +214,7 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
             await finish(pilot)
             assert "stopped by the user" in app.screen.text
             await pilot.press("enter")
-            assert text_of(app, "#upload-status") == "Stopped: stopped by the user"
+            assert text_of(app, "#upload-status") == "Stopped: by the user"
             await pilot.press("c")
             await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
             await pilot.press("u")  # now there is something to resume
