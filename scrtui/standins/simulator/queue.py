@@ -166,6 +166,10 @@ class AckPublisher:
     def _run(self) -> None:
         connection: BlockingConnection | None = None
         sender = None
+        try:  # at once, not when the first answer is due: the adaptor holds its connection
+            connection, sender = self._connect()
+        except ConnectionError as exc:  # not up yet: tried again with the first batch
+            self.log.info("ack_publisher_not_connected", error=repr(exc))
         while batch := self._next_batch():
             try:
                 if connection is None or sender is None:
