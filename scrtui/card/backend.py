@@ -166,11 +166,6 @@ class Listeners:
         with self._lock:
             self._callbacks.append(callback)
 
-    def remove(self, callback: Listener) -> None:
-        with self._lock:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
     def emit(self, event: CardEvent) -> None:
         with self._lock:
             callbacks = list(self._callbacks)

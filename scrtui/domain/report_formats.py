@@ -10,8 +10,6 @@ from scrtui.domain import completion_report, report_html
 from scrtui.domain.completion_report import CompletionReport
 from scrtui.domain.spreadsheet import safe_row
 
-FORMATS = ("csv", "json", "html")
-
 
 def rendered(report: CompletionReport, fmt: str) -> str:
     if fmt == "json":

@@ -18,13 +18,12 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any
 
 from scrtui import logs
 from scrtui.domain import outage as outage_text
 from scrtui.domain import uploads
-from scrtui.domain.gate import GateState
 from scrtui.domain.progress import (
     RollingRate,
     RunStatus,
@@ -38,7 +37,8 @@ from scrtui.domain.run_tally import TallyCounter
 from scrtui.domain.schedule import Schedule, Window, pause_end, window_at
 from scrtui.domain.upload_request import UploadRequest
 from scrtui.domain.uploads import UploadId
-from scrtui.engine import async_watch, kinds, pds_ahead, pds_step
+from scrtui.engine import async_watch, gates, kinds, outage_watch, pds_ahead, pds_step
+from scrtui.engine.gates import Gate
 from scrtui.engine.job import Job
 from scrtui.engine.outage_watch import OutageWatch
 from scrtui.engine.ratelimit import RateLimiter
@@ -46,8 +46,9 @@ from scrtui.engine.run_record import RunRecorder
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome, SendResult
 from scrtui.spine.message import new_message_id
+from scrtui.spine.outcome import SETUP_CODE, SendOutcome, SendResult
+from scrtui.spine.transport import Transport
 from scrtui.store import queries, upload_state
 from scrtui.store.db import StoreError, UploadLock, store_errors
 from scrtui.store.disk_full import disk_full_text, is_disk_full
@@ -60,16 +61,6 @@ TICK = 0.05
 # ran out while nobody got an answer are an outage and never count.
 SUSPECT_ROUNDS = 3
 BATCH = 512
-
-
-class Gate(Protocol):
-    """What the engine needs of the card session (scrtui.card.session.CardSession)."""
-
-    def gate_open(self) -> bool: ...
-    def gate_state(self) -> GateState: ...
-    def gate_reason(self) -> str: ...
-    def author(self) -> Author | None: ...
-    def time_left(self) -> timedelta | None: ...
 
 
 class Refused(RuntimeError):
@@ -159,7 +150,6 @@ class UploadEngine:
         self._fatal = ""
         self._watch = OutageWatch(settings)  # an outage: since when, next probe, the limit
         self._mhs_url = settings.mhs_url  # the run's client's, once it is open
-        self._failure_baseline = 0
         self._open = asyncio.Event()
         self._give_up = asyncio.Event()
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max(64, settings.concurrency * 4))
@@ -339,7 +329,9 @@ class UploadEngine:
         if kind.checks_pds and not self.settings.pds_sync:
             self._event("pds_off", f"Warning: {pds_step.OFF_WARNING}")
         self._set_status(RunStatus.SCHEDULED if request.schedule.start else RunStatus.RUNNING, "")
-        # Only summaries go through the adaptor's asynchronous path; consent is a SOAP call.
+        transport = kinds.open_client(kind, self.settings, correlation_id)
+        # The interaction says whether a 202 leaves the acknowledgement to the queue (the
+        # summaries in asynchronous mode); the consent service answers on the call.
         self._acks = (
             async_watch.for_settings(
                 self.settings,
@@ -347,21 +339,21 @@ class UploadEngine:
                 async_watch.requeue(self._queue, self._deferred),
                 self.clock,
             )
-            if kind.transport is uploads.Transport.MHS
+            if transport.interaction.asynchronous
             else None
         )
         try:
             if self._acks is not None:
                 self._acks.start(asyncio.get_running_loop())
-            async with kinds.open_client(kind, self.settings, correlation_id) as client:
-                self._mhs_url = client.url
+            async with transport as client:
+                self._mhs_url = client.interaction.url
                 await self._pipeline(client, author, request.schedule)
         finally:
             if self._acks is not None:
                 await self._acks.close()
         return self._finish(run.id)
 
-    async def _pipeline(self, client: MhsClient, author: Author, schedule: Schedule) -> None:
+    async def _pipeline(self, client: Transport, author: Author, schedule: Schedule) -> None:
         limiter = RateLimiter(self.settings.rate_limit)
         self._pds = pds_ahead.for_run(
             self._pds_applies(), self.settings.pds_concurrency, self._queue.maxsize
@@ -556,7 +548,7 @@ class UploadEngine:
     def _pds_applies(self) -> bool:
         return self.settings.pds_sync and self._kind.checks_pds
 
-    def _pds_check(self, client: MhsClient) -> Callable[[Job], Awaitable[bool]]:
+    def _pds_check(self, client: Transport) -> Callable[[Job], Awaitable[bool]]:
         return lambda job: self._pds_passed(client, job)
 
     async def _until_open(self) -> bool:
@@ -567,7 +559,7 @@ class UploadEngine:
             await self._wait_open()
         return True
 
-    async def _send_loop(self, client: MhsClient, limiter: RateLimiter) -> None:
+    async def _send_loop(self, client: Transport, limiter: RateLimiter) -> None:
         while True:
             if not self._may_send():
                 if self._stop_reason is not None:
@@ -590,7 +582,7 @@ class UploadEngine:
         if not self.gate.gate_open() and self._stop_reason is None:
             await asyncio.sleep(self.tick)
 
-    async def _pds_passed(self, client: MhsClient, job: Job, attempts: int | None = None) -> bool:
+    async def _pds_passed(self, client: Transport, job: Job, attempts: int | None = None) -> bool:
         """PDS synchronisation (scrtui/engine/pds_step.py): True when the summary may go.
 
         Not Required on a mismatch; a fault is handled as a send's (retried, an outage pause,
@@ -625,7 +617,7 @@ class UploadEngine:
             return False
         return True
 
-    async def _send(self, client: MhsClient, job: Job, attempts: int | None = None) -> None:
+    async def _send(self, client: Transport, job: Job, attempts: int | None = None) -> None:
         """`attempts`: at most this many tries (an outage probe makes one)."""
         if not await self._pds_passed(client, job, attempts):
             return
@@ -651,7 +643,7 @@ class UploadEngine:
         job.attempts += result.attempts
         self._handle(client, job, result)
 
-    def _handle(self, client: MhsClient, job: Job, result: SendResult) -> None:
+    def _handle(self, client: Transport, job: Job, result: SendResult) -> None:
         now = self.clock()
         outcome = result.outcome
         if result.transport:
@@ -678,7 +670,7 @@ class UploadEngine:
             self._deferred.append(job)
         self._outage_now(client)
 
-    def _part_of_outage(self, client: MhsClient, job: Job, result: SendResult) -> bool:
+    def _part_of_outage(self, client: Transport, job: Job, result: SendResult) -> bool:
         """True (and the patient waits to go again) when its attempts ran out on transport
         faults that are the MHS's, not its message's; False when it is to be Failed."""
         if not result.transport:
@@ -714,13 +706,8 @@ class UploadEngine:
         self._event("fatal", f"Fatal error from the MHS adaptor ({self._mhs_url}): {text}")
         self.stop(StopReason.FATAL)
 
-    def _outage_now(self, client: MhsClient) -> bool:
-        failures = client.consecutive_transport_failures
-        if failures < self._failure_baseline:
-            self._failure_baseline = 0
-        if failures - self._failure_baseline >= self.settings.outage_after_failures:
-            if not self._watch.active:
-                self._watch.note_try(client.last_failure)
+    def _outage_now(self, client: Transport) -> bool:
+        if self._watch.over_threshold(client):
             self._declare_outage()
         return self._watch.active
 
@@ -733,29 +720,23 @@ class UploadEngine:
                 cause=begun.cause.describe(),
             )
 
-    def _outage_step(self, client: MhsClient, now: datetime) -> None:
+    def _outage_step(self, client: Transport, now: datetime) -> None:
         """While paused for an outage: read the last probe, stop at the limit, send the next."""
-        watch = self._watch
-        current = watch.current
-        assert current is not None
-        answered = watch.probe_answered()
-        if answered:
+        step = self._watch.step(now)
+        if step is outage_watch.Step.OVER:
             self._outage_over(client, now)
-            return
-        if answered is False:
-            current.failed_probe(now, watch.last_cause)
-            if current.over_limit(now):
-                self._fatal = self._fatal or current.giving_up(now)
-                self._event("outage_limit", f"Stopping: {self._fatal}", probes=current.tries)
-                self.stop(StopReason.OUTAGE)
-                return
-        if not watch.probe_due(now):
-            return
-        job = self._probe_job()
-        if job is not None:
-            watch.start_probe(self._probe(client, job))
-        elif not self._inflight and (self._pds is None or self._pds.idle()):
-            self._outage_over(client, now)  # nothing is left to send: nothing to wait for
+        elif step is outage_watch.Step.GIVE_UP:
+            current = self._watch.current
+            assert current is not None
+            self._fatal = self._fatal or current.giving_up(now)
+            self._event("outage_limit", f"Stopping: {self._fatal}", probes=current.tries)
+            self.stop(StopReason.OUTAGE)
+        elif step is outage_watch.Step.PROBE:
+            job = self._probe_job()
+            if job is not None:
+                self._watch.start_probe(self._probe(client, job))
+            elif not self._inflight and (self._pds is None or self._pds.idle()):
+                self._outage_over(client, now)  # nothing is left to send: nothing to wait for
 
     def _probe_job(self) -> Job | None:
         """The next waiting patient: interrupted first, then those whose attempts ran out."""
@@ -768,17 +749,14 @@ class UploadEngine:
         except asyncio.QueueEmpty:
             return self._pds.take() if self._pds is not None else None
 
-    async def _probe(self, client: MhsClient, job: Job) -> bool:
+    async def _probe(self, client: Transport, job: Job) -> bool:
         """One try of the patient's next message; True when the MHS answered it at all."""
-        before = client.answers
-        await self._send(client, job, attempts=1)
-        return client.answers > before
+        return await outage_watch.answered(client, self._send(client, job, attempts=1))
 
-    def _outage_over(self, client: MhsClient, now: datetime) -> None:
-        ended = self._watch.end()
+    def _outage_over(self, client: Transport, now: datetime) -> None:
+        ended = self._watch.end(client)
         assert ended is not None
         self._count_lone_rounds()
-        self._failure_baseline = client.consecutive_transport_failures
         minutes = (now - ended.since).total_seconds() / 60
         self._event(
             "outage_over",
@@ -892,7 +870,7 @@ class UploadEngine:
 
     # ----- control: gates and schedule -------------------------------------------------------
 
-    async def _control(self, client: MhsClient, schedule: Schedule) -> None:
+    async def _control(self, client: Transport, schedule: Schedule) -> None:
         while True:
             now = self.clock()
             if self._stop_reason is None:
@@ -919,38 +897,29 @@ class UploadEngine:
             job.rounds += 1
 
     def _gates(self, now: datetime, schedule: Schedule) -> tuple[RunStatus, str] | None:
-        """The status to hold in, or None when sends may go."""
+        """The status to hold in, or None when sends may go (the order: gates.py)."""
         if self._stop_reason is not None:
             return RunStatus.STOPPING, self._stop_reason.value
         state = self.gate.gate_state()
-        if state is GateState.ENDED:
-            self.stop(StopReason.CARD_CHANGED)
-            return RunStatus.STOPPING, StopReason.CARD_CHANGED.value
-        if state is GateState.EXPIRED:
-            self.stop(StopReason.SESSION_EXPIRED)
-            return RunStatus.STOPPING, StopReason.SESSION_EXPIRED.value
+        stop = gates.card_stop(state)
+        if stop is not None:
+            self.stop(stop)
+            return RunStatus.STOPPING, stop.value
         window = window_at(schedule, now, self._started_at, self._skip_pause_until)
         self._next_event = window.next_event
-        self._next_event_text = _describe_next(window.window, window.next_event, schedule)
+        self._next_event_text = gates.describe_next(window.window, window.next_event, schedule)
         if window.window is Window.STOPPED:
             self.stop(StopReason.STOP_TIME)
             return RunStatus.STOPPING, StopReason.STOP_TIME.value
         if window.window is Window.WAIT_START:
-            return RunStatus.SCHEDULED, f"starts {window.next_event:%d/%m/%Y %H:%M}"
+            return RunStatus.SCHEDULED, gates.waiting(window)
         if self._started_at is None:
             self._begin(now)
-        if not self.gate.gate_open():
-            if state is GateState.LOCKED:
-                return RunStatus.PAUSED, (
-                    "smartcard removed: reinsert the card and enter the passcode to continue"
-                )
-            return RunStatus.PAUSED, self.gate.gate_reason() or "smartcard session not open"
-        if window.window is Window.PAUSED:
-            return RunStatus.PAUSED, f"scheduled pause until {window.next_event:%H:%M}"
-        if self._manual_pause:
-            return RunStatus.PAUSED, "by the user; press p (Resume) to continue"
-        if self._watch.current is not None:
-            return RunStatus.PAUSED, self._watch.current.reason()
+        reason = gates.card_pause(self.gate, state) or gates.pause(
+            window, self._manual_pause, self._watch.current
+        )
+        if reason is not None:
+            return RunStatus.PAUSED, reason
         if self._acks is not None:
             return self._acks.hold()
         return None
@@ -1045,16 +1014,3 @@ class UploadEngine:
 
 def _hhmm(value: Any) -> str | None:
     return value.strftime("%H:%M") if value else None
-
-
-def _describe_next(window: Window, at: datetime | None, schedule: Schedule) -> str:
-    if at is None:
-        return ""
-    label = {
-        Window.WAIT_START: "start",
-        # A daily window pauses at its stop time, it does not stop (issue 22: "next: stop").
-        Window.OPEN: "pause" if schedule.resume else "stop",
-        Window.PAUSED: "resume",
-        Window.STOPPED: "",
-    }[window]
-    return f"{label} at {at:%d/%m/%Y %H:%M}" if label else ""  # screens add "next: "

@@ -3,26 +3,27 @@ which client carries its messages, how one is built, and the local change made a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 
+from scrtui.domain import uploads
 from scrtui.domain.consent import DISSENT_PERMISSION
 from scrtui.domain.eligibility import Decision
 from scrtui.domain.records import Author, Mode, PatientRecord
-from scrtui.domain.uploads import Context, Transport, UploadKind
+from scrtui.domain.uploads import Context, UploadKind
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient
-from scrtui.spine.consent_client import ConsentClient, consent_url
+from scrtui.spine.client import mhs_transport
+from scrtui.spine.consent_client import consent_transport, consent_url
 from scrtui.spine.consent_message import build_set_permissions
 from scrtui.spine.message import build_gp_summary
+from scrtui.spine.transport import Transport
 from scrtui.store import consent_changes
 
 
-def open_client(kind: UploadKind, settings: Settings, correlation_id: str) -> MhsClient:
-    if kind.transport is Transport.CONSENT:
-        # The consent service answers on the call itself, whatever the MHS mode.
-        return ConsentClient(replace(settings, wait_for_response=True), correlation_id)
-    return MhsClient(settings, correlation_id)
+def open_client(kind: UploadKind, settings: Settings, correlation_id: str) -> Transport:
+    """The transport for the upload's messages, not yet open (`async with` opens it)."""
+    if kind.transport is uploads.Transport.CONSENT:
+        return consent_transport(settings, correlation_id)
+    return mhs_transport(settings, correlation_id)
 
 
 def decide(
@@ -50,7 +51,7 @@ def build_message(
     replaces: str | None,
     upload_date: date | None,
 ) -> str:
-    if kind.transport is Transport.CONSENT:
+    if kind.transport is uploads.Transport.CONSENT:
         return build_set_permissions(
             record.nhs_number,
             DISSENT_PERMISSION,

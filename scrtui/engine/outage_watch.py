@@ -4,19 +4,22 @@ or the outage has lasted outage_limit_minutes (issue 19; the rules are scrtui/do
 The probe is the next waiting patient's own message, under its stored message id, so a probe
 is never a second summary; with PDS on it may be that patient's PDS query. The engine owns the
 patients and the sending (scrtui/engine/engine.py, `_outage_step`); this keeps the state, the
-probe task and the cause of the latest failure.
+probe task, the cause of the latest failure and the transport's failures counted since the
+last outage ended (`over_threshold`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import enum
+from collections.abc import Awaitable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
 from scrtui.domain.outage import Cause, Outage
 from scrtui.settings import Settings
-from scrtui.spine.client import SendResult
+from scrtui.spine.outcome import SendResult
+from scrtui.spine.transport import Transport
 
 
 def cause_of(result: SendResult) -> Cause:
@@ -25,13 +28,24 @@ def cause_of(result: SendResult) -> Cause:
     return Cause(result.http_status, said)
 
 
+class Step(enum.Enum):
+    """What the engine does at a tick of the outage pause."""
+
+    OVER = "over"  # the last probe was answered: the MHS is back
+    GIVE_UP = "give_up"  # the last probe failed at the outage limit: the run stops
+    PROBE = "probe"  # a probe is due: send the next waiting patient's message
+    WAIT = "wait"  # a probe is on its way, or the next is not due yet
+
+
 class OutageWatch:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.current: Outage | None = None
         self.last_cause = Cause(None, "no answer")
         self._probe: asyncio.Task[bool] | None = None
-        self.outages = 0  # this run's outages, for the run log
+        # The transport's failures in a row when the last outage ended: only those after it
+        # count towards the next one.
+        self._baseline = 0
 
     @property
     def active(self) -> bool:
@@ -46,11 +60,22 @@ class OutageWatch:
         if failure is not None:
             self.last_cause = Cause(*failure)
 
+    def over_threshold(self, transport: Transport) -> bool:
+        """outage_after_failures failed tries in a row, over all patients, since the last
+        outage ended: an outage is to be declared (or goes on)."""
+        failures = transport.consecutive_transport_failures
+        if failures < self._baseline:
+            self._baseline = 0
+        if failures - self._baseline < self._settings.outage_after_failures:
+            return False
+        if not self.active:
+            self.note_try(transport.last_failure)
+        return True
+
     def begin(self, url: str, now: datetime) -> Outage | None:
         """Start an outage (None when one is already under way)."""
         if self.current is not None:
             return None
-        self.outages += 1
         self.current = Outage(
             url=url,
             since=now,
@@ -63,10 +88,6 @@ class OutageWatch:
 
     def probe_due(self, now: datetime) -> bool:
         return self.current is not None and self._probe is None and self.current.due(now)
-
-    @property
-    def probing(self) -> bool:
-        return self._probe is not None
 
     def start_probe(self, probe: Coroutine[Any, Any, bool]) -> None:
         self._probe = asyncio.create_task(probe, name="outage-probe")
@@ -86,8 +107,23 @@ class OutageWatch:
             return False
         return task.result()
 
-    def end(self) -> Outage | None:
+    def step(self, now: datetime) -> Step:
+        """Read the last probe (a failed one makes the next wait longer) and say what is next."""
+        current = self.current
+        assert current is not None
+        answered = self.probe_answered()
+        if answered:
+            return Step.OVER
+        if answered is False:
+            current.failed_probe(now, self.last_cause)
+            if current.over_limit(now):
+                return Step.GIVE_UP
+        return Step.PROBE if self.probe_due(now) else Step.WAIT
+
+    def end(self, transport: Transport) -> Outage | None:
+        """The MHS answers again: the failures counted so far are the ended outage's."""
         ended, self.current = self.current, None
+        self._baseline = transport.consecutive_transport_failures
         return ended
 
     async def close(self) -> None:
@@ -95,3 +131,10 @@ class OutageWatch:
             self._probe.cancel()
             await asyncio.gather(self._probe, return_exceptions=True)
             self._probe = None
+
+
+async def answered(transport: Transport, probe: Awaitable[None]) -> bool:
+    """Send a probe; True when the MHS answered any of its tries."""
+    before = transport.answers
+    await probe
+    return transport.answers > before

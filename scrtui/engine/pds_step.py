@@ -15,9 +15,10 @@ from scrtui.domain.eligibility import Reason
 from scrtui.domain.pds_match import demographics_of, verdict
 from scrtui.domain.records import PatientRecord
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, SendResult
+from scrtui.spine.outcome import SendResult
 from scrtui.spine.pds import PdsReply
 from scrtui.spine.pds_client import query_pds
+from scrtui.spine.transport import Transport
 
 OFF_WARNING = (
     "PDS synchronisation is switched off ([pds] synchronise = false): summaries are sent "
@@ -26,7 +27,7 @@ OFF_WARNING = (
 
 
 async def ask(
-    client: MhsClient,
+    client: Transport,
     record: PatientRecord,
     settings: Settings,
     now: datetime,

@@ -43,7 +43,8 @@ from scrtui.engine.ratelimit import RateLimiter
 from scrtui.engine.runlog import RunLog
 from scrtui.paths import Home
 from scrtui.settings import Settings
-from scrtui.spine.client import SETUP_CODE, MhsClient, SendOutcome
+from scrtui.spine.outcome import SETUP_CODE, SendOutcome
+from scrtui.spine.transport import Transport
 from scrtui.store import queries, upload_state
 
 BATCH = 2000
@@ -197,7 +198,7 @@ async def check_pds(
 
     setup_error: list[str] = []
 
-    async def worker(client: MhsClient) -> None:
+    async def worker(client: Transport) -> None:
         while work:
             index, record = work.popleft()
             row = rows[index]

@@ -8,7 +8,6 @@ import itertools
 import os
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
 from scrtui.domain.progress import Snapshot
 from scrtui.remote import wire
@@ -182,7 +181,3 @@ class Follower:
                 await self._task
         if self.link is not None:
             await self.link.close()
-
-
-def state_field(link: Link, key: str, default: Any = None) -> Any:
-    return link.state.get(key, default)

@@ -1,6 +1,8 @@
-"""The MHS adaptor client: one POST per GP Summary, retries, and a verdict per patient.
+"""The HTTP transport: one POST per message, retries, and a verdict per patient.
 
-Classification (docs/spine.md has the table):
+`HttpTransport` is told which service it talks to by an Interaction (interaction.py): the GP
+Summary's is `gp_summary` below, the consent service's and the PDS query's are in
+consent_client.py and pds_client.py. The GP Summary's classification (docs/spine.md's table):
 - 200 with an AA acknowledgement for our message id: SENT.
 - 200 with an AE "duplicate message id" (401): SENT with a note; the Spine holds that summary.
 - 200 with an AE "service not available" (502): a transient fault, retried like a 503.
@@ -27,12 +29,9 @@ Classification (docs/spine.md has the table):
 from __future__ import annotations
 
 import asyncio
-import enum
 import random
 import ssl
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
@@ -46,60 +45,22 @@ from scrtui.spine import adaptor_words, codes
 from scrtui.spine.acknowledgement import AckParseError, parse_ack
 from scrtui.spine.error_text import scrubbed
 from scrtui.spine.failure_log import FailureLog
+from scrtui.spine.interaction import Interaction
 from scrtui.spine.message import INTERACTION_ID
+from scrtui.spine.outcome import SETUP_CODE, Verdict
+
+# Re-exported: scrtui/engine/async_watch.py and the tests import them from here.
+from scrtui.spine.outcome import SendOutcome as SendOutcome
+from scrtui.spine.outcome import SendResult as SendResult
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 # How much of an adaptor's error body is looked at for error_text (scrubbed, then cut short
 # enough for a table cell and a log line).
 _MAX_READ_TEXT = 4096
-_PROBE_TIMEOUT_S = 10.0
 # The most read of one answer (docs/spine.md): a GP Summary's acknowledgement, a PDS reply and
 # the adaptor's error texts are a few KB; anything larger is not read, and not an answer.
 MAX_ANSWER_BYTES = 1_000_000
 TOO_LARGE_ANSWER = "ANSWER-TOO-LARGE"
-SETUP_CODE = "MHS-SETUP"
-
-
-class SendOutcome(enum.StrEnum):
-    """What one send() came to (the patient's recorded outcome is store/upload_state.py's)."""
-
-    SENT = "sent"
-    REJECTED = "rejected"
-    RETRY_LIMIT = "retry_limit"
-    FATAL = "fatal"
-    INTERRUPTED = "interrupted"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: SendOutcome
-    http_status: int | None
-    ack_code: str | None  # AA / AE / AR when an acknowledgement was read
-    error_code: str | None  # Spine code ("30418"), or HTTP-nnn, TIMEOUT, RESET, REFUSED, ...
-    error_text: str | None
-    attempts: int
-    latency_ms: float  # whole send(): every attempt and every backoff wait
-    transport: bool = False  # the last attempt's cause was a transport fault (MHS unreachable)
-    detail: Any = None  # what the verdict read from the answer (a PDS reply), if anything
-    said: str | None = None  # the adaptor's own words (its error body), when it answered so
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What one attempt means. `retryable` verdicts become RETRY_LIMIT when attempts run out."""
-
-    outcome: SendOutcome
-    retryable: bool = False
-    transport_failure: bool = False
-    ack_code: str | None = None
-    error_code: str | None = None
-    error_text: str | None = None
-    detail: Any = None
-    said: str | None = None
-
-
-# How one HTTP answer is read: classify for GP Summaries; scrtui/spine/pds_client.py for PDS.
-Classifier = Callable[[int, bytes, str], Verdict]
 
 
 def _body_text(body: bytes) -> str:
@@ -282,14 +243,12 @@ def connections(settings: Settings) -> int:
     return settings.concurrency + (settings.pds_concurrency if settings.pds_sync else 0)
 
 
-class MhsClient:
-    """Sends GP Summaries to the MHS adaptor; one per run, used as an async context manager."""
-
-    def __init__(self, settings: Settings, correlation_id: str) -> None:
-        self._settings = settings
-        self._url = settings.mhs_url
-        self._health_url = settings.mhs_url.rstrip("/") + "/healthcheck"
-        self._headers = {
+def gp_summary(settings: Settings, correlation_id: str) -> Interaction:
+    """The MHS adaptor's GP Summary interaction: JSON-wrapped, synchronous or not by the
+    settings' wait_for_response."""
+    return Interaction(
+        url=settings.mhs_url,
+        headers={
             "Content-Type": "application/json",
             "Interaction-Id": INTERACTION_ID,
             "wait-for-response": "true" if settings.wait_for_response else "false",
@@ -299,7 +258,30 @@ class MhsClient:
             # the route up with it (its OpenAPI: "defaults to Spines ODS Code if not
             # provided"); every message here goes to the Spine, and the practice's identity
             # travels in the message itself (issue 19).
-        }
+        },
+        encode=_json_body,
+        classify=classify,
+        asynchronous=not settings.wait_for_response,
+    )
+
+
+def _json_body(payload: str) -> bytes:
+    """The request body for one message (the adaptor takes it wrapped in JSON)."""
+    return orjson.dumps({"payload": payload})
+
+
+def mhs_transport(settings: Settings, correlation_id: str) -> HttpTransport:
+    """The run's GP Summaries (and its PDS queries) through the MHS adaptor."""
+    return HttpTransport(settings, gp_summary(settings, correlation_id), correlation_id)
+
+
+class HttpTransport:
+    """Sends one interaction's messages (scrtui/spine/interaction.py) over one aiohttp session;
+    one per run, used as an async context manager. A scrtui.spine.transport.Transport."""
+
+    def __init__(self, settings: Settings, interaction: Interaction, correlation_id: str) -> None:
+        self._settings = settings
+        self._interaction = interaction
         self._session: aiohttp.ClientSession | None = None
         self._consecutive_failures = 0
         self._last_failure: tuple[int | None, str] | None = None
@@ -309,9 +291,8 @@ class MhsClient:
         self._failures = FailureLog(self._log)
 
     @property
-    def url(self) -> str:
-        """Where the messages go: named in every outage message."""
-        return self._url
+    def interaction(self) -> Interaction:
+        return self._interaction
 
     @property
     def consecutive_transport_failures(self) -> int:
@@ -328,7 +309,7 @@ class MhsClient:
         """Attempts the MHS answered (anything but a transport fault), over all patients."""
         return self._answers
 
-    async def __aenter__(self) -> MhsClient:
+    async def __aenter__(self) -> HttpTransport:
         connector = aiohttp.TCPConnector(
             limit=connections(self._settings), ssl=ssl_context(self._settings)
         )
@@ -353,53 +334,31 @@ class MhsClient:
             await self._session.close()
             self._session = None
 
-    async def healthcheck(self) -> bool:
-        """GET <mhs_url>/healthcheck answered 200. Never raises."""
-        if self._session is None:
-            return False
-        # A probe answers quickly or not at all: never wait out a long total_timeout.
-        timeout = aiohttp.ClientTimeout(
-            total=min(self._settings.total_timeout, _PROBE_TIMEOUT_S),
-            sock_connect=self._settings.connect_timeout,
-        )
-        try:
-            async with self._session.get(
-                self._health_url, allow_redirects=False, timeout=timeout
-            ) as response:
-                await response.read()
-                return response.status == 200
-        except Exception as exc:  # noqa: BLE001 - a probe reports, it never fails the caller
-            self._log.info("mhs_healthcheck_failed", error=f"{type(exc).__name__}: {exc}")
-            return False
-
     async def send(
         self,
         message_id: str,
         payload: str,
         *,
         give_up: asyncio.Event | None = None,
-        headers: Mapping[str, str] | None = None,
-        classifier: Classifier | None = None,
         attempts: int | None = None,
+        interaction: Interaction | None = None,
     ) -> SendResult:
         """POST one message, retrying transport faults with the same message id.
 
-        `headers` override the GP Summary's (another interaction) and `classifier` reads its
-        answers: the PDS query goes through the same session, retries and outage counting.
+        `interaction`: another interaction through the same session, retries and outage
+        counting (the PDS query, scrtui/spine/pds_client.py), else the run's own.
         `attempts` caps the tries below max_attempts (an outage probe makes one).
         """
         if self._session is None:
-            raise RuntimeError("MhsClient.send() outside `async with MhsClient(...)`")
+            raise RuntimeError("HttpTransport.send() outside `async with`")
         started = time.monotonic()
-        body = self._body(payload)
-        classifier = classifier or self.classify
+        interaction = interaction or self._interaction
+        body = interaction.encode(payload)
         attempt = 0
         max_attempts = min(attempts or self._settings.max_attempts, self._settings.max_attempts)
         while True:
             attempt += 1
-            status, verdict, retry_after = await self._attempt(
-                message_id, body, headers, classifier
-            )
+            status, verdict, retry_after = await self._attempt(message_id, body, interaction)
             self._count(verdict, status)
             if not verdict.retryable:
                 self._log_final(message_id, status, verdict, attempt)
@@ -426,34 +385,20 @@ class MhsClient:
                     verdict, SendOutcome.INTERRUPTED, status, attempt, started, text
                 )
 
-    @staticmethod
-    def classify(status: int, body: bytes, message_id: str) -> Verdict:
-        """How an answer to this client's own messages is read (another service differs)."""
-        return classify(status, body, message_id)
-
-    @staticmethod
-    def _body(payload: str) -> bytes:
-        """The request body for one message (the adaptor takes it wrapped in JSON)."""
-        return orjson.dumps({"payload": payload})
-
     async def _attempt(
-        self,
-        message_id: str,
-        body: bytes,
-        extra: Mapping[str, str] | None = None,
-        classifier: Classifier = classify,
+        self, message_id: str, body: bytes, interaction: Interaction
     ) -> tuple[int | None, Verdict, float | None]:
         assert self._session is not None
-        headers = {**self._headers, **(extra or {}), "Message-Id": message_id}
+        headers = {**interaction.headers, "Message-Id": message_id}
         try:
             async with self._session.post(
-                self._url, data=body, headers=headers, allow_redirects=False
+                interaction.url, data=body, headers=headers, allow_redirects=False
             ) as response:
                 answer = await read_capped(response)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 if answer is None:
                     return response.status, _too_large(response.status), retry_after
-                verdict = classifier(response.status, answer, message_id)
+                verdict = interaction.classify(response.status, answer, message_id)
                 return response.status, verdict, retry_after
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return None, classify_exception(exc, self._settings), None

@@ -1,15 +1,18 @@
-"""The consent service client: SET_RESOURCE_PERMISSIONS as synchronous SOAP to the Spine.
+"""The consent service: SET_RESOURCE_PERMISSIONS as synchronous SOAP to the Spine.
 
-The same sessions, mutual TLS, retries, backoff, outage signals and verdicts as the MHS client
-(scrtui/spine/client.py); only the endpoint, the headers and the body differ. The reply wraps an
-MCCI acknowledgement in a SOAP envelope, which the acknowledgement reader accepts.
+The same transport, sessions, mutual TLS, retries, backoff, outage signals and verdicts as the
+GP Summaries (scrtui/spine/client.py); only the interaction differs: the endpoint, the headers,
+the body and how a 2xx is read. The reply wraps an MCCI acknowledgement in a SOAP envelope,
+which the acknowledgement reader accepts.
 """
 
 from __future__ import annotations
 
 from scrtui.settings import Settings
-from scrtui.spine.client import MhsClient, SendOutcome, Verdict, classify
+from scrtui.spine.client import HttpTransport, classify
 from scrtui.spine.consent_message import SOAP_ACTION
+from scrtui.spine.interaction import Interaction
+from scrtui.spine.outcome import SendOutcome, Verdict
 
 SYNC_PATH = "sync-service"
 
@@ -35,33 +38,20 @@ def classify_consent(status: int, body: bytes, message_id: str) -> Verdict:
     return classify(status, body, message_id)
 
 
-class ConsentClient(MhsClient):
-    def __init__(self, settings: Settings, correlation_id: str) -> None:
-        super().__init__(settings, correlation_id)
-        self._url = consent_url(settings)
-        # The sync service has no health page: any answer from the endpoint means it is up.
-        self._health_url = self._url
-        self._headers = {
-            "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": SOAP_ACTION,
-        }
+def _utf8(payload: str) -> bytes:
+    return payload.encode("utf-8")
 
-    @staticmethod
-    def classify(status: int, body: bytes, message_id: str) -> Verdict:
-        return classify_consent(status, body, message_id)
 
-    @staticmethod
-    def _body(payload: str) -> bytes:
-        return payload.encode("utf-8")
+def consent(settings: Settings) -> Interaction:
+    """Synchronous whatever the MHS mode: the answer to the call is the outcome."""
+    return Interaction(
+        url=consent_url(settings),
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION},
+        encode=_utf8,
+        classify=classify_consent,
+        asynchronous=False,
+    )
 
-    async def healthcheck(self) -> bool:
-        """Reachable when the endpoint answers a GET at all (405 included)."""
-        if self._session is None:
-            return False
-        try:
-            async with self._session.get(self._health_url, allow_redirects=False) as response:
-                await response.read()
-                return response.status < 500
-        except Exception as exc:  # noqa: BLE001 - a probe reports, it never fails the caller
-            self._log.info("consent_healthcheck_failed", error=f"{type(exc).__name__}: {exc}")
-            return False
+
+def consent_transport(settings: Settings, correlation_id: str) -> HttpTransport:
+    return HttpTransport(settings, consent(settings), correlation_id)

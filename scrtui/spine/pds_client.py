@@ -1,20 +1,24 @@
 """Asking PDS about one patient through the MHS adaptor's synchronous workflow.
 
-The query goes through the run's MhsClient (one session, its retries, backoff and outage
-counting): Interaction-Id QUPA_IN000008UK02, wait-for-response false, from-asid (docs/pds.md
-§1). A transport fault or a SOAP fault (500) is retried and counts towards an outage like a
-summary's; a 400 (no from-asid, a bad request) or a 404 (pdsquery not routed) is FATAL: the
-set-up is wrong, not the patient.
+The query goes through the run's transport (one session, its retries, backoff and outage
+counting) as an interaction of its own beside the run's (`pds_query`): Interaction-Id
+QUPA_IN000008UK02, wait-for-response false, from-asid (docs/pds.md §1). A transport fault or a
+SOAP fault (500) is retried and counts towards an outage like a summary's; a 400 (no from-asid,
+a bad request) or a 404 (pdsquery not routed) is FATAL: the set-up is wrong, not the patient.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 
-from scrtui.spine.client import MhsClient, SendOutcome, SendResult, Verdict, classify
+from scrtui.spine.client import classify
+from scrtui.spine.interaction import Interaction
 from scrtui.spine.message import new_message_id
+from scrtui.spine.outcome import SendOutcome, SendResult, Verdict
 from scrtui.spine.pds import QUERY_INTERACTION_ID, PdsReplyError, build_query, parse_reply
+from scrtui.spine.transport import Transport
 
 PDS_HEADERS = {"Interaction-Id": QUERY_INTERACTION_ID, "wait-for-response": "false"}
 BAD_REPLY_CODE = "BAD-PDS"
@@ -56,8 +60,19 @@ def classify_pds(status: int, body: bytes, message_id: str) -> Verdict:
     return Verdict(SendOutcome.SENT, detail=reply)
 
 
+def pds_query(run: Interaction) -> Interaction:
+    """The PDS query beside the run's summaries: the same endpoint, body and headers but its
+    own Interaction-Id, and its answer comes on the call (wait-for-response false: docs/pds.md)."""
+    return replace(
+        run,
+        headers={**run.headers, **PDS_HEADERS},
+        classify=classify_pds,
+        asynchronous=False,
+    )
+
+
 async def query_pds(
-    client: MhsClient,
+    client: Transport,
     nhs_number: str,
     *,
     sending_asid: str,
@@ -75,7 +90,6 @@ async def query_pds(
         query_id,
         payload,
         give_up=give_up,
-        headers=PDS_HEADERS,
-        classifier=classify_pds,
         attempts=attempts,
+        interaction=pds_query(client.interaction),
     )

@@ -12,13 +12,14 @@ from scrtui.engine.async_watch import NO_ACK_TEXT, UNREACHABLE
 from scrtui.standins.simulator import SimulatorConfig
 from tests.asyncmode.conftest import async_sim, private_broker
 from tests.asyncmode.test_async_upload import everyone_sent_once, upload
+from tests.conftest import patience
 from tests.engine.conftest import wait_for
 from tests.engine.test_engine import buckets_by_nhs
 
 
 async def test_late_acknowledgements_resend_with_the_same_id_and_apply_once(seeded, asim):
-    await asim.control(late_ack_share=0.05, late_ack_seconds=2.5, seed=3)
-    final, services = await upload(seeded, asim.settings(ack_timeout=1.0))
+    await asim.control(late_ack_share=0.05, late_ack_seconds=patience(2.5), seed=3)
+    final, services = await upload(seeded, asim.settings(ack_timeout=patience(1.0)))
     await everyone_sent_once(asim, final)
     stats = await asim.stats()
     late = stats["faults"]["late_ack"]

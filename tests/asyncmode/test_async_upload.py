@@ -8,6 +8,7 @@ from datetime import date
 from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.store import queries
+from tests.conftest import patience
 from tests.engine.conftest import logged_in, wait_for
 from tests.engine.test_engine import buckets_by_nhs, expected_split, run
 
@@ -85,9 +86,9 @@ async def test_two_thousand_patients_with_every_queue_fault_are_each_sent_once(h
     seed_practice(Settings(), 2000, seed=5)
     await asim.control(
         duplicate_ack_share=0.1, foreign_share=0.05, out_of_order_share=0.1,
-        late_ack_share=0.01, late_ack_seconds=2.5, seed=5,
+        late_ack_share=0.01, late_ack_seconds=patience(2.5), seed=5,
     )  # fmt: skip
-    final, services = await upload(home, asim.settings(ack_timeout=1.5, concurrency=32))
+    final, services = await upload(home, asim.settings(ack_timeout=patience(1.5), concurrency=32))
     eligible = await everyone_sent_once(asim, final)
     assert len(eligible) > 1500
     faults = (await asim.stats())["faults"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,6 +68,12 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+def _stands_for_a_clock(fake: FakeClock) -> Callable[[], datetime]:
+    """Never called: mypy (tests/test_types.py) checks here that the fake is the card
+    session's clock (CardSession: `clock`)."""
+    return fake
+
+
 def add_users() -> None:
     for sds_user_id, (name, roles) in USERS.items():
         user = User.create(sds_user_id=sds_user_id, name=name)
@@ -107,7 +113,7 @@ def pcscd_problem(wait: float = 5.0) -> str | None:
     if hresult != scard.SCARD_S_SUCCESS:
         return (
             "pcscd is not running (the card tests need the pcscd that `./run test` starts): "
-            + scard.SCardGetErrorMessage(hresult)
+            + str(scard.SCardGetErrorMessage(hresult))
         )
     try:
         deadline = time.monotonic() + wait

@@ -75,7 +75,6 @@ class VirtualCard:
         self.has_application = has_application
         self.atr = _with_tck(ATR)
         self.apdus: list[bytes] = []
-        self.atr_requests = 0
         self.inserted_at: float | None = None
         self.removed_at: float | None = None
         self._selected = False
@@ -176,7 +175,6 @@ class VirtualCard:
 
     def _control(self, code: int) -> bytes | None:
         if code == 0x04:
-            self.atr_requests += 1
             return self.atr
         if code in (0x00, 0x01, 0x02):  # power off, power on, reset: the card starts afresh
             self._power_reset()
@@ -237,7 +235,6 @@ class VirtualCard:
 # -- helpers for tests that drive pcscd with virtual cards -------------------------------------
 READER_00 = "Virtual PCD 00 00"  # TCP 35963
 READER_01 = "Virtual PCD 00 01"  # TCP 35964
-READER_PORTS = {READER_00: 35963, READER_01: 35964}
 
 
 def wait_until(

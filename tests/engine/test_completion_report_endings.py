@@ -10,6 +10,7 @@ from scrtui.domain.completion_report import text_lines
 from scrtui.domain.progress import StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.store import queries
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings, logged_in, wait_for
 from tests.engine.test_engine import run
 from tests.engine.test_outage_real_adaptor import (
@@ -52,7 +53,7 @@ async def test_a_run_stopped_at_the_outage_limit_reports_the_outage_and_nobody_f
         await sim.control(outage=True)
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
         report = await services.completion_report()
     finally:
         services.close()

@@ -15,6 +15,7 @@ from scrtui.domain.records import Bucket, Mode
 from scrtui.domain.schedule import build_schedule
 from scrtui.standins.simulator import SimulatorConfig, running_simulator
 from scrtui.store import queries
+from tests.conftest import patience
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 from tests.engine.test_engine import (
     buckets_by_nhs,
@@ -89,7 +90,7 @@ async def test_rerun_after_a_stop_keeps_the_ids_of_patients_still_sending(seeded
             while (await sim.stats())["replacements"] < 2:
                 await asyncio.sleep(0.01)
         services.stop()
-        await asyncio.wait_for(task, 30)
+        await asyncio.wait_for(task, patience(30))
         rows = rows_by_nhs()
         sending = {n: r["message_id"] for n, r in rows.items() if r["bucket"] == "sending"}
         assert sending
@@ -150,7 +151,7 @@ async def test_an_outage_at_concurrency_one_fails_nobody(seeded, sim):
         await wait_for(paused_by_outage(services), what="outage")
         assert queries.status_document()["failed"] == 0
         await sim.control(outage=False)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     await completed_with_nobody_failed(final, sim)
@@ -168,7 +169,7 @@ async def test_refused_connections_at_concurrency_one_fail_nobody(seeded):
             await wait_for(paused_by_outage(services), what="outage")
             assert queries.status_document()["failed"] == 0
             async with running_simulator(pds, port=first.port):
-                final = await asyncio.wait_for(task, 60)
+                final = await asyncio.wait_for(task, patience(60))
         finally:
             services.close()
     assert final.reason == StopReason.COMPLETED.value
@@ -214,7 +215,7 @@ async def test_a_spine_service_unavailable_acknowledgement_fails_nobody(seeded, 
             what="outage",
         )
         await sim.control(unavailable_share=0.0)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     await completed_with_nobody_failed(final, sim)
@@ -268,7 +269,7 @@ async def test_a_scheduled_rerun_changes_nothing_until_it_starts(seeded, sim):
         assert snapshot.counts[Bucket.SENT] > 0
         assert rows_by_nhs() == before_rows  # the reporter and group members are unchanged
         services.stop()
-        stopped = await asyncio.wait_for(task, 20)
+        stopped = await asyncio.wait_for(task, patience(20))
     finally:
         services.close()
     assert stopped.reason == StopReason.CANCELLED.value  # issue 22 bug 9: its own wording
@@ -286,7 +287,7 @@ async def test_a_run_stopped_by_its_stop_time_leaves_unsent_patients_unprocessed
         )
         await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 5, what="some sent")
         clock.advance(minutes=31)
-        final = await asyncio.wait_for(task, 20)
+        final = await asyncio.wait_for(task, patience(20))
     finally:
         services.close()
     assert final.reason == StopReason.STOP_TIME.value
@@ -314,7 +315,7 @@ async def test_eligibility_is_decided_when_the_run_starts_not_when_it_is_schedul
         task = asyncio.create_task(services.run_upload(run(Mode.RUN, schedule=schedule)))
         await wait_for(lambda: "start at" in services.snapshot().next_event_text, what="sched")
         clock.advance(hours=1, minutes=31)
-        final = await asyncio.wait_for(task, 30)
+        final = await asyncio.wait_for(task, patience(30))
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value

@@ -15,6 +15,7 @@ from scrtui.domain.schedule import Schedule, build_schedule
 from scrtui.services import UploadRefused, UploadRequest
 from scrtui.store import queries
 from scrtui.store.models import PatientUpload
+from tests.conftest import patience
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 
 
@@ -130,7 +131,7 @@ async def test_an_outage_pauses_the_run_and_it_completes_with_nobody_failed(seed
         )
         assert services.snapshot().status is RunStatus.PAUSED
         await sim.control(outage=False)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     await completed_with_nobody_failed(final, sim)
@@ -157,7 +158,7 @@ async def test_stop_then_resume_finishes_without_sending_anyone_twice(seeded, si
         await wait_for(lambda: services.engine._inflight == 0, what="in-flight finished")
         paused_at = (await sim.stats())["requests"]
         services.stop()
-        final = await asyncio.wait_for(task, 20)
+        final = await asyncio.wait_for(task, patience(20))
         assert final.reason == StopReason.USER.value
         assert (await sim.stats())["requests"] == paused_at  # nothing left while paused
         assert await services.refusal(Mode.RESUME) is None
@@ -226,7 +227,7 @@ async def test_card_removal_pauses_at_once_and_the_passcode_continues(seeded, si
         await wait_for(lambda: services.card_view().state.name == "INSERTED", what="card back")
         assert (await sim.stats())["requests"] == quiet  # still nothing without the passcode
         assert (await services.login("1234")).ok
-        final = await asyncio.wait_for(task, 30)
+        final = await asyncio.wait_for(task, patience(30))
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value
@@ -243,7 +244,7 @@ async def test_a_different_card_stops_the_run(seeded, sim):
         # Only the passcode lets the card say who it belongs to.
         result = await services.login("1234")
         assert not result.ok and "different smartcard" in result.message
-        final = await asyncio.wait_for(task, 20)
+        final = await asyncio.wait_for(task, patience(20))
     finally:
         services.close()
     assert final.reason == StopReason.CARD_CHANGED.value
@@ -256,7 +257,7 @@ async def test_session_expiry_at_ten_hours_stops_the_run(seeded, sim):
     try:
         task = await started(services, at_least=10)
         clock.advance(hours=10, seconds=1)
-        final = await asyncio.wait_for(task, 20)
+        final = await asyncio.wait_for(task, patience(20))
     finally:
         services.close()
     assert final.reason == StopReason.SESSION_EXPIRED.value
@@ -277,7 +278,7 @@ async def test_deferred_start_waits_then_runs(seeded, sim):
         assert services.snapshot().checked == 0 and services.snapshot().total == 300
         assert (await sim.stats())["requests"] == 0
         clock.advance(hours=1, minutes=31)
-        final = await asyncio.wait_for(task, 30)
+        final = await asyncio.wait_for(task, patience(30))
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value
@@ -295,7 +296,7 @@ async def test_stop_time_stops_and_a_daily_window_pauses_then_continues(seeded, 
         task = asyncio.create_task(services.run_upload(run(Mode.RUN, schedule=stop_only)))
         await wait_for(lambda: services.snapshot().counts[Bucket.SENT] >= 5, what="some sent")
         clock.advance(minutes=31)
-        final = await asyncio.wait_for(task, 20)
+        final = await asyncio.wait_for(task, patience(20))
         assert final.reason == StopReason.STOP_TIME.value
 
         window = build_schedule(clock(), stop="12:00", resume="18:30")
@@ -303,7 +304,7 @@ async def test_stop_time_stops_and_a_daily_window_pauses_then_continues(seeded, 
         await wait_for(lambda: services.snapshot().status is RunStatus.PAUSED, what="window")
         assert "scheduled pause until 18:30" in services.snapshot().reason
         clock.advance(hours=6)  # 18:31, within the 10-hour session
-        final = await asyncio.wait_for(task, 30)
+        final = await asyncio.wait_for(task, patience(30))
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value
@@ -321,7 +322,7 @@ async def test_live_counters_match_the_database_while_paused(seeded, sim):
             lambda: services.snapshot().counts == queries.bucket_counts(), what="counters = db"
         )
         services.stop()
-        await asyncio.wait_for(task, 20)
+        await asyncio.wait_for(task, patience(20))
     finally:
         services.close()
 
@@ -336,7 +337,7 @@ async def test_a_database_failure_stops_the_run_and_nothing_is_lost(seeded, sim)
         blocker.execute("BEGIN EXCLUSIVE")  # another program holds the database
         await wait_for(lambda: services.snapshot().fatal_message, timeout=30, what="fatal")
         blocker.rollback()
-        final = await asyncio.wait_for(task, 30)
+        final = await asyncio.wait_for(task, patience(30))
         assert final.reason == StopReason.FATAL.value
         assert "locked" in final.fatal_message
         assert final.reason != StopReason.COMPLETED.value
@@ -363,7 +364,9 @@ async def test_a_database_held_past_the_end_still_ends_the_run_and_resume_comple
     try:
         task = await started(services, at_least=20)
         blocker.execute("BEGIN EXCLUSIVE")
-        final = await asyncio.wait_for(task, 60)  # the lock is held until the run has ended
+        final = await asyncio.wait_for(
+            task, patience(60)
+        )  # the lock is held until the run has ended
         assert final.status is RunStatus.STOPPED and "locked" in final.fatal_message
         blocker.rollback()
         assert queries.upload_state().status_reason == queries.INTERRUPTED

@@ -12,6 +12,7 @@ from scrtui.services import UploadRequest
 from scrtui.wiring import create_services
 from tests.card.conftest import pcscd, vcards  # noqa: F401  (fixtures)
 from tests.card.vcard import READER_00
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings, wait_for
 
 
@@ -48,7 +49,7 @@ async def test_removing_the_card_stops_sends_within_a_second_and_the_passcode_co
         assert (await sim.stats())["accepted"] == accepted_while_out
         result = await services.login("1234")
         assert result.ok, result.message
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value

@@ -17,7 +17,9 @@ from scrtui.domain.progress import RunStatus, StopReason
 from scrtui.domain.records import Mode
 from scrtui.domain.schedule import Schedule
 from scrtui.services import UploadRequest
+from scrtui.spine.client import connections
 from scrtui.store import queries
+from tests.conftest import patience
 from tests.engine.conftest import FakeClock, fast_settings, logged_in, wait_for
 from tests.engine.test_engine import completed_with_nobody_failed, run
 
@@ -88,16 +90,16 @@ async def test_a_spine_outage_behind_a_healthy_adaptor_pauses_probes_and_continu
         # Ten minutes of outage: probes at 5 s, 15 s, 35 s, 75 s, 155 s and 315 s.
         probes = await jump_through_probes(services, clock, minutes=10)
         assert probes == 6
-        # One POST a probe; at most one more per sender whose message was on its way when the
-        # pause began. Never a resend loop.
+        # One POST a probe; at most one more per sender or PDS worker whose message was on its
+        # way when the pause began. Never a resend loop.
         sent_while_paused = await posts(sim) - before
-        assert probes <= sent_while_paused <= probes + settings.concurrency
+        assert probes <= sent_while_paused <= probes + connections(settings)
         assert log_lines(seeded) - lines_before <= 3 * probes  # counts, not a line an attempt
         assert "next try 10:10" in services.snapshot().reason  # 315 s + 300 s
         assert queries.status_document()["failed"] == 0
         await sim.control(outage=False)
         clock.now = services.snapshot().next_check
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     await completed_with_nobody_failed(final, sim)
@@ -116,13 +118,14 @@ async def test_a_permanent_500_stops_within_the_limit_with_the_adaptors_words(se
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         before = await posts(sim)
         probes = await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
         sent_while_paused = await posts(sim) - before
     finally:
         services.close()
     # 30 minutes: probes at 5 s .. 315 s, then every 5 minutes; the last at 30:00 ends it.
     assert probes == 11
-    assert probes <= sent_while_paused <= probes + settings.concurrency
+    # PDS workers too (32 queries on their way when the pause began were seen on a busy machine).
+    assert probes <= sent_while_paused <= probes + connections(settings)
     assert final.reason == StopReason.OUTAGE.value
     # The adaptor's words from its JSON, not the JSON (issue 20: no payload is kept).
     assert final.fatal_message.startswith(
@@ -197,7 +200,7 @@ async def test_pds_slower_than_the_total_timeout_stops_within_the_limit(seeded, 
         task = asyncio.create_task(services.run_upload(run(Mode.RUN)))
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         probes = await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     assert probes == 4  # 5 s, 15 s, 35 s, 75 s: past the minute
@@ -216,7 +219,7 @@ async def test_consent_soap_faults_in_http_500_stop_within_the_limit(seeded, sim
         task = asyncio.create_task(services.run_upload(consent))
         await wait_for(lambda: paused_by_outage(services), what="the outage pause")
         probes = await jump_through_probes(services, clock, minutes=24 * 60)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     assert probes == 4

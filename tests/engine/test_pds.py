@@ -10,6 +10,7 @@ from scrtui.domain.progress import StopReason
 from scrtui.domain.records import Bucket, Mode
 from scrtui.store import queries
 from scrtui.store.models import Patient
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings, logged_in, wait_for
 from tests.engine.test_edges import paused_by_outage, rows_by_nhs, run_to_end
 from tests.engine.test_engine import expected_split
@@ -122,7 +123,7 @@ async def test_pds_faults_and_an_outage_make_nobody_not_required(seeded, sim):
         await wait_for(paused_by_outage(services), what="outage")
         assert not PDS_CODES & {r["code"] for r in rows_by_nhs().values()}
         await sim.control(outage=False)
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
     finally:
         services.close()
     assert final.reason == StopReason.COMPLETED.value

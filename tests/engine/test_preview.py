@@ -12,6 +12,7 @@ from scrtui.domain.records import Mode
 from scrtui.services import ServiceError
 from scrtui.store import queries
 from scrtui.store.models import Patient
+from tests.conftest import patience
 from tests.engine.conftest import fast_settings, logged_in
 from tests.engine.test_edges import rows_by_nhs, run_to_end
 from tests.engine.test_engine import expected_split
@@ -165,7 +166,7 @@ async def test_the_completion_report_lists_an_outage_pause_and_a_user_pause_with
         services.pause()
         await wait_for(lambda: "by the user" in services.snapshot().reason, what="pause")
         services.resume()
-        final = await asyncio.wait_for(task, 60)
+        final = await asyncio.wait_for(task, patience(60))
         report = await services.completion_report()
     finally:
         services.close()

@@ -21,6 +21,7 @@ from scrtui.settings import load
 from scrtui.store.db import close_database
 from scrtui.wiring import create_services
 from tests.card.conftest import FakeClock
+from tests.conftest import patience
 from tests.remote.conftest import Practice
 
 
@@ -50,7 +51,9 @@ async def test_the_ten_hour_expiry_stops_the_background_upload(practice: Practic
         assert (await link.request({"t": "login", "passcode": "1234"}))["ok"] is True
         await _until(lambda: wire.snapshot_in(link.state["snapshot"]).checked > 0)
         clock.advance(hours=10, minutes=1)
-        await asyncio.wait_for(link.closed.wait(), 120)  # only against a hang: not a timing
+        await asyncio.wait_for(
+            link.closed.wait(), patience(120)
+        )  # only against a hang: not a timing
         assert link.ending is not None and link.ending.snapshot is not None
         assert link.ending.snapshot.reason == StopReason.SESSION_EXPIRED.value
         assert await running == 3  # stopped early

@@ -16,14 +16,16 @@ from aiohttp import web
 
 from scrtui.settings import Settings
 from scrtui.spine.client import (
-    MhsClient,
+    HttpTransport,
     SendOutcome,
     backoff_delay,
     classify,
+    mhs_transport,
     retry_after_seconds,
 )
 from scrtui.spine.message import new_message_id
 from scrtui.standins.simulator import RunningSimulator, config_changes
+from tests.conftest import patience
 
 from .conftest import NHS, fast_settings, make_patient, reference, wait_until
 from .test_ack import PSIS_ERROR, REF
@@ -42,8 +44,8 @@ def message(**changes: Any) -> tuple[str, str]:
     return message_id, build(message_id=message_id, **changes)
 
 
-async def send_one(settings: Settings, **changes: Any) -> tuple[Any, MhsClient]:
-    async with MhsClient(settings, RUN_ID) as client:
+async def send_one(settings: Settings, **changes: Any) -> tuple[Any, HttpTransport]:
+    async with mhs_transport(settings, RUN_ID) as client:
         message_id, payload = message(**changes)
         return await client.send(message_id, payload), client
 
@@ -147,7 +149,7 @@ async def test_ae_is_rejected_with_the_spines_code(sim: RunningSimulator) -> Non
 async def test_500_is_retried_then_retry_limit(sim: RunningSimulator) -> None:
     sim.state.apply(config_changes({"error_500_share": 1}))
     settings = fast_settings(sim.url, max_attempts=4)
-    async with MhsClient(settings, RUN_ID) as client:
+    async with mhs_transport(settings, RUN_ID) as client:
         message_id, payload = message()
         result = await client.send(message_id, payload)
         assert result.outcome is SendOutcome.RETRY_LIMIT and result.attempts == 4
@@ -217,10 +219,9 @@ async def test_slow_answer_is_a_timeout(sim: RunningSimulator) -> None:
 
 async def test_outage_and_recovery(sim: RunningSimulator) -> None:
     """The real adaptor's Spine outage: 500 "Error making outbound request" to every message
-    while its /healthcheck still answers 200 (so the health check says nothing)."""
+    (while its /healthcheck still answers 200: tests/engine/test_outage_real_adaptor.py)."""
     sim.state.apply(config_changes({"outage": True}))
-    async with MhsClient(fast_settings(sim.url), RUN_ID) as client:
-        assert await client.healthcheck()
+    async with mhs_transport(fast_settings(sim.url), RUN_ID) as client:
         first_id, payload = message()
         result = await client.send(first_id, payload)
         assert (result.outcome, result.http_status) == (SendOutcome.RETRY_LIMIT, 500)
@@ -235,8 +236,7 @@ async def test_outage_and_recovery(sim: RunningSimulator) -> None:
 
 async def test_old_503_outage_stays_an_option(sim: RunningSimulator) -> None:
     sim.state.apply(config_changes({"outage_503": True}))
-    async with MhsClient(fast_settings(sim.url, max_attempts=2), RUN_ID) as client:
-        assert not await client.healthcheck()
+    async with mhs_transport(fast_settings(sim.url, max_attempts=2), RUN_ID) as client:
         result = await client.send(*message())
         assert (result.outcome, result.http_status) == (SendOutcome.RETRY_LIMIT, 503)
 
@@ -284,8 +284,7 @@ def closed_port() -> int:
 
 async def test_refused_connection_is_retryable_and_counted() -> None:
     settings = fast_settings(f"http://127.0.0.1:{closed_port()}/")
-    async with MhsClient(settings, RUN_ID) as client:
-        assert not await client.healthcheck()
+    async with mhs_transport(settings, RUN_ID) as client:
         result = await client.send(*message())
         assert (result.outcome, result.error_code) == (SendOutcome.RETRY_LIMIT, "REFUSED")
         assert client.consecutive_transport_failures == 3
@@ -369,11 +368,11 @@ async def test_give_up_while_waiting_to_retry_interrupts(sim: RunningSimulator) 
     sim.state.apply(config_changes({"error_500_share": 1}))
     settings = fast_settings(sim.url, backoff_base=30.0, backoff_max=30.0, max_attempts=5)
     give_up = asyncio.Event()
-    async with MhsClient(settings, RUN_ID) as client:
+    async with mhs_transport(settings, RUN_ID) as client:
         task = asyncio.create_task(client.send(*message(), give_up=give_up))
         await wait_until(lambda: sim.state.requests == 1)
         give_up.set()
-        result = await asyncio.wait_for(task, 5)
+        result = await asyncio.wait_for(task, patience(5))
         assert (result.outcome, result.attempts, result.http_status) == (
             SendOutcome.INTERRUPTED,
             1,
@@ -386,15 +385,14 @@ async def test_give_up_while_waiting_to_retry_interrupts(sim: RunningSimulator) 
 
 
 async def test_send_outside_the_context_is_a_programming_error() -> None:
-    client = MhsClient(fast_settings("http://127.0.0.1:1/"), RUN_ID)
+    client = mhs_transport(fast_settings("http://127.0.0.1:1/"), RUN_ID)
     with pytest.raises(RuntimeError):
         await client.send("X", "<x/>")
-    assert not await client.healthcheck()
 
 
 async def test_pool_and_timeouts_come_from_the_settings(sim: RunningSimulator) -> None:
     settings = fast_settings(sim.url, concurrency=3, connect_timeout=1.5, total_timeout=9.0)
-    async with MhsClient(settings, RUN_ID) as client:
+    async with mhs_transport(settings, RUN_ID) as client:
         session = client._session
         assert session is not None
         # The summaries' 3 senders, and the PDS workers ahead of them (issue 23).
@@ -433,7 +431,7 @@ async def capture() -> AsyncIterator[tuple[str, list[web.Request], list[bytes]]]
 async def test_request_is_exactly_domain_4_2(capture) -> None:
     url, requests, bodies = capture
     settings = fast_settings(url, ods_code="B81001", sending_asid="200000000123")
-    async with MhsClient(settings, RUN_ID) as client:
+    async with mhs_transport(settings, RUN_ID) as client:
         first_id, payload = message()
         await client.send(first_id, payload)
         await client.send(*message())

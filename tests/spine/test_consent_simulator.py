@@ -12,7 +12,7 @@ import pytest
 from scrtui.domain.records import Author
 from scrtui.settings import Settings, with_changes
 from scrtui.spine.client import SendOutcome
-from scrtui.spine.consent_client import ConsentClient
+from scrtui.spine.consent_client import consent_transport
 from scrtui.spine.consent_message import SOAP_ACTION, build_set_permissions
 from scrtui.spine.message import new_message_id
 
@@ -68,8 +68,7 @@ async def test_bad_requests_are_refused_with_the_reason(sim, body, headers, stat
 
 async def test_answers_aa_and_ae_through_the_consent_client(sim):
     settings = with_changes(Settings(), mhs_url=sim, max_attempts=2, backoff_base=0.01)
-    async with ConsentClient(settings, "C-1") as client:
-        assert await client.healthcheck()
+    async with consent_transport(settings, "C-1") as client:
         message_id, body = request()
         sent = await client.send(message_id, body)
         assert (sent.outcome, sent.ack_code) == (SendOutcome.SENT, "AA")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scrtui.spine.failure_log import FailureLog
@@ -21,6 +22,11 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def _stands_for_a_clock(fake: Clock) -> Callable[[], float]:
+    """Never called: mypy (tests/test_types.py) checks the fake is FailureLog's clock."""
+    return fake
 
 
 KEY = (500, "HTTP-500", "HTTP 500 from the MHS adaptor: Error making outbound request")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scrtui.domain.pds_match import Demographics, PdsRecord
-from scrtui.spine.client import MhsClient, SendOutcome
+from scrtui.spine.client import SendOutcome, mhs_transport
 from scrtui.spine.pds import (
     PdsReplyError,
     build_query,
@@ -110,7 +110,7 @@ def _without_address(record: PdsRecord) -> PdsRecord:
 
 
 async def _ask(url: str, **changes: object):
-    async with MhsClient(fast_settings(url, **changes), "CORR") as client:
+    async with mhs_transport(fast_settings(url, **changes), "CORR") as client:
         return await query_pds(
             client, NHS, sending_asid="200000000001", spine_asid="227319907548",
             now=datetime(2026, 11, 30),
@@ -164,7 +164,7 @@ def test_the_child_simulator_builds_pds_from_its_homes_practice(tmp_path: Path) 
     try:
 
         async def ask(nhs: str):
-            async with MhsClient(fast_settings(url), "CORR") as client:
+            async with mhs_transport(fast_settings(url), "CORR") as client:
                 return await query_pds(
                     client, nhs, sending_asid="200000000001", spine_asid="227319907548",
                     now=datetime(2026, 11, 30),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from scrtui.spine.client import MhsClient, SendOutcome
+from scrtui.spine.client import SendOutcome, mhs_transport
 from scrtui.standins.simulator import RunningSimulator, running_simulator
 
 from .conftest import fast_settings
@@ -55,8 +55,7 @@ async def test_mutual_tls_run(tls_sim: RunningSimulator, pki: Pki) -> None:
         client_cert=str(pki.client_cert),
         client_key=str(pki.client_key),
     )
-    async with MhsClient(settings, RUN_ID) as client:
-        assert await client.healthcheck()
+    async with mhs_transport(settings, RUN_ID) as client:
         result = await client.send(*message())
     assert result.outcome is SendOutcome.SENT and result.ack_code == "AA"
     assert tls_sim.state.accepted == 1
@@ -67,8 +66,7 @@ async def test_unknown_server_certificate_is_fatal(tls_sim: RunningSimulator, pk
     settings = fast_settings(
         tls_sim.url, client_cert=str(pki.client_cert), client_key=str(pki.client_key)
     )
-    async with MhsClient(settings, RUN_ID) as client:
-        assert not await client.healthcheck()
+    async with mhs_transport(settings, RUN_ID) as client:
         result = await client.send(*message())
     assert (result.outcome, result.error_code, result.attempts) == (SendOutcome.FATAL, "TLS", 1)
     assert result.error_text is not None and "certificate verify failed" in result.error_text
@@ -79,7 +77,7 @@ async def test_missing_client_certificate_is_not_a_success(
     tls_sim: RunningSimulator, pki: Pki
 ) -> None:
     settings = fast_settings(tls_sim.url, ca_bundle=str(pki.ca))
-    async with MhsClient(settings, RUN_ID) as client:
+    async with mhs_transport(settings, RUN_ID) as client:
         result = await client.send(*message())
     # TLS 1.3 reports the server's refusal after the client's handshake, so it usually
     # arrives as a connection reset (retried) rather than a TLS error; never a success.

@@ -78,10 +78,6 @@ async def back_to_front(pilot) -> None:
         await pilot.pause()
 
 
-def run_ended(app) -> bool:
-    return not app.upload_running and on(app, MessageModal)
-
-
 def reporter(app) -> ReporterScreen:
     assert isinstance(app.screen, ReporterScreen)
     return app.screen

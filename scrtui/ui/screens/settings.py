@@ -76,7 +76,6 @@ class SettingsScreen(ToolScreen):
     def __init__(self) -> None:
         super().__init__()
         self._refusal: str | None = ""
-        self._saved = ""
 
     def compose_body(self) -> ComposeResult:
         yield Static("Settings", classes="tool-title")
