@@ -16,12 +16,14 @@ import asyncio
 import itertools
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from proton import Delivery, Handler, SSLDomain
-from proton.handlers import MessagingHandler
+from cproton import pn_message_body, pn_message_properties
+from proton import Data, Delivery, Endpoint, Handler, Message, SSLDomain
+from proton.handlers import EndpointStateHandler, MessagingHandler
 from proton.reactor import ApplicationEvent, Container, DurableSubscription, EventInjector
 
 from scrtui import logs
@@ -63,13 +65,29 @@ class QueueSettings:
         )
 
 
-class _BatchedFlow(Handler):
-    """Credit in batches: proton's own FlowController gives one credit back per message, a flow
-    frame a message for us and the broker (issue 23's profile); this tops the window up once
-    half of it is used."""
+class _Read(Message):
+    """A queue message decoded for what the consumer reads (its properties and body), reused
+    for every delivery: proton's Message decodes its instructions and annotations too, into a
+    new object each time (issue 23's profile: a third of the decode)."""
 
-    def __init__(self, window: int) -> None:
+    def _post_decode(self) -> None:
+        properties = Data(pn_message_properties(self._msg))
+        body = Data(pn_message_body(self._msg))
+        self.properties = properties.get_object() if properties.next() else None
+        self.body = body.get_object() if body.next() else None
+
+
+class _Receive(Handler):
+    """Deliveries read here instead of through MessagingHandler's IncomingMessageHandler and
+    OutgoingMessageHandler (each event went through both, and a weak proxy, for a receiver
+    that never sends), with the credit in batches: proton's own FlowController gives one
+    credit back per message, a flow frame a message for us and the broker (issue 23's
+    profile); this tops the window up once half of it is used."""
+
+    def __init__(self, window: int, owner: _Handler) -> None:
         self.window = window
+        self.owner = owner
+        self.message = _Read()
 
     def on_link_local_open(self, event: Any) -> None:
         self._flow(event.link)
@@ -78,7 +96,19 @@ class _BatchedFlow(Handler):
         self._flow(event.link)
 
     def on_delivery(self, event: Any) -> None:
-        self._flow(event.link)
+        delivery = event.delivery
+        link = delivery.link
+        if not link.is_receiver:
+            return
+        if delivery.aborted:
+            delivery.settle()  # nothing of it was handed over: the broker sends it again
+        elif delivery.readable and not delivery.partial:
+            data = link.recv(delivery.pending)
+            link.advance()
+            if not link.state & Endpoint.LOCAL_CLOSED:  # closing: it stays unsettled, goes back
+                self.message.decode(data)
+                self.owner.received(delivery, self.message)
+        self._flow(link)
 
     def _flow(self, link: Any) -> None:
         if link.is_receiver and link.credit <= self.window // 2:
@@ -88,7 +118,11 @@ class _BatchedFlow(Handler):
 class _Handler(MessagingHandler):
     def __init__(self, owner: AckQueue) -> None:
         super().__init__(prefetch=0, auto_accept=False)
-        cast(list[Any], self.handlers).insert(0, _BatchedFlow(_PREFETCH))
+        # Connection and link states as MessagingHandler reports them; deliveries: _Receive.
+        self.handlers = [
+            _Receive(_PREFETCH, self),
+            EndpointStateHandler(False, weakref.proxy(self)),
+        ]
         self.owner = owner
         self.deliveries: dict[int, Delivery] = {}
         self.tags = itertools.count(1)
@@ -163,13 +197,12 @@ class _Handler(MessagingHandler):
         self.deliveries.clear()
         self.owner.set_connected(False)
 
-    def on_message(self, event: Any) -> None:
+    def received(self, delivery: Delivery, message: Message) -> None:
         tag = next(self.tags)
-        self.deliveries[tag] = event.delivery
-        message = event.message
-        properties = message.properties or {}
+        self.deliveries[tag] = delivery
+        properties: dict[Any, Any] = message.properties or {}
         message_id = properties.get("message-id")
-        body = message.body
+        body: Any = message.body
         if isinstance(body, memoryview):
             # A binary (data section) body is a view of proton's buffer, which the next
             # delivery overwrites: copied here, on proton's thread, before it is handed over.
@@ -202,7 +235,9 @@ class _Handler(MessagingHandler):
         if self.connection is not None:
             self.connection.close()
         self.owner.injector.close()
-        self.owner.container.stop()
+        container = self.owner.container
+        if container is not None:
+            container.stop()
 
 
 class AckQueue:
@@ -229,7 +264,7 @@ class AckQueue:
         self._arrived_lock = threading.Lock()
         self._trigger_due = False  # a settle trigger is scheduled on the loop (loop only)
         self._thread: threading.Thread | None = None
-        self.container = Container(_Handler(self))
+        self.container: Container | None = None  # made on the consumer's thread
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="ack-queue", daemon=True)
@@ -237,6 +272,9 @@ class AckQueue:
 
     def _run(self) -> None:
         try:
+            # Made on this thread: a Container loads OpenSSL's client and server contexts
+            # (0.1-0.2 s), which then no longer holds up the event loop at the run's start.
+            self.container = Container(_Handler(self))
             self.container.run()
         except Exception as exc:  # logged; the engine sees the queue as unreachable
             self.log.error("queue_consumer_failed", error=repr(exc))

@@ -14,7 +14,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from scrtui.paths import touch_private
-from scrtui.store import checked
+from scrtui.store import checked, patient_search, reason_pages
 from scrtui.store.disk_full import is_disk_full
 from scrtui.store.models import (
     ALL_MODELS,
@@ -26,7 +26,7 @@ from scrtui.store.models import (
     database,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _index_run_patient(db: SqliteDatabase) -> None:
@@ -93,6 +93,15 @@ def _index_upload_bucket(db: SqliteDatabase) -> None:
     db.execute_sql(PATIENT_NAME_INDEX)
 
 
+def _reporter_indexes(db: SqliteDatabase) -> None:
+    """Issue 23: the SCR Reporter at 1,000,000 patients. Its reason order read group by group
+    from an index on (upload, reason_code, bucket), not the whole join sorted
+    (store/reason_pages.py); its search from a trigram index of the NHS numbers and names
+    (store/patient_search.py). Built once at the upgrade, from the rows already there."""
+    db.execute_sql(reason_pages.REASON_INDEX)
+    patient_search.create(db)
+
+
 # version -> function that upgrades a database from that version to the next one.
 MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
     1: _index_run_patient,
@@ -100,6 +109,7 @@ MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {
     3: _awaiting_ack_table,
     4: _run_events_table,
     5: _index_upload_bucket,
+    6: _reporter_indexes,
 }
 
 PRAGMAS = {
@@ -254,6 +264,8 @@ def _create(path: Path) -> None:
         with fresh.atomic():
             fresh.create_tables(ALL_MODELS)
             fresh.execute_sql(PATIENT_NAME_INDEX)  # COLLATE: not a peewee index
+            fresh.execute_sql(reason_pages.REASON_INDEX)
+            patient_search.create(fresh)
             SchemaInfo.create(version=SCHEMA_VERSION)
             Upload.create()
         fresh.close()

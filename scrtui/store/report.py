@@ -17,7 +17,7 @@ from scrtui.domain import nhs_number
 from scrtui.domain.records import Bucket
 from scrtui.domain.spreadsheet import safe_row
 from scrtui.domain.uploads import INITIAL, UploadId
-from scrtui.store import bucket_pages
+from scrtui.store import bucket_pages, patient_search, reason_pages
 from scrtui.store.groups import require_group
 from scrtui.store.models import database, scalar_int
 
@@ -72,16 +72,27 @@ def _where(bucket: Bucket | str | None, search: str | None, kind: str) -> tuple[
     parameter of _FROM's upload first."""
     clauses: list[str] = []
     params: list[object] = [kind]
+    words = (search or "").split()
+    indexed = [word for word in words if patient_search.indexed(word)]
+    # With a search from the index, its matches lead: the unary + keeps SQLite from reading
+    # the whole bucket through its index instead (1.3-1.9 s for Sent at a million patients).
+    column = "+u.bucket" if indexed else "u.bucket"
     if bucket is not None:
         wanted = Bucket(bucket)
         if wanted is Bucket.UNPROCESSED:
             # No upload row yet counts as Unprocessed, as in bucket_counts().
-            clauses.append("(u.bucket IS NULL OR u.bucket = ?)")
+            clauses.append(f"({column} IS NULL OR {column} = ?)")
         else:
-            clauses.append("u.bucket = ?")
+            clauses.append(f"{column} = ?")
         params.append(wanted.value)
-    # Every word must match the NHS number (spaces ignored), the surname or the forename.
-    for word in (search or "").split():
+    # Every word must match the NHS number (spaces ignored), the surname or the forename:
+    # from the trigram index where it can (store/patient_search.py), else by LIKE.
+    if indexed:
+        clauses.append("p.id IN (SELECT rowid FROM patient_search WHERE patient_search MATCH ?)")
+        params.append(patient_search.match(indexed))
+    for word in words:
+        if patient_search.indexed(word):
+            continue
         pattern = f"%{_escape_like(word)}%"
         clauses.append(
             "(REPLACE(p.nhs_number, ' ', '') LIKE ? ESCAPE '\\' "
@@ -134,10 +145,27 @@ def report_rows(
         raise ValueError(f"order {order!r}: expected one of {', '.join(ORDERS)}")
     where, params = _where(bucket, search, kind)
     wanted = None if bucket is None else Bucket(bucket)
+    if order == "reason" and not search and limit is not None:
+        return _reason_page(wanted, where, params, offset, limit, kind)
     join = None if search else bucket_pages.join_for(wanted, order, kind)
     if join == "EMPTY":
         return iter(())
     return _rows(where, params, order, offset, limit, join)
+
+
+def _reason_page(
+    bucket: Bucket | None, where: str, params: list[object], offset: int, limit: int, kind: str
+) -> Iterator[ReportRow]:
+    """A page of the reason order read group by group (store/reason_pages.py), each group in
+    NHS number order: the same rows as the whole join sorted, without sorting it."""
+    if bucket is Bucket.UNPROCESSED and bucket_pages.bucket_size(bucket, kind) == 0:
+        return
+    for part in reason_pages.segments(bucket, kind, offset, limit):
+        reason = "u.reason_code IS NULL" if part.code is None else "u.reason_code = ?"
+        clause = f"{where} AND {reason}" if where else f" WHERE {reason}"
+        values = params if part.code is None else [*params, part.code]
+        join = None if part.join == "LEFT JOIN" else part.join
+        yield from _rows(clause, values, "nhs", part.skip, part.take, join)
 
 
 def _rows(

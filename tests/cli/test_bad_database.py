@@ -78,7 +78,8 @@ def _drop_all(db: Path) -> list[str]:
     conn = sqlite3.connect(db)
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     conn.close()
-    return ["PRAGMA foreign_keys = OFF", *(f'DROP TABLE "{n}"' for n in names)]
+    # IF EXISTS: dropping the search index (FTS5) drops its shadow tables with it
+    return ["PRAGMA foreign_keys = OFF", *(f'DROP TABLE IF EXISTS "{n}"' for n in names)]
 
 
 def _fingerprint(path: Path) -> str:

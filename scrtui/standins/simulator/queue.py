@@ -32,6 +32,10 @@ from scrtui.standins.simulator.state import SimulatorState
 ACK_INTERACTION = "MCCI_IN010000UK13"
 _RECONNECT_S = 0.2
 _BATCH = 256
+# A batch is gathered for up to this long after its first message is due: one send and one
+# wait for the broker for what came meanwhile, not one a message while answers trickle in
+# (each wait runs proton's loop in this thread, against the server's for the GIL; issue 23).
+GATHER_S = 0.005
 # How far an out-of-order acknowledgement is held back, so that later ones overtake it.
 OUT_OF_ORDER_S = 0.3
 
@@ -131,17 +135,28 @@ class AckPublisher:
         self._thread.join(10)
 
     def _next_batch(self) -> list[Message]:
-        """The messages due now (waiting for the first), at most _BATCH; [] when closing."""
+        """The messages due now (waiting for the first, then GATHER_S for more), at most
+        _BATCH; [] when closing."""
         with self._wake:
             while not self._stopping:
                 if self._due and self._due[0][0] <= time.monotonic():
-                    batch: list[Message] = []
-                    while self._due and self._due[0][0] <= time.monotonic() and len(batch) < _BATCH:
-                        batch.append(heapq.heappop(self._due)[2])
+                    batch = self._take_due([])
+                    gather_until = time.monotonic() + GATHER_S
+                    while len(batch) < _BATCH and not self._stopping:
+                        left = gather_until - time.monotonic()
+                        if left <= 0:
+                            break
+                        self._wake.wait(left)
+                        batch = self._take_due(batch)
                     return batch
                 wait = self._due[0][0] - time.monotonic() if self._due else None
                 self._wake.wait(wait)
             return []
+
+    def _take_due(self, batch: list[Message]) -> list[Message]:
+        while self._due and self._due[0][0] <= time.monotonic() and len(batch) < _BATCH:
+            batch.append(heapq.heappop(self._due)[2])
+        return batch
 
     def _requeue(self, messages: list[Message]) -> None:
         with self._wake:
@@ -151,6 +166,10 @@ class AckPublisher:
     def _run(self) -> None:
         connection: BlockingConnection | None = None
         sender = None
+        try:  # at once, not when the first answer is due: the adaptor holds its connection
+            connection, sender = self._connect()
+        except ConnectionError as exc:  # not up yet: tried again with the first batch
+            self.log.info("ack_publisher_not_connected", error=repr(exc))
         while batch := self._next_batch():
             try:
                 if connection is None or sender is None:
