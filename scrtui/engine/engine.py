@@ -511,11 +511,20 @@ class UploadEngine:
     # ----- senders ---------------------------------------------------------------------------
 
     async def _next_job(self) -> Job:
-        if self._deferred:
-            return self._deferred.popleft()
-        if self._later and self._queue.empty() and self._fed():
-            return self._later.popleft()
-        return await self._queue.get()
+        while True:
+            if self._deferred:
+                return self._deferred.popleft()
+            if self._later and self._queue.empty() and self._fed():
+                return self._later.popleft()
+            if not self._queue.empty():
+                return self._queue.get_nowait()
+            # A PDS worker, an outage's probe or the acknowledgements put a patient back into
+            # _deferred or _later without waking a sender waiting here on an empty queue: it
+            # looks again every tick, or the last such patient would wait for ever.
+            try:
+                return await asyncio.wait_for(self._queue.get(), self.tick)
+            except TimeoutError:
+                continue
 
     def _may_send(self) -> bool:
         return self._open.is_set() and self._stop_reason is None and self.gate.gate_open()
