@@ -132,8 +132,18 @@ async def test_once_the_card_is_back_the_status_says_so_not_reinsert(
                 pilot, lambda: "card back" in app.live.state.snapshot.reason, what="card back"
             )
             window = next(s for s in app.screen_stack if isinstance(s, UploadScreen))
-            status = str(window.query_one("#upload-status", Static).content)
-            assert status == "Paused: card back: enter the passcode to continue"
+
+            def status() -> str:
+                return str(window.query_one("#upload-status", Static).content)
+
+            # The widgets follow the app's poll, which a loaded machine may run a moment later.
+            await wait_for(pilot, lambda: "card back" in status(), what="the Status row")
+            assert status() == "Paused: card back: enter the passcode to continue"
+            await wait_for(
+                pilot,
+                lambda: "card back" in str(window.query_one("#status-bar", Static).content),
+                what="the status bar",
+            )
             bar = str(window.query_one("#status-bar", Static).content)
             assert "card back" in bar and "reinsert" not in bar.lower()
             await pilot.press("1", "2", "3", "4", "enter")

@@ -92,8 +92,13 @@ async def run_to_completion(pilot, upload: str) -> tuple[str, str]:
     if upload != uploads.INITIAL:
         assert KINDS[upload].label in app.screen.dialog_title
     await press_to(pilot, "enter", UploadScreen)
-    status_bar = str(app.screen.query_one("#status-bar", Static).content)
-    assert status_bar.startswith(f"{KINDS[upload].label}: Stopped: completed")
+    # The status bar follows the app's poll, which a loaded machine may run a moment later.
+    ended = f"{KINDS[upload].label}: Stopped: completed"
+    await wait_for(
+        pilot,
+        lambda: str(app.screen.query_one("#status-bar", Static).content).startswith(ended),
+        what="the status bar's ending",
+    )
     running_view = screen_text(app)
     await press_to(pilot, "c", BulkTransmissionScreen)
     return message, running_view
