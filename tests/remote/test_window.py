@@ -40,8 +40,9 @@ async def test_a_cli_upload_shows_live_read_only_and_a_second_is_refused_before_
             await wait_for(
                 pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=60, what="attach"
             )
+            # The question's text is composed a moment after the dialog is on the stack.
+            await wait_for(pilot, lambda: f"process {child.pid}" in screen_text(app), what="pid")
             text = screen_text(app)
-            assert f"process {child.pid}" in text
             assert "from a terminal (scrtui upload)" in text
             assert "Demo Administrator" in text
             await pilot.press("y")
