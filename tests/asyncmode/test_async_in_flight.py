@@ -40,5 +40,7 @@ async def test_messages_out_are_bounded_by_max_awaiting_not_by_the_senders(seede
     final, services = await upload(seeded, settings, watch=watch)
     await everyone_sent_once(asim, final)
     assert max(seen) == MAX_AWAITING
-    # Each acknowledgement was published after the Spine's latency, not with the 202.
-    assert min(services.engine._acks.latencies_ms) >= LATENCY_MS
+    # Each acknowledgement was published after the Spine's latency, not with the 202 (the
+    # engine's clock starts at the 202, which a loaded machine may read a few ms late: an
+    # acknowledgement sent with the 202 would be near 0, not near the latency).
+    assert min(services.engine._acks.latencies_ms) >= LATENCY_MS / 2

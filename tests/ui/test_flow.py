@@ -180,7 +180,7 @@ async def test_run_to_completion_process_completed_counters_stay_stop_and_close(
             await wait_for(pilot, lambda: on(app, UploadScreen))
             counts = queries.bucket_counts()
             assert counts[Bucket.UNPROCESSED] == 0 and counts[Bucket.SENDING] == 0
-            assert text_of(app, "#upload-status") == "Stopped: completed"
+            await wait_for(pilot, lambda: text_of(app, "#upload-status") == "Stopped: completed")
             assert f"{PATIENTS:,} of {PATIENTS:,} checked" in screen_text(app)
             assert f"{'Sent':<14}{counts[Bucket.SENT]:>8,}" in screen_text(app)
             await pilot.press("c")  # Stop & Close
@@ -197,7 +197,10 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
             await pilot.press("p")
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.PAUSED)
             # issue 22: not "Paused: paused by the user"
-            assert "Paused: by the user; press p (Resume)" in text_of(app, "#upload-status")
+            await wait_for(
+                pilot,
+                lambda: "Paused: by the user; press p (Resume)" in text_of(app, "#upload-status"),
+            )
             await pilot.press("p")  # the same key resumes
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.RUNNING)
             checked = app.live.state.snapshot.checked
@@ -214,7 +217,7 @@ async def test_pause_resume_and_stop_with_confirmation(seeded_home: Path, tmp_pa
             await finish(pilot)
             assert "stopped by the user" in app.screen.text
             await pilot.press("enter")
-            assert text_of(app, "#upload-status") == "Stopped: by the user"
+            await wait_for(pilot, lambda: text_of(app, "#upload-status") == "Stopped: by the user")
             await pilot.press("c")
             await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
             await pilot.press("u")  # now there is something to resume
@@ -345,7 +348,7 @@ async def test_deferred_start_shows_scheduled_in_the_window_and_status_bar(
             await start_run(pilot, before_ok=defer)
             await wait_for(pilot, lambda: app.live.state.status is RunStatus.SCHEDULED)
             when = f"{start:%d/%m/%Y %H:%M}"
-            assert when in text_of(app, "#upload-status")
+            await wait_for(pilot, lambda: when in text_of(app, "#upload-status"))
             schedule = text_of(app, "#upload-schedule")
             window = f"pause {stop:%H:%M}, resume {resume:%H:%M}"
             assert f"Start {when}" in schedule and window in schedule
@@ -374,7 +377,8 @@ async def test_a_fatal_mhs_answer_ends_the_run_with_its_message(
             assert "Initial Upload > Resume" in app.screen.text
             await pilot.press("enter")
             await wait_for(pilot, lambda: on(app, UploadScreen))
-            assert text_of(app, "#upload-status").startswith("Stopped")
+            # The Status row follows the app's poll, which a loaded machine runs a moment later.
+            await wait_for(pilot, lambda: text_of(app, "#upload-status").startswith("Stopped"))
             await pilot.press("c")
             await wait_for(pilot, lambda: on(app, BulkTransmissionScreen))
 
