@@ -12,6 +12,7 @@ from scrtui.domain.uploads import NO_DISSENT
 from scrtui.services import UploadRequest
 from scrtui.store import consent_changes, queries
 from tests.engine.conftest import fast_settings, logged_in
+from tests.loopback import serving
 
 # Every legacy and current code, and no code with and without a National Summary.
 CASES = [
@@ -155,20 +156,13 @@ async def test_a_202_without_an_acknowledgement_is_never_sent(seeded, sim):
         answered.append(await request.read())
         return web.Response(status=202)
 
-    app = web.Application()
-    app.router.add_post("/sync-service", accepted_without_answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    settings = fast_settings(sim.url, consent_url=f"http://127.0.0.1:{port}/sync-service")
-    services = await logged_in(seeded, settings)
-    try:
-        final = await services.run_upload(consent_run())
-    finally:
-        services.close()
-        await runner.cleanup()
+    async with serving("/sync-service", accepted_without_answer) as consent_url:
+        settings = fast_settings(sim.url, consent_url=consent_url)
+        services = await logged_in(seeded, settings)
+        try:
+            final = await services.run_upload(consent_run())
+        finally:
+            services.close()
     dissent = {nhs for nhs, code in codes().items() if code == "9Ndo"}
     rows = queries.database.obj.execute_sql(
         "SELECT p.nhs_number, u.bucket, u.reason_code, u.reason_text, u.message_id "

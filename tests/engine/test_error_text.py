@@ -13,6 +13,7 @@ from scrtui.spine.error_text import scrubbed
 from scrtui.store.models import Patient
 from tests.engine.conftest import fast_settings, logged_in
 from tests.engine.test_engine import run
+from tests.loopback import serving
 
 
 def test_the_adaptors_own_words_survive_and_patient_data_does_not() -> None:
@@ -53,20 +54,13 @@ async def test_an_error_body_echoing_the_patient_stays_out_of_the_logs(seeded):
         )
         return web.Response(status=400, text=text)
 
-    app = web.Application()
-    app.router.add_post("/", echo)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    settings = fast_settings(f"http://127.0.0.1:{port}/", pds_sync=False, concurrency=8)
-    services = await logged_in(seeded, settings)
-    try:
-        final = await services.run_upload(run(Mode.RUN))
-    finally:
-        services.close()
-        await runner.cleanup()
+    async with serving("/", echo) as url:
+        settings = fast_settings(url, pds_sync=False, concurrency=8)
+        services = await logged_in(seeded, settings)
+        try:
+            final = await services.run_upload(run(Mode.RUN))
+        finally:
+            services.close()
     assert final.reason == StopReason.FATAL.value
     assert "Invalid request. Validation errors: patient" in final.fatal_message
     logged = seeded.json_log.read_text(encoding="utf-8") + seeded.upload_log.read_text("utf-8")

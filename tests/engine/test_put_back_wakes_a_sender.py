@@ -28,6 +28,7 @@ from tests.conftest import patience
 from tests.engine.conftest import Sim, fast_settings, logged_in
 from tests.engine.test_edges import rows_by_nhs
 from tests.engine.test_engine import expected_split, run
+from tests.loopback import serving
 
 SPINE_500 = (
     '{"error_message": "Error(s) received from Spine. Contact system administrator.", '
@@ -83,17 +84,8 @@ def small_practice(home: Home) -> Home:
 async def proxy(small_practice: Home, sim: Sim) -> AsyncIterator[tuple[str, LastPdsFailsTwice]]:
     eligible, _ = expected_split(date.today())
     spine = LastPdsFailsTwice(sim.url, eligible)
-    app = web.Application()
-    app.router.add_route("POST", "/{tail:.*}", spine.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/", spine
-    finally:
-        await runner.cleanup()
+    async with serving("/{tail:.*}", spine.handle) as url:
+        yield url, spine
 
 
 async def test_the_last_patient_put_back_by_pds_is_still_sent(small_practice, proxy):

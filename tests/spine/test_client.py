@@ -26,6 +26,7 @@ from scrtui.spine.client import (
 from scrtui.spine.message import new_message_id
 from scrtui.standins.simulator import RunningSimulator, config_changes
 from tests.conftest import patience
+from tests.loopback import serving
 
 from .conftest import NHS, fast_settings, make_patient, reference, wait_until
 from .test_ack import PSIS_ERROR, REF
@@ -418,14 +419,8 @@ async def capture() -> AsyncIterator[tuple[str, list[web.Request], list[bytes]]]
         bodies.append(await request.read())
         return web.Response(status=202)
 
-    app = web.Application()
-    app.router.add_post("/mhs/", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/mhs/", requests, bodies
-    await runner.cleanup()
+    async with serving("/mhs/", handler) as url:
+        yield url, requests, bodies
 
 
 async def test_request_is_exactly_domain_4_2(capture) -> None:

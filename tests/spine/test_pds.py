@@ -21,6 +21,7 @@ from scrtui.spine.pds import (
 from scrtui.spine.pds_client import classify_pds, query_pds
 from scrtui.standins.simulator.pds import no_match_reply, success_reply
 from scrtui.standins.simulator.pds_room import FROM_ASID_REQUIRED
+from tests.loopback import serving
 from tests.spine.conftest import fast_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pds"
@@ -276,17 +277,8 @@ async def test_an_answer_over_the_cap_is_unreadable_and_never_held_whole(chunked
             pass  # the client stopped reading, as it should
         return response
 
-    app = web.Application()
-    app.router.add_post("/", huge)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        result = await _ask(f"http://127.0.0.1:{port}/")
-    finally:
-        await runner.cleanup()
+    async with serving("/", huge) as url:
+        result = await _ask(url)
     assert result.outcome is SendOutcome.RETRY_LIMIT and not result.transport
     assert result.error_code == TOO_LARGE_ANSWER
     assert f"{MAX_ANSWER_BYTES:,} bytes" in (result.error_text or "")
