@@ -53,6 +53,17 @@ def start_from_the_app(terminal: Terminal) -> int:
     return int(found.group(1))
 
 
+def resume_to_completion(terminal: Terminal) -> None:
+    """From "Resume it now?" answered Yes: confirm, start, the passcode, to the end."""
+    terminal.wait_for("Continue with the initial upload?")
+    terminal.keys("y")
+    terminal.wait_for("SCR Upload - Resume")
+    terminal.keys("F2")
+    terminal.wait_for("which reads the card", timeout=60)
+    terminal.keys("1234", "Enter")
+    terminal.wait_for("Process completed.", timeout=120)
+
+
 def checked(screen: str) -> int:
     found = re.search(r"(\d+) of \d+ checked", screen)
     return int(found.group(1)) if found else -1
@@ -144,13 +155,7 @@ def test_killed_upload_process_the_window_says_so_and_resume_continues_exactly_o
         terminal.wait_for("Resume it now?")
         practice.hurry()
         terminal.keys("y")
-        terminal.wait_for("Continue with the initial upload?")
-        terminal.keys("y")
-        terminal.wait_for("SCR Upload - Resume")
-        terminal.keys("F2")
-        terminal.wait_for("which reads the card", timeout=60)
-        terminal.keys("1234", "Enter")
-        terminal.wait_for("Process completed.", timeout=120)
+        resume_to_completion(terminal)
     finally:
         terminal.close()
     stats = practice.stats()
@@ -200,13 +205,7 @@ def test_a_window_opened_after_the_process_was_killed_says_so_and_offers_resume(
         assert "Initial Upload - Run (started by Demo Administrator" in text
         assert "Upload process gone" in text
         terminal.keys("y")
-        terminal.wait_for("Continue with the initial upload?")
-        terminal.keys("y")
-        terminal.wait_for("SCR Upload - Resume")
-        terminal.keys("F2")
-        terminal.wait_for("which reads the card", timeout=60)
-        terminal.keys("1234", "Enter")
-        terminal.wait_for("Process completed.", timeout=120)
+        resume_to_completion(terminal)
     finally:
         terminal.close()
     stats = practice.stats()
